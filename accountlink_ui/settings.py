@@ -1,0 +1,70 @@
+"""The one settings object, read from ``ACCOUNTLINK_*`` environment variables.
+
+Defaults are the embedded set-up: a SQLite file and a key file under the data
+directory, and the real public endpoints of every external system. Demos and
+tests point the base URLs at the sandbox through the same variables an
+operator would use.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure; nothing here is per-organization."""
+
+    model_config = SettingsConfigDict(env_prefix="ACCOUNTLINK_", extra="ignore")
+
+    data_dir: Path = Path(".accountlink")
+    database_url: str | None = None
+    master_keys: str | None = Field(default=None, repr=False)
+    master_key_file: Path | None = None
+
+    xledger_sandbox_url: str = "https://demo.xledger.net/graphql"
+    xledger_production_url: str = "https://www.xledger.net/graphql"
+    entra_authority_url: str = "https://login.microsoftonline.com"
+    business_central_url: str = "https://api.businesscentral.dynamics.com"
+    dataverse_url: str | None = None
+    """When set, Dataverse calls go here instead of the organization URL the admin typed."""
+
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Hosts an admin may type although they resolve to private or loopback addresses."""
+
+    demo: bool = False
+    mount_sandbox: bool = False
+    session_hours: int = 12
+    connection_test_seconds: float = 10.0
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [host.strip().lower() for host in value.split(",") if host.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'accountlink.db').resolve()}"
+
+    @property
+    def resolved_master_key_file(self) -> Path:
+        return self.master_key_file or self.data_dir / "master.keys"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reload_settings() -> Settings:
+    """Forget the cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()
+    return get_settings()
