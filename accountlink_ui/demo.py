@@ -1,0 +1,58 @@
+"""The demo organizations and people that `make run` seeds (idempotent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accountlink_ui import repository
+from accountlink_ui.db import session_scope
+from accountlink_ui.models import Role
+from accountlink_ui.services.wiring import Services
+
+DEMO_PASSWORD = "accountlink-demo"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    name: str
+    organization_slug: str
+    role: Role
+
+
+DEMO_ORGANIZATIONS = (("blindeforbundet", "Blindeforbundet"), ("hlf", "HLF"))
+DEMO_USERS = (
+    DemoUser("kari@blindeforbundet.example", "Kari Nordmann", "blindeforbundet", Role.ADMIN),
+    DemoUser("ola@blindeforbundet.example", "Ola Hansen", "blindeforbundet", Role.MEMBER),
+    DemoUser("hanne@hlf.example", "Hanne Berg", "hlf", Role.ADMIN),
+)
+
+
+def seed_demo(services: Services) -> list[str]:
+    """Create what is missing; never touch what exists. Returns what was created."""
+    created: list[str] = []
+    ids: dict[str, int] = {}
+    for slug, name in DEMO_ORGANIZATIONS:
+        with session_scope(services.engine) as session:
+            existing = repository.organization_by_slug(session, slug)
+        if existing is not None and existing.id is not None:
+            ids[slug] = existing.id
+            continue
+        ids[slug] = services.auth.create_organization(name=name, slug=slug)
+        created.append(f"organization {name}")
+    for person in DEMO_USERS:
+        with session_scope(services.engine) as session:
+            user = repository.user_by_email(session, person.email)
+            user_id = user.id if user else None
+        if user_id is None:
+            user_id = services.auth.create_user(
+                email=person.email, name=person.name, password=DEMO_PASSWORD
+            ).user_id
+            created.append(f"user {person.email}")
+        with session_scope(services.engine) as session:
+            has_membership = repository.membership(session, ids[person.organization_slug], user_id)
+        if has_membership is None:
+            services.auth.add_membership(
+                organization_id=ids[person.organization_slug], user_id=user_id, role=person.role
+            )
+    return created

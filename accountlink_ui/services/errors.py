@@ -1,0 +1,38 @@
+"""What a service call can refuse with. Messages are written for the person acting."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base class: the call changed nothing."""
+
+
+class PermissionDenied(ServiceError):
+    pass
+
+
+class NotFound(ServiceError):
+    """Also what another organization's integration looks like: existence is not leaked."""
+
+
+class InvalidConfig(ServiceError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        fields = ", ".join(sorted(errors))
+        super().__init__(f"Please correct: {fields}.")
+
+
+class RetestRequired(ServiceError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Test the connection with these exact values before saving; "
+            "something changed since the last successful test."
+        )
+
+
+class AlreadyConfigured(ServiceError):
+    pass
+
+
+class SignInFailed(ServiceError):
+    pass

@@ -1,0 +1,600 @@
+"""Integration Configuration Service: every change to an integration goes through here.
+
+Each call takes the acting user and checks, against the database, that the
+user administers the organization concerned (DESIGN rule 7). Status changes,
+credential versions and audit events are written here and nowhere else
+(rules 3 and 4). Adapter calls happen outside any database transaction so a
+10-second connection test never holds a lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from accountlink_ui import repository
+from accountlink_ui.db import session_scope
+from accountlink_ui.integrations.deadline import Deadline
+from accountlink_ui.integrations.registry import AdapterRegistry, ConnectionConfig, ConnectionResult
+from accountlink_ui.integrations.types import (
+    INTEGRATION_TYPES,
+    FieldKind,
+    IntegrationType,
+    get_type,
+)
+from accountlink_ui.integrations.validation import applicable_fields, validate_config
+from accountlink_ui.models import (
+    CredentialVersion,
+    Integration,
+    IntegrationStatus,
+    Role,
+    as_utc,
+    utcnow,
+)
+from accountlink_ui.services.errors import (
+    AlreadyConfigured,
+    InvalidConfig,
+    NotFound,
+    PermissionDenied,
+    RetestRequired,
+)
+from accountlink_ui.services.masking import mask_secrets
+from accountlink_ui.services.proofs import ConnectionValues, ProofSigner
+from accountlink_ui.settings import Settings
+from accountlink_ui.vault import SealedSecret, SecretBinding, Vault
+from accountlink_ui.views import Actor, IntegrationView, RecentError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConnectionDraft:
+    """What the admin typed in the wizard or the credential form."""
+
+    type_key: str
+    environment: str
+    auth_flow: str
+    values: Mapping[str, str] = field(repr=False)
+    """Settings and secrets together, keyed by field; blank secrets mean 'keep' on edit."""
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectionTestOutcome:
+    result: ConnectionResult
+    proof: str | None
+    """Present only after success: hand it back to save these exact values."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    integration_type: IntegrationType
+    settings: dict[str, str]
+    secrets: dict[str, str]
+
+
+class IntegrationService:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        vault: Vault,
+        adapters: AdapterRegistry,
+        proofs: ProofSigner,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._engine = engine
+        self._vault = vault
+        self._adapters = adapters
+        self._proofs = proofs
+        self._settings = settings
+        self._clock = clock
+
+    # ---- reading -------------------------------------------------------------------
+
+    def list_integrations(self, actor: Actor, organization_id: int) -> list[IntegrationView]:
+        """One view per known type: configured ones with their figures, others not configured."""
+        with session_scope(self._engine) as session:
+            self._require_admin(session, actor, organization_id)
+            rows = {
+                row.type_key: row for row in repository.integrations_of(session, organization_id)
+            }
+            credentials = repository.active_credentials(session, list(rows.values()))
+            views = []
+            for integration_type in INTEGRATION_TYPES:
+                row = rows.get(integration_type.key)
+                if row is None:
+                    views.append(_unconfigured_view(organization_id, integration_type))
+                else:
+                    views.append(_view(row, integration_type, credentials.get(row.id or 0)))
+            return views
+
+    def get_integration(self, actor: Actor, integration_id: int) -> IntegrationView:
+        with session_scope(self._engine) as session:
+            row = self._integration_for_admin(session, actor, integration_id)
+            credentials = repository.active_credentials(session, [row])
+            return _view(row, get_type(row.type_key), credentials.get(integration_id))
+
+    # ---- testing -------------------------------------------------------------------
+
+    def test_connection(
+        self,
+        actor: Actor,
+        organization_id: int,
+        draft: ConnectionDraft,
+        *,
+        integration_id: int | None = None,
+    ) -> ConnectionTestOutcome:
+        """Test what the admin typed; on edit, blank secrets are filled from the vault."""
+        with session_scope(self._engine) as session:
+            self._require_admin(session, actor, organization_id)
+            stored: dict[str, str] = {}
+            if integration_id is not None:
+                row = self._integration_for_admin(session, actor, integration_id)
+                if row.organization_id != organization_id or row.type_key != draft.type_key:
+                    raise NotFound("That integration does not exist.")
+                stored = self._open_secrets(session, row)
+        prepared = self._prepare(draft, stored)
+        result = self._run_test(draft.type_key, draft.environment, draft.auth_flow, prepared)
+        proof = None
+        if result.ok:
+            proof = self._proofs.issue(
+                self._tested(actor, organization_id, integration_id, draft, prepared)
+            )
+        with session_scope(self._engine) as session:
+            if integration_id is not None:
+                row = repository.integration(session, integration_id)
+                if row is not None:
+                    self._record_test(row, result)
+                    session.add(row)
+            repository.add_audit_event(
+                session,
+                organization_id=organization_id,
+                actor_id=actor.user_id,
+                action="integration.tested",
+                integration_id=integration_id,
+                details=_test_details(draft, result),
+            )
+        return ConnectionTestOutcome(result=result, proof=proof)
+
+    def retest(self, actor: Actor, integration_id: int) -> ConnectionResult:
+        """'Test again' on the dashboard: the stored configuration, as a sync would use it."""
+        with session_scope(self._engine) as session:
+            row = self._integration_for_admin(session, actor, integration_id)
+            config = self._config_of(session, row)
+        result = self._run_config(config)
+        with session_scope(self._engine) as session:
+            row = repository.integration(session, integration_id)
+            if row is None:
+                raise NotFound("That integration was deleted meanwhile.")
+            self._record_test(row, result)
+            session.add(row)
+            repository.add_audit_event(
+                session,
+                organization_id=row.organization_id,
+                actor_id=actor.user_id,
+                action="integration.tested",
+                integration_id=integration_id,
+                details={"type": row.type_key, "ok": result.ok, "message": result.message},
+            )
+        return result
+
+    # ---- saving --------------------------------------------------------------------
+
+    def create_integration(
+        self, actor: Actor, organization_id: int, draft: ConnectionDraft, proof: str | None
+    ) -> IntegrationView:
+        prepared = self._prepare(draft, {})
+        tested = self._tested(actor, organization_id, None, draft, prepared)
+        if not self._proofs.verify(proof, tested):
+            raise RetestRequired()
+        now = self._clock()
+        try:
+            with session_scope(self._engine) as session:
+                self._require_admin(session, actor, organization_id)
+                if repository.integration_of_type(session, organization_id, draft.type_key):
+                    raise AlreadyConfigured(
+                        f"{prepared.integration_type.label} is already set up for this "
+                        "organization; use Edit Credentials to change it."
+                    )
+                row = Integration(
+                    organization_id=organization_id,
+                    type_key=draft.type_key,
+                    display_name=draft.display_name.strip() or prepared.integration_type.label,
+                    environment=draft.environment,
+                    auth_flow=draft.auth_flow,
+                    settings=prepared.settings,
+                    status=IntegrationStatus.ACTIVE,
+                    last_test_at=now,
+                    last_test_ok=True,
+                    last_test_message="Connection verified before saving.",
+                    created_by_id=actor.user_id,
+                    updated_by_id=actor.user_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(row)
+                session.flush()
+                version = self._store_secrets(session, row, prepared.secrets, actor, version=1)
+                row.active_credential_version_id = version.id
+                session.add(row)
+                repository.add_audit_event(
+                    session,
+                    organization_id=organization_id,
+                    actor_id=actor.user_id,
+                    action="integration.created",
+                    integration_id=row.id,
+                    details={
+                        "type": draft.type_key,
+                        "environment": draft.environment,
+                        "auth_flow": draft.auth_flow,
+                        "settings": prepared.settings,
+                        "secrets_set": sorted(prepared.secrets),
+                        "credential_version": 1,
+                        "status": IntegrationStatus.ACTIVE.value,
+                    },
+                )
+                session.flush()
+                integration_id = row.id
+        except IntegrityError:
+            raise AlreadyConfigured(
+                f"{prepared.integration_type.label} was just set up by someone else; reload the page."
+            ) from None
+        assert integration_id is not None
+        return self.get_integration(actor, integration_id)
+
+    def update_integration(
+        self, actor: Actor, integration_id: int, draft: ConnectionDraft, proof: str | None
+    ) -> IntegrationView:
+        """Edit credentials or settings: a new credential version, swapped atomically.
+
+        Sync schedules are keyed by integration id and read the active version when
+        they run, so nothing here touches them (DESIGN rules 4 and 5).
+        """
+        with session_scope(self._engine) as session:
+            row = self._integration_for_admin(session, actor, integration_id)
+            if row.type_key != draft.type_key:
+                raise InvalidConfig(
+                    {"type_key": "The integration type cannot be changed; add a new one."}
+                )
+            stored = self._open_secrets(session, row)
+            organization_id = row.organization_id
+        prepared = self._prepare(draft, stored)
+        tested = self._tested(actor, organization_id, integration_id, draft, prepared)
+        if not self._proofs.verify(proof, tested):
+            raise RetestRequired()
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            row = repository.integration(session, integration_id)
+            if row is None:
+                raise NotFound("That integration was deleted meanwhile.")
+            changed_settings = {
+                key: {"from": row.settings.get(key, ""), "to": value}
+                for key, value in prepared.settings.items()
+                if row.settings.get(key, "") != value
+            }
+            changed_secrets = sorted(k for k, v in prepared.secrets.items() if stored.get(k) != v)
+            number = repository.next_credential_version(session, integration_id)
+            version = self._store_secrets(session, row, prepared.secrets, actor, version=number)
+            previous = {
+                "environment": row.environment,
+                "auth_flow": row.auth_flow,
+            }
+            row.environment = draft.environment
+            row.auth_flow = draft.auth_flow
+            row.settings = prepared.settings
+            if draft.display_name.strip():
+                row.display_name = draft.display_name.strip()
+            row.active_credential_version_id = version.id
+            row.last_test_at, row.last_test_ok = now, True
+            row.last_test_message = "Connection verified before saving."
+            row.updated_by_id, row.updated_at = actor.user_id, now
+            if row.status == IntegrationStatus.ERROR:
+                row.status, row.status_detail = IntegrationStatus.ACTIVE, None
+            session.add(row)
+            repository.add_audit_event(
+                session,
+                organization_id=row.organization_id,
+                actor_id=actor.user_id,
+                action="integration.credentials_updated",
+                integration_id=integration_id,
+                details={
+                    "credential_version": number,
+                    "secrets_changed": changed_secrets,
+                    "settings_changed": changed_settings,
+                    "environment": {"from": previous["environment"], "to": draft.environment},
+                    "auth_flow": {"from": previous["auth_flow"], "to": draft.auth_flow},
+                },
+            )
+        return self.get_integration(actor, integration_id)
+
+    def set_enabled(self, actor: Actor, integration_id: int, enabled: bool) -> IntegrationView:
+        with session_scope(self._engine) as session:
+            row = self._integration_for_admin(session, actor, integration_id)
+            target = IntegrationStatus.ACTIVE if enabled else IntegrationStatus.DISABLED
+            if row.status != target:
+                before = row.status
+                row.status = target
+                row.status_detail = None if enabled else f"Disabled by {actor.name}."
+                row.updated_by_id, row.updated_at = actor.user_id, self._clock()
+                session.add(row)
+                repository.add_audit_event(
+                    session,
+                    organization_id=row.organization_id,
+                    actor_id=actor.user_id,
+                    action="integration.enabled" if enabled else "integration.disabled",
+                    integration_id=integration_id,
+                    details={"status": {"from": before, "to": target.value}},
+                )
+        return self.get_integration(actor, integration_id)
+
+    def delete_integration(self, actor: Actor, integration_id: int) -> None:
+        with session_scope(self._engine) as session:
+            row = self._integration_for_admin(session, actor, integration_id)
+            repository.add_audit_event(
+                session,
+                organization_id=row.organization_id,
+                actor_id=actor.user_id,
+                action="integration.deleted",
+                integration_id=integration_id,
+                details={"type": row.type_key, "display_name": row.display_name},
+            )
+            repository.delete_integration(session, row)
+
+    # ---- for the sync engine and operators -----------------------------------------
+
+    def connection_config(self, integration_id: int) -> ConnectionConfig:
+        """The current configuration with decrypted secrets, read fresh at each use.
+
+        Called by scheduled jobs (no acting user: the schedule was set up by an
+        admin) and operator commands, never by pages.
+        """
+        with session_scope(self._engine) as session:
+            row = repository.integration(session, integration_id)
+            if row is None:
+                raise NotFound(f"Integration {integration_id} does not exist.")
+            return self._config_of(session, row)
+
+    def test_stored(self, integration_id: int) -> ConnectionResult:
+        """Operator's `accountlink test-connection`: test and record, like 'Test again'."""
+        config = self.connection_config(integration_id)
+        result = self._run_config(config)
+        with session_scope(self._engine) as session:
+            row = repository.integration(session, integration_id)
+            if row is not None:
+                self._record_test(row, result)
+                session.add(row)
+                repository.add_audit_event(
+                    session,
+                    organization_id=row.organization_id,
+                    actor_id=None,
+                    action="integration.tested",
+                    integration_id=integration_id,
+                    details={"type": row.type_key, "ok": result.ok, "by": "operator command"},
+                )
+        return result
+
+    # ---- internals -----------------------------------------------------------------
+
+    def _require_admin(self, session: Session, actor: Actor, organization_id: int) -> None:
+        member = repository.membership(session, organization_id, actor.user_id)
+        if member is None:
+            raise NotFound("That organization does not exist or you are not a member of it.")
+        if member.role != Role.ADMIN:
+            raise PermissionDenied(
+                "Only organization admins can manage external integrations. "
+                "Ask an admin of your organization for access."
+            )
+
+    def _integration_for_admin(
+        self, session: Session, actor: Actor, integration_id: int
+    ) -> Integration:
+        row = repository.integration(session, integration_id)
+        if (
+            row is None
+            or repository.membership(session, row.organization_id, actor.user_id) is None
+        ):
+            raise NotFound("That integration does not exist.")
+        self._require_admin(session, actor, row.organization_id)
+        return row
+
+    def _prepare(self, draft: ConnectionDraft, stored_secrets: Mapping[str, str]) -> _Prepared:
+        """Validate and split the draft into settings and secrets; blank secrets keep stored ones."""
+        values = {key: value for key, value in draft.values.items() if isinstance(value, str)}
+        try:
+            integration_type = get_type(draft.type_key)
+        except KeyError as exc:
+            raise InvalidConfig({"type_key": str(exc)}) from None
+        merged = dict(values)
+        if integration_type.has_flow(draft.auth_flow):
+            for key in integration_type.secret_keys(draft.auth_flow):
+                if not merged.get(key, "").strip() and stored_secrets.get(key):
+                    merged[key] = stored_secrets[key]
+        errors = validate_config(
+            draft.type_key,
+            draft.environment,
+            draft.auth_flow,
+            merged,
+            display_name=draft.display_name,
+            allowed_hosts=self._settings.allowed_hosts,
+        )
+        if errors:
+            raise InvalidConfig(errors)
+        settings: dict[str, str] = {}
+        secrets: dict[str, str] = {}
+        for spec in applicable_fields(integration_type, draft.auth_flow, merged):
+            raw = merged.get(spec.key, "")
+            value = (
+                raw.strip()
+                if spec.kind not in (FieldKind.PEM, FieldKind.SECRET_PEM)
+                else raw.strip() + "\n"
+            )
+            if not raw.strip():
+                value = "" if spec.secret else spec.default
+            (secrets if spec.secret else settings)[spec.key] = value
+        return _Prepared(integration_type=integration_type, settings=settings, secrets=secrets)
+
+    def _tested(
+        self,
+        actor: Actor,
+        organization_id: int,
+        integration_id: int | None,
+        draft: ConnectionDraft,
+        prepared: _Prepared,
+    ) -> ConnectionValues:
+        return ConnectionValues(
+            organization_id=organization_id,
+            integration_id=integration_id,
+            actor_id=actor.user_id,
+            type_key=draft.type_key,
+            environment=draft.environment,
+            auth_flow=draft.auth_flow,
+            settings=prepared.settings,
+            secrets=prepared.secrets,
+        )
+
+    def _run_test(
+        self, type_key: str, environment: str, auth_flow: str, prepared: _Prepared
+    ) -> ConnectionResult:
+        return self._run_config(
+            ConnectionConfig(
+                type_key=type_key,
+                environment=environment,
+                auth_flow=auth_flow,
+                settings=prepared.settings,
+                secrets=prepared.secrets,
+            )
+        )
+
+    def _run_config(self, config: ConnectionConfig) -> ConnectionResult:
+        deadline = Deadline(self._settings.connection_test_seconds)
+        try:
+            return self._adapters.get(config.type_key).test_connection(config, deadline)
+        except Exception as exc:  # an adapter bug must not reach the admin as a stack trace
+            log.exception("connection test for %s failed unexpectedly", config.type_key)
+            return ConnectionResult(
+                ok=False,
+                message=f"The connection test failed unexpectedly ({type(exc).__name__}). "
+                "The operator can find details in the server log.",
+                latency_ms=int(deadline.elapsed() * 1000),
+            )
+
+    def _record_test(self, row: Integration, result: ConnectionResult) -> None:
+        row.last_test_at = self._clock()
+        row.last_test_ok = result.ok
+        row.last_test_message = result.message[:1000]
+
+    def _binding(self, row: Integration, version: int) -> SecretBinding:
+        assert row.id is not None
+        return SecretBinding(
+            organization_id=row.organization_id, integration_id=row.id, version=version
+        )
+
+    def _store_secrets(
+        self,
+        session: Session,
+        row: Integration,
+        secrets: Mapping[str, str],
+        actor: Actor,
+        *,
+        version: int,
+    ) -> CredentialVersion:
+        sealed = self._vault.seal(secrets, self._binding(row, version))
+        record = CredentialVersion(
+            integration_id=row.id or 0,
+            version=version,
+            key_id=sealed.key_id,
+            wrapped_key=sealed.wrapped_key,
+            nonce=sealed.nonce,
+            ciphertext=sealed.ciphertext,
+            mask_hint=mask_secrets(secrets),
+            created_by_id=actor.user_id,
+            created_at=self._clock(),
+        )
+        session.add(record)
+        session.flush()
+        return record
+
+    def _open_secrets(self, session: Session, row: Integration) -> dict[str, str]:
+        version = repository.credential_version(session, row.active_credential_version_id)
+        if version is None:
+            return {}
+        sealed = SealedSecret(
+            key_id=version.key_id,
+            wrapped_key=version.wrapped_key,
+            nonce=version.nonce,
+            ciphertext=version.ciphertext,
+        )
+        return self._vault.open(sealed, self._binding(row, version.version))
+
+    def _config_of(self, session: Session, row: Integration) -> ConnectionConfig:
+        return ConnectionConfig(
+            type_key=row.type_key,
+            environment=row.environment,
+            auth_flow=row.auth_flow,
+            settings=dict(row.settings),
+            secrets=self._open_secrets(session, row),
+        )
+
+
+def _unconfigured_view(organization_id: int, integration_type: IntegrationType) -> IntegrationView:
+    return IntegrationView(
+        organization_id=organization_id,
+        type_key=integration_type.key,
+        type_label=integration_type.label,
+        type_summary=integration_type.summary,
+        status=IntegrationStatus.NOT_CONFIGURED.value,
+    )
+
+
+def _view(
+    row: Integration,
+    integration_type: IntegrationType,
+    credentials: tuple[CredentialVersion, str] | None,
+) -> IntegrationView:
+    version, set_by = credentials if credentials else (None, None)
+    recent: tuple[RecentError, ...] = ()
+    if row.last_test_ok is False and row.last_test_at and row.last_test_message:
+        recent = (RecentError(at=as_utc(row.last_test_at), message=row.last_test_message),)  # type: ignore[arg-type]
+    return IntegrationView(
+        id=row.id,
+        organization_id=row.organization_id,
+        type_key=row.type_key,
+        type_label=integration_type.label,
+        type_summary=integration_type.summary,
+        status=row.status,
+        display_name=row.display_name,
+        environment=row.environment,
+        auth_flow=row.auth_flow,
+        settings=dict(row.settings),
+        status_detail=row.status_detail,
+        secret_masks=dict(version.mask_hint) if version else {},
+        credential_version=version.version if version else None,
+        credentials_set_at=as_utc(version.created_at) if version else None,
+        credentials_set_by=set_by,
+        last_test_at=as_utc(row.last_test_at),
+        last_test_ok=row.last_test_ok,
+        last_test_message=row.last_test_message,
+        last_sync_at=as_utc(row.last_sync_at),
+        total_records_synced=row.total_records_synced,
+        recent_errors=recent,
+    )
+
+
+def _test_details(draft: ConnectionDraft, result: ConnectionResult) -> dict[str, object]:
+    return {
+        "type": draft.type_key,
+        "environment": draft.environment,
+        "auth_flow": draft.auth_flow,
+        "ok": result.ok,
+        "message": result.message,
+        "fields": list(result.fields),
+        "latency_ms": result.latency_ms,
+    }

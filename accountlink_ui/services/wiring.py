@@ -1,0 +1,68 @@
+"""Builds the services from the settings: one place decides which engine, vault and adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import Engine
+
+from accountlink_ui.db import engine_for
+from accountlink_ui.integrations.registry import AdapterRegistry, default_registry
+from accountlink_ui.services.auth_service import AuthService
+from accountlink_ui.services.integration_service import IntegrationService
+from accountlink_ui.services.proofs import ProofSigner
+from accountlink_ui.settings import Settings, get_settings
+from accountlink_ui.vault import KeyRing, Vault, load_key_ring
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    engine: Engine
+    key_ring: KeyRing
+    auth: AuthService
+    integrations: IntegrationService
+
+
+def load_settings_key_ring(settings: Settings) -> KeyRing:
+    return load_key_ring(
+        env_value=settings.master_keys,
+        key_file=settings.resolved_master_key_file,
+        create_if_missing=True,
+    )
+
+
+def proof_key(key_ring: KeyRing) -> bytes:
+    """A key for connection-test proofs, derived so the master key itself signs nothing."""
+    oldest = key_ring.keys[0]
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"accountlink connection-test proof"
+    ).derive(oldest.key)
+
+
+def build_services(
+    settings: Settings, *, adapters: AdapterRegistry | None = None, key_ring: KeyRing | None = None
+) -> Services:
+    engine = engine_for(settings.resolved_database_url)
+    ring = key_ring or load_settings_key_ring(settings)
+    return Services(
+        settings=settings,
+        engine=engine,
+        key_ring=ring,
+        auth=AuthService(engine=engine, session_hours=settings.session_hours),
+        integrations=IntegrationService(
+            engine=engine,
+            vault=Vault(ring),
+            adapters=adapters or default_registry(settings),
+            proofs=ProofSigner(proof_key(ring)),
+            settings=settings,
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_services() -> Services:
+    return build_services(get_settings())
