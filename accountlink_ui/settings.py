@@ -11,15 +11,18 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Everything an operator can configure; nothing here is per-organization."""
 
-    model_config = SettingsConfigDict(env_prefix="ACCOUNTLINK_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="ACCOUNTLINK_", extra="ignore", validate_assignment=False
+    )
 
     data_dir: Path = Path(".accountlink")
     database_url: str | None = None
@@ -36,8 +39,12 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Hosts an admin may type although they resolve to private or loopback addresses."""
 
-    demo: bool = False
+    sandbox_url: str | None = None
+    """Where the sandbox answers (e.g. http://127.0.0.1:8000/sandbox). When set, every
+    external base URL not given explicitly points at it, and its host is allowlisted."""
     mount_sandbox: bool = False
+    """Serve the sandbox inside the app under /sandbox (the demo does)."""
+    demo: bool = False
     session_hours: int = 12
     connection_test_seconds: float = 10.0
 
@@ -47,6 +54,26 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [host.strip().lower() for host in value.split(",") if host.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _point_at_sandbox(self) -> Settings:
+        if not self.sandbox_url:
+            return self
+        base = self.sandbox_url.rstrip("/")
+        defaults = {
+            "xledger_sandbox_url": f"{base}/xledger/demo/graphql",
+            "xledger_production_url": f"{base}/xledger/production/graphql",
+            "entra_authority_url": f"{base}/entra",
+            "business_central_url": f"{base}/businesscentral",
+            "dataverse_url": f"{base}/dataverse",
+        }
+        for name, url in defaults.items():
+            if name not in self.model_fields_set:
+                setattr(self, name, url)
+        host = (urlsplit(base).hostname or "").lower()
+        extra = {host, "localhost", "127.0.0.1"} if host in ("localhost", "127.0.0.1") else {host}
+        self.allowed_hosts = sorted(set(self.allowed_hosts) | extra)
+        return self
 
     @property
     def resolved_database_url(self) -> str:

@@ -143,7 +143,7 @@ def test_blank_stored_secret_is_allowed_on_edit() -> None:
 anything = st.one_of(st.none(), st.text(), st.integers(), st.lists(st.text()), st.binary())
 type_keys = st.sampled_from([t.key for t in INTEGRATION_TYPES] + ["", "nope"])
 flow_keys = st.sampled_from(
-    sorted({flow.key for t in INTEGRATION_TYPES for flow in t.auth_flows}) + ["", "nope"]
+    [*sorted({flow.key for t in INTEGRATION_TYPES for flow in t.auth_flows}), "", "nope"]
 )
 field_keys = st.sampled_from(
     sorted(

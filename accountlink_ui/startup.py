@@ -1,0 +1,24 @@
+"""What the app does once when the backend starts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from accountlink_ui.db import migrate
+from accountlink_ui.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+async def prepare_database() -> None:
+    """Apply migrations (and seed the demo when asked) before serving anyone."""
+    settings = get_settings()
+    await asyncio.to_thread(migrate)
+    if settings.demo:
+        from accountlink_ui.demo import seed_demo
+        from accountlink_ui.services.wiring import get_services
+
+        created = await asyncio.to_thread(seed_demo, get_services())
+        if created:
+            log.info("demo seeded: %s", ", ".join(created))

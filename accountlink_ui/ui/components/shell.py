@@ -1,0 +1,115 @@
+"""The page shell every signed-in page shares: header, settings navigation, content."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import reflex as rx
+
+from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.theme import PAGE_MAX_WIDTH
+
+
+def _brand() -> rx.Component:
+    return rx.hstack(
+        rx.icon("link-2", size=22, aria_hidden="true"),
+        rx.text("AccountLink", weight="bold", size="4"),
+        align="center",
+        spacing="2",
+    )
+
+
+def _organization_switcher() -> rx.Component:
+    return rx.cond(
+        SessionState.organizations.length() > 1,  # type: ignore[attr-defined]
+        rx.el.select(
+            rx.foreach(
+                SessionState.organizations,
+                lambda org: rx.el.option(org["name"], value=org["id"]),
+            ),
+            value=SessionState.organization_id.to_string(),
+            on_change=SessionState.switch_organization,
+            aria_label="Organization",
+        ),
+        rx.text(SessionState.organization_name, weight="medium", size="2"),
+    )
+
+
+def header() -> rx.Component:
+    return rx.el.header(
+        rx.hstack(
+            _brand(),
+            rx.spacer(),
+            rx.hstack(
+                _organization_switcher(),
+                rx.text(SessionState.user_name, size="2", color_scheme="gray"),
+                rx.button(
+                    rx.icon("log-out", size=16, aria_hidden="true"),
+                    "Sign out",
+                    variant="soft",
+                    size="2",
+                    on_click=SessionState.sign_out,
+                ),
+                align="center",
+                spacing="3",
+                wrap="wrap",
+                justify="end",
+            ),
+            align="center",
+            width="100%",
+            max_width=PAGE_MAX_WIDTH,
+            margin_x="auto",
+            padding_x="4",
+            padding_y="3",
+            wrap="wrap",
+            spacing="3",
+        ),
+        border_bottom="1px solid var(--gray-a5)",
+        background="var(--color-panel-solid)",
+    )
+
+
+def settings_nav() -> rx.Component:
+    return rx.el.nav(
+        rx.hstack(
+            rx.text("Settings", color_scheme="gray", size="2"),
+            rx.icon("chevron-right", size=14, aria_hidden="true"),
+            rx.link(
+                "External Integrations", href="/settings/integrations", size="2", weight="medium"
+            ),
+            align="center",
+            spacing="1",
+        ),
+        aria_label="Breadcrumb",
+    )
+
+
+def page_shell(*children: rx.Component) -> rx.Component:
+    return rx.box(
+        header(),
+        rx.el.main(
+            rx.vstack(
+                settings_nav(),
+                *children,
+                spacing="5",
+                width="100%",
+                max_width=PAGE_MAX_WIDTH,
+                margin_x="auto",
+                padding_x="4",
+                padding_y="5",
+                align="stretch",
+            ),
+        ),
+        min_height="100vh",
+        background="var(--gray-2)",
+    )
+
+
+def signed_in_page(content: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+    """Wrap a page body in the shell; access itself is decided by the service."""
+
+    def page() -> rx.Component:
+        return page_shell(content())
+
+    page.__name__ = content.__name__
+    return page

@@ -1,0 +1,221 @@
+"""Integration Configuration Dashboard: Settings → External Integrations."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from accountlink_ui.ui.components.shell import signed_in_page
+from accountlink_ui.ui.components.status import status_badge
+from accountlink_ui.ui.format import IntegrationCard
+from accountlink_ui.ui.states.integrations import IntegrationsState
+
+
+def _fact(label: str, value: rx.Var[str]) -> rx.Component:
+    return rx.data_list.item(
+        rx.data_list.label(label, min_width="130px"),
+        rx.data_list.value(value),
+    )
+
+
+def _recent_errors(item: IntegrationCard) -> rx.Component:
+    return rx.cond(
+        item.recent_errors.length() > 0,  # type: ignore[attr-defined]
+        rx.box(
+            rx.text("Recent errors", weight="medium", size="2"),
+            rx.el.ul(
+                rx.foreach(
+                    item.recent_errors,
+                    lambda error: rx.el.li(
+                        rx.text(error["at"], size="1", color_scheme="gray"),
+                        rx.text(error["message"], size="2", color_scheme="red"),
+                    ),
+                ),
+                padding_left="1em",
+            ),
+            width="100%",
+        ),
+        rx.text("No recent errors.", size="2", color_scheme="gray"),
+    )
+
+
+def _configured_details(item: IntegrationCard) -> rx.Component:
+    return rx.vstack(
+        rx.data_list.root(
+            _fact("Environment", item.environment),
+            _fact("Sign-in method", item.auth_flow),
+            _fact("Credentials", item.credentials),
+            _fact("Last test", rx.cond(item.has_test, item.last_test, "Not tested yet")),
+            _fact("Last sync", item.last_sync),
+            _fact("Records synced", item.records_synced),
+            orientation={"initial": "vertical", "sm": "horizontal"},
+            size="2",
+        ),
+        _recent_errors(item),
+        rx.hstack(
+            rx.link(
+                rx.button(
+                    rx.icon("key-round", size=16, aria_hidden="true"),
+                    "Edit Credentials",
+                    variant="soft",
+                ),
+                href=f"/settings/integrations/{item.integration_id}/credentials",
+            ),
+            rx.button(
+                rx.icon("plug-zap", size=16, aria_hidden="true"),
+                "Test again",
+                variant="soft",
+                loading=IntegrationsState.busy_integration == item.integration_id,
+                on_click=IntegrationsState.test_again(item.integration_id),
+            ),
+            rx.cond(
+                item.enabled,
+                rx.button(
+                    rx.icon("pause", size=16, aria_hidden="true"),
+                    "Disable",
+                    variant="outline",
+                    color_scheme="gray",
+                    on_click=IntegrationsState.set_enabled(item.integration_id, False),
+                ),
+                rx.button(
+                    rx.icon("play", size=16, aria_hidden="true"),
+                    "Enable",
+                    variant="outline",
+                    on_click=IntegrationsState.set_enabled(item.integration_id, True),
+                ),
+            ),
+            wrap="wrap",
+            spacing="2",
+        ),
+        spacing="3",
+        align="start",
+        width="100%",
+    )
+
+
+def _unconfigured_details(item: IntegrationCard) -> rx.Component:
+    return rx.vstack(
+        rx.text(item.type_summary, size="2", color_scheme="gray"),
+        rx.link(
+            rx.button(rx.icon("plus", size=16, aria_hidden="true"), "Set up", variant="soft"),
+            href=f"/settings/integrations/new?type={item.type_key}",
+            aria_label=f"Set up {item.type_label}",
+        ),
+        spacing="3",
+        align="start",
+    )
+
+
+def _integration_card(item: IntegrationCard) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.vstack(
+                    rx.heading(item.type_label, size="4", as_="h2"),
+                    rx.cond(
+                        item.configured & (item.display_name != item.type_label),
+                        rx.text(item.display_name, size="2", color_scheme="gray"),
+                    ),
+                    spacing="1",
+                ),
+                rx.spacer(),
+                status_badge(item.status, item.status_label),
+                align="start",
+                width="100%",
+            ),
+            rx.cond(item.configured, _configured_details(item), _unconfigured_details(item)),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        data_testid=f"integration-{item.type_key}",
+        size="3",
+    )
+
+
+def _loading() -> rx.Component:
+    return rx.vstack(
+        *[
+            rx.skeleton(rx.card(rx.box(height="110px")), loading=True, width="100%")
+            for _ in range(3)
+        ],
+        width="100%",
+        aria_busy="true",
+        aria_label="Loading integrations",
+    )
+
+
+def _dashboard() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            IntegrationsState.notice != "",
+            rx.callout(IntegrationsState.notice, icon="info", role="status", width="100%"),
+        ),
+        rx.foreach(IntegrationsState.cards, _integration_card),
+        spacing="4",
+        width="100%",
+    )
+
+
+def integrations_body() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.vstack(
+                rx.heading("External Integrations", size="7", as_="h1"),
+                rx.text(
+                    "Connect your accounting system so approved expense claims reach your "
+                    "accountants the same day.",
+                    color_scheme="gray",
+                ),
+                spacing="1",
+            ),
+            rx.spacer(),
+            rx.cond(
+                IntegrationsState.is_admin & (IntegrationsState.refused == ""),
+                rx.link(
+                    rx.button(
+                        rx.icon("plus", size=16, aria_hidden="true"), "Add Integration", size="3"
+                    ),
+                    href="/settings/integrations/new",
+                ),
+            ),
+            width="100%",
+            align="end",
+            wrap="wrap",
+            spacing="3",
+        ),
+        rx.cond(
+            IntegrationsState.loading,
+            _loading(),
+            rx.cond(
+                IntegrationsState.refused != "",
+                rx.callout(
+                    IntegrationsState.refused,
+                    icon="lock",
+                    color_scheme="amber",
+                    role="alert",
+                    size="3",
+                    width="100%",
+                ),
+                rx.cond(
+                    IntegrationsState.load_error != "",
+                    rx.callout(
+                        rx.hstack(
+                            rx.text(IntegrationsState.load_error),
+                            rx.button("Retry", size="1", on_click=IntegrationsState.load),
+                            align="center",
+                        ),
+                        icon="triangle-alert",
+                        color_scheme="red",
+                        role="alert",
+                        width="100%",
+                    ),
+                    _dashboard(),
+                ),
+            ),
+        ),
+        spacing="5",
+        width="100%",
+    )
+
+
+integrations_page = signed_in_page(integrations_body)

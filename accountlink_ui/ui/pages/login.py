@@ -1,0 +1,68 @@
+"""Sign-in page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from accountlink_ui.ui.states.session import SessionState
+
+
+def login() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.hstack(
+                        rx.icon("link-2", size=26, aria_hidden="true"),
+                        rx.heading("AccountLink", size="6", as_="h1"),
+                        align="center",
+                    ),
+                    rx.text(
+                        "Sign in to manage your organization's integrations.", color_scheme="gray"
+                    ),
+                    rx.cond(
+                        SessionState.sign_in_error != "",
+                        rx.callout(
+                            SessionState.sign_in_error,
+                            icon="triangle-alert",
+                            color_scheme="red",
+                            role="alert",
+                            width="100%",
+                        ),
+                    ),
+                    rx.el.label("Email", html_for="email", font_weight="500"),
+                    rx.input(
+                        id="email",
+                        name="email",
+                        type="email",
+                        auto_complete="username",
+                        placeholder="you@organization.org",
+                        required=True,
+                        width="100%",
+                        size="3",
+                    ),
+                    rx.el.label("Password", html_for="password", font_weight="500"),
+                    rx.input(
+                        id="password",
+                        name="password",
+                        type="password",
+                        auto_complete="current-password",
+                        required=True,
+                        width="100%",
+                        size="3",
+                    ),
+                    rx.button("Sign in", type="submit", size="3", width="100%"),
+                    spacing="3",
+                    align="stretch",
+                ),
+                on_submit=SessionState.sign_in,
+                reset_on_submit=False,
+            ),
+            width="100%",
+            max_width="420px",
+            size="4",
+        ),
+        min_height="100vh",
+        padding="4",
+        background="var(--gray-2)",
+    )
