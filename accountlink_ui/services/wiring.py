@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from accountlink_ui.db import engine_for
 from accountlink_ui.integrations.registry import AdapterRegistry, default_registry
 from accountlink_ui.services.auth_service import AuthService
+from accountlink_ui.services.drafts import DraftSecrets
 from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.services.proofs import ProofSigner
 from accountlink_ui.settings import Settings, get_settings
@@ -25,6 +26,7 @@ class Services:
     key_ring: KeyRing
     auth: AuthService
     integrations: IntegrationService
+    drafts: DraftSecrets
 
 
 def load_settings_key_ring(settings: Settings) -> KeyRing:
@@ -35,12 +37,15 @@ def load_settings_key_ring(settings: Settings) -> KeyRing:
     )
 
 
-def proof_key(key_ring: KeyRing) -> bytes:
-    """A key for connection-test proofs, derived so the master key itself signs nothing."""
-    oldest = key_ring.keys[0]
+def derived_key(key_ring: KeyRing, purpose: str) -> bytes:
+    """A key for one purpose, derived so the master key itself signs or seals nothing else.
+
+    The oldest key is used so that adding a key (rotation) does not invalidate
+    proofs and drafts already handed out.
+    """
     return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"accountlink connection-test proof"
-    ).derive(oldest.key)
+        algorithm=hashes.SHA256(), length=32, salt=None, info=f"accountlink {purpose}".encode()
+    ).derive(key_ring.keys[0].key)
 
 
 def build_services(
@@ -57,9 +62,10 @@ def build_services(
             engine=engine,
             vault=Vault(ring),
             adapters=adapters or default_registry(settings),
-            proofs=ProofSigner(proof_key(ring)),
+            proofs=ProofSigner(derived_key(ring, "connection-test proof")),
             settings=settings,
         ),
+        drafts=DraftSecrets(derived_key(ring, "form draft secrets")),
     )
 
 

@@ -1,0 +1,333 @@
+"""State shared by the setup wizard and the credential form.
+
+Non-secret values live in state (the admin sees them anyway). Secret inputs
+are uncontrolled: their values arrive only in the form's submit payload, are
+sealed at once (services/drafts.py) and never written to a public var, so no
+state delta can carry them back to the browser (DESIGN rule 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import reflex as rx
+
+from accountlink_ui.integrations.types import FieldKind, get_type
+from accountlink_ui.integrations.validation import (
+    applicable_fields,
+    validate_config,
+    validate_field,
+)
+from accountlink_ui.services.errors import InvalidConfig, ServiceError
+from accountlink_ui.services.integration_service import ConnectionDraft
+from accountlink_ui.services.wiring import get_services
+from accountlink_ui.ui.states.session import SessionState
+
+
+@dataclass
+class FieldView:
+    key: str
+    label: str
+    kind: str
+    required: bool
+    help: str
+    placeholder: str
+    value: str
+    options: list[dict[str, str]]
+    secret: bool
+    multiline: bool
+    error: str
+    stored_mask: str
+    at_fault: bool
+
+
+@dataclass
+class Choice:
+    key: str
+    label: str
+    description: str
+
+
+class ConnectionFormState(SessionState):
+    type_key: str = ""
+    environment: str = "sandbox"
+    auth_flow: str = ""
+    display_name: str = ""
+    values: dict[str, str] = {}
+    field_errors: dict[str, str] = {}
+    stored_masks: dict[str, str] = {}
+    shown_secrets: list[str] = []
+    entered_secrets: list[str] = []
+    """Keys of secrets typed in this form (never their values): lets blank mean 'keep'."""
+    testing: bool = False
+    test_done: bool = False
+    test_ok: bool = False
+    test_message: str = ""
+    test_reached: str = ""
+    test_fields: list[str] = []
+    test_seconds: str = ""
+    form_error: str = ""
+    saving: bool = False
+    _sealed_secrets: str = ""
+    _proof: str = ""
+
+    # ---- what the form shows -------------------------------------------------------
+
+    @rx.var
+    def fields(self) -> list[FieldView]:
+        if not self.type_key:
+            return []
+        integration_type = get_type(self.type_key)
+        if not integration_type.has_flow(self.auth_flow):
+            return []
+        views = []
+        for spec in applicable_fields(integration_type, self.auth_flow, self.values):
+            if spec.secret and spec.key in self.entered_secrets:
+                mask = "Entered; leave blank to keep it, or type a new one."
+            elif spec.secret and spec.key in self.stored_masks:
+                mask = f"Stored: {self.stored_masks[spec.key]}. Leave blank to keep it."
+            else:
+                mask = ""
+            views.append(
+                FieldView(
+                    key=spec.key,
+                    label=spec.label,
+                    kind=spec.kind.value,
+                    required=spec.required and not mask,
+                    help=spec.help,
+                    placeholder=spec.placeholder,
+                    value="" if spec.secret else self.values.get(spec.key, spec.default),
+                    options=[{"key": k, "label": label} for k, label in spec.options],
+                    secret=spec.secret,
+                    multiline=spec.kind in (FieldKind.PEM, FieldKind.SECRET_PEM),
+                    error=self.field_errors.get(spec.key, ""),
+                    stored_mask=mask,
+                    at_fault=spec.key in self.test_fields,
+                )
+            )
+        return views
+
+    @rx.var
+    def environment_choices(self) -> list[Choice]:
+        if not self.type_key:
+            return []
+        return [Choice(e.key, e.label, e.description) for e in get_type(self.type_key).environments]
+
+    @rx.var
+    def flow_choices(self) -> list[Choice]:
+        if not self.type_key:
+            return []
+        return [Choice(f.key, f.label, f.description) for f in get_type(self.type_key).auth_flows]
+
+    @rx.var
+    def type_label(self) -> str:
+        return get_type(self.type_key).label if self.type_key else ""
+
+    @rx.var
+    def probe_description(self) -> str:
+        return get_type(self.type_key).probe if self.type_key else ""
+
+    @rx.var
+    def can_save(self) -> bool:
+        return self.test_done and self.test_ok and not self.testing and not self.saving
+
+    # ---- editing -------------------------------------------------------------------
+
+    def _reset_form(self, type_key: str) -> None:
+        integration_type = get_type(type_key)
+        self.type_key = type_key
+        self.auth_flow = integration_type.default_flow.key
+        self.environment = integration_type.environments[0].key
+        self.values = {
+            spec.key: spec.default
+            for flow in integration_type.auth_flows
+            for spec in integration_type.fields_for(flow.key)
+            if not spec.secret and spec.default
+        }
+        self.display_name = ""
+        self.field_errors = {}
+        self.stored_masks = {}
+        self.shown_secrets = []
+        self.entered_secrets = []
+        self._sealed_secrets = ""
+        self._invalidate_test()
+
+    def _invalidate_test(self) -> None:
+        self.test_done = self.test_ok = False
+        self.test_message = self.test_reached = self.test_seconds = ""
+        self.test_fields = []
+        self._proof = ""
+
+    @rx.event
+    def set_value(self, key: str, value: str) -> None:
+        """A non-secret field changed: keep it, and the last test no longer applies."""
+        self.values = {**self.values, key: value}
+        self._invalidate_test()
+        if key in self.field_errors:
+            self.field_errors = {k: v for k, v in self.field_errors.items() if k != key}
+
+    @rx.event
+    def check_value(self, key: str, value: str) -> None:
+        """Inline validation as the admin leaves a non-secret field."""
+        self.values = {**self.values, key: value}
+        self._set_field_error(key, value)
+
+    @rx.event
+    def check_secret(self, key: str, value: str) -> None:
+        """Inline validation of a secret on blur: only the verdict is kept, never the value."""
+        self._set_field_error(key, value)
+
+    @rx.event
+    def secret_edited(self) -> None:
+        self._invalidate_test()
+
+    def _set_field_error(self, key: str, value: str) -> None:
+        integration_type = get_type(self.type_key)
+        spec = next((s for s in integration_type.fields_for(self.auth_flow) if s.key == key), None)
+        if spec is None:
+            return
+        keep = spec.secret and (key in self.stored_masks or key in self.entered_secrets)
+        error = validate_field(
+            spec, value, allowed_hosts=get_services().settings.allowed_hosts, blank_means_keep=keep
+        )
+        errors = {k: v for k, v in self.field_errors.items() if k != key}
+        if error:
+            errors[key] = error
+        self.field_errors = errors
+
+    @rx.event
+    def set_environment(self, environment: str) -> None:
+        self.environment = environment
+        self._invalidate_test()
+
+    @rx.event
+    def set_auth_flow(self, auth_flow: str) -> None:
+        self.auth_flow = auth_flow
+        self.field_errors = {}
+        self._invalidate_test()
+
+    @rx.event
+    def set_display_name(self, name: str) -> None:
+        self.display_name = name
+
+    @rx.event
+    def toggle_secret(self, key: str) -> None:
+        self.shown_secrets = (
+            [k for k in self.shown_secrets if k != key]
+            if key in self.shown_secrets
+            else [*self.shown_secrets, key]
+        )
+
+    # ---- submitting the credentials step -------------------------------------------
+
+    def _integration_id(self) -> int | None:
+        return None
+
+    def _stored_secret_keys(self) -> set[str]:
+        return set(self.stored_masks)
+
+    def _accept_form(self, form: dict[str, str]) -> bool:
+        """Read the submit payload: non-secrets into state, secrets sealed. True when valid."""
+        actor = self._actor()
+        if actor is None or not self.type_key:
+            return False
+        services = get_services()
+        integration_type = get_type(self.type_key)
+        secret_keys = set(integration_type.secret_keys(self.auth_flow))
+        values = dict(self.values)
+        for key, value in form.items():
+            if key not in secret_keys and isinstance(value, str):
+                values[key] = value
+        self.values = values
+        secrets = services.drafts.open(
+            self._sealed_secrets, actor_id=actor.user_id, organization_id=self.organization_id
+        )
+        for key in secret_keys:
+            typed = form.get(key, "")
+            if isinstance(typed, str) and typed.strip():
+                secrets[key] = typed
+        secrets = {k: v for k, v in secrets.items() if k in secret_keys}
+        self._sealed_secrets = services.drafts.seal(
+            secrets, actor_id=actor.user_id, organization_id=self.organization_id
+        )
+        self.entered_secrets = sorted(secrets)
+        self.display_name = str(form.get("display_name", self.display_name) or "")
+        errors = validate_config(
+            self.type_key,
+            self.environment,
+            self.auth_flow,
+            {**values, **secrets},
+            display_name=self.display_name,
+            allowed_hosts=services.settings.allowed_hosts,
+            stored_secret_keys=self._stored_secret_keys(),
+        )
+        self.field_errors = errors
+        self._invalidate_test()
+        if errors:
+            self.form_error = "Please correct the highlighted fields."
+            return False
+        self.form_error = ""
+        return True
+
+    def _draft(self) -> ConnectionDraft:
+        actor = self._actor()
+        secrets = (
+            get_services().drafts.open(
+                self._sealed_secrets, actor_id=actor.user_id, organization_id=self.organization_id
+            )
+            if actor
+            else {}
+        )
+        integration_type = get_type(self.type_key)
+        names = {s.key for s in integration_type.fields_for(self.auth_flow)}
+        values = {k: v for k, v in self.values.items() if k in names}
+        return ConnectionDraft(
+            type_key=self.type_key,
+            environment=self.environment,
+            auth_flow=self.auth_flow,
+            values={**values, **secrets},
+            display_name=self.display_name,
+        )
+
+    # ---- testing -------------------------------------------------------------------
+
+    @rx.event(background=True)
+    async def run_test(self):  # type: ignore[no-untyped-def]
+        async with self:
+            actor = self._actor()
+            if actor is None or self.testing:
+                return
+            self.testing = True
+            self._invalidate_test()
+            draft = self._draft()
+            organization_id = self.organization_id
+            integration_id = self._integration_id()
+        service = get_services().integrations
+        proof, message, reached, fields, ok, seconds = "", "", "", [], False, ""
+        try:
+            outcome = await asyncio.to_thread(
+                service.test_connection,
+                actor,
+                organization_id,
+                draft,
+                integration_id=integration_id,
+            )
+            result = outcome.result
+            ok, message, reached = result.ok, result.message, result.reached or ""
+            fields, proof = list(result.fields), outcome.proof or ""
+            seconds = f"{result.latency_ms / 1000:.1f} s"
+        except InvalidConfig as invalid:
+            message = "Some values are not valid: " + "; ".join(invalid.errors.values())
+            fields = list(invalid.errors)
+        except ServiceError as refused:
+            message = str(refused)
+        async with self:
+            self.testing = False
+            self.test_done = True
+            self.test_ok = ok
+            self.test_message = message
+            self.test_reached = reached
+            self.test_fields = fields
+            self.test_seconds = seconds
+            self._proof = proof

@@ -1,0 +1,135 @@
+"""Integration Setup Wizard: type → credentials → test → confirm."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import reflex as rx
+
+from accountlink_ui.integrations.types import INTEGRATION_TYPES
+from accountlink_ui.services.errors import InvalidConfig, RetestRequired, ServiceError
+from accountlink_ui.services.wiring import get_services
+from accountlink_ui.ui.states.connection_form import ConnectionFormState
+
+STEPS = ("Choose type", "Credentials", "Test connection", "Confirm")
+
+
+@dataclass
+class TypeOption:
+    key: str
+    label: str
+    summary: str
+    configured: bool
+
+
+class WizardState(ConnectionFormState):
+    step: int = 1
+    type_options: list[TypeOption] = []
+    refused: str = ""
+    opening: bool = True
+
+    @rx.event
+    def open(self):  # type: ignore[no-untyped-def]
+        """Reset the wizard; the service decides whether this person may use it at all."""
+        self.opening = True
+        actor = self._actor()
+        if actor is None:
+            return rx.redirect("/login", replace=True)
+        self.refused = ""
+        self.step = 1
+        self.type_key = ""
+        self.form_error = ""
+        self._sealed_secrets = ""
+        self._invalidate_test()
+        try:
+            views = get_services().integrations.list_integrations(actor, self.organization_id)
+        except ServiceError as refused:
+            self.refused = str(refused)
+            self.type_options = []
+            self.opening = False
+            return None
+        configured = {view.type_key for view in views if view.configured}
+        self.type_options = [
+            TypeOption(t.key, t.label, t.summary, t.key in configured) for t in INTEGRATION_TYPES
+        ]
+        wanted = self.router.url.query_parameters.get("type", "")
+        if wanted and wanted not in configured and any(t.key == wanted for t in INTEGRATION_TYPES):
+            self._reset_form(wanted)
+        self.opening = False
+        return None
+
+    @rx.event
+    def choose_type(self, type_key: str) -> None:
+        available = any(o.key == type_key and not o.configured for o in self.type_options)
+        if available and type_key != self.type_key:
+            self._reset_form(type_key)
+
+    @rx.event
+    def continue_from_type(self) -> None:
+        if not self.type_key:
+            self.form_error = "Choose the accounting system to connect."
+            return
+        self.form_error = ""
+        self.step = 2
+
+    @rx.event
+    def submit_credentials(self, form: dict[str, str]) -> None:
+        if self._accept_form(form):
+            self.step = 3
+
+    @rx.event
+    def back(self) -> None:
+        self.form_error = ""
+        self.step = max(1, self.step - 1)
+
+    @rx.event
+    def continue_to_confirm(self) -> None:
+        if self.test_ok and self.test_done:
+            self.step = 4
+
+    @rx.event
+    def cancel(self):  # type: ignore[no-untyped-def]
+        self._sealed_secrets = ""
+        self._invalidate_test()
+        self.step = 1
+        return rx.redirect("/settings/integrations")
+
+    @rx.event(background=True)
+    async def save(self):  # type: ignore[no-untyped-def]
+        async with self:
+            actor = self._actor()
+            if actor is None or not self.can_save:
+                return
+            self.saving = True
+            draft, proof, organization_id = self._draft(), self._proof, self.organization_id
+        service = get_services().integrations
+        try:
+            await asyncio.to_thread(
+                service.create_integration, actor, organization_id, draft, proof
+            )
+        except RetestRequired as stale:
+            async with self:
+                self.saving = False
+                self._invalidate_test()
+                self.form_error = str(stale)
+                self.step = 3
+            return
+        except InvalidConfig as invalid:
+            async with self:
+                self.saving = False
+                self.field_errors = invalid.errors
+                self.form_error = "Please correct the highlighted fields."
+                self.step = 2
+            return
+        except ServiceError as refused:
+            async with self:
+                self.saving = False
+                self.form_error = str(refused)
+            return
+        async with self:
+            self.saving = False
+            self._sealed_secrets = ""
+            self._invalidate_test()
+            self.step = 1
+        yield rx.redirect("/settings/integrations?saved=1")
