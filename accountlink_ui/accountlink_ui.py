@@ -6,10 +6,14 @@ import reflex as rx
 
 from accountlink_ui.asgi import mount_backend_routes
 from accountlink_ui.startup import prepare_database
+from accountlink_ui.ui.pages.credentials import credentials_page
 from accountlink_ui.ui.pages.integrations import integrations_page
 from accountlink_ui.ui.pages.login import login
+from accountlink_ui.ui.pages.wizard import wizard_page
+from accountlink_ui.ui.states.credentials import CredentialsState
 from accountlink_ui.ui.states.integrations import IntegrationsState
 from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.states.wizard import WizardState
 from accountlink_ui.ui.theme import APP_THEME, GLOBAL_STYLE
 
 app = rx.App(
@@ -25,6 +29,18 @@ app.add_page(
     route="/settings/integrations",
     title="External Integrations · AccountLink",
     on_load=IntegrationsState.load,
+)
+app.add_page(
+    wizard_page,
+    route="/settings/integrations/new",
+    title="Add Integration · AccountLink",
+    on_load=WizardState.open,
+)
+app.add_page(
+    credentials_page,
+    route="/settings/integrations/[integration_id]/credentials",
+    title="Edit Credentials · AccountLink",
+    on_load=CredentialsState.open,
 )
 app.add_page(
     lambda: rx.box(),

@@ -9,7 +9,9 @@ state delta can carry them back to the browser (DESIGN rule 1).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import reflex as rx
 
@@ -22,7 +24,7 @@ from accountlink_ui.integrations.validation import (
 from accountlink_ui.services.errors import InvalidConfig, ServiceError
 from accountlink_ui.services.integration_service import ConnectionDraft
 from accountlink_ui.services.wiring import get_services
-from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.views import Actor
 
 
 @dataclass
@@ -49,7 +51,9 @@ class Choice:
     description: str
 
 
-class ConnectionFormState(SessionState):
+class ConnectionFormState(rx.State, mixin=True):
+    """A mixin: each page gets its own copy of these vars and handlers."""
+
     type_key: str = ""
     environment: str = "sandbox"
     auth_flow: str = ""
@@ -71,6 +75,10 @@ class ConnectionFormState(SessionState):
     saving: bool = False
     _sealed_secrets: str = ""
     _proof: str = ""
+    # The concrete states also inherit SessionState, which provides `_actor()` and
+    # `organization_id`; this mixin relies on both.
+    organization_id: ClassVar[Any]
+    _actor: ClassVar[Callable[..., Actor | None]]
 
     # ---- what the form shows -------------------------------------------------------
 

@@ -10,9 +10,10 @@ from accountlink_ui.services.errors import InvalidConfig, RetestRequired, Servic
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import when
 from accountlink_ui.ui.states.connection_form import ConnectionFormState
+from accountlink_ui.ui.states.session import SessionState
 
 
-class CredentialsState(ConnectionFormState):
+class CredentialsState(ConnectionFormState, SessionState):
     editing_id: int = 0
     refused: str = ""
     opening: bool = True

@@ -11,6 +11,7 @@ from accountlink_ui.integrations.types import INTEGRATION_TYPES
 from accountlink_ui.services.errors import InvalidConfig, RetestRequired, ServiceError
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.states.connection_form import ConnectionFormState
+from accountlink_ui.ui.states.session import SessionState
 
 STEPS = ("Choose type", "Credentials", "Test connection", "Confirm")
 
@@ -23,7 +24,7 @@ class TypeOption:
     configured: bool
 
 
-class WizardState(ConnectionFormState):
+class WizardState(ConnectionFormState, SessionState):
     step: int = 1
     type_options: list[TypeOption] = []
     refused: str = ""

@@ -1,0 +1,108 @@
+"""Credential Management Form ("Edit Credentials")."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from accountlink_ui.ui.components.connection_form import connection_fields, test_result
+from accountlink_ui.ui.components.shell import signed_in_page
+from accountlink_ui.ui.states.credentials import CredentialsState
+
+
+def _form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.text(
+                "Stored credentials: ",
+                CredentialsState.credentials_summary,
+                size="2",
+                color_scheme="gray",
+            ),
+            connection_fields(CredentialsState),
+            rx.cond(
+                CredentialsState.form_error != "",
+                rx.callout(
+                    CredentialsState.form_error,
+                    icon="triangle-alert",
+                    color_scheme="red",
+                    role="alert",
+                    width="100%",
+                ),
+            ),
+            test_result(CredentialsState),
+            rx.cond(
+                CredentialsState.saved_message != "",
+                rx.callout(
+                    CredentialsState.saved_message,
+                    icon="circle-check",
+                    color_scheme="green",
+                    role="status",
+                    data_testid="saved-message",
+                    width="100%",
+                ),
+            ),
+            rx.hstack(
+                rx.link(
+                    rx.button("Back to integrations", type="button", variant="ghost"),
+                    href="/settings/integrations",
+                ),
+                rx.spacer(),
+                rx.button(
+                    rx.icon("plug-zap", size=16, aria_hidden="true"),
+                    "Test Connection",
+                    type="submit",
+                    variant="soft",
+                    loading=CredentialsState.testing,
+                ),
+                rx.button(
+                    rx.icon("save", size=16, aria_hidden="true"),
+                    "Save Credentials",
+                    type="button",
+                    disabled=~CredentialsState.can_save,
+                    loading=CredentialsState.saving,
+                    on_click=CredentialsState.save,
+                ),
+                width="100%",
+                wrap="wrap",
+                spacing="3",
+            ),
+            rx.text(
+                "Leave a secret blank to keep the stored one. Saving requires a passing test of "
+                "exactly these values and does not change any sync schedule.",
+                size="1",
+                color_scheme="gray",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        on_submit=CredentialsState.test_form,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
+def credentials_body() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Edit Credentials: ", CredentialsState.type_label, size="7", as_="h1"),
+        rx.cond(
+            CredentialsState.refused != "",
+            rx.callout(
+                CredentialsState.refused,
+                icon="lock",
+                color_scheme="amber",
+                role="alert",
+                size="3",
+                width="100%",
+            ),
+            rx.cond(
+                CredentialsState.opening,
+                rx.skeleton(rx.card(rx.box(height="200px")), loading=True, width="100%"),
+                rx.card(_form(), size="3", width="100%"),
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+credentials_page = signed_in_page(credentials_body)
