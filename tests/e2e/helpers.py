@@ -1,0 +1,23 @@
+"""Small steps the end-to-end tests share: signing in as a demo person."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from accountlink_ui.demo import DEMO_PASSWORD
+
+BF_ADMIN = "kari@blindeforbundet.example"
+BF_MEMBER = "ola@blindeforbundet.example"
+HLF_ADMIN = "hanne@hlf.example"
+
+
+def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in_to_dashboard(page: Page, email: str) -> None:
+    sign_in(page, email)
+    expect(page.get_by_role("heading", name="External Integrations")).to_be_visible(timeout=15_000)

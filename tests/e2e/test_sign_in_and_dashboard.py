@@ -1,0 +1,63 @@
+"""Foundation, end to end: sign-in, the dashboard's first state, and who may see it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import BF_ADMIN, BF_MEMBER, sign_in, sign_in_to_dashboard
+
+TYPES = ("xledger", "dynamics", "generic_rest")
+
+
+def test_admin_signs_in_and_sees_three_types_not_configured(
+    page: Page, screenshot: Callable[..., Path]
+) -> None:
+    sign_in_to_dashboard(page, BF_ADMIN)
+    expect(page).to_have_url(re.compile(r"/settings/integrations$"))
+    for type_key, label in zip(
+        TYPES, ("Xledger", "Microsoft Dynamics 365", "Generic REST API"), strict=True
+    ):
+        card = page.get_by_test_id(f"integration-{type_key}")
+        expect(card.get_by_role("heading", name=label)).to_be_visible()
+        expect(card.get_by_text("Not configured")).to_be_visible()
+    expect(page.get_by_text("Blindeforbundet")).to_be_visible()
+    screenshot("dashboard-empty-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot("dashboard-empty-390")
+
+
+def test_member_is_refused_with_a_clear_message(page: Page) -> None:
+    sign_in_to_dashboard(page, BF_MEMBER)
+    expect(page.get_by_role("alert")).to_contain_text("Only organization admins")
+    expect(page.get_by_test_id("integration-xledger")).to_have_count(0)
+    expect(page.get_by_role("link", name="Add Integration")).to_have_count(0)
+
+
+def test_member_cannot_open_the_wizard_by_url(page: Page) -> None:
+    sign_in_to_dashboard(page, BF_MEMBER)
+    page.goto("/settings/integrations/new")
+    expect(page.get_by_role("alert")).to_contain_text("Only organization admins")
+    expect(page.get_by_text("Which accounting system?")).to_have_count(0)
+
+
+def test_wrong_password_gets_a_clear_message(page: Page) -> None:
+    sign_in(page, BF_ADMIN, password="not-the-password")
+    expect(page.get_by_role("alert")).to_contain_text("do not match an account")
+    expect(page).to_have_url(re.compile(r"/login$"))
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(page: Page) -> None:
+    page.goto("/settings/integrations")
+    expect(page).to_have_url(re.compile(r"/login$"), timeout=15_000)
+
+
+def test_sign_out_ends_the_session(page: Page) -> None:
+    sign_in_to_dashboard(page, BF_ADMIN)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto("/settings/integrations")
+    expect(page).to_have_url(re.compile(r"/login$"), timeout=15_000)
