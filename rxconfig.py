@@ -1,18 +1,23 @@
 """Reflex configuration for AccountLink.
 
-The app owns its database (``accountlink_ui.db``), so ``db_url`` stays unset:
-Reflex's own ``rx.Model`` engine is not used. In production (``reflex run
---env prod``) Reflex serves the compiled frontend and the backend from one
-port; ``--frontend-port``/``--backend-port`` (or ``REFLEX_FRONTEND_PORT`` and
-``REFLEX_BACKEND_PORT``) move both together.
+The app owns its database engine (``accountlink_ui.db``), so ``db_url`` stays
+unset: Reflex's own ``rx.Model`` engine is not used.
 
-Plugins are listed explicitly: the sitemap plugin that Reflex enables by
-default is switched off (an admin console has nothing to index), and no
-Tailwind plugin is used, so a build makes no requests beyond the npm registry.
+In production (``reflex run --env prod``) Reflex serves the compiled frontend
+and the backend from one port. ``--frontend-port``/``--backend-port`` (or
+``REFLEX_FRONTEND_PORT``/``REFLEX_BACKEND_PORT``) move both together; the
+frontend's backend URL follows because ``api_url`` is left at its default.
+
+Plugins are explicit: Radix Themes is on with the app's theme (Reflex 0.10
+deprecates both implicit enablement and ``rx.App(theme=...)``); the sitemap
+plugin that Reflex adds by default is off (an admin console has nothing to
+index); there is no Tailwind plugin. A build fetches nothing beyond the npm
+registry.
 """
 
 import reflex as rx
-from reflex.plugins.sitemap import SitemapPlugin
+
+from accountlink_ui.ui.theme import APP_THEME
 
 PORT = 8000
 
@@ -21,7 +26,7 @@ config = rx.Config(
     frontend_port=PORT,
     backend_port=PORT,
     telemetry_enabled=False,
-    plugins=[],
-    disable_plugins=[SitemapPlugin],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=APP_THEME)],
+    disable_plugins=[rx.plugins.SitemapPlugin],
     show_built_with_reflex=False,
 )

@@ -14,11 +14,9 @@ from accountlink_ui.ui.states.credentials import CredentialsState
 from accountlink_ui.ui.states.integrations import IntegrationsState
 from accountlink_ui.ui.states.session import SessionState
 from accountlink_ui.ui.states.wizard import WizardState
-from accountlink_ui.ui.theme import APP_THEME, GLOBAL_STYLE
+from accountlink_ui.ui.theme import GLOBAL_STYLE
 
-app = rx.App(
-    theme=APP_THEME, style=GLOBAL_STYLE, html_lang="en", api_transformer=mount_backend_routes
-)
+app = rx.App(style=GLOBAL_STYLE, html_lang="en", api_transformer=mount_backend_routes)
 app.register_lifespan_task(prepare_database)
 
 app.add_page(

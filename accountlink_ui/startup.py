@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from accountlink_ui.db import migrate
 from accountlink_ui.settings import get_settings
@@ -11,8 +13,13 @@ from accountlink_ui.settings import get_settings
 log = logging.getLogger(__name__)
 
 
-async def prepare_database() -> None:
-    """Apply migrations (and seed the demo when asked) before serving anyone."""
+@contextlib.asynccontextmanager
+async def prepare_database() -> AsyncIterator[None]:
+    """Apply migrations (and seed the demo when asked) before serving anyone.
+
+    A context manager, so Reflex waits for it before accepting requests and a
+    failure stops the server instead of being logged and ignored.
+    """
     settings = get_settings()
     await asyncio.to_thread(migrate)
     if settings.demo:
@@ -22,3 +29,4 @@ async def prepare_database() -> None:
         created = await asyncio.to_thread(seed_demo, get_services())
         if created:
             log.info("demo seeded: %s", ", ".join(created))
+    yield

@@ -1,0 +1,225 @@
+"""End-to-end fixtures: the production build of the app, and a real Chromium.
+
+``app_server`` builds and starts the app once per session exactly as
+``make run`` serves it (``reflex run --env prod`` with ``scripts/env.sh``),
+against a throwaway data directory and SQLite file, and yields its base URL.
+``browser``/``page`` drive the Debian Chromium through Playwright (Playwright's
+own browser download is not used). ``screenshot`` saves the current page under
+``test-results/screenshots/``; a failing test gets one saved automatically.
+
+Knobs:
+    ACCOUNTLINK_E2E_PORT            port to serve on (default 8000)
+    ACCOUNTLINK_E2E_START_TIMEOUT   seconds to wait for build + start (default 240)
+    ACCOUNTLINK_CHROMIUM            Chromium binary (default /usr/bin/chromium)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT_DIR = ROOT / "test-results" / "screenshots"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+LOG_TAIL_LINES = 80
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e is an e2e test, so ``-m "not e2e"`` skips it all."""
+    e2e_dir = Path(__file__).parent
+    for item in items:
+        if e2e_dir in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Keep each phase's report on the item so ``page`` can see that a test failed."""
+    report = yield
+    setattr(item, f"_report_{report.when}", report)
+    return report
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _log_tail(log_path: Path) -> str:
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log written)"
+    return "\n".join(lines[-LOG_TAIL_LINES:])
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop Reflex and every child it spawned (node, server workers)."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=15)
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    # Children can outlive the leader; sweep the group whatever happened above.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _server_is_ready(client: httpx.Client, base_url: str) -> bool:
+    try:
+        ping = client.get(f"{base_url}/ping")
+        page = client.get(f"{base_url}/")
+    except httpx.HTTPError:
+        return False
+    return ping.status_code == 200 and page.status_code == 200 and "<html" in page.text
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the app, built and served in production mode for this session.
+
+    ``ACCOUNTLINK_DEMO=1`` makes the app migrate and seed its fresh database on
+    start-up, so the server is ready for sign-in once it answers.
+    """
+    port = int(os.environ.get("ACCOUNTLINK_E2E_PORT", "8000"))
+    start_timeout = float(os.environ.get("ACCOUNTLINK_E2E_START_TIMEOUT", "240"))
+    if not _port_is_free(port):
+        pytest.fail(
+            f"Port {port} is already in use (a `make run` still running?). Stop that "
+            f"server or pick another port with ACCOUNTLINK_E2E_PORT=<port>.",
+            pytrace=False,
+        )
+
+    workdir = tmp_path_factory.mktemp("app_server")
+    data_dir = workdir / "data"
+    data_dir.mkdir()
+    log_path = workdir / "reflex.log"
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "ACCOUNTLINK_DATA_DIR": str(data_dir),
+        "ACCOUNTLINK_DATABASE_URL": f"sqlite:///{data_dir / 'accountlink.db'}",
+        "ACCOUNTLINK_DEMO": "1",
+        "REFLEX_STATES_WORKDIR": str(workdir / "states"),
+    }
+
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [
+                "bash",
+                "-c",
+                'source scripts/env.sh && exec reflex run --env prod --loglevel info --frontend-port "$0" --backend-port "$0"',
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    try:
+        deadline = time.monotonic() + start_timeout
+        with httpx.Client(timeout=5, trust_env=False) as client:
+            while not _server_is_ready(client, base_url):
+                if process.poll() is not None:
+                    pytest.fail(
+                        f"`reflex run --env prod` exited with {process.returncode} before "
+                        f"serving {base_url}. Log {log_path}, last lines:\n{_log_tail(log_path)}",
+                        pytrace=False,
+                    )
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"The app did not serve {base_url} within {start_timeout:.0f} s "
+                        f"(ACCOUNTLINK_E2E_START_TIMEOUT). Log {log_path}, last lines:\n"
+                        f"{_log_tail(log_path)}",
+                        pytrace=False,
+                    )
+                time.sleep(0.5)
+        yield base_url
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """A headless Chromium shared by the session."""
+    executable = os.environ.get("ACCOUNTLINK_CHROMIUM", DEFAULT_CHROMIUM)
+    if not os.access(executable, os.X_OK):
+        pytest.fail(
+            f"No Chromium at {executable}. Run `bash scripts/ensure_chromium.sh` (installs "
+            f"the Debian package as root) or set ACCOUNTLINK_CHROMIUM=/path/to/chromium.",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _screenshot_path(name: str) -> Path:
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOT_DIR / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+
+
+@pytest.fixture
+def page(browser: Browser, app_server: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context per test, with relative URLs resolving to the app."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=app_server)
+    tab = context.new_page()
+    try:
+        yield tab
+        report = getattr(request.node, "_report_call", None)
+        if report is not None and report.failed:
+            tab.screenshot(path=_screenshot_path(f"{request.node.name}-failed"), full_page=True)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def screenshot(page: Page) -> Callable[..., Path]:
+    """``screenshot("wizard-step-2")`` saves the test's page to test-results/screenshots/."""
+
+    def save(name: str, *, target: Page | None = None, full_page: bool = True) -> Path:
+        path = _screenshot_path(name)
+        (target or page).screenshot(path=path, full_page=full_page)
+        return path
+
+    return save
