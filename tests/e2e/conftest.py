@@ -107,7 +107,27 @@ def _server_is_ready(client: httpx.Client, base_url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The running app's data directory: its SQLite file and master key file."""
+    data_dir = tmp_path_factory.mktemp("app_data")
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def app_database_url(app_data_dir: Path) -> str:
+    return f"sqlite:///{app_data_dir / 'accountlink.db'}"
+
+
+@pytest.fixture(scope="session")
+def sandbox_url(app_server: str) -> str:
+    """The sandbox external systems, mounted inside the app as in the demo."""
+    return f"{app_server}/sandbox"
+
+
+@pytest.fixture(scope="session")
+def app_server(
+    tmp_path_factory: pytest.TempPathFactory, app_data_dir: Path, app_database_url: str
+) -> Iterator[str]:
     """Base URL of the app, built and served in production mode for this session.
 
     ``ACCOUNTLINK_DEMO=1`` makes the app migrate and seed its fresh database on
@@ -123,15 +143,16 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
 
     workdir = tmp_path_factory.mktemp("app_server")
-    data_dir = workdir / "data"
-    data_dir.mkdir()
+    data_dir = app_data_dir
     log_path = workdir / "reflex.log"
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "ACCOUNTLINK_DATA_DIR": str(data_dir),
-        "ACCOUNTLINK_DATABASE_URL": f"sqlite:///{data_dir / 'accountlink.db'}",
+        "ACCOUNTLINK_DATABASE_URL": app_database_url,
         "ACCOUNTLINK_DEMO": "1",
+        "ACCOUNTLINK_MOUNT_SANDBOX": "1",
+        "ACCOUNTLINK_SANDBOX_URL": f"{base_url}/sandbox",
         "REFLEX_STATES_WORKDIR": str(workdir / "states"),
     }
 

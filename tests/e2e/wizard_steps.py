@@ -1,0 +1,47 @@
+"""Driving the setup wizard and the credential form the way an admin does."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import Page, expect
+
+TEST_BUDGET_MS = 10_500
+
+
+def open_wizard(page: Page) -> None:
+    page.get_by_role("link", name="Add Integration").click()
+    expect(page.get_by_role("heading", name="Which accounting system?")).to_be_visible(
+        timeout=15_000
+    )
+
+
+def choose_type(page: Page, label: str) -> None:
+    page.get_by_role("radio", name=label).check()
+    page.get_by_role("button", name="Continue").click()
+
+
+def fill_field(page: Page, key: str, value: str) -> None:
+    """Fill the field generated for ``key`` (its label names it for the admin)."""
+    page.locator(f"#field-{key}").fill(value)
+
+
+def submit_credentials(page: Page) -> None:
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Test the connection")).to_be_visible()
+
+
+def run_connection_test(page: Page) -> tuple[bool, float]:
+    """Press Test Connection; return (succeeded, seconds until the verdict showed)."""
+    started = time.monotonic()
+    page.get_by_role("button", name="Test Connection").click()
+    verdict = page.get_by_test_id("test-success").or_(page.get_by_test_id("test-failure"))
+    expect(verdict).to_be_visible(timeout=TEST_BUDGET_MS + 2_000)
+    elapsed = time.monotonic() - started
+    return page.get_by_test_id("test-success").is_visible(), elapsed
+
+
+def save_integration(page: Page) -> None:
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Save Integration").click()
+    expect(page.get_by_role("heading", name="External Integrations")).to_be_visible(timeout=15_000)
