@@ -1,0 +1,192 @@
+"""Everything a sandbox remembers: faults, received records, the request log.
+
+One `SandboxState` is shared by all five sandboxed systems. It is thread-safe
+because the server runs in its own thread while tests and the demo read and
+change it from theirs.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+import time
+from typing import Any
+
+from accountlink_ui.sandbox.credentials import CredentialStore
+from accountlink_ui.sandbox.faults import SYSTEMS, Fault, check_system, validate_fault
+
+# The real status for a well-formed but unknown Xledger token is UNVERIFIED.
+XLEDGER_INVALID_TOKEN_STATUSES = (401, 200)
+
+
+class SandboxState:
+    """In-memory state of the sandboxes: what they accept, what they saw, how they fail."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.credentials = CredentialStore()
+        self._ids = itertools.count(100_000_001)
+        self._faults: dict[str, Fault] = {}
+        self._received: dict[str, list[dict[str, Any]]] = {s: [] for s in SYSTEMS}
+        self._stored: dict[str, list[dict[str, Any]]] = {s: [] for s in SYSTEMS}
+        self._idempotency_keys: dict[str, dict[str, Any]] = {s: {} for s in SYSTEMS}
+        self._log: dict[str, list[dict[str, Any]]] = {s: [] for s in SYSTEMS}
+        self.xledger_invalid_token_status = 401
+        self._hang_epoch = 0
+
+    # --- settings ------------------------------------------------------------
+    def set_xledger_invalid_token_status(self, status: int) -> None:
+        """Choose how an unknown Xledger token is answered: 401, or 200 with `errors`."""
+        if status not in XLEDGER_INVALID_TOKEN_STATUSES:
+            raise ValueError("xledger_invalid_token_status must be 401 or 200.")
+        self.xledger_invalid_token_status = status
+
+    # --- faults --------------------------------------------------------------
+    def set_fault(
+        self,
+        system: str,
+        mode: str,
+        *,
+        times: int | None = None,
+        after: int = 0,
+        seconds: float | None = None,
+    ) -> None:
+        """Arm a fault: let `after` requests pass, then fail `times` requests (None: until cleared).
+
+        Arming replaces any fault already armed for that system.
+        """
+        validate_fault(system, mode, times, after, seconds)
+        with self._lock:
+            self._faults[system] = Fault(system, mode, times, after, seconds)
+
+    def clear_faults(self, system: str | None = None) -> None:
+        """Disarm the faults of one system, or of all systems, and end hangs in progress."""
+        with self._lock:
+            if system is None:
+                self._faults.clear()
+            else:
+                check_system(system)
+                self._faults.pop(system, None)
+            self._hang_epoch += 1
+
+    def release_hangs(self) -> None:
+        """End every `hang` in progress now (they answer 504), e.g. before a server stops."""
+        with self._lock:
+            self._hang_epoch += 1
+
+    @property
+    def hang_epoch(self) -> int:
+        """Changes whenever hangs in progress must end; a hang compares it with its start."""
+        with self._lock:
+            return self._hang_epoch
+
+    def faults(self) -> dict[str, dict[str, object]]:
+        """The armed faults by system, for display."""
+        with self._lock:
+            return {system: fault.public() for system, fault in self._faults.items()}
+
+    def take_fault(self, system: str) -> Fault | None:
+        """Count one request against the system's fault and return it if this request fails."""
+        with self._lock:
+            fault = self._faults.get(system)
+            if fault is None:
+                return None
+            if fault.passed < fault.after:
+                fault.passed += 1
+                return None
+            fault.fired += 1
+            if fault.times is not None and fault.fired >= fault.times:
+                del self._faults[system]
+            return copy.copy(fault)
+
+    # --- received records ----------------------------------------------------
+    def record(
+        self, system: str, arrived: list[dict[str, Any]], stored: list[dict[str, Any]]
+    ) -> None:
+        """Remember records as they arrived (duplicates too) and the ones actually kept."""
+        with self._lock:
+            self._received[system].extend(copy.deepcopy(arrived))
+            self._stored[system].extend(copy.deepcopy(stored))
+
+    def received(self, system: str) -> list[dict[str, Any]]:
+        """Every record posted to `system`, duplicates included, in arrival order."""
+        check_system(system)
+        with self._lock:
+            return copy.deepcopy(self._received[system])
+
+    def stored(self, system: str) -> list[dict[str, Any]]:
+        """The records `system` kept: for REST, without idempotent repeats."""
+        check_system(system)
+        with self._lock:
+            return copy.deepcopy(self._stored[system])
+
+    def claim_idempotency_key(self, system: str, key: str, value: Any) -> tuple[bool, Any]:
+        """Claim `key` for `value` the first time: (True, value); on a repeat: (False, first value)."""
+        with self._lock:
+            seen = self._idempotency_keys[system]
+            if key in seen:
+                return False, copy.deepcopy(seen[key])
+            seen[key] = copy.deepcopy(value)
+            return True, value
+
+    def next_id(self) -> int:
+        """A fresh numeric id, unique across the sandbox (Xledger dbIds and the like)."""
+        with self._lock:
+            return next(self._ids)
+
+    # --- request log ---------------------------------------------------------
+    def log_request(
+        self,
+        system: str,
+        *,
+        method: str,
+        path: str,
+        query: str,
+        auth_scheme: str | None,
+        credential: str | None,
+    ) -> dict[str, Any]:
+        """Append a log entry for a request as it starts; returns the live entry."""
+        entry: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "query": query,
+            "auth_scheme": auth_scheme,
+            "credential": credential,
+            "time": time.time(),
+            "status": None,
+            "fault": None,
+        }
+        with self._lock:
+            self._log[system].append(entry)
+        return entry
+
+    def complete_request(self, entry: dict[str, Any], status: int, fault: str | None) -> None:
+        """Fill in how a logged request was answered."""
+        with self._lock:
+            entry["status"] = status
+            entry["fault"] = fault
+
+    def request_log(self, system: str) -> list[dict[str, Any]]:
+        """Requests `system` saw, oldest first: method, path, auth credential, time, status."""
+        check_system(system)
+        with self._lock:
+            return copy.deepcopy(self._log[system])
+
+    # --- reset ---------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to a fresh sandbox: no faults, no data, empty log, demo credentials only.
+
+        Access tokens already issued stay valid, so a running app's cached token
+        does not break just because a test or demo started over.
+        """
+        with self._lock:
+            self._faults.clear()
+            for system in SYSTEMS:
+                self._received[system].clear()
+                self._stored[system].clear()
+                self._idempotency_keys[system].clear()
+                self._log[system].clear()
+            self.xledger_invalid_token_status = 401
+            self._hang_epoch += 1
+        self.credentials.restore_demo()
