@@ -63,6 +63,6 @@ def login() -> rx.Component:
             size="4",
         ),
         min_height="100vh",
-        padding="4",
+        padding="16px",
         background="var(--gray-2)",
     )
