@@ -1,0 +1,502 @@
+"""Microsoft Dynamics 365 adapter: Business Central and Dataverse through Entra ID.
+
+A connection test is two requests: a client-credentials token from Entra ID
+(skipped while a cached token is fresh), then the product's cheapest
+authenticated read: Business Central's company list, or Dataverse's WhoAmI.
+
+Posting goes to Business Central journal lines, one POST per record with the
+record's idempotency key as ``documentNumber``; :meth:`DynamicsAdapter.find_existing`
+finds lines already there by that number (unposted journal lines only: once
+an accountant posts the journal, the lines move to ledger entries). Posting to
+Dataverse is not supported yet and says so.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from accountlink_ui.integrations.deadline import Deadline
+from accountlink_ui.integrations.entra import (
+    AccessToken,
+    ClientCertificate,
+    ClientSecret,
+    Credential,
+    CredentialFormatError,
+    EntraError,
+    EntraTokenClient,
+    explain,
+)
+from accountlink_ui.integrations.http import (
+    AdapterFailure,
+    HttpReply,
+    OutboundClient,
+    OutboundError,
+    run_connection_test,
+    scrub,
+)
+from accountlink_ui.integrations.registry import (
+    ConnectionConfig,
+    ConnectionResult,
+    ExportRecord,
+    PermanentError,
+    PushResult,
+)
+from accountlink_ui.integrations.types import DYNAMICS, endpoints
+from accountlink_ui.settings import Settings
+
+ENTRA = "Microsoft Entra ID"
+BC_SCOPE = "https://api.businesscentral.dynamics.com/.default"
+PUSH_SECONDS = 120.0
+GENERAL_JOURNAL = "GENERAL"
+DOCUMENT_NUMBER_MAX = 20  # Business Central's journalLines.documentNumber is Code[20]
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where one configuration's calls go, and which fields to blame when they fail."""
+
+    product: str
+    label: str
+    authority: str
+    tenant: str
+    client_id: str
+    scope: str
+    api_base: str
+    guarded: bool
+    """True when the API URL is the one the admin typed (Dataverse without an override)."""
+
+    @classmethod
+    def of(cls, config: ConnectionConfig, settings: Settings) -> _Target:
+        urls = endpoints(DYNAMICS.key, config.environment, settings)
+        product = _value(config, "product") or "business_central"
+        tenant = _required(config, "tenant_id")
+        client_id = _required(config, "client_id")
+        common = {"authority": urls["authority"], "tenant": tenant, "client_id": client_id}
+        if product == "business_central":
+            environment = _required(config, "bc_environment")
+            base = (
+                f"{urls['business_central']}/v2.0/{quote(tenant, safe='')}/"
+                f"{quote(environment, safe='')}/api/v2.0"
+            )
+            return cls(
+                product, "Business Central", scope=BC_SCOPE, api_base=base, guarded=False, **common
+            )
+        if product == "dataverse":
+            typed = _required(config, "dataverse_url").rstrip("/")
+            base = urls.get("dataverse") or typed
+            return cls(
+                product,
+                "Dataverse",
+                scope=f"{typed}/.default",
+                api_base=f"{base}/api/data/v9.2",
+                guarded="dataverse" not in urls,
+                **common,
+            )
+        raise AdapterFailure(f"Unknown Dynamics product '{product}'.", ("product",))
+
+
+class _Session:
+    """Authorized calls for one operation; a cached token the API rejects is renewed once."""
+
+    def __init__(
+        self,
+        http: OutboundClient,
+        sign_in: Callable[[bool], AccessToken],
+        config: ConnectionConfig,
+        target: _Target,
+        deadline: Deadline,
+    ) -> None:
+        self._http = http
+        self._sign_in = sign_in
+        self._config = config
+        self.target = target
+        self._deadline = deadline
+        self._token: AccessToken | None = None
+
+    def signed_in(self) -> AccessToken:
+        if self._token is None:
+            self._token = self._sign_in(False)
+        return self._token
+
+    def call(self, method: str, path: str, *, json: Any = None) -> HttpReply:
+        token = self.signed_in()
+        reply = self._send(method, path, token, json)
+        if reply.status_code == 401 and token.from_cache:
+            self._token = self._sign_in(True)
+            reply = self._send(method, path, self._token, json)
+        return reply
+
+    def get_json(self, path: str) -> Any:
+        reply = self.call("GET", path)
+        if not reply.ok:
+            raise api_failure(reply, self.target.product, self._config)
+        try:
+            return reply.json()
+        except OutboundError as exc:
+            raise AdapterFailure.from_outbound(self.target.label, exc) from None
+
+    def _send(self, method: str, path: str, token: AccessToken, json: Any) -> HttpReply:
+        try:
+            return self._http.request(
+                method,
+                f"{self.target.api_base}{path}",
+                deadline=self._deadline,
+                guarded=self.target.guarded,
+                headers={"Authorization": f"Bearer {token.value}"},
+                json=json,
+            )
+        except OutboundError as exc:
+            fields = ("dataverse_url",) if self.target.guarded else ()
+            raise AdapterFailure.from_outbound(self.target.label, exc, fields) from None
+
+
+class DynamicsAdapter:
+    """Business Central and Dataverse, signed in with a client secret or a certificate."""
+
+    type_key = DYNAMICS.key
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http: OutboundClient | None = None,
+        tokens: EntraTokenClient | None = None,
+    ) -> None:
+        self._settings = settings
+        self._http = http or OutboundClient(settings)
+        self.tokens = tokens or EntraTokenClient(self._http)
+
+    # --- connection test ----------------------------------------------------------------
+
+    def test_connection(self, config: ConnectionConfig, deadline: Deadline) -> ConnectionResult:
+        stage = [ENTRA]
+        return run_connection_test(
+            lambda: self._probe(config, deadline, stage), deadline, lambda: stage[0]
+        )
+
+    def _probe(
+        self, config: ConnectionConfig, deadline: Deadline, stage: list[str]
+    ) -> ConnectionResult:
+        try:
+            target = _Target.of(config, self._settings)
+            session = self._session(config, target, deadline)
+            session.signed_in()
+            stage[0] = target.label
+            if target.product == "business_central":
+                company = self._company(session, config)
+                name = company.get("displayName") or company.get("name") or company.get("id")
+                environment = _value(config, "bc_environment")
+                return ConnectionResult(
+                    ok=True,
+                    message=f"Connected to Business Central environment '{environment}'.",
+                    reached=str(name),
+                )
+            who = session.get_json("/WhoAmI")
+            organization = who.get("OrganizationId") if isinstance(who, dict) else None
+            if not organization:
+                raise AdapterFailure("Dataverse answered WhoAmI without an OrganizationId.")
+            return ConnectionResult(
+                ok=True,
+                message="Connected to Dataverse.",
+                reached=f"Dataverse organization {organization}",
+            )
+        except AdapterFailure as failure:
+            return failure.result()
+
+    # --- push ---------------------------------------------------------------------------
+
+    def push(self, config: ConnectionConfig, records: Sequence[ExportRecord]) -> PushResult:
+        """One journal line per record; a line Business Central rejects is reported in ``failed``.
+
+        A whole-batch failure (throttling, an outage, a revoked app) raises even if
+        some lines were already booked: the sync service reconciles with
+        :meth:`find_existing` before sending the batch again.
+        """
+        try:
+            session = self._posting_session(config)
+            journal_path = self._journal_path(session, config)
+            accepted: dict[str, str] = {}
+            failed: dict[str, str] = {}
+            for record in records:
+                reply = session.call("POST", f"{journal_path}/journalLines", json=_line(record))
+                if reply.ok:
+                    body = reply.json()
+                    accepted[record.idempotency_key] = str(body.get("id", record.idempotency_key))
+                elif reply.status_code in (400, 422):
+                    failed[record.idempotency_key] = str(
+                        api_failure(reply, "business_central", config)
+                    )
+                else:
+                    raise api_failure(reply, "business_central", config)
+            return PushResult(accepted=accepted, failed=failed)
+        except OutboundError as exc:
+            raise AdapterFailure.from_outbound("Business Central", exc).push_error() from None
+        except AdapterFailure as failure:
+            raise failure.push_error() from None
+
+    def find_existing(self, config: ConnectionConfig, keys: Sequence[str]) -> dict[str, str]:
+        """Journal lines already in Business Central, by idempotency key → line id.
+
+        One filtered GET per key: ``or`` filters are not accepted everywhere (the
+        sandbox takes ``and`` only), and reconciling is rare and small.
+        """
+        try:
+            session = self._posting_session(config)
+            journal_path = self._journal_path(session, config)
+            found: dict[str, str] = {}
+            for key in keys:
+                number = document_number(key)
+                clause = quote(f"documentNumber eq '{_odata(number)}'")
+                lines = session.get_json(f"{journal_path}/journalLines?$filter={clause}")
+                for line in lines.get("value", []) if isinstance(lines, dict) else []:
+                    if line.get("documentNumber") == number:
+                        found[key] = str(line.get("id", ""))
+            return found
+        except OutboundError as exc:
+            raise AdapterFailure.from_outbound("Business Central", exc).push_error() from None
+        except AdapterFailure as failure:
+            raise failure.push_error() from None
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _posting_session(self, config: ConnectionConfig) -> _Session:
+        target = _Target.of(config, self._settings)
+        if target.product != "business_central":
+            raise PermanentError(
+                "Posting to Dataverse is not supported yet: AccountLink posts journal lines to "
+                "Business Central only.",
+                fields=("product",),
+            )
+        return self._session(config, target, Deadline(PUSH_SECONDS))
+
+    def _session(self, config: ConnectionConfig, target: _Target, deadline: Deadline) -> _Session:
+        def sign_in(refresh: bool) -> AccessToken:
+            return self._token(config, target, deadline, refresh=refresh)
+
+        return _Session(self._http, sign_in, config, target, deadline)
+
+    def _company(self, session: _Session, config: ConnectionConfig) -> dict[str, Any]:
+        body = session.get_json("/companies")
+        companies = (
+            [c for c in body.get("value", []) if isinstance(c, dict)]
+            if isinstance(body, dict)
+            else []
+        )
+        environment = _value(config, "bc_environment")
+        if not companies:
+            raise AdapterFailure(
+                f"Business Central environment '{environment}' has no companies this app can see.",
+                ("bc_environment",),
+            )
+        wanted = _value(config, "bc_company")
+        if not wanted:
+            return companies[0]
+        for company in companies:
+            names = {str(company.get(k, "")).casefold() for k in ("name", "displayName")}
+            if wanted.casefold() in names:
+                return company
+        known = ", ".join(str(c.get("displayName") or c.get("name")) for c in companies[:10])
+        raise AdapterFailure(
+            f"Business Central environment '{environment}' has no company named '{wanted}'. "
+            f"Companies found: {known}.",
+            ("bc_company",),
+        )
+
+    def _journal_path(self, session: _Session, config: ConnectionConfig) -> str:
+        company = self._company(session, config)
+        company_path = f"/companies({quote(str(company['id']), safe='')})"
+        body = session.get_json(f"{company_path}/journals")
+        journals = (
+            [j for j in body.get("value", []) if isinstance(j, dict)]
+            if isinstance(body, dict)
+            else []
+        )
+        if not journals:
+            raise AdapterFailure(
+                "The Business Central company has no journal to post to; create a general "
+                "journal batch first."
+            )
+        journal = next(
+            (j for j in journals if str(j.get("code", "")).upper() == GENERAL_JOURNAL), journals[0]
+        )
+        return f"{company_path}/journals({quote(str(journal['id']), safe='')})"
+
+    def _token(
+        self,
+        config: ConnectionConfig,
+        target: _Target,
+        deadline: Deadline,
+        *,
+        refresh: bool = False,
+    ) -> AccessToken:
+        try:
+            return self.tokens.token(
+                authority=target.authority,
+                tenant=target.tenant,
+                client_id=target.client_id,
+                scope=target.scope,
+                credential=_credential(config),
+                deadline=deadline,
+                refresh=refresh,
+            )
+        except CredentialFormatError as exc:
+            raise AdapterFailure(str(exc), exc.fields) from None
+        except EntraError as exc:
+            raise _entra_failure(exc, config, target) from None
+        except OutboundError as exc:
+            raise AdapterFailure.from_outbound(ENTRA, exc) from None
+
+
+def _credential(config: ConnectionConfig) -> Credential:
+    if config.auth_flow == "certificate":
+        return ClientCertificate(
+            certificate_pem=_required(config, "certificate_pem", strip=False),
+            private_key_pem=_required(config, "private_key_pem", strip=False),
+        )
+    return ClientSecret(_required(config, "client_secret"))
+
+
+def _value(config: ConnectionConfig, key: str, *, strip: bool = True) -> str:
+    raw = config.settings.get(key) or config.secrets.get(key) or ""
+    return raw.strip() if strip else raw
+
+
+def _required(config: ConnectionConfig, key: str, *, strip: bool = True) -> str:
+    value = _value(config, key, strip=strip)
+    if not value.strip():
+        label = next((f.label for f in DYNAMICS.fields_for(config.auth_flow) if f.key == key), key)
+        raise AdapterFailure(f"{label} is required.", (key,))
+    return value
+
+
+def _line(record: ExportRecord) -> dict[str, Any]:
+    return {
+        "accountNumber": record.account_code,
+        "postingDate": record.posted_date.isoformat(),
+        "documentNumber": document_number(record.idempotency_key),
+        "amount": float(record.amount),
+        "description": f"{record.description} ({record.claimant})"[:100],
+    }
+
+
+def document_number(idempotency_key: str) -> str:
+    """The key itself when it fits Business Central's 20 characters, else a stable digest.
+
+    The digest (``AL`` + 18 base32 characters of SHA-256, 90 bits) is the same on
+    every retry, so ``find_existing`` still finds a line posted before a failure.
+    """
+    if len(idempotency_key) <= DOCUMENT_NUMBER_MAX:
+        return idempotency_key
+    digest = hashlib.sha256(idempotency_key.encode()).digest()
+    return "AL" + base64.b32encode(digest).decode()[: DOCUMENT_NUMBER_MAX - 2]
+
+
+def _odata(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _entra_failure(error: EntraError, config: ConnectionConfig, target: _Target) -> AdapterFailure:
+    bc = target.product == "business_central"
+    message, fields = explain(
+        error,
+        tenant=target.tenant,
+        client_id=target.client_id,
+        resource="Business Central" if bc else "the Dataverse environment",
+        resource_fields=("bc_environment",) if bc else ("dataverse_url",),
+        credential_fields=_CERT_FIELDS if config.auth_flow == "certificate" else ("client_secret",),
+    )
+    transient = error.status == 429 or error.status >= 500
+    code = f"AADSTS{error.aadsts}" if error.aadsts else (error.error or None)
+    return AdapterFailure(
+        message, fields, code=code, transient=transient, retry_after=error.retry_after
+    )
+
+
+_CERT_FIELDS = ("certificate_pem", "private_key_pem")
+
+
+def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> AdapterFailure:
+    """A Business Central or Dataverse error answer, worded for the admin."""
+    label = "Business Central" if product == "business_central" else "Dataverse"
+    status = reply.status_code
+    code, detail = _odata_error(reply, config)
+    said = f" ({code}: {detail})" if code and detail else (f" ({detail})" if detail else "")
+    if status == 429:
+        wait = reply.retry_after()
+        when = f" in {wait:g} s" if wait is not None else " shortly"
+        return AdapterFailure(
+            f"{label} is throttling requests (HTTP 429); try again{when}.",
+            code=code or "429",
+            transient=True,
+            retry_after=wait,
+        )
+    if status >= 500:
+        return AdapterFailure(
+            f"{label} had a server error (HTTP {status}){said}. Try again later.",
+            code=code,
+            transient=True,
+        )
+    if status == 401:
+        if product == "business_central":
+            hint = (
+                "Add the app's client ID on Business Central's 'Microsoft Entra Applications' "
+                "page, set it to Enabled and give it permission sets."
+            )
+        else:
+            hint = (
+                "Create an application user for this client ID in the Dataverse environment "
+                "and give it a security role."
+            )
+        return AdapterFailure(
+            f"{label} did not accept the app's token{said}. {hint}", ("client_id",), code=code
+        )
+    if status == 403:
+        return AdapterFailure(
+            f"The app may sign in but is not allowed to read {label}{said}. Give the app's "
+            "user a role or permission set that can read companies and post journals.",
+            ("client_id",),
+            code=code,
+        )
+    if status == 404 and product == "business_central" and code != "NoEnvironment":
+        return AdapterFailure(
+            f"Business Central could not find what AccountLink asked for{said}. Check the "
+            "company name and that the company has a general journal.",
+            ("bc_company",),
+            code=code,
+        )
+    if status == 404 and product == "business_central":
+        environment = _value(config, "bc_environment")
+        return AdapterFailure(
+            f"Business Central has no environment '{environment}' in this tenant{said}. Check "
+            "the name in the Business Central admin center.",
+            ("bc_environment",),
+            code=code,
+        )
+    if status == 404:
+        return AdapterFailure(
+            f"Dataverse answered 'not found'{said}. Check the environment URL.",
+            ("dataverse_url",),
+            code=code,
+        )
+    return AdapterFailure(f"{label} answered HTTP {status}{said}.", code=code)
+
+
+def _odata_error(reply: HttpReply, config: ConnectionConfig) -> tuple[str | None, str]:
+    """The OData error's code and first sentence, without correlation ids or secrets."""
+    try:
+        body = reply.json()
+    except OutboundError:
+        return None, ""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None, ""
+    message = str(error.get("message") or "").split("  CorrelationId")[0]
+    message = message.split(" CorrelationId:")[0].strip()
+    return (str(error["code"]) if error.get("code") else None), scrub(
+        message[:300], config.secrets.values()
+    )

@@ -1,0 +1,399 @@
+"""Microsoft Entra ID client-credentials tokens, and the in-memory token cache.
+
+Tokens come from ``{authority}/{tenant}/oauth2/v2.0/token`` with either a
+client secret or a client assertion signed with the app's certificate
+(RS256, ``x5t`` = base64url SHA-1 thumbprint). The assertion is built with
+``cryptography`` directly: it is two base64 segments and one signature, and
+not depending on a JWT library keeps the production dependencies as they are.
+
+:class:`TokenCache` also serves the generic REST adapter's OAuth flow. It lives
+in process memory only, keyed by a keyed hash of the credential (never the
+credential), and forgets a token five minutes before it expires.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from accountlink_ui.integrations.deadline import Deadline
+from accountlink_ui.integrations.http import HttpReply, NotJsonError, OutboundClient, scrub
+
+REFRESH_MARGIN_SECONDS = 300.0
+ASSERTION_LIFETIME_SECONDS = 600
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+# A per-process key: cache keys cannot be compared with a hash computed elsewhere.
+_FINGERPRINT_KEY = secrets.token_bytes(32)
+
+
+def credential_fingerprint(*parts: str) -> str:
+    """A keyed hash of a credential, safe to keep in a cache key or compare."""
+    digest = hmac.new(_FINGERPRINT_KEY, "\x1f".join(parts).encode(), hashlib.sha256)
+    return digest.hexdigest()
+
+
+class TokenCache:
+    """Access tokens by (issuer URL, tenant, client, scope, credential fingerprint)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        margin: float = REFRESH_MARGIN_SECONDS,
+    ) -> None:
+        self._clock = clock
+        self._margin = margin
+        self._tokens: dict[tuple[str, ...], tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...]) -> str | None:
+        with self._lock:
+            entry = self._tokens.get(key)
+            if entry is None:
+                return None
+            token, use_until = entry
+            if self._clock() >= use_until:
+                del self._tokens[key]
+                return None
+            return token
+
+    def put(self, key: tuple[str, ...], token: str, expires_in: float) -> None:
+        with self._lock:
+            self._tokens[key] = (token, self._clock() + expires_in - self._margin)
+
+    def discard(self, key: tuple[str, ...]) -> None:
+        with self._lock:
+            self._tokens.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+
+# --- credentials ------------------------------------------------------------------------------
+
+
+class CredentialFormatError(ValueError):
+    """The certificate or key cannot be used; ``fields`` names the one to fix."""
+
+    def __init__(self, message: str, *, fields: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class ClientSecret:
+    value: str = field(repr=False)
+
+    def fingerprint(self) -> str:
+        return credential_fingerprint("secret", self.value)
+
+
+@dataclass(frozen=True)
+class ClientCertificate:
+    certificate_pem: str
+    private_key_pem: str = field(repr=False)
+
+    def fingerprint(self) -> str:
+        return credential_fingerprint("certificate", self.certificate_pem, self.private_key_pem)
+
+    def load(self) -> tuple[str, rsa.RSAPrivateKey]:
+        """The ``x5t`` thumbprint and the signing key, after checking that they belong together."""
+        try:
+            cert = x509.load_pem_x509_certificate(self.certificate_pem.strip().encode())
+        except ValueError:
+            raise CredentialFormatError(
+                "The certificate could not be read. Paste the whole PEM text, from "
+                "-----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.",
+                fields=("certificate_pem",),
+            ) from None
+        try:
+            key = serialization.load_pem_private_key(self.private_key_pem.strip().encode(), None)
+        except TypeError:
+            raise CredentialFormatError(
+                "The private key is password-protected. Export it without a password "
+                "(unencrypted PEM); AccountLink stores it encrypted.",
+                fields=("private_key_pem",),
+            ) from None
+        except ValueError:
+            raise CredentialFormatError(
+                "The private key could not be read. Paste the whole PEM text, from "
+                "-----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----.",
+                fields=("private_key_pem",),
+            ) from None
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise CredentialFormatError(
+                "The private key must be an RSA key (Microsoft Entra signs assertions with RS256).",
+                fields=("private_key_pem",),
+            )
+        if cert.public_key().public_numbers() != key.public_key().public_numbers():
+            raise CredentialFormatError(
+                "The private key does not belong to this certificate. Paste the key that was "
+                "generated together with the certificate uploaded to the app registration.",
+                fields=("private_key_pem",),
+            )
+        x5t = _b64url(cert.fingerprint(hashes.SHA1()))
+        return x5t, key
+
+
+Credential = ClientSecret | ClientCertificate
+
+
+def client_assertion(
+    certificate: ClientCertificate, *, token_url: str, client_id: str, now: float | None = None
+) -> str:
+    """A signed JWT proving possession of the certificate's key, valid for 10 minutes."""
+    x5t, key = certificate.load()
+    issued = int(now if now is not None else time.time())
+    header = {"alg": "RS256", "typ": "JWT", "x5t": x5t}
+    claims = {
+        "aud": token_url,
+        "iss": client_id,
+        "sub": client_id,
+        "jti": str(uuid.uuid4()),
+        "nbf": issued,
+        "iat": issued,
+        "exp": issued + ASSERTION_LIFETIME_SECONDS,
+    }
+    signing_input = f"{_b64url(_json(header))}.{_b64url(_json(claims))}".encode()
+    signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input.decode()}.{_b64url(signature)}"
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+# --- token requests ---------------------------------------------------------------------------
+
+
+class EntraError(Exception):
+    """The token endpoint said no; ``aadsts`` is the first AADSTS code when there is one."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        description: str,
+        codes: tuple[int, ...],
+        *,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.error = error
+        self.description = description
+        self.codes = codes
+        self.retry_after = retry_after
+        super().__init__(f"Microsoft Entra ID: {error or f'HTTP {status}'}: {description}")
+
+    @property
+    def aadsts(self) -> int | None:
+        return self.codes[0] if self.codes else None
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    value: str = field(repr=False)
+    from_cache: bool = False
+
+
+class EntraTokenClient:
+    """Gets client-credentials tokens, reusing a cached one while it is fresh."""
+
+    def __init__(self, http: OutboundClient, cache: TokenCache | None = None) -> None:
+        self._http = http
+        self.cache = cache or TokenCache()
+
+    def token(
+        self,
+        *,
+        authority: str,
+        tenant: str,
+        client_id: str,
+        scope: str,
+        credential: Credential,
+        deadline: Deadline,
+        refresh: bool = False,
+    ) -> AccessToken:
+        """A bearer token for ``scope``; raises EntraError, CredentialFormatError or OutboundError.
+
+        ``refresh`` drops a cached token first (an API said the cached one is no good).
+        """
+        key = (authority, tenant.lower(), client_id.lower(), scope, credential.fingerprint())
+        if refresh:
+            self.cache.discard(key)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return AccessToken(cached, from_cache=True)
+        url = token_url(authority, tenant)
+        form = {"grant_type": "client_credentials", "client_id": client_id, "scope": scope}
+        if isinstance(credential, ClientSecret):
+            form["client_secret"] = credential.value
+        else:
+            form["client_assertion_type"] = ASSERTION_TYPE
+            form["client_assertion"] = client_assertion(
+                credential, token_url=url, client_id=client_id
+            )
+        reply = self._http.request("POST", url, deadline=deadline, data=form)
+        try:
+            body = reply.json()
+        except NotJsonError:
+            if reply.ok:
+                raise
+            body = None
+        if reply.ok and isinstance(body, Mapping) and body.get("access_token"):
+            token = str(body["access_token"])
+            self.cache.put(key, token, float(body.get("expires_in") or 3599))
+            return AccessToken(token)
+        sent = (form.get("client_secret", ""), form.get("client_assertion", ""))
+        raise _entra_error(reply, body, sent)
+
+
+def token_url(authority: str, tenant: str) -> str:
+    return f"{authority.rstrip('/')}/{quote(tenant.strip(), safe='')}/oauth2/v2.0/token"
+
+
+def _entra_error(reply: HttpReply, body: object, secrets_sent: tuple[str, ...]) -> EntraError:
+    retry_after = reply.retry_after()
+    if not isinstance(body, Mapping):
+        return EntraError(reply.status_code, "", "", (), retry_after=retry_after)
+    raw_codes = body.get("error_codes") or ()
+    codes = tuple(int(code) for code in raw_codes if str(code).isdigit())
+    description = str(body.get("error_description") or "")
+    # Keep the first sentence: the rest is trace and correlation ids.
+    first = description.split("\r\n")[0].split(" Trace ID:")[0].strip()
+    return EntraError(
+        reply.status_code,
+        str(body.get("error") or ""),
+        scrub(first[:400], secrets_sent),
+        codes,
+        retry_after=retry_after,
+    )
+
+
+# --- what an AADSTS code means for the form ---------------------------------------------------
+
+_SECRET = ("client_secret",)
+_CERT = ("certificate_pem", "private_key_pem")
+
+# code -> (message, fields); {code} {tenant} {client_id} {resource} are filled in.
+_EXPLANATIONS: dict[int, tuple[str, tuple[str, ...]]] = {
+    7000215: (
+        "Microsoft Entra ID rejected the client secret ({code}). Paste the secret's Value "
+        "(not its Secret ID) from Certificates & secrets in the app registration.",
+        _SECRET,
+    ),
+    7000222: (
+        "The client secret has expired ({code}). Create a new secret under Certificates & "
+        "secrets in the app registration and paste its Value here.",
+        _SECRET,
+    ),
+    700016: (
+        "No application with client ID {client_id} exists in tenant {tenant} ({code}). Check "
+        "the Application (client) ID, and that the app is registered in this tenant.",
+        ("client_id",),
+    ),
+    7000229: (
+        "Application {client_id} has no service principal in tenant {tenant} ({code}). A "
+        "tenant administrator must grant consent to the app in this tenant.",
+        ("client_id",),
+    ),
+    90002: (
+        "Microsoft Entra ID has no tenant '{tenant}' ({code}). Check the Directory (tenant) ID "
+        "on the app registration's Overview page.",
+        ("tenant_id",),
+    ),
+    900023: (
+        "'{tenant}' is not a valid tenant ({code}). Enter the Directory (tenant) ID as a GUID "
+        "or a verified domain such as contoso.onmicrosoft.com.",
+        ("tenant_id",),
+    ),
+    70011: (
+        "Microsoft Entra ID did not accept the scope for {resource} ({code}). Check that the "
+        "{resource} address is right.",
+        (),
+    ),
+    500011: (
+        "{resource} was not found in tenant {tenant} ({code}). Check the {resource} address, "
+        "and that the product is set up in this tenant.",
+        (),
+    ),
+    700027: (
+        "Microsoft Entra ID could not verify the certificate signature ({code}). Upload this "
+        "certificate to the app registration, or paste the certificate and key registered there.",
+        _CERT,
+    ),
+    700021: (
+        "Microsoft Entra ID did not accept the client assertion's issuer ({code}). Check the "
+        "Application (client) ID and that this certificate is registered on that app.",
+        ("certificate_pem", "client_id"),
+    ),
+    700023: (
+        "Microsoft Entra ID did not accept the client assertion's audience ({code}). Check the "
+        "Application (client) ID and that this certificate is registered on that app.",
+        ("certificate_pem", "client_id"),
+    ),
+}
+
+
+def explain(
+    error: EntraError,
+    *,
+    tenant: str,
+    client_id: str,
+    resource: str,
+    resource_fields: tuple[str, ...],
+    credential_fields: tuple[str, ...],
+) -> tuple[str, tuple[str, ...]]:
+    """A message for the admin (with the AADSTS code, never a secret) and the fields at fault.
+
+    ``resource_fields`` are blamed for scope and resource errors (70011, 500011);
+    ``credential_fields`` when the client is refused for a reason without its own entry.
+    """
+    code = error.aadsts
+    values = {
+        "code": f"AADSTS{code}",
+        "tenant": tenant,
+        "client_id": client_id,
+        "resource": resource,
+    }
+    if code in _EXPLANATIONS:
+        template, fields = _EXPLANATIONS[code]
+        if code in (70011, 500011):
+            fields = resource_fields
+        return template.format(**values), fields
+    if error.status == 429 or error.status >= 500:
+        return (
+            f"Microsoft Entra ID is not answering normally right now (HTTP {error.status}). "
+            "Try again in a minute.",
+            (),
+        )
+    said = f" (AADSTS{code}: {error.description})" if code else ""
+    if not said and error.error:
+        said = (
+            f" ({error.error}: {error.description})" if error.description else f" ({error.error})"
+        )
+    fields: tuple[str, ...] = ()
+    if error.error in ("invalid_client", "unauthorized_client"):
+        fields = credential_fields
+    elif error.error == "invalid_scope":
+        fields = resource_fields
+    return f"Microsoft Entra ID refused the sign-in{said}.", fields

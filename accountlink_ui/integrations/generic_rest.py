@@ -1,0 +1,428 @@
+"""Generic REST adapter: any JSON API the admin describes with a base URL and an auth flow.
+
+Both the base URL and the OAuth token URL are typed by an org admin, so every
+call goes through the guarded client (``guarded=True``): https only, public
+addresses only, unless the operator allowlisted the host.
+
+A connection test is one GET of the health path (plus one token request for
+OAuth client credentials while no cached token is fresh). Records are POSTed
+as ``{"records": [...]}`` with an ``Idempotency-Key`` header per batch, derived
+from the records' own keys so a retried batch carries the same header.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from accountlink_ui.integrations.deadline import Deadline
+from accountlink_ui.integrations.entra import TokenCache, credential_fingerprint
+from accountlink_ui.integrations.http import (
+    AdapterFailure,
+    HttpReply,
+    OutboundClient,
+    OutboundError,
+    run_connection_test,
+    scrub,
+)
+from accountlink_ui.integrations.registry import (
+    ConnectionConfig,
+    ConnectionResult,
+    ExportRecord,
+    PushResult,
+)
+from accountlink_ui.integrations.types import GENERIC_REST
+from accountlink_ui.settings import Settings
+
+PUSH_SECONDS = 60.0
+DEFAULT_TOKEN_SECONDS = 3600.0
+
+# The fields to highlight when the API says 401/403, per auth flow.
+CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "api_key_header": ("api_key", "header_name"),
+    "api_key_query": ("api_key", "query_param"),
+    "bearer": ("bearer_token",),
+    "basic": ("username", "password"),
+    "oauth2_client_credentials": ("client_id", "client_secret", "scope"),
+}
+
+
+@dataclass
+class _Auth:
+    """How one request carries the credentials."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    secret_params: tuple[str, ...] = ()
+    from_cache: bool = False
+
+
+class GenericRestAdapter:
+    """Health-checks and posts to a REST API described by the admin."""
+
+    type_key = GENERIC_REST.key
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http: OutboundClient | None = None,
+        tokens: TokenCache | None = None,
+    ) -> None:
+        self._http = http or OutboundClient(settings)
+        self.tokens = tokens or TokenCache()
+
+    # --- connection test ------------------------------------------------------------------
+
+    def test_connection(self, config: ConnectionConfig, deadline: Deadline) -> ConnectionResult:
+        label = _host_label(_setting(config, "base_url"))
+        return run_connection_test(lambda: self._probe(config, deadline), deadline, label)
+
+    def _probe(self, config: ConnectionConfig, deadline: Deadline) -> ConnectionResult:
+        path = _setting(config, "health_path") or "/health"
+        expected = _setting(config, "expected_status") or "200"
+        try:
+            reply = self._call(config, "GET", path, deadline)
+            label = _host_label(str(reply.url))
+            if str(reply.status_code) == expected:
+                return ConnectionResult(
+                    ok=True,
+                    message=f"{label} answered GET {path} with HTTP {expected} as expected.",
+                    reached=label,
+                )
+            raise _status_failure(reply, config, f"GET {path}", expected=expected)
+        except AdapterFailure as failure:
+            return failure.result()
+
+    # --- push -----------------------------------------------------------------------------
+
+    def push(self, config: ConnectionConfig, records: Sequence[ExportRecord]) -> PushResult:
+        """POST the batch; the API's per-record answer, when given, decides accepted/failed."""
+        if not records:
+            return PushResult(accepted={})
+        path = _setting(config, "records_path") or "/expenses"
+        keys = [record.idempotency_key for record in records]
+        try:
+            reply = self._call(
+                config,
+                "POST",
+                path,
+                Deadline(PUSH_SECONDS),
+                json={"records": [_record(record) for record in records]},
+                headers={"Idempotency-Key": batch_idempotency_key(keys)},
+            )
+            if not reply.ok:
+                raise _status_failure(reply, config, f"POST {path}")
+            return _push_result(reply, keys)
+        except AdapterFailure as failure:
+            raise failure.push_error() from None
+
+    # --- requests -------------------------------------------------------------------------
+
+    def _call(
+        self,
+        config: ConnectionConfig,
+        method: str,
+        path: str,
+        deadline: Deadline,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpReply:
+        """One authorized request; an OAuth token from the cache that fails 401 is renewed once."""
+        base = _setting(config, "base_url")
+        if not base:
+            raise AdapterFailure("Enter the API's base URL.", ("base_url",))
+        url = f"{base.rstrip('/')}/{path.lstrip('/')}"
+        auth = self._auth(config, deadline)
+        reply = self._send(method, url, deadline, auth, json, headers)
+        if reply.status_code == 401 and auth.from_cache:
+            auth = self._auth(config, deadline, refresh=True)
+            reply = self._send(method, url, deadline, auth, json, headers)
+        return reply
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        deadline: Deadline,
+        auth: _Auth,
+        json: Any,
+        headers: Mapping[str, str] | None,
+    ) -> HttpReply:
+        try:
+            return self._http.request(
+                method,
+                url,
+                deadline=deadline,
+                guarded=True,
+                headers={**auth.headers, **(headers or {})},
+                params=auth.params or None,
+                json=json,
+                secret_params=auth.secret_params,
+            )
+        except OutboundError as exc:
+            raise AdapterFailure.from_outbound(_host_label(url), exc, ("base_url",)) from None
+
+    def _auth(
+        self, config: ConnectionConfig, deadline: Deadline, *, refresh: bool = False
+    ) -> _Auth:
+        flow = config.auth_flow
+        if flow == "api_key_header":
+            name = _setting(config, "header_name") or "X-API-Key"
+            return _Auth(headers={name: _secret(config, "api_key")})
+        if flow == "api_key_query":
+            name = _setting(config, "query_param") or "api_key"
+            return _Auth(params={name: _secret(config, "api_key")}, secret_params=(name,))
+        if flow == "bearer":
+            return _Auth(headers={"Authorization": f"Bearer {_secret(config, 'bearer_token')}"})
+        if flow == "basic":
+            pair = f"{_required(config, 'username')}:{_secret(config, 'password')}"
+            encoded = base64.b64encode(pair.encode()).decode()
+            return _Auth(headers={"Authorization": f"Basic {encoded}"})
+        if flow == "oauth2_client_credentials":
+            token, from_cache = self._oauth_token(config, deadline, refresh=refresh)
+            return _Auth(headers={"Authorization": f"Bearer {token}"}, from_cache=from_cache)
+        raise AdapterFailure(f"Unknown sign-in method '{flow}'.")
+
+    def _oauth_token(
+        self, config: ConnectionConfig, deadline: Deadline, *, refresh: bool
+    ) -> tuple[str, bool]:
+        token_url = _required(config, "token_url")
+        client_id = _required(config, "client_id")
+        secret = _secret(config, "client_secret")
+        scope = _setting(config, "scope")
+        key = ("rest", token_url, client_id, scope, credential_fingerprint("secret", secret))
+        if refresh:
+            self.tokens.discard(key)
+        cached = self.tokens.get(key)
+        if cached is not None:
+            return cached, True
+        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+        if scope:
+            form["scope"] = scope
+        try:
+            reply = self._http.request(
+                "POST", token_url, deadline=deadline, guarded=True, data=form
+            )
+        except OutboundError as exc:
+            raise AdapterFailure.from_outbound(
+                f"the token URL ({_host_label(token_url)})", exc, ("token_url",)
+            ) from None
+        body = _json_or_none(reply)
+        if reply.ok and isinstance(body, dict) and body.get("access_token"):
+            token = str(body["access_token"])
+            self.tokens.put(key, token, float(body.get("expires_in") or DEFAULT_TOKEN_SECONDS))
+            return token, False
+        raise _token_failure(reply, body, secret)
+
+
+# --- answers → failures and results ---------------------------------------------------------
+
+
+def _status_failure(
+    reply: HttpReply, config: ConnectionConfig, what: str, *, expected: str | None = None
+) -> AdapterFailure:
+    status = reply.status_code
+    label = _host_label(str(reply.url))
+    if status in (401, 403):
+        fields = CREDENTIAL_FIELDS.get(config.auth_flow, ())
+        labels = _labels(config, fields)
+        word = "rejected" if status == 401 else "accepted but did not authorize"
+        return AdapterFailure(
+            f"{label} {word} the credentials (HTTP {status} for {what}). Check the {labels}.",
+            fields,
+            code=str(status),
+        )
+    if status == 404:
+        field_key = "health_path" if what.startswith("GET") else "records_path"
+        return AdapterFailure(
+            f"{label} has no {what.split(' ', 1)[1]} (HTTP 404). Check the path and the base URL.",
+            (field_key, "base_url"),
+            code="404",
+        )
+    if status == 429:
+        wait = reply.retry_after()
+        return AdapterFailure(
+            f"{label} is limiting requests (HTTP 429); try again "
+            + (f"in {wait:g} s." if wait is not None else "shortly."),
+            code="429",
+            transient=True,
+            retry_after=wait,
+        )
+    if status >= 500:
+        got = f"expected HTTP {expected}, got {status}" if expected else f"HTTP {status}"
+        return AdapterFailure(
+            f"{label} had a server error ({got} for {what}). Try again later.",
+            code=str(status),
+            transient=True,
+        )
+    if expected is not None:
+        return AdapterFailure(
+            f"{label} answered {what} with HTTP {status}, but HTTP {expected} was expected. "
+            "Check the health check path and the expected status.",
+            ("expected_status", "health_path"),
+            code=str(status),
+        )
+    detail = _problem_detail(reply, config)
+    return AdapterFailure(f"{label} refused {what} (HTTP {status}){detail}.", code=str(status))
+
+
+def _token_failure(reply: HttpReply, body: object, secret: str) -> AdapterFailure:
+    status = reply.status_code
+    error = str(body.get("error") or "") if isinstance(body, dict) else ""
+    description = (
+        scrub(str(body.get("error_description") or ""), [secret])[:200]
+        if isinstance(body, dict)
+        else ""
+    )
+    said = (
+        f" ({error}: {description})" if error and description else (f" ({error})" if error else "")
+    )
+    if error == "invalid_client" or (status == 401 and not error):
+        return AdapterFailure(
+            f"The token URL rejected the client ID or secret{said}.",
+            ("client_id", "client_secret"),
+            code=error or "401",
+        )
+    if error == "invalid_scope":
+        return AdapterFailure(
+            f"The token URL did not accept the scope{said}.", ("scope",), code=error
+        )
+    if error in ("unauthorized_client", "unsupported_grant_type"):
+        return AdapterFailure(
+            f"This client may not use the client-credentials grant{said}.",
+            ("client_id",),
+            code=error,
+        )
+    if status == 404:
+        return AdapterFailure(
+            "The token URL answered 'not found' (HTTP 404).", ("token_url",), code="404"
+        )
+    if status == 429 or status >= 500:
+        return AdapterFailure(
+            f"The token URL is not answering normally (HTTP {status}). Try again later.",
+            code=str(status),
+            transient=True,
+            retry_after=reply.retry_after(),
+        )
+    if body is None:
+        return AdapterFailure(
+            f"The token URL answered HTTP {status} with something that is not JSON. Check "
+            "that it is the OAuth token endpoint.",
+            ("token_url",),
+        )
+    return AdapterFailure(
+        f"The token URL refused the request (HTTP {status}){said}.",
+        ("token_url",),
+        code=error or None,
+    )
+
+
+def _push_result(reply: HttpReply, keys: list[str]) -> PushResult:
+    """Read per-record results when the API gives them; otherwise the 2xx accepts all.
+
+    A result names its record by ``idempotency_key`` or by ``index`` in the batch,
+    and its external reference by ``id`` or ``ledger_id``; a duplicate counts as
+    accepted (the API already has it).
+    """
+    body = _json_or_none(reply)
+    entries = body.get("results") if isinstance(body, dict) else None
+    if not isinstance(entries, list) or not entries:
+        return PushResult(accepted={key: key for key in keys})
+    accepted: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    for entry in entries:
+        key = _result_key(entry, keys)
+        if key is None:
+            continue
+        status = str(entry.get("status") or "").lower()
+        if entry.get("error") or status in ("error", "failed", "rejected", "invalid"):
+            failed[key] = str(entry.get("error") or status)[:300]
+        else:
+            accepted[key] = str(entry.get("id") or entry.get("ledger_id") or key)
+    for key in keys:
+        if key not in accepted and key not in failed:
+            failed[key] = "The API did not confirm this record."
+    return PushResult(accepted=accepted, failed=failed)
+
+
+def _result_key(entry: object, keys: list[str]) -> str | None:
+    if not isinstance(entry, dict):
+        return None
+    if entry.get("idempotency_key") in keys:
+        return str(entry["idempotency_key"])
+    index = entry.get("index")
+    if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(keys):
+        return keys[index]
+    return None
+
+
+def batch_idempotency_key(keys: Sequence[str]) -> str:
+    """The same batch of records (in any order) always gets the same header."""
+    digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
+    return f"accountlink-{digest[:40]}"
+
+
+def _record(record: ExportRecord) -> dict[str, Any]:
+    return {
+        "idempotency_key": record.idempotency_key,
+        "posted_date": record.posted_date.isoformat(),
+        "amount": str(record.amount),
+        "currency": record.currency,
+        "account_code": record.account_code,
+        "description": record.description,
+        "claimant": record.claimant,
+    }
+
+
+def _json_or_none(reply: HttpReply) -> Any:
+    try:
+        return reply.json()
+    except OutboundError:
+        return None
+
+
+def _problem_detail(reply: HttpReply, config: ConnectionConfig) -> str:
+    body = _json_or_none(reply)
+    if not isinstance(body, dict):
+        return ""
+    text = body.get("detail") or body.get("message") or body.get("error") or body.get("title")
+    return f": {scrub(str(text), config.secrets.values())[:200]}" if text else ""
+
+
+def _host_label(url: str) -> str:
+    try:
+        host = httpx.URL(url).host
+    except (httpx.InvalidURL, TypeError):  # reported properly when the client parses it
+        host = ""
+    return host or "the API"
+
+
+def _labels(config: ConnectionConfig, keys: tuple[str, ...]) -> str:
+    specs = {spec.key: spec.label for spec in GENERIC_REST.fields_for(config.auth_flow)}
+    names = [specs.get(key, key) for key in keys]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _setting(config: ConnectionConfig, key: str) -> str:
+    return (config.settings.get(key) or "").strip()
+
+
+def _required(config: ConnectionConfig, key: str) -> str:
+    value = _setting(config, key) or (config.secrets.get(key) or "").strip()
+    if not value:
+        raise AdapterFailure(f"{_labels(config, (key,))} is required.", (key,))
+    return value
+
+
+def _secret(config: ConnectionConfig, key: str) -> str:
+    value = (config.secrets.get(key) or "").strip()
+    if not value:
+        raise AdapterFailure(f"{_labels(config, (key,))} is required.", (key,))
+    return value

@@ -1,0 +1,78 @@
+"""Helpers for adapter tests: sandbox settings, configs, and the secret-leak check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from accountlink_ui.integrations.registry import ConnectionConfig
+from accountlink_ui.sandbox import demo_credentials as demo
+from accountlink_ui.sandbox.state import SandboxState
+from accountlink_ui.settings import Settings
+
+WRONG_SECRETS = (
+    "xl-wrong-token-Zz9Yy8Xx",
+    "wrong~client~secret~Q1w2E3",
+    "wrong-api-key-7Hh6Gg5Ff",
+    "wrong-bearer-4Rr3Ee2Ww",
+    "wrong-password-1Qq2",
+    "wrong-oauth-secret-5Tt6",
+)
+KNOWN_SECRETS = (
+    demo.XLEDGER_DEMO_TOKEN,
+    demo.XLEDGER_PRODUCTION_TOKEN,
+    demo.XLEDGER_NO_READ_SCOPE_TOKEN,
+    demo.ENTRA_CLIENT_SECRET,
+    demo.ENTRA_EXPIRED_CLIENT_SECRET,
+    demo.REST_API_KEY,
+    demo.REST_BEARER_TOKEN,
+    demo.REST_BASIC_PASSWORD,
+    demo.REST_OAUTH_CLIENT_SECRET,
+    demo.DEMO_KEY_PEM.splitlines()[1],  # a line of the private key's body
+    "sbx.entra.",  # prefix of every access token the sandbox issues
+    "sbx.rest.",
+    *WRONG_SECRETS,
+)
+
+
+def assert_no_secret(text: str) -> None:
+    """Fail if any secret the tests use appears in ``text``."""
+    leaked = [secret for secret in KNOWN_SECRETS if secret in text]
+    assert not leaked, f"secret material leaked: {leaked!r} in {text!r}"
+
+
+@dataclass
+class Sandbox:
+    base: str
+    state: SandboxState
+
+    def settings(self, **overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "xledger_sandbox_url": f"{self.base}/xledger/demo/graphql",
+            "xledger_production_url": f"{self.base}/xledger/production/graphql",
+            "entra_authority_url": f"{self.base}/entra",
+            "business_central_url": f"{self.base}/businesscentral",
+            "dataverse_url": f"{self.base}/dataverse",
+            "allowed_hosts": ["127.0.0.1", "localhost"],
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    def requests(self, system: str) -> list[dict[str, object]]:
+        return self.state.request_log(system)
+
+
+def config(
+    type_key: str,
+    auth_flow: str,
+    settings: Mapping[str, str],
+    secrets: Mapping[str, str],
+    environment: str = "sandbox",
+) -> ConnectionConfig:
+    return ConnectionConfig(
+        type_key=type_key,
+        environment=environment,
+        auth_flow=auth_flow,
+        settings=dict(settings),
+        secrets=dict(secrets),
+    )

@@ -1,0 +1,362 @@
+"""DynamicsAdapter against the Entra, Business Central and Dataverse sandboxes."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import time
+import uuid
+from decimal import Decimal
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from accountlink_ui.integrations.deadline import Deadline
+from accountlink_ui.integrations.dynamics import DynamicsAdapter, document_number
+from accountlink_ui.integrations.entra import ClientCertificate, client_assertion
+from accountlink_ui.integrations.registry import (
+    ConnectionResult,
+    ExportRecord,
+    PermanentError,
+    TransientError,
+)
+from accountlink_ui.sandbox import demo_credentials as demo
+from tests.adapters.support import WRONG_SECRETS, Sandbox, assert_no_secret, config
+
+WRONG_SECRET = WRONG_SECRETS[1]
+
+
+def bc_settings(**overrides: str) -> dict[str, str]:
+    return {
+        "product": "business_central",
+        "tenant_id": demo.ENTRA_TENANT_ID,
+        "client_id": demo.ENTRA_CLIENT_ID,
+        "bc_environment": demo.BC_ENVIRONMENT,
+        "bc_company": "",
+        **overrides,
+    }
+
+
+def dataverse_settings(**overrides: str) -> dict[str, str]:
+    return {
+        "product": "dataverse",
+        "tenant_id": demo.ENTRA_TENANT_ID,
+        "client_id": demo.ENTRA_CLIENT_ID,
+        "dataverse_url": demo.DATAVERSE_ORG_URL,
+        **overrides,
+    }
+
+
+def secret_config(settings: dict[str, str] | None = None, secret: str = demo.ENTRA_CLIENT_SECRET):
+    return config("dynamics", "client_secret", settings or bc_settings(), {"client_secret": secret})
+
+
+def cert_config(certificate_pem: str = demo.DEMO_CERT_PEM, key_pem: str = demo.DEMO_KEY_PEM):
+    settings = {**bc_settings(), "certificate_pem": certificate_pem}
+    return config("dynamics", "certificate", settings, {"private_key_pem": key_pem})
+
+
+def run_test(sandbox: Sandbox, cfg, adapter: DynamicsAdapter | None = None) -> ConnectionResult:
+    adapter = adapter or DynamicsAdapter(sandbox.settings())
+    result = adapter.test_connection(cfg, Deadline(10))
+    assert_no_secret(result.message)
+    return result
+
+
+def new_certificate() -> tuple[str, str]:
+    """A self-signed certificate and key that the sandbox's app does not know."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not-registered")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return cert_pem, key_pem
+
+
+def records(*keys: str) -> list[ExportRecord]:
+    return [
+        ExportRecord(key, dt.date(2025, 3, 14), Decimal("99.90"), "NOK", "6800", "Hotel", "Per")
+        for key in keys
+    ]
+
+
+# --- Business Central connection test ------------------------------------------------------
+
+
+def test_client_secret_reaches_the_business_central_company(sandbox: Sandbox) -> None:
+    result = run_test(sandbox, secret_config())
+    assert result.ok, result.message
+    assert result.reached == demo.BC_COMPANY_NAME
+    assert len(sandbox.requests("entra")) == 1
+    assert len(sandbox.requests("business_central")) == 1
+
+
+def test_second_test_reuses_the_cached_token(sandbox: Sandbox) -> None:
+    adapter = DynamicsAdapter(sandbox.settings())
+    assert run_test(sandbox, secret_config(), adapter).ok
+    assert run_test(sandbox, secret_config(), adapter).ok
+    assert len(sandbox.requests("entra")) == 1
+    assert len(sandbox.requests("business_central")) == 2
+
+
+def test_cached_token_is_not_used_for_a_different_secret(sandbox: Sandbox) -> None:
+    adapter = DynamicsAdapter(sandbox.settings())
+    assert run_test(sandbox, secret_config(), adapter).ok
+    result = run_test(sandbox, secret_config(secret=WRONG_SECRET), adapter)
+    assert not result.ok
+    assert result.fields == ("client_secret",)
+    assert len(sandbox.requests("entra")) == 2
+
+
+def test_token_rejected_by_the_api_is_renewed_once(sandbox: Sandbox) -> None:
+    adapter = DynamicsAdapter(sandbox.settings())
+    assert run_test(sandbox, secret_config(), adapter).ok
+    sandbox.state.credentials.expire_access_tokens()
+    assert run_test(sandbox, secret_config(), adapter).ok
+    assert len(sandbox.requests("entra")) == 2
+
+
+def test_certificate_assertion_reaches_business_central(sandbox: Sandbox) -> None:
+    result = run_test(sandbox, cert_config())
+    assert result.ok, result.message
+    assert result.reached == demo.BC_COMPANY_NAME
+    assert sandbox.requests("entra")[0]["auth_scheme"] == "client_assertion"
+    assert sandbox.requests("entra")[0]["credential"] == demo.DEMO_CERT_X5T
+
+
+def test_client_assertion_has_the_claims_entra_requires() -> None:
+    url = "https://login.example/tenant/oauth2/v2.0/token"
+    token = client_assertion(
+        ClientCertificate(demo.DEMO_CERT_PEM, demo.DEMO_KEY_PEM),
+        token_url=url,
+        client_id=demo.ENTRA_CLIENT_ID,
+        now=1_700_000_000,
+    )
+    header_b64, claims_b64, _ = token.split(".")
+    header = json.loads(base64.urlsafe_b64decode(header_b64 + "=="))
+    claims = json.loads(base64.urlsafe_b64decode(claims_b64 + "=="))
+    assert header == {"alg": "RS256", "typ": "JWT", "x5t": demo.DEMO_CERT_X5T}
+    assert claims["aud"] == url
+    assert claims["iss"] == claims["sub"] == demo.ENTRA_CLIENT_ID
+    assert uuid.UUID(claims["jti"])
+    assert claims["nbf"] == claims["iat"] == 1_700_000_000
+    assert claims["exp"] - claims["nbf"] == 600
+
+
+def test_key_that_does_not_match_the_certificate_is_caught_locally(sandbox: Sandbox) -> None:
+    _, other_key = new_certificate()
+    result = run_test(sandbox, cert_config(key_pem=other_key))
+    assert not result.ok
+    assert result.fields == ("private_key_pem",)
+    assert "does not belong to this certificate" in result.message
+    assert sandbox.requests("entra") == []
+
+
+def test_unreadable_certificate_points_at_the_certificate(sandbox: Sandbox) -> None:
+    result = run_test(sandbox, cert_config(certificate_pem="-----BEGIN CERTIFICATE-----\nxx"))
+    assert not result.ok
+    assert result.fields == ("certificate_pem",)
+
+
+def test_unregistered_certificate_is_aadsts700027(sandbox: Sandbox) -> None:
+    cert_pem, key_pem = new_certificate()
+    result = run_test(sandbox, cert_config(cert_pem, key_pem))
+    assert not result.ok
+    assert result.code == "AADSTS700027"
+    assert "AADSTS700027" in result.message
+    assert result.fields == ("certificate_pem", "private_key_pem")
+
+
+@pytest.mark.parametrize(
+    ("settings", "secret", "code", "fields"),
+    [
+        (bc_settings(), WRONG_SECRET, "AADSTS7000215", ("client_secret",)),
+        (bc_settings(), demo.ENTRA_EXPIRED_CLIENT_SECRET, "AADSTS7000222", ("client_secret",)),
+        (
+            bc_settings(client_id=str(uuid.uuid4())),
+            demo.ENTRA_CLIENT_SECRET,
+            "AADSTS700016",
+            ("client_id",),
+        ),
+        (
+            bc_settings(tenant_id=str(uuid.uuid4())),
+            demo.ENTRA_CLIENT_SECRET,
+            "AADSTS90002",
+            ("tenant_id",),
+        ),
+        (
+            dataverse_settings(dataverse_url="https://other.crm4.dynamics.com"),
+            demo.ENTRA_CLIENT_SECRET,
+            "AADSTS500011",
+            ("dataverse_url",),
+        ),
+    ],
+)
+def test_entra_refusal_points_at_the_field_to_fix(
+    sandbox: Sandbox, settings: dict[str, str], secret: str, code: str, fields: tuple[str, ...]
+) -> None:
+    result = run_test(sandbox, secret_config(settings, secret))
+    assert not result.ok
+    assert result.code == code
+    assert code in result.message
+    assert result.fields == fields
+    assert sandbox.requests("business_central") == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "code", "fields"),
+    [
+        ("expired_secret", "AADSTS7000222", ("client_secret",)),
+        ("unknown_tenant", "AADSTS90002", ("tenant_id",)),
+    ],
+)
+def test_entra_fault_modes_point_at_the_field(
+    sandbox: Sandbox, mode: str, code: str, fields: tuple[str, ...]
+) -> None:
+    sandbox.state.set_fault("entra", mode, times=1)
+    result = run_test(sandbox, secret_config())
+    assert (result.ok, result.code, result.fields) == (False, code, fields)
+
+
+@pytest.mark.parametrize(
+    ("system", "mode", "expected"),
+    [
+        ("entra", "http_500", "Microsoft Entra ID is not answering normally right now (HTTP 500)"),
+        ("entra", "rate_limit", "Microsoft Entra ID is not answering normally right now (HTTP 429)"),
+        ("entra", "malformed_json", "Microsoft Entra ID: 127.0.0.1 answered HTTP 200 with something that is not JSON"),
+        ("business_central", "http_500", "Business Central had a server error (HTTP 500)"),
+        ("business_central", "rate_limit", "Business Central is throttling requests (HTTP 429); try again in 1 s"),
+        ("business_central", "malformed_json", "Business Central: 127.0.0.1 answered HTTP 200 with something that is not JSON"),
+    ],
+)  # fmt: skip
+def test_service_faults_are_explained_without_blaming_a_field(
+    sandbox: Sandbox, system: str, mode: str, expected: str
+) -> None:
+    sandbox.state.set_fault(system, mode, times=1)
+    result = run_test(sandbox, secret_config())
+    assert not result.ok
+    assert expected in result.message
+    assert result.fields == ()
+
+
+def test_unknown_environment_points_at_the_environment(sandbox: Sandbox) -> None:
+    result = run_test(sandbox, secret_config(bc_settings(bc_environment="nosuchenv")))
+    assert not result.ok
+    assert result.fields == ("bc_environment",)
+    assert "no environment 'nosuchenv'" in result.message
+
+
+def test_named_company_is_found_case_insensitively(sandbox: Sandbox) -> None:
+    result = run_test(sandbox, secret_config(bc_settings(bc_company=demo.BC_COMPANY_NAME.upper())))
+    assert result.ok and result.reached == demo.BC_COMPANY_NAME
+
+
+def test_missing_company_names_the_company_field(sandbox: Sandbox) -> None:
+    result = run_test(sandbox, secret_config(bc_settings(bc_company="Nope AS")))
+    assert not result.ok
+    assert result.fields == ("bc_company",)
+    assert "no company named 'Nope AS'" in result.message
+    assert demo.BC_COMPANY_NAME in result.message
+
+
+def test_hanging_business_central_fails_within_the_deadline_naming_it(sandbox: Sandbox) -> None:
+    sandbox.state.set_fault("business_central", "hang", times=1, seconds=15)
+    started = time.monotonic()
+    result = DynamicsAdapter(sandbox.settings()).test_connection(secret_config(), Deadline(10))
+    assert time.monotonic() - started <= 10.5
+    assert not result.ok
+    assert result.message.startswith("Timed out after 10 s waiting for Business Central")
+
+
+# --- Dataverse ------------------------------------------------------------------------------
+
+
+def test_dataverse_who_am_i_names_the_organization(sandbox: Sandbox) -> None:
+    result = run_test(sandbox, secret_config(dataverse_settings()))
+    assert result.ok, result.message
+    assert result.reached == f"Dataverse organization {demo.DATAVERSE_ORGANIZATION_ID}"
+    assert sandbox.requests("dataverse")[0]["path"] == "/dataverse/api/data/v9.2/WhoAmI"
+
+
+def test_dataverse_server_error_is_explained(sandbox: Sandbox) -> None:
+    sandbox.state.set_fault("dataverse", "http_500", times=1)
+    result = run_test(sandbox, secret_config(dataverse_settings()))
+    assert not result.ok
+    assert "Dataverse had a server error (HTTP 500)" in result.message
+
+
+def test_dataverse_typed_url_passes_the_ssrf_guard(sandbox: Sandbox) -> None:
+    """Without an operator override the typed org URL is called, so it is guarded."""
+    adapter = DynamicsAdapter(sandbox.settings(dataverse_url=None, allowed_hosts=[]))
+    cfg = secret_config(dataverse_settings(dataverse_url=f"{sandbox.base}/dataverse"))
+    result = run_test(sandbox, cfg, adapter)
+    assert not result.ok
+    assert result.fields == ("dataverse_url",)
+    assert sandbox.requests("dataverse") == []
+
+
+def test_posting_to_dataverse_is_not_supported(sandbox: Sandbox) -> None:
+    with pytest.raises(PermanentError, match="not supported yet"):
+        DynamicsAdapter(sandbox.settings()).push(secret_config(dataverse_settings()), records("a"))
+
+
+# --- Business Central push --------------------------------------------------------------------
+
+
+def test_push_books_one_journal_line_per_record(sandbox: Sandbox) -> None:
+    long_key = "claim-" + "9" * 30
+    result = DynamicsAdapter(sandbox.settings()).push(secret_config(), records("c-1", long_key))
+    assert set(result.accepted) == {"c-1", long_key}
+    lines = sandbox.state.stored("business_central")
+    assert [line["documentNumber"] for line in lines] == ["c-1", document_number(long_key)]
+    assert len(document_number(long_key)) == 20
+    assert lines[0]["amount"] == pytest.approx(99.90)
+    assert lines[0]["accountNumber"] == "6800"
+    assert result.accepted["c-1"] == lines[0]["id"]
+
+
+def test_find_existing_finds_lines_by_document_number(sandbox: Sandbox) -> None:
+    adapter = DynamicsAdapter(sandbox.settings())
+    long_key = "claim-" + "7" * 30
+    pushed = adapter.push(secret_config(), records("c-1", long_key))
+    found = adapter.find_existing(secret_config(), ["c-1", long_key, "c-404"])
+    assert found == {"c-1": pushed.accepted["c-1"], long_key: pushed.accepted[long_key]}
+
+
+def test_push_throttled_is_transient_with_retry_after(sandbox: Sandbox) -> None:
+    sandbox.state.set_fault("business_central", "rate_limit", after=2, times=1, seconds=7)
+    with pytest.raises(TransientError) as caught:
+        DynamicsAdapter(sandbox.settings()).push(secret_config(), records("c-1"))
+    assert caught.value.retry_after == 7
+
+
+def test_push_with_wrong_secret_is_permanent(sandbox: Sandbox) -> None:
+    with pytest.raises(PermanentError) as caught:
+        DynamicsAdapter(sandbox.settings()).push(secret_config(secret=WRONG_SECRET), records("c"))
+    assert caught.value.fields == ("client_secret",)
+    assert_no_secret(str(caught.value))
+
+
+def test_line_business_central_rejects_is_reported_as_failed(sandbox: Sandbox) -> None:
+    bad = ExportRecord("c-2", dt.date(2025, 1, 1), Decimal("1"), "NOK", "6" * 25, "x", "y")
+    result = DynamicsAdapter(sandbox.settings()).push(secret_config(), [*records("c-1"), bad])
+    assert list(result.accepted) == ["c-1"]
+    assert "Application_StringExceededLength" in result.failed["c-2"]
