@@ -16,7 +16,12 @@ from accountlink_ui.ui.states.session import SessionState
 from accountlink_ui.ui.states.wizard import WizardState
 from accountlink_ui.ui.theme import GLOBAL_STYLE
 
-app = rx.App(style=GLOBAL_STYLE, html_lang="en", api_transformer=mount_backend_routes)
+app = rx.App(
+    style=GLOBAL_STYLE,
+    stylesheets=["/accountlink.css"],
+    html_lang="en",
+    api_transformer=mount_backend_routes,
+)
 app.register_lifespan_task(prepare_database)
 
 app.add_page(

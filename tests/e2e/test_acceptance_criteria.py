@@ -23,6 +23,7 @@ from tests.e2e.wizard_steps import (
     choose_type,
     fill_field,
     open_wizard,
+    pick,
     run_connection_test,
     save_integration,
     submit_credentials,
@@ -166,7 +167,7 @@ def test_given_credentials_need_updating_when_editing_then_token_and_endpoint_ch
     page.get_by_test_id("integration-xledger").get_by_role("link", name="Edit Credentials").click()
     expect(page.get_by_test_id("mask-api_token")).to_contain_text("••••")
     screenshot("credential-form-1280")
-    page.get_by_role("radio", name="Production").check()
+    pick(page, "Production")
     fill_field(page, "api_token", demo.XLEDGER_PRODUCTION_TOKEN)
     page.get_by_role("button", name="Test Connection").click()
     expect(page.get_by_test_id("test-success")).to_contain_text(
@@ -200,7 +201,7 @@ def test_save_stays_disabled_until_a_passing_test_and_after_a_change(page: Page)
     assert run_connection_test(page)[0]
     expect(page.get_by_role("button", name="Continue")).to_be_enabled()
     page.get_by_role("button", name="Back").click()
-    page.get_by_role("radio", name="Production").check()
+    pick(page, "Production")
     submit_credentials(page)
     expect(page.get_by_role("button", name="Continue")).to_be_disabled()
 

@@ -16,8 +16,15 @@ def open_wizard(page: Page) -> None:
     )
 
 
+def pick(page: Page, label: str) -> None:
+    """Click a radio choice and wait until the server has applied it."""
+    choice = page.get_by_role("radio", name=label)
+    choice.click()
+    expect(choice).to_be_checked()
+
+
 def choose_type(page: Page, label: str) -> None:
-    page.get_by_role("radio", name=label).check()
+    pick(page, label)
     page.get_by_role("button", name="Continue").click()
 
 

@@ -77,6 +77,7 @@ def _form() -> rx.Component:
         ),
         on_submit=CredentialsState.test_form,
         reset_on_submit=False,
+        no_validate=True,
         width="100%",
     )
 

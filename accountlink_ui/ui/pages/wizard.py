@@ -161,6 +161,7 @@ def _step_credentials() -> rx.Component:
         ),
         on_submit=WizardState.submit_credentials,
         reset_on_submit=False,
+        no_validate=True,
         width="100%",
     )
 

@@ -27,6 +27,13 @@ from accountlink_ui.services.wiring import get_services
 from accountlink_ui.views import Actor
 
 
+def clear_secret_inputs() -> Any:
+    """Empty the browser's secret inputs once they have been used (they are uncontrolled)."""
+    return rx.call_script(
+        "document.querySelectorAll('[data-secret=true]').forEach((e) => { e.value = ''; })"
+    )
+
+
 @dataclass
 class FieldView:
     key: str
@@ -243,9 +250,14 @@ class ConnectionFormState(rx.State, mixin=True):
         services = get_services()
         integration_type = get_type(self.type_key)
         secret_keys = set(integration_type.secret_keys(self.auth_flow))
+        # Only declared non-secret fields are kept: Reflex also reports inputs by their
+        # element id, and such an entry may hold a secret's value.
+        plain_keys = {
+            spec.key for spec in integration_type.fields_for(self.auth_flow)
+        } - secret_keys
         values = dict(self.values)
         for key, value in form.items():
-            if key not in secret_keys and isinstance(value, str):
+            if key in plain_keys and isinstance(value, str):
                 values[key] = value
         self.values = values
         secrets = services.drafts.open(

@@ -9,7 +9,7 @@ import reflex as rx
 from accountlink_ui.services.errors import InvalidConfig, RetestRequired, ServiceError
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import when
-from accountlink_ui.ui.states.connection_form import ConnectionFormState
+from accountlink_ui.ui.states.connection_form import ConnectionFormState, clear_secret_inputs
 from accountlink_ui.ui.states.session import SessionState
 
 
@@ -110,3 +110,4 @@ class CredentialsState(ConnectionFormState, SessionState):
                 f"Saved as credential version {view.credential_version}. "
                 "Sync schedules were not touched."
             )
+        yield clear_secret_inputs()
