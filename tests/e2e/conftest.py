@@ -244,3 +244,18 @@ def screenshot(page: Page) -> Callable[..., Path]:
         return path
 
     return save
+
+
+@pytest.fixture
+def no_integrations(app_server: str, app_database_url: str) -> Iterator[None]:
+    """Start a test with no integrations and a fresh sandbox, so order never matters."""
+    from sqlalchemy import text
+
+    from accountlink_ui.db import engine_for
+
+    with engine_for(app_database_url).begin() as connection:
+        connection.execute(text("DELETE FROM credential_versions"))
+        connection.execute(text("DELETE FROM integrations"))
+    httpx.post(f"{app_server}/sandbox/_control/reset", timeout=5)
+    yield
+    httpx.delete(f"{app_server}/sandbox/_control/faults", timeout=5)

@@ -7,7 +7,7 @@ Business Central and the generic REST API over real HTTP.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -29,24 +29,7 @@ from tests.e2e.wizard_steps import (
     submit_credentials,
 )
 
-
-@pytest.fixture
-def clean_organizations(app_server: str, app_database_url: str) -> Iterator[None]:
-    """Each test starts with no integrations, so tests do not depend on their order."""
-    engine = engine_for(app_database_url)
-
-    def wipe() -> None:
-        with engine.begin() as connection:
-            connection.execute(text("DELETE FROM credential_versions"))
-            connection.execute(text("DELETE FROM integrations"))
-
-    wipe()
-    httpx.post(f"{app_server}/sandbox/_control/reset", timeout=5)
-    yield
-    httpx.delete(f"{app_server}/sandbox/_control/faults", timeout=5)
-
-
-pytestmark = pytest.mark.usefixtures("clean_organizations")
+pytestmark = pytest.mark.usefixtures("no_integrations")
 
 
 def set_up_xledger(page: Page, token: str = demo.XLEDGER_DEMO_TOKEN) -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, WebSocket, expect
-from sqlalchemy import text
 
-from accountlink_ui.db import engine_for
 from accountlink_ui.sandbox import demo_credentials as demo
 from tests.e2e.helpers import BF_ADMIN, HLF_ADMIN, sign_in_to_dashboard
 from tests.e2e.wizard_steps import (
@@ -24,14 +21,7 @@ from tests.e2e.wizard_steps import (
     submit_credentials,
 )
 
-
-@pytest.fixture(autouse=True)
-def no_integrations(app_server: str, app_database_url: str) -> Iterator[None]:
-    with engine_for(app_database_url).begin() as connection:
-        connection.execute(text("DELETE FROM credential_versions"))
-        connection.execute(text("DELETE FROM integrations"))
-    httpx.post(f"{app_server}/sandbox/_control/reset", timeout=5)
-    yield
+pytestmark = pytest.mark.usefixtures("no_integrations")
 
 
 def fill_dynamics_common(page: Page) -> None:
