@@ -29,6 +29,7 @@ run: bootstrap
 
 test: bootstrap
 	@bash scripts/ensure_chromium.sh
+	@bash scripts/ensure_axe.sh
 	$(ENV) ruff check .
 	$(ENV) ruff format --check .
 	$(ENV) pytest $(PYTEST_ARGS)
