@@ -21,7 +21,7 @@ from accountlink_ui.integrations.validation import (
     validate_config,
     validate_field,
 )
-from accountlink_ui.services.errors import InvalidConfig, ServiceError
+from accountlink_ui.services.errors import InvalidConfig, RetestRequired, ServiceError
 from accountlink_ui.services.integration_service import ConnectionDraft
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.views import Actor
@@ -309,6 +309,18 @@ class ConnectionFormState(rx.State, mixin=True):
             values={**values, **secrets},
             display_name=self.display_name,
         )
+
+    def _show_save_refusal(self, refusal: ServiceError) -> str:
+        """Show why saving was refused; returns the step that should be shown ('test', 'fields')."""
+        self.saving = False
+        if isinstance(refusal, InvalidConfig):
+            self.field_errors = refusal.errors
+            self.form_error = "Please correct the highlighted fields."
+            return "fields"
+        if isinstance(refusal, RetestRequired):
+            self._invalidate_test()
+        self.form_error = str(refusal)
+        return "test"
 
     # ---- testing -------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import asyncio
 
 import reflex as rx
 
-from accountlink_ui.services.errors import InvalidConfig, RetestRequired, ServiceError
+from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import when
 from accountlink_ui.ui.states.connection_form import ConnectionFormState, clear_secret_inputs
@@ -79,22 +79,9 @@ class CredentialsState(ConnectionFormState, SessionState):
             view = await asyncio.to_thread(
                 service.update_integration, actor, integration_id, draft, proof
             )
-        except RetestRequired as stale:
-            async with self:
-                self.saving = False
-                self._invalidate_test()
-                self.form_error = str(stale)
-            return
-        except InvalidConfig as invalid:
-            async with self:
-                self.saving = False
-                self.field_errors = invalid.errors
-                self.form_error = "Please correct the highlighted fields."
-            return
         except ServiceError as refused:
             async with self:
-                self.saving = False
-                self.form_error = str(refused)
+                self._show_save_refusal(refused)
             return
         async with self:
             self.saving = False

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from accountlink_ui.integrations.types import INTEGRATION_TYPES
-from accountlink_ui.services.errors import InvalidConfig, RetestRequired, ServiceError
+from accountlink_ui.services.errors import RetestRequired, ServiceError
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.states.connection_form import ConnectionFormState
 from accountlink_ui.ui.states.session import SessionState
@@ -109,24 +109,12 @@ class WizardState(ConnectionFormState, SessionState):
             await asyncio.to_thread(
                 service.create_integration, actor, organization_id, draft, proof
             )
-        except RetestRequired as stale:
-            async with self:
-                self.saving = False
-                self._invalidate_test()
-                self.form_error = str(stale)
-                self.step = 3
-            return
-        except InvalidConfig as invalid:
-            async with self:
-                self.saving = False
-                self.field_errors = invalid.errors
-                self.form_error = "Please correct the highlighted fields."
-                self.step = 2
-            return
         except ServiceError as refused:
             async with self:
-                self.saving = False
-                self.form_error = str(refused)
+                if self._show_save_refusal(refused) == "fields":
+                    self.step = 2
+                elif isinstance(refused, RetestRequired):
+                    self.step = 3
             return
         async with self:
             self.saving = False
