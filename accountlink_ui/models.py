@@ -7,11 +7,12 @@ strip it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -111,6 +112,8 @@ class Integration(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     total_records_synced: int = 0
+    sync_interval_minutes: int = 15
+    consecutive_sync_failures: int = 0
     created_by_id: int = Field(foreign_key="users.id")
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
@@ -156,3 +159,100 @@ class AuditEvent(SQLModel, table=True):
         default_factory=utcnow,
         sa_column=Column(DateTime(timezone=True), nullable=False, index=True),
     )
+
+
+class ClaimStatus(StrEnum):
+    APPROVED = "approved"
+    EXPORTED = "exported"
+
+
+class ExpenseClaim(SQLModel, table=True):
+    """An approved expense claim waiting for, or already in, the accounting system."""
+
+    __tablename__ = "expense_claims"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    claimant: str = Field(max_length=200)
+    claim_date: date
+    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    currency: str = Field(max_length=3)
+    description: str = Field(max_length=500)
+    account_code: str = Field(max_length=40)
+    status: str = Field(default=ClaimStatus.APPROVED.value, max_length=20, index=True)
+    idempotency_key: str = Field(max_length=64, unique=True)
+    """Stable for the claim's life and sent to the target, so a retry is never a duplicate."""
+    external_reference: str | None = Field(default=None, max_length=120)
+    exported_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    exported_integration_id: int | None = Field(default=None)
+    last_error: str | None = Field(default=None, max_length=1000)
+    """Why the target refused this claim (a permanent failure), until someone fixes it."""
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class SyncRunOutcome(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+class SyncRun(SQLModel, table=True):
+    """One attempt to push an organization's unexported claims through one integration."""
+
+    __tablename__ = "sync_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: int = Field(foreign_key="integrations.id", index=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    trigger: str = Field(max_length=20)
+    """'schedule', 'manual' (Sync now) or 'api'."""
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    credential_version: int | None = None
+    started_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    finished_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    outcome: str = Field(default=SyncRunOutcome.RUNNING.value, max_length=20)
+    records_sent: int = 0
+    records_failed: int = 0
+    error_summary: str | None = Field(default=None, max_length=2000)
+
+
+class ApiToken(SQLModel, table=True):
+    """An organization API token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    name: str = Field(max_length=120)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    prefix: str = Field(max_length=16)
+    """The first characters, shown so an admin can tell tokens apart."""
+    created_by_id: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    last_used_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Who runs the scheduler: one row per lease, held by renewing it before it expires."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: str = Field(primary_key=True, max_length=60)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
