@@ -18,6 +18,7 @@ from accountlink_ui.models import (
     Integration,
     Membership,
     Organization,
+    SyncRun,
     User,
 )
 
@@ -109,10 +110,11 @@ def all_credential_versions(session: Session) -> Sequence[tuple[CredentialVersio
 
 
 def delete_integration(session: Session, integration: Integration) -> None:
-    for version in session.exec(
-        select(CredentialVersion).where(CredentialVersion.integration_id == integration.id)
-    ).all():
-        session.delete(version)
+    """The integration with its credential versions and run history; audit events stay."""
+    for model in (CredentialVersion, SyncRun):
+        for row in session.exec(select(model).where(model.integration_id == integration.id)).all():
+            session.delete(row)
+    session.flush()
     session.delete(integration)
 
 
@@ -143,3 +145,34 @@ def audit_events(
     if integration_id is not None:
         query = query.where(AuditEvent.integration_id == integration_id)
     return session.exec(query.order_by(col(AuditEvent.id).desc()).limit(limit)).all()
+
+
+def recent_sync_errors(
+    session: Session, integration_ids: Sequence[int], *, per_integration: int = 3
+) -> dict[int, list[SyncRun]]:
+    """The latest failed or partial runs of each integration, in one query for all of them."""
+    if not integration_ids:
+        return {}
+    ranked = (
+        select(
+            SyncRun.id,
+            func.row_number()
+            .over(partition_by=SyncRun.integration_id, order_by=col(SyncRun.id).desc())
+            .label("rank"),
+        )
+        .where(
+            col(SyncRun.integration_id).in_(integration_ids),
+            col(SyncRun.outcome).in_(("failed", "partial")),
+        )
+        .subquery()
+    )
+    rows = session.exec(
+        select(SyncRun)
+        .join(ranked, col(ranked.c.id) == SyncRun.id)
+        .where(ranked.c.rank <= per_integration)
+        .order_by(col(SyncRun.id).desc())
+    ).all()
+    errors: dict[int, list[SyncRun]] = {}
+    for run in rows:
+        errors.setdefault(run.integration_id, []).append(run)
+    return errors

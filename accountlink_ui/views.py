@@ -53,6 +53,7 @@ class IntegrationView:
     last_test_message: str | None = None
     last_sync_at: datetime | None = None
     total_records_synced: int = 0
+    sync_interval_minutes: int = 15
     recent_errors: tuple[RecentError, ...] = ()
 
     @property

@@ -34,6 +34,7 @@ from accountlink_ui.models import (
     Integration,
     IntegrationStatus,
     Role,
+    SyncRun,
     as_utc,
     utcnow,
 )
@@ -51,6 +52,8 @@ from accountlink_ui.vault import SealedSecret, SecretBinding, Vault
 from accountlink_ui.views import Actor, IntegrationView, RecentError
 
 log = logging.getLogger(__name__)
+
+SYNC_INTERVAL_CHOICES = (5, 15, 30, 60, 240, 1440)
 
 
 @dataclass(frozen=True)
@@ -107,20 +110,36 @@ class IntegrationService:
                 row.type_key: row for row in repository.integrations_of(session, organization_id)
             }
             credentials = repository.active_credentials(session, list(rows.values()))
+            sync_errors = repository.recent_sync_errors(
+                session, [row.id for row in rows.values() if row.id is not None]
+            )
             views = []
             for integration_type in INTEGRATION_TYPES:
                 row = rows.get(integration_type.key)
                 if row is None:
                     views.append(_unconfigured_view(organization_id, integration_type))
                 else:
-                    views.append(_view(row, integration_type, credentials.get(row.id or 0)))
+                    views.append(
+                        _view(
+                            row,
+                            integration_type,
+                            credentials.get(row.id or 0),
+                            sync_errors.get(row.id or 0, []),
+                        )
+                    )
             return views
 
     def get_integration(self, actor: Actor, integration_id: int) -> IntegrationView:
         with session_scope(self._engine) as session:
             row = self._integration_for_admin(session, actor, integration_id)
             credentials = repository.active_credentials(session, [row])
-            return _view(row, get_type(row.type_key), credentials.get(integration_id))
+            sync_errors = repository.recent_sync_errors(session, [integration_id])
+            return _view(
+                row,
+                get_type(row.type_key),
+                credentials.get(integration_id),
+                sync_errors.get(integration_id, []),
+            )
 
     # ---- testing -------------------------------------------------------------------
 
@@ -332,6 +351,28 @@ class IntegrationService:
                     action="integration.enabled" if enabled else "integration.disabled",
                     integration_id=integration_id,
                     details={"status": {"from": before, "to": target.value}},
+                )
+        return self.get_integration(actor, integration_id)
+
+    def set_sync_interval(self, actor: Actor, integration_id: int, minutes: int) -> IntegrationView:
+        """How often the schedule runs; the scheduler picks the change up on its next reconcile."""
+        if not isinstance(minutes, int) or minutes not in SYNC_INTERVAL_CHOICES:
+            choices = ", ".join(str(m) for m in SYNC_INTERVAL_CHOICES)
+            raise InvalidConfig({"sync_interval_minutes": f"Choose one of {choices} minutes."})
+        with session_scope(self._engine) as session:
+            row = self._integration_for_admin(session, actor, integration_id)
+            if row.sync_interval_minutes != minutes:
+                before = row.sync_interval_minutes
+                row.sync_interval_minutes = minutes
+                row.updated_by_id, row.updated_at = actor.user_id, self._clock()
+                session.add(row)
+                repository.add_audit_event(
+                    session,
+                    organization_id=row.organization_id,
+                    actor_id=actor.user_id,
+                    action="integration.schedule_changed",
+                    integration_id=integration_id,
+                    details={"sync_interval_minutes": {"from": before, "to": minutes}},
                 )
         return self.get_integration(actor, integration_id)
 
@@ -558,11 +599,23 @@ def _view(
     row: Integration,
     integration_type: IntegrationType,
     credentials: tuple[CredentialVersion, str] | None,
+    failed_runs: list[SyncRun] | None = None,
 ) -> IntegrationView:
     version, set_by = credentials if credentials else (None, None)
-    recent: tuple[RecentError, ...] = ()
+    errors = [
+        RecentError(
+            at=as_utc(run.finished_at or run.started_at), message=f"Sync: {run.error_summary}"
+        )  # type: ignore[arg-type]
+        for run in failed_runs or []
+        if run.error_summary
+    ]
     if row.last_test_ok is False and row.last_test_at and row.last_test_message:
-        recent = (RecentError(at=as_utc(row.last_test_at), message=row.last_test_message),)  # type: ignore[arg-type]
+        errors.append(
+            RecentError(
+                at=as_utc(row.last_test_at), message=f"Connection test: {row.last_test_message}"
+            )  # type: ignore[arg-type]
+        )
+    recent = tuple(sorted(errors, key=lambda error: error.at, reverse=True)[:5])
     return IntegrationView(
         id=row.id,
         organization_id=row.organization_id,
@@ -584,6 +637,7 @@ def _view(
         last_test_message=row.last_test_message,
         last_sync_at=as_utc(row.last_sync_at),
         total_records_synced=row.total_records_synced,
+        sync_interval_minutes=row.sync_interval_minutes,
         recent_errors=recent,
     )
 

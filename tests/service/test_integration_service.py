@@ -239,7 +239,7 @@ def test_retest_records_the_outcome(world: World) -> None:
     assert not result.ok
     view = world.services.integrations.get_integration(world.bf_admin, integration_id)
     assert view.last_test_ok is False
-    assert view.recent_errors[0].message == "The token was rejected."
+    assert view.recent_errors[0].message == "Connection test: The token was rejected."
 
 
 def test_delete_removes_credentials(world: World) -> None:
