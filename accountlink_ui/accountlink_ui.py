@@ -5,11 +5,17 @@ from __future__ import annotations
 import reflex as rx
 
 from accountlink_ui.asgi import mount_backend_routes
-from accountlink_ui.startup import prepare_database
+from accountlink_ui.startup import prepare_database, run_sync_scheduler
+from accountlink_ui.ui.pages.api_tokens import api_tokens_page
+from accountlink_ui.ui.pages.audit import audit_page
+from accountlink_ui.ui.pages.claims import claims_page
 from accountlink_ui.ui.pages.credentials import credentials_page
 from accountlink_ui.ui.pages.integrations import integrations_page
 from accountlink_ui.ui.pages.login import login
 from accountlink_ui.ui.pages.wizard import wizard_page
+from accountlink_ui.ui.states.api_tokens import ApiTokensState
+from accountlink_ui.ui.states.audit import AuditState
+from accountlink_ui.ui.states.claims import ClaimsState
 from accountlink_ui.ui.states.credentials import CredentialsState
 from accountlink_ui.ui.states.integrations import IntegrationsState
 from accountlink_ui.ui.states.session import SessionState
@@ -23,6 +29,7 @@ app = rx.App(
     api_transformer=mount_backend_routes,
 )
 app.register_lifespan_task(prepare_database)
+app.register_lifespan_task(run_sync_scheduler)
 
 app.add_page(
     login, route="/login", title="Sign in · AccountLink", on_load=SessionState.redirect_if_signed_in
@@ -44,6 +51,24 @@ app.add_page(
     route="/settings/integrations/[integration_id]/credentials",
     title="Edit Credentials · AccountLink",
     on_load=CredentialsState.open,
+)
+app.add_page(
+    api_tokens_page,
+    route="/settings/api-tokens",
+    title="API tokens · AccountLink",
+    on_load=ApiTokensState.load,
+)
+app.add_page(
+    audit_page,
+    route="/settings/audit",
+    title="Audit trail · AccountLink",
+    on_load=AuditState.load,
+)
+app.add_page(
+    claims_page,
+    route="/settings/claims",
+    title="Expense claims · AccountLink",
+    on_load=ClaimsState.load,
 )
 app.add_page(
     lambda: rx.box(),

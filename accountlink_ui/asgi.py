@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
+from accountlink_ui.api import api_routes
 from accountlink_ui.settings import get_settings
 
 
@@ -18,6 +19,7 @@ async def healthz(_: Request) -> JSONResponse:
 def mount_backend_routes(reflex_app: ASGIApp) -> ASGIApp:
     """Put our routes in front of Reflex's; everything else falls through to Reflex."""
     routes: list[Route | Mount] = [Route("/healthz", healthz)]
+    routes.extend(api_routes())  # /readyz and the JSON API under /api/v1
     if get_settings().mount_sandbox:
         from accountlink_ui.sandbox.app import create_sandbox_app
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
+from accountlink_ui.demo_claims import seed_demo_claims
 from accountlink_ui.models import Role
 from accountlink_ui.services.wiring import Services
 
@@ -55,4 +56,8 @@ def seed_demo(services: Services) -> list[str]:
             services.auth.add_membership(
                 organization_id=ids[person.organization_slug], user_id=user_id, role=person.role
             )
+    for slug, organization_id in ids.items():
+        added = seed_demo_claims(services.engine, organization_id)
+        if added:
+            created.append(f"{added} approved expense claims for {slug}")
     return created

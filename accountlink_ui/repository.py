@@ -6,19 +6,23 @@ boundaries (rule 4: a credential swap is one transaction).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, bindparam, func, or_, update
 from sqlmodel import Session, col, select
 
 from accountlink_ui.models import (
     AuditEvent,
+    ClaimStatus,
     CredentialVersion,
+    ExpenseClaim,
     Integration,
     Membership,
     Organization,
     SyncRun,
+    SyncRunOutcome,
     User,
 )
 
@@ -176,3 +180,164 @@ def recent_sync_errors(
     for run in rows:
         errors.setdefault(run.integration_id, []).append(run)
     return errors
+
+
+# --- expense claims and sync runs (the sync engine) -------------------------------------------
+
+CLAIM_SENDING = "sending"
+"""A claim handed to a target whose confirmation has not been recorded yet (a crash or a
+timeout may leave it so); the next run asks the target before sending it again. Belongs
+next to ClaimStatus; kept here until the model gains it."""
+
+
+def _exportable_by(integration_id: int) -> Any:
+    """Claims this integration may take: approved and never refused, or its own unconfirmed
+    sends, or unconfirmed sends of an integration that no longer exists."""
+    return or_(
+        and_(
+            col(ExpenseClaim.status) == ClaimStatus.APPROVED.value,
+            col(ExpenseClaim.last_error).is_(None),
+        ),
+        and_(
+            col(ExpenseClaim.status) == CLAIM_SENDING,
+            or_(
+                col(ExpenseClaim.exported_integration_id) == integration_id,
+                col(ExpenseClaim.exported_integration_id).is_(None),
+                col(ExpenseClaim.exported_integration_id).not_in(select(Integration.id)),
+            ),
+        ),
+    )
+
+
+def claims_to_export(session: Session, organization_id: int, integration_id: int) -> list[Any]:
+    """What a run of this integration sends, oldest claim first.
+
+    Plain rows (id, status and the fields a target needs), not ORM objects: a run
+    may read thousands, and building entities cost more than the query itself.
+    """
+    claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
+    return list(
+        session.execute(
+            select(
+                claim.id,
+                claim.status,
+                claim.idempotency_key,
+                claim.claim_date,
+                claim.amount,
+                claim.currency,
+                claim.account_code,
+                claim.description,
+                claim.claimant,
+            )
+            .where(claim.organization_id == organization_id, _exportable_by(integration_id))
+            .order_by(claim.claim_date, claim.id)
+        ).all()
+    )
+
+
+def reserve_claims(session: Session, claim_ids: Sequence[int], integration_id: int) -> set[int]:
+    """Mark claims as being sent by this integration, unless another run took them first.
+
+    Returns the ids now reserved for this integration.
+    """
+    reserved = session.execute(
+        update(ExpenseClaim)
+        .where(col(ExpenseClaim.id).in_(claim_ids), _exportable_by(integration_id))
+        .values(status=CLAIM_SENDING, exported_integration_id=integration_id)
+        .returning(col(ExpenseClaim.id))
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    return set(reserved)
+
+
+def mark_claims_exported(
+    session: Session, references: Mapping[int, str], integration_id: int, at: datetime
+) -> None:
+    """Claim id → the target's reference: exported, in one statement per batch."""
+    if not references:
+        return
+    claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
+    session.execute(
+        update(ExpenseClaim.__table__)  # type: ignore[arg-type]
+        .where(claim.id == bindparam("claim_id"))
+        .values(
+            status=ClaimStatus.EXPORTED.value,
+            external_reference=bindparam("reference"),
+            exported_at=at,
+            exported_integration_id=integration_id,
+            last_error=None,
+        ),
+        [
+            {"claim_id": claim_id, "reference": reference[:120]}
+            for claim_id, reference in references.items()
+        ],
+    )
+
+
+def mark_claims_refused(session: Session, reasons: Mapping[int, str]) -> None:
+    """Claim id → why the target refused it: back to approved, not sent again until fixed."""
+    if not reasons:
+        return
+    claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
+    session.execute(
+        update(ExpenseClaim.__table__)  # type: ignore[arg-type]
+        .where(claim.id == bindparam("claim_id"))
+        .values(
+            status=ClaimStatus.APPROVED.value,
+            exported_integration_id=None,
+            last_error=bindparam("reason"),
+        ),
+        [{"claim_id": claim_id, "reason": reason[:1000]} for claim_id, reason in reasons.items()],
+    )
+
+
+def claims_of(
+    session: Session, organization_id: int, *, limit: int = 500
+) -> list[tuple[ExpenseClaim, str | None]]:
+    """The organization's claims, newest first, each with the name of where it went."""
+    rows = session.exec(
+        select(ExpenseClaim, Integration.display_name)
+        .join(
+            Integration,
+            col(Integration.id) == ExpenseClaim.exported_integration_id,
+            isouter=True,
+        )
+        .where(ExpenseClaim.organization_id == organization_id)
+        .order_by(col(ExpenseClaim.claim_date).desc(), col(ExpenseClaim.id).desc())
+        .limit(limit)
+    ).all()
+    return [(claim, name) for claim, name in rows]
+
+
+def sync_runs_of(
+    session: Session, integration_id: int, *, limit: int = 20
+) -> list[tuple[SyncRun, str | None]]:
+    """The integration's runs, newest first, each with the name of who started it."""
+    rows = session.exec(
+        select(SyncRun, User.name)
+        .join(User, col(User.id) == SyncRun.actor_id, isouter=True)
+        .where(SyncRun.integration_id == integration_id)
+        .order_by(col(SyncRun.id).desc())
+        .limit(limit)
+    ).all()
+    return [(run, name) for run, name in rows]
+
+
+def running_sync_runs(session: Session, integration_id: int) -> Sequence[SyncRun]:
+    return session.exec(
+        select(SyncRun)
+        .where(
+            SyncRun.integration_id == integration_id,
+            SyncRun.outcome == SyncRunOutcome.RUNNING.value,
+        )
+        .order_by(col(SyncRun.id))
+    ).all()
+
+
+def credential_number(session: Session, integration_id: int) -> int | None:
+    """The version number of the integration's active credentials (what a run records)."""
+    return session.exec(
+        select(CredentialVersion.version)
+        .join(Integration, col(Integration.active_credential_version_id) == CredentialVersion.id)
+        .where(Integration.id == integration_id)
+    ).first()

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     mount_sandbox: bool = False
     """Serve the sandbox inside the app under /sandbox (the demo does)."""
     demo: bool = False
+    scheduler_enabled: bool = True
+    """Run the sync scheduler in this process (one process holds the lease at a time)."""
     session_hours: int = 12
     connection_test_seconds: float = 10.0
 

@@ -30,3 +30,20 @@ async def prepare_database() -> AsyncIterator[None]:
         if created:
             log.info("demo seeded: %s", ", ".join(created))
     yield
+
+
+@contextlib.asynccontextmanager
+async def run_sync_scheduler() -> AsyncIterator[None]:
+    """Compete for the scheduler lease; the holder runs the sync jobs (see services/scheduler)."""
+    if not get_settings().scheduler_enabled:
+        yield
+        return
+    from accountlink_ui.services.scheduler import SyncScheduler
+    from accountlink_ui.services.wiring import get_services
+
+    scheduler = SyncScheduler(engine=get_services().engine)
+    scheduler.start()
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(scheduler.stop)

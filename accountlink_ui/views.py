@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,59 @@ class IntegrationView:
     @property
     def configured(self) -> bool:
         return self.id is not None
+
+
+@dataclass(frozen=True)
+class SyncRunView:
+    """One sync run as the dashboard, the API and the CLI show it."""
+
+    id: int
+    integration_id: int
+    organization_id: int
+    trigger: str
+    """'schedule', 'manual' (Sync now) or 'api'."""
+    outcome: str
+    """'running', 'succeeded', 'partial' (some claims refused) or 'failed'."""
+    started_at: datetime
+    finished_at: datetime | None = None
+    records_sent: int = 0
+    """Claims the target confirmed in this run (now marked exported)."""
+    records_failed: int = 0
+    """Claims the target refused one by one; each carries its reason."""
+    error_summary: str | None = None
+    credential_version: int | None = None
+    actor_name: str | None = None
+    """Who pressed Sync now; None for the schedule and the API."""
+
+    @property
+    def running(self) -> bool:
+        return self.outcome == "running"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    """One expense claim on the read-only claims page, with its export state."""
+
+    id: int
+    claimant: str
+    claim_date: date
+    amount: Decimal
+    currency: str
+    description: str
+    account_code: str
+    status: str
+    """'approved' (waiting), 'sending' (sent, confirmation pending) or 'exported'."""
+    export_state: str
+    """The status in words: 'Waiting', 'Refused', 'Awaiting confirmation', 'Exported'."""
+    external_reference: str | None = None
+    exported_at: datetime | None = None
+    exported_to: str | None = None
+    """The display name of the integration the claim went to."""
+    last_error: str | None = None
+    """Why the target refused the claim; it is not sent again until this is cleared."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
@@ -15,6 +16,8 @@ from accountlink_ui.services.auth_service import AuthService
 from accountlink_ui.services.drafts import DraftSecrets
 from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.services.proofs import ProofSigner
+from accountlink_ui.services.scheduler_jobs import scheduled_jobs
+from accountlink_ui.services.sync_service import SyncService
 from accountlink_ui.settings import Settings, get_settings
 from accountlink_ui.vault import KeyRing, Vault, load_key_ring
 
@@ -27,6 +30,12 @@ class Services:
     auth: AuthService
     integrations: IntegrationService
     drafts: DraftSecrets
+    sync: SyncService
+
+    def schedule_of(self, integration_ids: list[int]) -> dict[int, datetime | None]:
+        """Next scheduled sync of each integration, read from the job store (any process)."""
+        jobs = scheduled_jobs(self.engine)
+        return {i: jobs[i].next_run_time if i in jobs else None for i in integration_ids}
 
 
 def load_settings_key_ring(settings: Settings) -> KeyRing:
@@ -53,19 +62,24 @@ def build_services(
 ) -> Services:
     engine = engine_for(settings.resolved_database_url)
     ring = key_ring or load_settings_key_ring(settings)
+    registry = adapters or default_registry(settings)
+    integrations = IntegrationService(
+        engine=engine,
+        vault=Vault(ring),
+        adapters=registry,
+        proofs=ProofSigner(derived_key(ring, "connection-test proof")),
+        settings=settings,
+    )
     return Services(
         settings=settings,
         engine=engine,
         key_ring=ring,
         auth=AuthService(engine=engine, session_hours=settings.session_hours),
-        integrations=IntegrationService(
-            engine=engine,
-            vault=Vault(ring),
-            adapters=adapters or default_registry(settings),
-            proofs=ProofSigner(derived_key(ring, "connection-test proof")),
-            settings=settings,
-        ),
+        integrations=integrations,
         drafts=DraftSecrets(derived_key(ring, "form draft secrets")),
+        sync=SyncService(
+            engine=engine, integrations=integrations, adapters=registry, settings=settings
+        ),
     )
 
 

@@ -58,9 +58,11 @@ class IntegrationCard:
     recent_errors: list[dict[str, str]]
     configured: bool
     enabled: bool
+    sync_interval: str
+    next_sync: str
 
 
-def card(view: IntegrationView) -> IntegrationCard:
+def card(view: IntegrationView, next_run: datetime | None = None) -> IntegrationCard:
     integration_type = get_type(view.type_key)
     environment = next(
         (env.label for env in integration_type.environments if env.key == view.environment), ""
@@ -94,4 +96,29 @@ def card(view: IntegrationView) -> IntegrationCard:
         recent_errors=[{"at": when(e.at), "message": e.message} for e in view.recent_errors],
         configured=view.configured,
         enabled=view.status != "disabled",
+        sync_interval=str(view.sync_interval_minutes),
+        next_sync=next_sync_text(view, next_run),
     )
+
+
+def next_sync_text(view: IntegrationView, next_run: datetime | None) -> str:
+    if view.status == "disabled":
+        return "Paused while disabled"
+    if next_run is None:
+        return "Being scheduled…"
+    return next_run.astimezone(UTC).strftime("%d %b %Y %H:%M:%S UTC")
+
+
+def sync_summary(run: object) -> str:
+    """One line for the notice after Sync now."""
+    if run is None:
+        return "Nothing was synced."
+    sent = getattr(run, "records_sent", 0)
+    failed = getattr(run, "records_failed", 0)
+    outcome = getattr(run, "outcome", "")
+    if outcome == "succeeded":
+        return (
+            f"Sync finished: {sent} claims sent." if sent else "Sync finished: nothing new to send."
+        )
+    summary = getattr(run, "error_summary", "") or ""
+    return f"Sync {outcome}: {sent} sent, {failed} failed. {summary}".strip()

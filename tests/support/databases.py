@@ -70,4 +70,5 @@ def _drop_database(base: str, name: str) -> None:
 def truncate_all(engine: Engine) -> None:
     names = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
     with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -69,18 +69,39 @@ def header() -> rx.Component:
     )
 
 
+SETTINGS_PAGES = (
+    ("External Integrations", "/settings/integrations"),
+    ("Expense claims", "/settings/claims"),
+    ("API tokens", "/settings/api-tokens"),
+    ("Audit trail", "/settings/audit"),
+)
+
+
 def settings_nav() -> rx.Component:
+    """Settings sections; the current one is marked for screen readers and by weight."""
+    current = rx.State.router.url.path  # type: ignore[attr-defined]
+
+    def link(label: str, href: str) -> rx.Component:
+        here = current.startswith(href)  # type: ignore[attr-defined]
+        return rx.link(
+            label,
+            href=href,
+            size="2",
+            weight=rx.cond(here, "bold", "regular"),
+            underline=rx.cond(here, "always", "hover"),
+            aria_current=rx.cond(here, "page", "false"),
+        )
+
     return rx.el.nav(
         rx.hstack(
             rx.text("Settings", color_scheme="gray", size="2"),
             rx.icon("chevron-right", size=14, aria_hidden="true"),
-            rx.link(
-                "External Integrations", href="/settings/integrations", size="2", weight="medium"
-            ),
+            *[link(label, href) for label, href in SETTINGS_PAGES],
             align="center",
-            spacing="1",
+            spacing="3",
+            wrap="wrap",
         ),
-        aria_label="Breadcrumb",
+        aria_label="Settings",
     )
 
 

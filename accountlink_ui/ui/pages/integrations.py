@@ -38,6 +38,33 @@ def _recent_errors(item: IntegrationCard) -> rx.Component:
     )
 
 
+def _interval_picker(item: IntegrationCard) -> rx.Component:
+    select_id = f"interval-{item.type_key}"
+    return rx.hstack(
+        rx.el.label("Sync every", html_for=select_id, font_size="14px"),
+        rx.el.select(
+            *[
+                rx.el.option(label, value=str(minutes))
+                for minutes, label in (
+                    (5, "5 minutes"),
+                    (15, "15 minutes"),
+                    (30, "30 minutes"),
+                    (60, "hour"),
+                    (240, "4 hours"),
+                    (1440, "day"),
+                )
+            ],
+            id=select_id,
+            value=item.sync_interval,
+            on_change=lambda minutes: IntegrationsState.set_interval(item.integration_id, minutes),
+            class_name="native-select",
+            width="auto",
+        ),
+        align="center",
+        spacing="2",
+    )
+
+
 def _configured_details(item: IntegrationCard) -> rx.Component:
     return rx.vstack(
         rx.data_list.root(
@@ -47,10 +74,24 @@ def _configured_details(item: IntegrationCard) -> rx.Component:
             _fact("Last test", rx.cond(item.has_test, item.last_test, "Not tested yet")),
             _fact("Last sync", item.last_sync),
             _fact("Records synced", item.records_synced),
+            _fact("Next scheduled sync", item.next_sync),
             orientation={"initial": "vertical", "sm": "horizontal"},
             size="2",
         ),
+        rx.cond(
+            IntegrationsState.syncing_integration == item.integration_id,
+            rx.callout(
+                rx.hstack(
+                    rx.spinner(size="2"), rx.text("Syncing: ", IntegrationsState.sync_progress)
+                ),
+                color_scheme="blue",
+                role="status",
+                data_testid="sync-progress",
+                width="100%",
+            ),
+        ),
         _recent_errors(item),
+        _interval_picker(item),
         rx.hstack(
             rx.link(
                 rx.button(
@@ -66,6 +107,14 @@ def _configured_details(item: IntegrationCard) -> rx.Component:
                 variant="soft",
                 loading=IntegrationsState.busy_integration == item.integration_id,
                 on_click=IntegrationsState.test_again(item.integration_id),
+            ),
+            rx.button(
+                rx.icon("refresh-cw", size=16, aria_hidden="true"),
+                "Sync now",
+                variant="soft",
+                loading=IntegrationsState.syncing_integration == item.integration_id,
+                disabled=(~item.enabled) | (IntegrationsState.syncing_integration != 0),
+                on_click=IntegrationsState.sync_now(item.integration_id),
             ),
             rx.cond(
                 item.enabled,

@@ -8,9 +8,10 @@ import reflex as rx
 
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.wiring import get_services
-from accountlink_ui.ui.format import when
+from accountlink_ui.ui.format import next_sync_text, when
 from accountlink_ui.ui.states.connection_form import ConnectionFormState, clear_secret_inputs
 from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.views import IntegrationView
 
 
 class CredentialsState(ConnectionFormState, SessionState):
@@ -19,6 +20,7 @@ class CredentialsState(ConnectionFormState, SessionState):
     opening: bool = True
     credentials_summary: str = ""
     saved_message: str = ""
+    next_sync: str = ""
 
     def _integration_id(self) -> int | None:
         return self.editing_id or None
@@ -54,8 +56,13 @@ class CredentialsState(ConnectionFormState, SessionState):
             f"Version {view.credential_version}, set {when(view.credentials_set_at)}"
             + (f" by {view.credentials_set_by}" if view.credentials_set_by else "")
         )
+        self.next_sync = self._next_sync(view)
         self.opening = False
         return None
+
+    def _next_sync(self, view: IntegrationView) -> str:
+        schedule = get_services().schedule_of([view.id or 0])
+        return next_sync_text(view, schedule.get(view.id or 0))
 
     @rx.event(background=True)
     async def test_form(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -93,6 +100,7 @@ class CredentialsState(ConnectionFormState, SessionState):
                 f"Version {view.credential_version}, set {when(view.credentials_set_at)}"
                 + (f" by {view.credentials_set_by}" if view.credentials_set_by else "")
             )
+            self.next_sync = self._next_sync(view)
             self.saved_message = (
                 f"Saved as credential version {view.credential_version}. "
                 "Sync schedules were not touched."

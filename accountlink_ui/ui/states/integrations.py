@@ -7,8 +7,9 @@ import asyncio
 import reflex as rx
 
 from accountlink_ui.services.errors import ServiceError
+from accountlink_ui.services.sync_service import SyncProgress
 from accountlink_ui.services.wiring import get_services
-from accountlink_ui.ui.format import IntegrationCard, card
+from accountlink_ui.ui.format import IntegrationCard, card, sync_summary
 from accountlink_ui.ui.states.session import SessionState
 
 
@@ -19,6 +20,8 @@ class IntegrationsState(SessionState):
     load_error: str = ""
     notice: str = ""
     busy_integration: int = 0
+    syncing_integration: int = 0
+    sync_progress: str = ""
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -36,7 +39,8 @@ class IntegrationsState(SessionState):
             self.load_error = "The integrations could not be loaded. Try again in a moment."
             self.cards = []
         else:
-            self.cards = [card(view) for view in views]
+            schedule = get_services().schedule_of([v.id for v in views if v.id is not None])
+            self.cards = [card(view, schedule.get(view.id or 0)) for view in views]
         self.loading = False
         return None
 
@@ -71,3 +75,61 @@ class IntegrationsState(SessionState):
         except ServiceError as refused:
             self.notice = str(refused)
         return IntegrationsState.load
+
+    @rx.event
+    def set_interval(self, integration_id: int, minutes: str):  # type: ignore[no-untyped-def]
+        actor = self._actor()
+        if actor is None:
+            return rx.redirect("/login", replace=True)
+        try:
+            get_services().integrations.set_sync_interval(
+                actor, integration_id, int(minutes) if minutes.isdigit() else -1
+            )
+            self.notice = f"Sync schedule set to every {minutes} minutes."
+        except ServiceError as refused:
+            self.notice = str(refused)
+        return IntegrationsState.load
+
+    @rx.event(background=True)
+    async def sync_now(self, integration_id: int):  # type: ignore[no-untyped-def]
+        """Run a sync in a worker thread and show its progress while it runs."""
+        async with self:
+            actor = self._actor()
+            if actor is None or self.syncing_integration:
+                return
+            self.syncing_integration = integration_id
+            self.sync_progress = "Starting…"
+            self.notice = ""
+        latest: dict[str, str] = {}
+
+        def report(progress: SyncProgress) -> None:
+            latest["text"] = (
+                f"{progress.sent} of {progress.total} claims sent"
+                + (f", {progress.failed} failed" if progress.failed else "")
+                + (f": {progress.message}" if progress.message else "")
+            )
+
+        task = asyncio.create_task(
+            asyncio.to_thread(
+                get_services().sync.run,
+                integration_id,
+                trigger="manual",
+                actor=actor,
+                progress=report,
+            )
+        )
+        while not task.done():
+            await asyncio.sleep(0.3)
+            if "text" in latest:
+                async with self:
+                    self.sync_progress = latest["text"]
+        try:
+            run = task.result()
+            message = sync_summary(run)
+        except ServiceError as refused:
+            message = str(refused)
+        async with self:
+            self.syncing_integration = 0
+            self.sync_progress = ""
+            self.notice = message
+        yield IntegrationsState.load

@@ -1,0 +1,46 @@
+"""The /api/v1 application: routes, error shapes, limits and the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+
+from accountlink_ui.api import errors
+from accountlink_ui.api.limits import MAX_BODY_BYTES, BodySizeLimit, RateLimit, RateLimiter
+from accountlink_ui.api.routes import audit, integrations
+from accountlink_ui.services.wiring import Services, get_services
+
+DESCRIPTION = """\
+Monitor and operate an organization's accounting integrations with `curl` and a token.
+
+Authenticate with an organization API token (Settings → API tokens) sent as
+`Authorization: Bearer alk_...`. Every answer is JSON; errors are
+`{"detail": "..."}`. Connection tests and syncs are limited per token
+(429 with `Retry-After`). No answer ever contains a credential.
+"""
+
+
+def create_api_app(
+    services: Callable[[], Services] = get_services,
+    *,
+    rate_limit: RateLimit | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
+    """Build the API over ``services``, called per request so the app builds them lazily."""
+    app = FastAPI(
+        title="AccountLink API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        generate_unique_id_function=lambda route: route.name,
+    )
+    app.state.services = services
+    app.state.limiter = RateLimiter(rate_limit or RateLimit())
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    errors.install(app)
+    app.include_router(integrations.router)
+    app.include_router(audit.router)
+    return app

@@ -1,0 +1,102 @@
+"""Who is calling and with what: typed dependencies every route states in its signature.
+
+``Caller`` resolves the bearer token to an ``ApiActor`` (or answers 401), so a
+route cannot forget authentication; ``AppServices`` is whatever services the
+app was built with (the running app's, or a test's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from accountlink_ui.api.limits import RateLimiter
+from accountlink_ui.services.api_token_service import ApiActor, ApiTokenService
+from accountlink_ui.services.audit_service import AuditService
+from accountlink_ui.services.errors import NotFound
+from accountlink_ui.services.wiring import Services
+from accountlink_ui.views import IntegrationView
+
+REALM = 'Bearer realm="AccountLink API"'
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="OrganizationToken",
+    description="An organization API token from Settings → API tokens, sent as "
+    "`Authorization: Bearer alk_...`.",
+)
+
+
+def _services(request: Request) -> Services:
+    provider: Callable[[], Services] = request.app.state.services
+    return provider()
+
+
+AppServices = Annotated[Services, Depends(_services)]
+
+
+def unauthorized(detail: str, *, invalid: bool) -> HTTPException:
+    challenge = f'{REALM}, error="invalid_token"' if invalid else REALM
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": challenge})
+
+
+def _caller(
+    services: AppServices,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiActor:
+    if credentials is None:
+        raise unauthorized(
+            "Send an organization API token as 'Authorization: Bearer <token>'. "
+            "An admin creates one under Settings → API tokens.",
+            invalid=False,
+        )
+    actor = ApiTokenService(engine=services.engine).authenticate(credentials.credentials)
+    if actor is None:
+        raise unauthorized(
+            "This API token is not valid: it is mistyped, revoked, or its creator is no longer "
+            "an admin of the organization. Create a new one under Settings → API tokens.",
+            invalid=True,
+        )
+    return actor
+
+
+Caller = Annotated[ApiActor, Depends(_caller)]
+
+
+def audit_service(services: Services) -> AuditService:
+    return AuditService(engine=services.engine)
+
+
+def scoped_integration(
+    services: Services, caller: ApiActor, integration_id: int
+) -> IntegrationView:
+    """The integration, if it belongs to the token's organization; otherwise 404.
+
+    The service already refuses integrations of organizations the token's creator
+    does not administer; this also keeps a token for one organization out of
+    another that the same person happens to administer.
+    """
+    view = services.integrations.get_integration(caller, integration_id)
+    if view.organization_id != caller.organization_id:
+        raise NotFound("That integration does not exist.")
+    return view
+
+
+def rate_limited(action: str, description: str) -> Callable[..., None]:
+    """A dependency spending one unit of the token's budget for ``action`` (429 when spent)."""
+
+    def spend(request: Request, caller: Caller) -> None:
+        limiter: RateLimiter = request.app.state.limiter
+        refusal = limiter.take(caller.token_id, action)
+        if refusal is not None:
+            limit = limiter.limit
+            raise HTTPException(
+                status_code=429,
+                detail=f"Too many {description} with this token: at most {limit.calls} per "
+                f"{limit.per_seconds:g} seconds. Try again in {refusal.retry_after} s.",
+                headers={"Retry-After": str(refusal.retry_after)},
+            )
+
+    return spend

@@ -1,0 +1,91 @@
+"""Integration Edge Functions: read, test and sync the token's organization's integrations.
+
+Each route is one service call made as the token's ``ApiActor``; the service
+decides access and writes the audit entry, as it does for the dashboard.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from accountlink_ui.api.deps import AppServices, Caller, rate_limited, scoped_integration
+from accountlink_ui.api.responses import errors
+from accountlink_ui.api.schemas import (
+    ConnectionTestOut,
+    IntegrationListOut,
+    IntegrationOut,
+    SyncRunListOut,
+    SyncRunOut,
+)
+
+router = APIRouter(prefix="/integrations", tags=["integrations"])
+
+MAX_ID = 2**31 - 1
+IntegrationId = Annotated[
+    int, Path(ge=1, le=MAX_ID, description="The integration's id, as listed by GET /integrations.")
+]
+
+
+@router.get("", responses=errors(403))
+def list_integrations(caller: Caller, services: AppServices) -> IntegrationListOut:
+    """Every configured integration of the token's organization, with status and sync figures."""
+    views = services.integrations.list_integrations(caller, caller.organization_id)
+    return IntegrationListOut(
+        organization_id=caller.organization_id,
+        integrations=[IntegrationOut.of(view) for view in views if view.configured],
+    )
+
+
+@router.get("/{integration_id}", responses=errors(403, 404))
+def get_integration(
+    integration_id: IntegrationId, caller: Caller, services: AppServices
+) -> IntegrationOut:
+    """One integration: status, last test, sync figures and recent errors; never a secret."""
+    return IntegrationOut.of(scoped_integration(services, caller, integration_id))
+
+
+@router.post(
+    "/{integration_id}/test",
+    responses=errors(403, 404, 413, 429),
+    dependencies=[Depends(rate_limited("test_connection", "connection tests"))],
+)
+def test_connection(
+    integration_id: IntegrationId, caller: Caller, services: AppServices
+) -> ConnectionTestOut:
+    """Test the stored configuration now, as a sync would use it (at most 10 s).
+
+    A failed test is still 200: the answer says what the accounting system said.
+    """
+    scoped_integration(services, caller, integration_id)
+    result = services.integrations.retest(caller, integration_id)
+    return ConnectionTestOut.of(integration_id, result)
+
+
+@router.post(
+    "/{integration_id}/sync",
+    responses=errors(403, 404, 409, 413, 429),
+    dependencies=[Depends(rate_limited("sync_now", "syncs"))],
+)
+def sync_now(integration_id: IntegrationId, caller: Caller, services: AppServices) -> SyncRunOut:
+    """Send the organization's approved, unexported claims now; answers with the finished run."""
+    scoped_integration(services, caller, integration_id)
+    run = services.sync.run(integration_id, trigger="api", actor=caller)  # type: ignore[attr-defined]
+    assert run is not None  # only the schedule's quiet no-op returns None
+    return SyncRunOut.model_validate(run)
+
+
+@router.get("/{integration_id}/sync-runs", responses=errors(403, 404))
+def sync_runs(
+    integration_id: IntegrationId,
+    caller: Caller,
+    services: AppServices,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many runs, newest first.")] = 20,
+) -> SyncRunListOut:
+    """The integration's recent sync runs, newest first."""
+    scoped_integration(services, caller, integration_id)
+    runs = services.sync.recent_runs(caller, integration_id, limit=limit)  # type: ignore[attr-defined]
+    return SyncRunListOut(
+        integration_id=integration_id, runs=[SyncRunOut.model_validate(run) for run in runs]
+    )

@@ -1,0 +1,398 @@
+"""The audit trail as an auditor reads it: who did what to which integration, and when.
+
+Events are written by the services that act (DESIGN rule 3); this module only
+reads them, for admins of the organization, and turns each into one readable
+sentence. Details never hold a secret by construction; as a second line of
+defence any value stored under a secret field's key is masked before it is shown
+or exported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from accountlink_ui import repository
+from accountlink_ui.db import session_scope
+from accountlink_ui.integrations.types import INTEGRATION_TYPES
+from accountlink_ui.models import AuditEvent, Integration, Role, User, as_utc
+from accountlink_ui.services.errors import NotFound, PermissionDenied
+from accountlink_ui.views import Actor
+
+PAGE_LIMIT = 200
+EXPORT_LIMIT = 10_000
+REDACTED = "••••••••"
+_SECRET_KEYS = frozenset(
+    key
+    for integration_type in INTEGRATION_TYPES
+    for flow in integration_type.auth_flows
+    for key in integration_type.secret_keys(flow.key)
+)
+_TYPES = {integration_type.key: integration_type for integration_type in INTEGRATION_TYPES}
+_TYPE_LABELS = {
+    integration_type.key: integration_type.label for integration_type in INTEGRATION_TYPES
+}
+ACTION_LABELS = {
+    "integration.created": "Set up integration",
+    "integration.tested": "Tested connection",
+    "integration.credentials_updated": "Edited credentials",
+    "integration.enabled": "Enabled integration",
+    "integration.disabled": "Disabled integration",
+    "integration.deleted": "Deleted integration",
+    "integration.schedule_changed": "Changed sync schedule",
+    "integration.synced": "Synced",
+    "integration.status_changed": "Status changed",
+    "vault.key_rotated": "Rotated master key",
+    "api_token.created": "Created API token",
+    "api_token.revoked": "Revoked API token",
+}
+CSV_COLUMNS = (
+    "time_utc",
+    "actor",
+    "actor_email",
+    "action",
+    "action_label",
+    "integration_id",
+    "integration",
+    "summary",
+    "details_json",
+)
+
+
+@dataclass(frozen=True)
+class AuditEventView:
+    id: int
+    at: datetime
+    action: str
+    action_label: str
+    actor: str
+    """A person's name, or what acted without one ('Scheduler', 'Operator command')."""
+    actor_email: str
+    integration_id: int | None
+    integration: str
+    summary: str
+    details: dict[str, Any]
+    """Secret-free details as stored (secret-named keys masked), for the API and the CSV."""
+
+
+@dataclass(frozen=True)
+class IntegrationChoice:
+    id: int
+    label: str
+
+
+class AuditService:
+    """Stateless over the engine: cheap to build wherever the services are at hand."""
+
+    def __init__(self, *, engine: Engine) -> None:
+        self._engine = engine
+
+    def list_events(
+        self,
+        actor: Actor,
+        organization_id: int,
+        *,
+        integration_id: int | None = None,
+        limit: int = PAGE_LIMIT,
+    ) -> list[AuditEventView]:
+        """Newest first; another organization's integration is NotFound, as everywhere."""
+        with session_scope(self._engine) as session:
+            _require_admin(session, actor, organization_id)
+            labels = _integration_labels(session, organization_id)
+            if integration_id is not None and integration_id not in labels:
+                raise NotFound("That integration does not exist.")
+            events = repository.audit_events(
+                session, organization_id, integration_id=integration_id, limit=limit
+            )
+            people = _people(session, {e.actor_id for e in events if e.actor_id is not None})
+            return [_view(event, people, labels) for event in events]
+
+    def integration_choices(self, actor: Actor, organization_id: int) -> list[IntegrationChoice]:
+        """Every integration the trail mentions, deleted ones included, for the filter."""
+        with session_scope(self._engine) as session:
+            _require_admin(session, actor, organization_id)
+            labels = _integration_labels(session, organization_id)
+        return sorted(
+            (IntegrationChoice(id=key, label=label) for key, label in labels.items()),
+            key=lambda choice: choice.label.lower(),
+        )
+
+    def export_csv(
+        self, actor: Actor, organization_id: int, *, integration_id: int | None = None
+    ) -> str:
+        """The trail as CSV text, oldest first as auditors read a ledger."""
+        events = self.list_events(
+            actor, organization_id, integration_id=integration_id, limit=EXPORT_LIMIT
+        )
+        return events_to_csv(reversed(events))
+
+
+def events_to_csv(events: Iterable[AuditEventView]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for event in events:
+        writer.writerow(
+            _cell(value)
+            for value in (
+                event.at.astimezone(UTC).isoformat(timespec="seconds"),
+                event.actor,
+                event.actor_email,
+                event.action,
+                event.action_label,
+                "" if event.integration_id is None else str(event.integration_id),
+                event.integration,
+                event.summary,
+                json.dumps(event.details, sort_keys=True, ensure_ascii=False, default=str),
+            )
+        )
+    return buffer.getvalue()
+
+
+def _cell(value: str) -> str:
+    """Spreadsheets run cells starting with these as formulas; an auditor opens this in one."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _require_admin(session: Session, actor: Actor, organization_id: int) -> None:
+    member = repository.membership(session, organization_id, actor.user_id)
+    if member is None:
+        raise NotFound("That organization does not exist or you are not a member of it.")
+    if member.role != Role.ADMIN:
+        raise PermissionDenied(
+            "Only organization admins can read the audit trail. Ask an admin of your organization."
+        )
+
+
+def _people(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
+    if not ids:
+        return {}
+    rows = session.exec(select(User.id, User.name, User.email).where(col(User.id).in_(ids))).all()
+    return {user_id: (name, email) for user_id, name, email in rows if user_id is not None}
+
+
+def _integration_labels(session: Session, organization_id: int) -> dict[int, str]:
+    """Current names, plus what deleted integrations were called when they were deleted."""
+    mentioned = session.exec(
+        select(AuditEvent.integration_id)
+        .where(
+            AuditEvent.organization_id == organization_id,
+            col(AuditEvent.integration_id).is_not(None),
+        )
+        .distinct()
+    ).all()
+    labels = {key: f"Integration {key} (deleted)" for key in mentioned if key is not None}
+    for integration_id, details in session.exec(
+        select(AuditEvent.integration_id, AuditEvent.details).where(
+            AuditEvent.organization_id == organization_id,
+            AuditEvent.action == "integration.deleted",
+        )
+    ).all():
+        name = details.get("display_name") or _TYPE_LABELS.get(details.get("type", ""), "")
+        if integration_id is not None and name:
+            labels[integration_id] = f"{name} (deleted)"
+    for row in session.exec(
+        select(Integration).where(Integration.organization_id == organization_id)
+    ).all():
+        if row.id is not None:
+            labels[row.id] = _integration_label(row)
+    return labels
+
+
+def _integration_label(row: Integration) -> str:
+    type_label = _TYPE_LABELS.get(row.type_key, row.type_key)
+    if row.display_name and row.display_name != type_label:
+        return f"{type_label}: {row.display_name}"
+    return type_label
+
+
+def _view(
+    event: AuditEvent, people: Mapping[int, tuple[str, str]], labels: Mapping[int, str]
+) -> AuditEventView:
+    details = _masked(event.details or {})
+    name, email = people.get(event.actor_id or 0, ("", ""))
+    if event.actor_id is None:
+        name = _non_person(details)
+    elif not name:
+        name = f"User {event.actor_id} (removed)"
+    via = details.get("via") or ("the API" if details.get("trigger") == "api" else "")
+    if via and event.actor_id is not None:
+        name = f"{name} via {via}"
+    return AuditEventView(
+        id=event.id or 0,
+        at=as_utc(event.created_at),  # type: ignore[arg-type]
+        action=event.action,
+        action_label=action_label(event.action),
+        actor=name,
+        actor_email=email,
+        integration_id=event.integration_id,
+        integration=_integration_of(event, details, labels),
+        summary=describe(event.action, details),
+        details=details,
+    )
+
+
+def _integration_of(
+    event: AuditEvent, details: Mapping[str, Any], labels: Mapping[int, str]
+) -> str:
+    if event.integration_id is not None:
+        return labels.get(event.integration_id, "")
+    if event.action == "integration.tested" and details.get("type"):
+        type_key = str(details["type"])
+        return f"{_TYPE_LABELS.get(type_key, type_key)} (before saving)"
+    return ""
+
+
+def _non_person(details: Mapping[str, Any]) -> str:
+    by = str(details.get("by") or "")
+    if by:
+        return by[:1].upper() + by[1:]
+    if details.get("trigger") == "schedule":
+        return "Scheduler"
+    return "System"
+
+
+def _masked(value: Any, key: str = "") -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _masked(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item, key) for item in value]
+    if key in _SECRET_KEYS and isinstance(value, str) and value:
+        return REDACTED
+    return value
+
+
+def action_label(action: str) -> str:
+    """'integration.sync_finished' → 'Sync finished' for actions this module does not know yet."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    words = action.rsplit(".", 1)[-1].replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else action
+
+
+def describe(action: str, details: Mapping[str, Any]) -> str:
+    """One sentence per event, from the secret-free details."""
+    describer = _DESCRIBERS.get(action)
+    text = describer(details) if describer else ""
+    return text or readable(details)
+
+
+def readable(details: Mapping[str, Any]) -> str:
+    """Any details as 'key: value; key: from → to', for actions without their own sentence."""
+    parts = []
+    for key, value in details.items():
+        label = key.replace("_", " ")
+        parts.append(f"{label}: {_plain(value)}")
+    return "; ".join(parts)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, Mapping):
+        if set(value) == {"from", "to"}:
+            return f"{_plain(value['from']) or '(empty)'} → {_plain(value['to']) or '(empty)'}"
+        return ", ".join(f"{k.replace('_', ' ')} {_plain(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(item) for item in value) or "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+def _changes(changes: Mapping[str, Any]) -> list[str]:
+    return [
+        f"{key.replace('_', ' ')}: {_plain(change)}"
+        for key, change in changes.items()
+        if not (isinstance(change, Mapping) and change.get("from") == change.get("to"))
+    ]
+
+
+def _environment_label(type_key: str, environment: str) -> str:
+    integration_type = _TYPES.get(type_key)
+    envs = {e.key: e.label for e in integration_type.environments} if integration_type else {}
+    return envs.get(environment, environment)
+
+
+def _flow_label(type_key: str, flow: str) -> str:
+    integration_type = _TYPES.get(type_key)
+    flows = {f.key: f.label for f in integration_type.auth_flows} if integration_type else {}
+    return flows.get(flow, flow)
+
+
+def _created(d: Mapping[str, Any]) -> str:
+    type_key = str(d.get("type", ""))
+    parts = [
+        _TYPE_LABELS.get(type_key, type_key),
+        f"environment {_environment_label(type_key, str(d.get('environment', '')))}",
+        f"sign-in {_flow_label(type_key, str(d.get('auth_flow', '')))}",
+    ]
+    if d.get("settings"):
+        parts.append("settings " + ", ".join(f"{k}={v}" for k, v in d["settings"].items()))
+    parts.append(f"secrets set: {_plain(d.get('secrets_set', []))}")
+    parts.append(f"credential version {d.get('credential_version', 1)}")
+    return "; ".join(part for part in parts if part)
+
+
+def _tested(d: Mapping[str, Any]) -> str:
+    text = ("Passed" if d.get("ok") else "Failed") + f": {d.get('message', '')}".rstrip(" .:")
+    if d.get("latency_ms"):
+        text += f" ({d['latency_ms']} ms)"
+    if d.get("fields"):
+        text += f"; fields at fault: {_plain(d['fields'])}"
+    if d.get("by"):
+        text += f"; by {d['by']}"
+    return text
+
+
+def _credentials_updated(d: Mapping[str, Any]) -> str:
+    parts = [f"Credential version {d.get('credential_version', '?')}"]
+    parts.append(f"secrets replaced: {_plain(d.get('secrets_changed', []))}")
+    parts += _changes(d.get("settings_changed") or {})
+    parts += _changes({k: d[k] for k in ("environment", "auth_flow") if k in d})
+    return "; ".join(parts)
+
+
+def _synced(d: Mapping[str, Any]) -> str:
+    trigger = {"schedule": "Scheduled", "manual": "Manual", "api": "API"}.get(
+        str(d.get("trigger", "")), str(d.get("trigger", "")).capitalize()
+    )
+    text = (
+        f"{trigger} sync {d.get('outcome', '')}: {d.get('records_sent', 0)} sent, "
+        f"{d.get('records_failed', 0)} refused"
+    )
+    if d.get("credential_version") is not None:
+        text += f" (credential version {d['credential_version']})"
+    if d.get("error"):
+        text += f"; {d['error']}"
+    return text
+
+
+def _status_changed(d: Mapping[str, Any]) -> str:
+    text = "; ".join(_changes({"status": d.get("status", {})}))
+    return f"{text}; {d['reason']}" if d.get("reason") else text
+
+
+def _token(d: Mapping[str, Any]) -> str:
+    return f"Token “{d.get('token', '')}” ({d.get('prefix', '')}…)"
+
+
+_DESCRIBERS = {
+    "integration.created": _created,
+    "integration.tested": _tested,
+    "integration.credentials_updated": _credentials_updated,
+    "integration.enabled": lambda d: "; ".join(_changes(d)),
+    "integration.disabled": lambda d: "; ".join(_changes(d)),
+    "integration.schedule_changed": lambda d: "; ".join(_changes(d)),
+    "integration.synced": _synced,
+    "integration.status_changed": _status_changed,
+    "integration.deleted": lambda d: f"Deleted {d.get('display_name') or d.get('type', '')}",
+    "api_token.created": _token,
+    "api_token.revoked": _token,
+}

@@ -1,0 +1,445 @@
+"""Sync service: approved expense claims reach the accounting system exactly once.
+
+A run, whoever starts it (the schedule, Sync now, the API):
+
+1. checks who asks (an admin of the integration's organization, when a person
+   asks) and that the integration is enabled;
+2. takes the integration's run lease, so one run per integration is in flight
+   across every process (see ``sync_lease``);
+3. loads the configuration and credentials fresh, so an edit made a moment ago
+   is used, and records which credential version it runs with: an edit while
+   it runs does not change what it uses;
+4. sends the waiting claims in batches (``sync_export`` says how each arrives
+   exactly once), retrying transient failures with backoff (``sync_retry``);
+5. records the run, updates the integration's figures and status, and writes
+   audit events, in one transaction.
+
+After ``FAILURES_BEFORE_ERROR`` failed runs in a row the integration's status
+becomes ``error`` with the reason; the next run that reaches the target makes
+it ``active`` again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random as random_module
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from accountlink_ui import repository
+from accountlink_ui.db import session_scope
+from accountlink_ui.integrations.registry import AdapterRegistry, ConnectionConfig
+from accountlink_ui.models import (
+    ClaimStatus,
+    ExpenseClaim,
+    IntegrationStatus,
+    SyncRun,
+    SyncRunOutcome,
+    as_utc,
+    utcnow,
+)
+from accountlink_ui.services.errors import NotFound, ServiceError
+from accountlink_ui.services.integration_service import IntegrationService
+from accountlink_ui.services.sync_export import ExportJob, RunTally
+from accountlink_ui.services.sync_lease import LEASE_SECONDS, RunLease, new_holder
+from accountlink_ui.services.sync_retry import RetryPolicy
+from accountlink_ui.settings import Settings
+from accountlink_ui.views import Actor, ClaimView, SyncRunView
+
+log = logging.getLogger(__name__)
+
+TRIGGERS = ("schedule", "manual", "api")
+BATCH_SIZES = {"xledger": 500, "generic_rest": 500, "dynamics": 100}
+"""Xledger takes at most 500 nodes per mutation. Business Central gets one POST per line
+whatever the batch, so its batches are smaller: the confirmations are committed sooner and
+reconciling after a failure asks about at most 100 lines (one GET each)."""
+DEFAULT_BATCH_SIZE = 100
+FAILURES_BEFORE_ERROR = 3
+
+
+class SyncAlreadyRunning(ServiceError):
+    """Sync now (or the schedule) while a run for the same integration is in flight."""
+
+
+class SyncUnavailable(ServiceError):
+    """The integration cannot sync as it stands (disabled)."""
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    sent: int
+    failed: int
+    total: int
+    message: str
+
+
+@dataclass(frozen=True)
+class _Target:
+    integration_id: int
+    organization_id: int
+    type_key: str
+    label: str
+    status: str
+
+
+class SyncService:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        integrations: IntegrationService,
+        adapters: AdapterRegistry,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = random_module.random,
+        policy: RetryPolicy | None = None,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> None:
+        self._engine = engine
+        self._integrations = integrations
+        self._adapters = adapters
+        self._settings = settings
+        self._clock = clock
+        self._sleep = sleep
+        self._random = random
+        self._policy = policy or RetryPolicy()
+        self._lease = RunLease(engine, clock, seconds=lease_seconds)
+
+    # ---- running -------------------------------------------------------------------
+
+    def run(
+        self,
+        integration_id: int,
+        *,
+        trigger: str,
+        actor: Actor | None = None,
+        progress: Callable[[SyncProgress], None] | None = None,
+    ) -> SyncRunView | None:
+        """Run one sync now and return its record.
+
+        ``actor`` is the admin who pressed Sync now (required for "manual"); their
+        organization and role are checked. ``actor=None`` means the caller has
+        already decided (the scheduled job; the API, which checks its token's
+        organization). A disabled integration is refused with :class:`SyncUnavailable`
+        for people and the API; for the schedule it is a quiet no-op returning None.
+        :class:`SyncAlreadyRunning` if a run of this integration is in flight anywhere.
+        """
+        if trigger not in TRIGGERS:
+            raise ValueError(f"Unknown sync trigger {trigger!r}; use one of {TRIGGERS}.")
+        if trigger == "manual" and actor is None:
+            raise ValueError("Sync now needs the acting admin.")
+        target = self._target(integration_id, actor)
+        if target.status == IntegrationStatus.DISABLED:
+            if trigger == "schedule":
+                log.info("integration %s is disabled; scheduled sync skipped", integration_id)
+                return None
+            raise SyncUnavailable(
+                f"{target.label} is disabled, so it does not sync. Enable it on the "
+                "dashboard first."
+            )
+        holder = new_holder()
+        if not self._lease.acquire(integration_id, holder):
+            raise SyncAlreadyRunning(self._busy_message(target))
+        try:
+            return self._run_holding_lease(target, trigger, actor, progress, holder)
+        finally:
+            self._lease.release(integration_id, holder)
+
+    def is_running(self, integration_id: int) -> bool:
+        return self._lease.held(integration_id)
+
+    # ---- reading -------------------------------------------------------------------
+
+    def recent_runs(
+        self, actor: Actor, integration_id: int, *, limit: int = 20
+    ) -> list[SyncRunView]:
+        self._integrations.get_integration(actor, integration_id)  # tenancy and role
+        with session_scope(self._engine) as session:
+            rows = repository.sync_runs_of(session, integration_id, limit=limit)
+        return [_run_view(run, name) for run, name in rows]
+
+    def claims(self, actor: Actor, organization_id: int, *, limit: int = 500) -> list[ClaimView]:
+        """The organization's claims, newest first, with their export state (read-only)."""
+        # The same admin check every integration page uses (DESIGN rule 7).
+        self._integrations.list_integrations(actor, organization_id)
+        with session_scope(self._engine) as session:
+            rows = repository.claims_of(session, organization_id, limit=limit)
+        return [_claim_view(claim, name) for claim, name in rows]
+
+    # ---- one run -------------------------------------------------------------------
+
+    def _run_holding_lease(
+        self,
+        target: _Target,
+        trigger: str,
+        actor: Actor | None,
+        progress: Callable[[SyncProgress], None] | None,
+        holder: str,
+    ) -> SyncRunView:
+        config, version, problem = self._load_config(target)
+        run_id = self._open_run(target, trigger, actor, version)
+        tally = RunTally(stopped=problem)
+        try:
+            if config is not None:
+                job = self._job(target, config, run_id, progress, holder)
+                tally = job.tally
+                job.run()
+        except BaseException:
+            tally.stopped = tally.stopped or "The sync stopped unexpectedly; see the server log."
+            try:
+                self._close_run(target, run_id, trigger, actor, tally)
+            except Exception:
+                log.exception("could not record the end of sync run %s", run_id)
+            raise
+        return self._close_run(target, run_id, trigger, actor, tally)
+
+    def _job(
+        self,
+        target: _Target,
+        config: ConnectionConfig,
+        run_id: int,
+        progress: Callable[[SyncProgress], None] | None,
+        holder: str,
+    ) -> ExportJob:
+        def report(tally: RunTally, message: str) -> None:
+            if progress is None:
+                return
+            try:
+                progress(SyncProgress(tally.sent, tally.failed, tally.total, message))
+            except Exception:  # a closed browser tab must not stop the sync
+                log.warning("sync progress callback failed", exc_info=True)
+
+        return ExportJob(
+            engine=self._engine,
+            adapter=self._adapters.get(target.type_key),
+            config=config,
+            integration_id=target.integration_id,
+            organization_id=target.organization_id,
+            run_id=run_id,
+            label=target.label,
+            batch_size=BATCH_SIZES.get(target.type_key, DEFAULT_BATCH_SIZE),
+            policy=self._policy,
+            sleep=self._sleep,
+            random=self._random,
+            clock=self._clock,
+            report=report,
+            renew=lambda session: self._lease.renew(session, target.integration_id, holder),
+        )
+
+    def _target(self, integration_id: int, actor: Actor | None) -> _Target:
+        if actor is not None:
+            view = self._integrations.get_integration(actor, integration_id)  # tenancy, role
+            return _Target(
+                integration_id, view.organization_id, view.type_key, view.display_name, view.status
+            )
+        with session_scope(self._engine) as session:
+            row = repository.integration(session, integration_id)
+            if row is None:
+                raise NotFound(f"Integration {integration_id} does not exist.")
+            return _Target(
+                integration_id, row.organization_id, row.type_key, row.display_name, row.status
+            )
+
+    def _load_config(
+        self, target: _Target
+    ) -> tuple[ConnectionConfig | None, int | None, str | None]:
+        """The configuration, the credential version it belongs to, or why it could not load.
+
+        The version is read before and after: if an edit landed in between, read again,
+        so the run never records one version while using another.
+        """
+        try:
+            for _ in range(3):
+                before = self._credential_number(target.integration_id)
+                config = self._integrations.connection_config(target.integration_id)
+                after = self._credential_number(target.integration_id)
+                if before == after:
+                    break
+            return config, after, None
+        except NotFound:
+            raise
+        except Exception as exc:
+            log.exception("could not load the configuration of integration %s", target)
+            return (
+                None,
+                None,
+                f"The stored configuration of {target.label} could not be read "
+                f"({type(exc).__name__}). The operator can find details in the server log.",
+            )
+
+    def _credential_number(self, integration_id: int) -> int | None:
+        with session_scope(self._engine) as session:
+            return repository.credential_number(session, integration_id)
+
+    def _open_run(
+        self, target: _Target, trigger: str, actor: Actor | None, version: int | None
+    ) -> int:
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            # We hold the lease, so any run still marked running died without finishing.
+            for dead in repository.running_sync_runs(session, target.integration_id):
+                dead.outcome = SyncRunOutcome.FAILED.value
+                dead.finished_at = now
+                dead.error_summary = (
+                    "This run stopped without finishing (its process ended). The next run "
+                    "asked the target about the claims it had sent before sending them again."
+                )
+                session.add(dead)
+            run = SyncRun(
+                integration_id=target.integration_id,
+                organization_id=target.organization_id,
+                trigger=trigger,
+                actor_id=actor.user_id if actor else None,
+                credential_version=version,
+                started_at=now,
+            )
+            session.add(run)
+            session.flush()
+            assert run.id is not None
+            return run.id
+
+    def _close_run(
+        self,
+        target: _Target,
+        run_id: int,
+        trigger: str,
+        actor: Actor | None,
+        tally: RunTally,
+    ) -> SyncRunView:
+        now = self._clock()
+        if tally.stopped:
+            outcome, summary = SyncRunOutcome.FAILED, tally.stopped
+        elif tally.failed:
+            outcome = SyncRunOutcome.PARTIAL
+            summary = f"{target.label} refused {tally.failed:,} claim(s): " + "; ".join(
+                tally.refusals
+            )
+        else:
+            outcome, summary = SyncRunOutcome.SUCCEEDED, None
+        with session_scope(self._engine) as session:
+            run = session.get(SyncRun, run_id)
+            assert run is not None
+            run.finished_at = now
+            run.outcome = outcome.value
+            run.records_sent = tally.sent
+            run.records_failed = tally.failed
+            run.error_summary = summary[:2000] if summary else None
+            session.add(run)
+            self._update_integration(session, target, run, actor)
+            repository.add_audit_event(
+                session,
+                organization_id=target.organization_id,
+                actor_id=actor.user_id if actor else None,
+                action="integration.synced",
+                integration_id=target.integration_id,
+                details={
+                    "run_id": run_id,
+                    "trigger": trigger,
+                    "outcome": outcome.value,
+                    "records_sent": tally.sent,
+                    "records_failed": tally.failed,
+                    "credential_version": run.credential_version,
+                    "error": run.error_summary,
+                },
+            )
+            name = actor.name if actor else None
+        return _run_view(run, name)
+
+    def _update_integration(
+        self, session: Session, target: _Target, run: SyncRun, actor: Actor | None
+    ) -> None:
+        row = repository.integration(session, target.integration_id)
+        if row is None:  # deleted while the run was in flight
+            return
+        before = row.status
+        row.total_records_synced += run.records_sent
+        if run.outcome == SyncRunOutcome.FAILED:
+            row.consecutive_sync_failures += 1
+            failures = row.consecutive_sync_failures
+            if failures >= FAILURES_BEFORE_ERROR and row.status in (
+                IntegrationStatus.ACTIVE,
+                IntegrationStatus.ERROR,
+            ):
+                row.status = IntegrationStatus.ERROR.value
+                row.status_detail = (
+                    f"The last {failures} syncs failed. Latest: {run.error_summary}"
+                )[:1000]
+        else:
+            row.last_sync_at = run.finished_at
+            row.consecutive_sync_failures = 0
+            if row.status == IntegrationStatus.ERROR:
+                row.status, row.status_detail = IntegrationStatus.ACTIVE.value, None
+        session.add(row)
+        if row.status != before:
+            repository.add_audit_event(
+                session,
+                organization_id=target.organization_id,
+                actor_id=actor.user_id if actor else None,
+                action="integration.status_changed",
+                integration_id=target.integration_id,
+                details={
+                    "status": {"from": before, "to": row.status},
+                    "reason": row.status_detail
+                    or f"Sync run {run.id} reached {target.label} again.",
+                    "run_id": run.id,
+                },
+            )
+
+    def _busy_message(self, target: _Target) -> str:
+        with session_scope(self._engine) as session:
+            running = repository.running_sync_runs(session, target.integration_id)
+        started = as_utc(running[-1].started_at) if running else None
+        when = f"started {started:%H:%M} UTC" if started else "started just now"
+        return (
+            f"A sync for {target.label} is already running ({when}). It carries on by "
+            "itself; its result will appear under recent runs."
+        )
+
+
+def _run_view(run: SyncRun, actor_name: str | None) -> SyncRunView:
+    assert run.id is not None
+    return SyncRunView(
+        id=run.id,
+        integration_id=run.integration_id,
+        organization_id=run.organization_id,
+        trigger=run.trigger,
+        outcome=run.outcome,
+        started_at=as_utc(run.started_at),  # type: ignore[arg-type]
+        finished_at=as_utc(run.finished_at),
+        records_sent=run.records_sent,
+        records_failed=run.records_failed,
+        error_summary=run.error_summary,
+        credential_version=run.credential_version,
+        actor_name=actor_name,
+    )
+
+
+def _claim_view(claim: ExpenseClaim, exported_to: str | None) -> ClaimView:
+    assert claim.id is not None
+    if claim.status == ClaimStatus.EXPORTED:
+        state = "Exported"
+    elif claim.status == repository.CLAIM_SENDING:
+        state = "Awaiting confirmation"
+    else:
+        state = "Refused" if claim.last_error else "Waiting"
+    return ClaimView(
+        id=claim.id,
+        claimant=claim.claimant,
+        claim_date=claim.claim_date,
+        amount=claim.amount,
+        currency=claim.currency,
+        description=claim.description,
+        account_code=claim.account_code,
+        status=claim.status,
+        export_state=state,
+        external_reference=claim.external_reference,
+        exported_at=as_utc(claim.exported_at),
+        exported_to=exported_to if claim.status != ClaimStatus.APPROVED else None,
+        last_error=claim.last_error,
+    )

@@ -1,0 +1,231 @@
+"""Settings → API tokens: what scripts and monitors use to call the AccountLink API."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from accountlink_ui.ui.components.shell import signed_in_page
+from accountlink_ui.ui.states.api_tokens import ApiTokensState, TokenRow
+
+
+def _new_token() -> rx.Component:
+    """The token, once: after Done (or leaving the page) only its prefix is ever shown."""
+    return rx.cond(
+        ApiTokensState.new_token != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("key-round", aria_hidden="true")),
+            rx.vstack(
+                rx.text(
+                    "Copy the token “",
+                    ApiTokensState.new_token_name,
+                    "” now. It is shown only this once; AccountLink keeps only a fingerprint.",
+                    weight="medium",
+                ),
+                rx.hstack(
+                    rx.input(
+                        value=ApiTokensState.new_token,
+                        read_only=True,
+                        aria_label="New API token",
+                        data_testid="new-token",
+                        font_family="monospace",
+                        width="100%",
+                        on_focus=rx.call_script("document.activeElement.select()"),
+                    ),
+                    rx.button(
+                        rx.icon("copy", size=16, aria_hidden="true"),
+                        "Copy",
+                        variant="soft",
+                        on_click=ApiTokensState.copy_token,
+                    ),
+                    rx.button("Done", on_click=ApiTokensState.dismiss_token),
+                    width="100%",
+                    spacing="2",
+                ),
+                rx.code(
+                    "curl -H 'Authorization: Bearer <token>' <this site>/api/v1/integrations",
+                    size="1",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            role="status",
+            width="100%",
+        ),
+    )
+
+
+def _create_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.el.label("Token name", html_for="token-name", font_weight="500"),
+            rx.hstack(
+                rx.input(
+                    id="token-name",
+                    name="name",
+                    placeholder="e.g. Monitoring",
+                    max_length=120,
+                    aria_describedby="token-name-help",
+                    aria_invalid=rx.cond(ApiTokensState.name_error != "", "true", "false"),
+                    width="100%",
+                    size="3",
+                ),
+                rx.button(
+                    rx.icon("plus", size=16, aria_hidden="true"),
+                    "Create token",
+                    type="submit",
+                    size="3",
+                ),
+                width="100%",
+                spacing="2",
+            ),
+            rx.cond(
+                ApiTokensState.name_error != "",
+                rx.text(ApiTokensState.name_error, color_scheme="red", size="2", role="alert"),
+                rx.text(
+                    "Say where it is used, so you know what breaks when you revoke it.",
+                    id="token-name-help",
+                    size="2",
+                    color_scheme="gray",
+                ),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=ApiTokensState.create,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
+def _revoke_button(row: TokenRow) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button("Revoke", variant="soft", color_scheme="red", size="1"),
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Revoke “", row.name, "”?"),
+            rx.alert_dialog.description(
+                "Scripts using this token get 401 from the next request. This cannot be undone."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Revoke token",
+                        color_scheme="red",
+                        on_click=ApiTokensState.revoke(row.id),
+                    )
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+        ),
+    )
+
+
+def _token_row(row: TokenRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(row.name),
+        rx.table.cell(rx.code(row.prefix)),
+        rx.table.cell(row.created_by),
+        rx.table.cell(row.created),
+        rx.table.cell(row.last_used),
+        rx.table.cell(
+            rx.cond(
+                row.active,
+                rx.badge("Active", color_scheme="green", high_contrast=True),
+                rx.badge(row.state, color_scheme="gray", high_contrast=True),
+            )
+        ),
+        rx.table.cell(rx.cond(row.active, _revoke_button(row))),
+        data_testid="token-row",
+    )
+
+
+def _table() -> rx.Component:
+    return rx.cond(
+        ApiTokensState.tokens.length() > 0,  # type: ignore[attr-defined]
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[
+                        rx.table.column_header_cell(label)
+                        for label in (
+                            "Name",
+                            "Starts with",
+                            "Created by",
+                            "Created",
+                            "Last used",
+                            "State",
+                            rx.el.span("Actions", class_name="sr-only"),
+                        )
+                    ]
+                )
+            ),
+            rx.table.body(rx.foreach(ApiTokensState.tokens, _token_row)),
+            variant="surface",
+            width="100%",
+        ),
+        rx.text("No API tokens yet.", color_scheme="gray"),
+    )
+
+
+def _content() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            ApiTokensState.notice != "",
+            rx.callout(ApiTokensState.notice, icon="info", role="status", width="100%"),
+        ),
+        _new_token(),
+        rx.card(_create_form(), width="100%", size="3"),
+        rx.box(_table(), width="100%", overflow_x="auto"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def api_tokens_body() -> rx.Component:
+    return rx.vstack(
+        rx.vstack(
+            rx.heading("API tokens", size="7", as_="h1"),
+            rx.text(
+                "Tokens let scripts and monitors read your integrations, test connections and "
+                "start syncs through the AccountLink API (/api/v1). Each acts as the admin who "
+                "created it, within this organization.",
+                color_scheme="gray",
+            ),
+            spacing="1",
+        ),
+        rx.cond(
+            ApiTokensState.loading,
+            rx.skeleton(rx.box(height="160px"), loading=True, width="100%"),
+            rx.cond(
+                ApiTokensState.refused != "",
+                rx.callout(
+                    ApiTokensState.refused,
+                    icon="lock",
+                    color_scheme="amber",
+                    role="alert",
+                    size="3",
+                    width="100%",
+                ),
+                rx.cond(
+                    ApiTokensState.load_error != "",
+                    rx.callout(
+                        ApiTokensState.load_error,
+                        icon="triangle-alert",
+                        color_scheme="red",
+                        role="alert",
+                        width="100%",
+                    ),
+                    _content(),
+                ),
+            ),
+        ),
+        spacing="5",
+        width="100%",
+    )
+
+
+api_tokens_page = signed_in_page(api_tokens_body)

@@ -1,0 +1,132 @@
+"""Settings → Audit trail: every change to the organization's integrations, for auditors."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from accountlink_ui.ui.components.shell import signed_in_page
+from accountlink_ui.ui.states.audit import ALL, AuditRow, AuditState
+
+
+def _toolbar() -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            rx.el.label("Integration", html_for="audit-integration", font_weight="500"),
+            rx.el.select(
+                rx.el.option("All integrations and tokens", value=ALL),
+                rx.foreach(
+                    AuditState.integration_options,
+                    lambda option: rx.el.option(option["label"], value=option["id"]),
+                ),
+                id="audit-integration",
+                value=AuditState.integration_filter,
+                on_change=AuditState.filter_by,
+                style={"min_height": "36px", "padding": "0 8px", "min_width": "240px"},
+            ),
+            spacing="1",
+        ),
+        rx.spacer(),
+        rx.button(
+            rx.icon("download", size=16, aria_hidden="true"),
+            "Export CSV",
+            variant="soft",
+            on_click=AuditState.export_csv,
+        ),
+        align="end",
+        width="100%",
+        wrap="wrap",
+        spacing="3",
+    )
+
+
+def _event_row(row: AuditRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row.at, size="2"), min_width="150px"),
+        rx.table.cell(
+            rx.text(row.actor, size="2", weight="medium"),
+            rx.cond(row.actor_email != "", rx.text(row.actor_email, size="1", color_scheme="gray")),
+        ),
+        rx.table.row_header_cell(rx.text(row.action, size="2")),
+        rx.table.cell(rx.text(row.integration, size="2")),
+        rx.table.cell(rx.text(row.summary, size="2"), max_width="420px"),
+        data_testid="audit-row",
+    )
+
+
+def _table() -> rx.Component:
+    return rx.cond(
+        AuditState.events.length() > 0,  # type: ignore[attr-defined]
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[
+                        rx.table.column_header_cell(label)
+                        for label in ("When", "Who", "What", "Integration", "Details")
+                    ]
+                )
+            ),
+            rx.table.body(rx.foreach(AuditState.events, _event_row)),
+            variant="surface",
+            width="100%",
+        ),
+        rx.text("Nothing has happened here yet.", color_scheme="gray"),
+    )
+
+
+def _trail() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            AuditState.notice != "",
+            rx.callout(AuditState.notice, icon="info", role="status", width="100%"),
+        ),
+        _toolbar(),
+        rx.text(AuditState.showing, size="2", color_scheme="gray", role="status"),
+        rx.box(_table(), width="100%", overflow_x="auto"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def audit_body() -> rx.Component:
+    return rx.vstack(
+        rx.vstack(
+            rx.heading("Audit trail", size="7", as_="h1"),
+            rx.text(
+                "Who set up, tested, edited, disabled or synced an integration, who rotated keys "
+                "and who created or revoked API tokens, and when. Secrets are never recorded.",
+                color_scheme="gray",
+            ),
+            spacing="1",
+        ),
+        rx.cond(
+            AuditState.loading & (AuditState.events.length() == 0),  # type: ignore[attr-defined]
+            rx.skeleton(rx.box(height="200px"), loading=True, width="100%"),
+            rx.cond(
+                AuditState.refused != "",
+                rx.callout(
+                    AuditState.refused,
+                    icon="lock",
+                    color_scheme="amber",
+                    role="alert",
+                    size="3",
+                    width="100%",
+                ),
+                rx.cond(
+                    AuditState.load_error != "",
+                    rx.callout(
+                        AuditState.load_error,
+                        icon="triangle-alert",
+                        color_scheme="red",
+                        role="alert",
+                        width="100%",
+                    ),
+                    _trail(),
+                ),
+            ),
+        ),
+        spacing="5",
+        width="100%",
+    )
+
+
+audit_page = signed_in_page(audit_body)

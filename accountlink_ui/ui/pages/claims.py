@@ -1,0 +1,103 @@
+"""Expense claims: what has reached the accounting system and what is still waiting."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from accountlink_ui.ui.components.shell import signed_in_page
+from accountlink_ui.ui.states.claims import ClaimRow, ClaimsState
+
+
+def _state_badge(row: ClaimRow) -> rx.Component:
+    return rx.cond(
+        row.exported,
+        rx.badge(
+            rx.icon("circle-check", size=12, aria_hidden="true"), row.state, color_scheme="green"
+        ),
+        rx.cond(
+            row.refused,
+            rx.badge(
+                rx.icon("circle-alert", size=12, aria_hidden="true"), row.state, color_scheme="red"
+            ),
+            rx.badge(
+                rx.icon("clock", size=12, aria_hidden="true"), row.state, color_scheme="amber"
+            ),
+        ),
+    )
+
+
+def _claim_row(row: ClaimRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.date),
+        rx.table.cell(row.claimant),
+        rx.table.cell(row.description),
+        rx.table.cell(row.amount, text_align="right", white_space="nowrap"),
+        rx.table.cell(row.account),
+        rx.table.cell(_state_badge(row)),
+        rx.table.cell(rx.text(row.detail, size="1", color_scheme="gray")),
+    )
+
+
+def claims_body() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Expense claims", size="7", as_="h1"),
+        rx.text(
+            "Approved claims and whether they have reached your accounting system. Read-only.",
+            color_scheme="gray",
+        ),
+        rx.cond(
+            ClaimsState.refused_message != "",
+            rx.callout(
+                ClaimsState.refused_message,
+                icon="lock",
+                color_scheme="amber",
+                role="alert",
+                width="100%",
+            ),
+            rx.cond(
+                ClaimsState.loading,
+                rx.skeleton(rx.box(height="200px"), loading=True, width="100%"),
+                rx.vstack(
+                    rx.text(
+                        ClaimsState.exported,
+                        " exported, ",
+                        ClaimsState.waiting,
+                        " waiting",
+                        weight="medium",
+                        data_testid="claims-summary",
+                    ),
+                    rx.box(
+                        rx.table.root(
+                            rx.table.header(
+                                rx.table.row(
+                                    *[
+                                        rx.table.column_header_cell(label)
+                                        for label in (
+                                            "Date",
+                                            "Claimant",
+                                            "Description",
+                                            "Amount",
+                                            "Account",
+                                            "State",
+                                            "Details",
+                                        )
+                                    ]
+                                )
+                            ),
+                            rx.table.body(rx.foreach(ClaimsState.rows, _claim_row)),
+                            variant="surface",
+                            size="1",
+                        ),
+                        overflow_x="auto",
+                        width="100%",
+                    ),
+                    width="100%",
+                ),
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+claims_page = signed_in_page(claims_body)

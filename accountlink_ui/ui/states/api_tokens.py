@@ -1,0 +1,126 @@
+"""Settings → API tokens: list, create (shown once) and revoke organization API tokens.
+
+The new token is the one secret this app must send to the browser, once, so
+the admin can copy it. It is held in ``new_token`` only until the admin
+dismisses it or opens the page again; the service keeps only its hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from accountlink_ui.services.api_token_service import ApiTokenService, ApiTokenView
+from accountlink_ui.services.errors import InvalidConfig, ServiceError
+from accountlink_ui.services.wiring import get_services
+from accountlink_ui.ui.format import when
+from accountlink_ui.ui.states.session import SessionState
+
+
+@dataclass
+class TokenRow:
+    """One token as the table shows it; all text, and never the token itself."""
+
+    id: int
+    name: str
+    prefix: str
+    created_by: str
+    created: str
+    last_used: str
+    state: str
+    active: bool
+
+
+def _row(view: ApiTokenView) -> TokenRow:
+    return TokenRow(
+        id=view.id,
+        name=view.name,
+        prefix=f"{view.prefix}…",
+        created_by=view.created_by,
+        created=when(view.created_at),
+        last_used=when(view.last_used_at) or "Never",
+        state="Active" if view.active else f"Revoked {when(view.revoked_at)}",
+        active=view.active,
+    )
+
+
+def _tokens() -> ApiTokenService:
+    return ApiTokenService(engine=get_services().engine)
+
+
+class ApiTokensState(SessionState):
+    tokens: list[TokenRow] = []
+    loading: bool = True
+    refused: str = ""
+    load_error: str = ""
+    name_error: str = ""
+    notice: str = ""
+    new_token: str = ""
+    new_token_name: str = ""
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        self.loading = True
+        self.new_token = self.new_token_name = ""
+        actor = self._actor()
+        if actor is None:
+            return rx.redirect("/login", replace=True)
+        self.refused = self.load_error = ""
+        try:
+            views = _tokens().list_tokens(actor, self.organization_id)
+        except ServiceError as refused:
+            self.refused = str(refused)
+            self.tokens = []
+        except Exception:  # the page says so instead of showing an empty table
+            self.load_error = "The API tokens could not be loaded. Try again in a moment."
+            self.tokens = []
+        else:
+            self.tokens = [_row(view) for view in views]
+        self.loading = False
+        return None
+
+    @rx.event
+    def create(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        actor = self._actor()
+        if actor is None:
+            return rx.redirect("/login", replace=True)
+        self.name_error = self.notice = ""
+        try:
+            issued = _tokens().create_token(actor, self.organization_id, form.get("name", ""))
+        except InvalidConfig as refused:
+            self.name_error = refused.errors.get("name", str(refused))
+            return None
+        except ServiceError as refused:
+            self.notice = str(refused)
+            return None
+        self.new_token, self.new_token_name = issued.token, issued.view.name
+        self._refresh(actor)
+        return rx.set_value("token-name", "")
+
+    @rx.event
+    def dismiss_token(self):  # type: ignore[no-untyped-def]
+        self.new_token = self.new_token_name = ""
+
+    @rx.event
+    def copy_token(self):  # type: ignore[no-untyped-def]
+        return [rx.set_clipboard(self.new_token), rx.toast.success("Token copied.")]
+
+    @rx.event
+    def revoke(self, token_id: int):  # type: ignore[no-untyped-def]
+        actor = self._actor()
+        if actor is None:
+            return rx.redirect("/login", replace=True)
+        try:
+            view = _tokens().revoke_token(actor, self.organization_id, token_id)
+            self.notice = f"Revoked “{view.name}”. Requests with it now get 401."
+        except ServiceError as refused:
+            self.notice = str(refused)
+        self._refresh(actor)
+        return None
+
+    def _refresh(self, actor) -> None:  # type: ignore[no-untyped-def]
+        try:
+            self.tokens = [_row(v) for v in _tokens().list_tokens(actor, self.organization_id)]
+        except ServiceError as refused:
+            self.refused = str(refused)

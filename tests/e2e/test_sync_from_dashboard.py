@@ -1,0 +1,74 @@
+"""Sync now from the dashboard: progress, then the new figures; a fault run shows its error."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import text
+
+from accountlink_ui.db import engine_for
+from accountlink_ui.sandbox import demo_credentials as demo
+from tests.e2e.helpers import BF_ADMIN, sign_in_to_dashboard
+from tests.e2e.test_acceptance_criteria import set_up_xledger
+
+pytestmark = pytest.mark.usefixtures("no_integrations")
+
+
+def unexport_all_claims(app_database_url: str) -> int:
+    with engine_for(app_database_url).begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE expense_claims SET status = 'approved', external_reference = NULL, "
+                "exported_at = NULL, exported_integration_id = NULL, last_error = NULL"
+            )
+        )
+        return connection.execute(
+            text(
+                "SELECT count(*) FROM expense_claims WHERE organization_id = "
+                "(SELECT id FROM organizations WHERE slug = 'blindeforbundet')"
+            )
+        ).scalar_one()
+
+
+def test_sync_now_shows_progress_then_figures_and_a_fault_run_shows_its_error(
+    page: Page, app_server: str, app_database_url: str, screenshot: Callable[..., Path]
+) -> None:
+    claims = unexport_all_claims(app_database_url)
+    assert claims > 0
+    sign_in_to_dashboard(page, BF_ADMIN)
+    set_up_xledger(page)
+    card = page.get_by_test_id("integration-xledger")
+    expect(card).to_contain_text("Never")
+    httpx.post(
+        f"{app_server}/sandbox/_control/faults",
+        json={"system": "xledger", "mode": "slow", "seconds": 2, "times": 1},
+        timeout=5,
+    ).raise_for_status()
+    card.get_by_role("button", name="Sync now").click()
+    expect(card.get_by_test_id("sync-progress")).to_be_visible()
+    screenshot("dashboard-sync-progress-1280")
+    expect(page.get_by_role("status").first).to_contain_text(
+        f"Sync finished: {claims} claims sent", timeout=30_000
+    )
+    expect(card).to_contain_text(re.compile(r"Records synced\s*" + str(claims)))
+    expect(card).not_to_contain_text("Never")
+    received = httpx.get(f"{app_server}/sandbox/_control/received/xledger", timeout=5).json()
+    references = [item.get("yourReference") for item in received]
+    assert len(references) == claims == len(set(references))
+
+    unexport_all_claims(app_database_url)
+    httpx.post(f"{app_server}/sandbox/_control/reset", timeout=5)
+    httpx.post(
+        f"{app_server}/sandbox/_control/credentials",
+        json={"system": "xledger", "action": "revoke", "value": demo.XLEDGER_DEMO_TOKEN},
+        timeout=5,
+    ).raise_for_status()
+    card.get_by_role("button", name="Sync now").click()
+    expect(card.get_by_text("Recent errors")).to_be_visible(timeout=30_000)
+    expect(card).to_contain_text("Sync:")
+    screenshot("dashboard-after-failed-sync-1280")
