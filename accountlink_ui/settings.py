@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     demo: bool = False
     scheduler_enabled: bool = True
     """Run the sync scheduler in this process (one process holds the lease at a time)."""
+    scheduler_reconcile_seconds: float = 15.0
+    """How soon a new or re-timed integration gets its job."""
     session_hours: int = 12
     connection_test_seconds: float = 10.0
 

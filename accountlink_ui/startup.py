@@ -41,7 +41,10 @@ async def run_sync_scheduler() -> AsyncIterator[None]:
     from accountlink_ui.services.scheduler import SyncScheduler
     from accountlink_ui.services.wiring import get_services
 
-    scheduler = SyncScheduler(engine=get_services().engine)
+    scheduler = SyncScheduler(
+        engine=get_services().engine,
+        reconcile_seconds=get_settings().scheduler_reconcile_seconds,
+    )
     scheduler.start()
     try:
         yield

@@ -152,6 +152,7 @@ def app_server(
         "ACCOUNTLINK_DATABASE_URL": app_database_url,
         "ACCOUNTLINK_DEMO": "1",
         "ACCOUNTLINK_MOUNT_SANDBOX": "1",
+        "ACCOUNTLINK_SCHEDULER_RECONCILE_SECONDS": "1",
         "ACCOUNTLINK_SANDBOX_URL": f"{base_url}/sandbox",
         "REFLEX_STATES_WORKDIR": str(workdir / "states"),
     }

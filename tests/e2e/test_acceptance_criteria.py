@@ -149,6 +149,7 @@ def test_given_credentials_need_updating_when_editing_then_token_and_endpoint_ch
     set_up_xledger(page)
     page.get_by_test_id("integration-xledger").get_by_role("link", name="Edit Credentials").click()
     expect(page.get_by_test_id("mask-api_token")).to_contain_text("••••")
+    next_sync = wait_for_scheduled_sync(page)
     screenshot("credential-form-1280")
     pick(page, "Production")
     fill_field(page, "api_token", demo.XLEDGER_PRODUCTION_TOKEN)
@@ -158,11 +159,27 @@ def test_given_credentials_need_updating_when_editing_then_token_and_endpoint_ch
     )
     page.get_by_role("button", name="Save Credentials").click()
     expect(page.get_by_test_id("saved-message")).to_contain_text("version 2")
+    expect(page.get_by_test_id("next-sync")).to_have_text(next_sync)
+    page.reload()
+    expect(page.get_by_test_id("next-sync")).to_have_text(next_sync, timeout=15_000)
     screenshot("credential-form-saved-1280")
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot("credential-form-saved-390")
     log = httpx.get(f"{app_server}/sandbox/_control/requests/xledger", timeout=5).json()
     assert any(demo.XLEDGER_PRODUCTION_TOKEN in str(entry) for entry in log)
+
+
+def wait_for_scheduled_sync(page: Page) -> str:
+    """The scheduler gives a new integration its job within seconds; reload until shown."""
+    next_sync = page.get_by_test_id("next-sync")
+    for _ in range(20):
+        text_now = next_sync.inner_text()
+        if "UTC" in text_now:
+            return text_now
+        page.wait_for_timeout(1_000)
+        page.reload()
+        expect(page.get_by_test_id("mask-api_token")).to_be_visible(timeout=15_000)
+    raise AssertionError(f"no next sync time shown: {next_sync.inner_text()!r}")
 
 
 def test_blank_secret_on_edit_keeps_the_stored_one(page: Page) -> None:

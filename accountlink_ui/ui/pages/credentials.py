@@ -18,6 +18,12 @@ def _form() -> rx.Component:
                 size="2",
                 color_scheme="gray",
             ),
+            rx.text(
+                "Next scheduled sync: ",
+                rx.el.span(CredentialsState.next_sync, custom_attrs={"data-testid": "next-sync"}),
+                size="2",
+                color_scheme="gray",
+            ),
             connection_fields(CredentialsState),
             rx.cond(
                 CredentialsState.form_error != "",
