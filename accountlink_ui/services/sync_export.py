@@ -20,6 +20,11 @@ The order of writes is what makes a claim arrive exactly once:
 
 A whole-batch failure leaves the batch ``sending``, so the next run starts
 by asking the target about it.
+
+The database work of one batch (storing its results, reserving the next
+batch, renewing the run's lease: one transaction) runs in a worker thread
+while the next batch is on the wire; the worker is joined before that next
+batch is sent, so step 1 still holds. Only the calling thread reports progress.
 """
 
 from __future__ import annotations
@@ -65,6 +70,12 @@ class RunTally:
     stopped: str | None = None
     refusals: list[str] = field(default_factory=list)
     """The first few per-claim refusal reasons, for the run's error summary."""
+
+
+LEASE_LOST = (
+    "This run went without renewing its claim on the integration for longer than the lease "
+    "allows, another run took over, and this one stopped; the other run continues."
+)
 
 
 class RunStopped(Exception):
@@ -131,10 +142,7 @@ class ExportJob:
                 reserved, alive = background.result()
                 self._progress()
                 if not alive:
-                    self.tally.stopped = (
-                        "This run lost its claim on the integration (it took longer than the "
-                        "lease allows) and stopped; the run that took over continues."
-                    )
+                    self.tally.stopped = LEASE_LOST
                     break
         with session_scope(self.engine) as session:
             self._store(session, previous)
@@ -222,6 +230,9 @@ class ExportJob:
                 f"{message} The run stopped rather than wait that long; the next run after "
                 "that continues with the claims not yet confirmed."
             )
+        with session_scope(self.engine) as session:  # a retry must not outlive the lease
+            if not self.renew(session):
+                raise RunStopped(LEASE_LOST)
         self.report(
             self.tally,
             f"{message} Trying again in {wait:.0f} s "

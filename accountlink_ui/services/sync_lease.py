@@ -30,8 +30,11 @@ from accountlink_ui.db import session_scope
 from accountlink_ui.models import SchedulerLease, as_utc
 
 LEASE_SECONDS = 30 * 60
-"""A run that has not renewed its lease for this long is dead. Renewed after every batch,
-and one batch (500 records and its retries) takes well under this."""
+"""A run that has not renewed its lease for this long is dead. The lease is renewed with
+every batch and before every retry, so a live run goes at most one attempt plus one wait
+without renewing: an adapter's push deadline (at most 120 s) plus the longest wait a run
+accepts (120 s). The wide margin is the fencing: a run is only taken over if its process
+stalled for half an hour, which a crash is and a slow target is not."""
 
 
 def lease_name(integration_id: int) -> str:

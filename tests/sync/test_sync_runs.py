@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -328,3 +329,25 @@ def test_an_edit_during_a_run_changes_nothing_for_that_run_and_applies_to_the_ne
 
     assert second.credential_version == 2
     assert push_tokens(world)[-1] == ROTATED_TOKEN
+
+
+def test_a_run_that_lost_its_lease_stops_before_the_next_batch(world: SyncWorld) -> None:
+    integration_id = world.connect("xledger")
+    world.claims(1_200)
+    gate, thread = start_gated_run(world, integration_id)
+    try:  # another process takes the lease over while batch 1 is on the wire
+        with session_scope(world.services.engine) as session:
+            lease = session.get(SchedulerLease, lease_name(integration_id))
+            assert lease is not None
+            lease.holder = "other-host:99:takeover"
+            session.add(lease)
+    finally:
+        gate.opened.set()
+        thread.join(30)
+
+    [run] = sync_runs(world)
+    assert run.outcome == "failed"
+    assert "another run took over" in (run.error_summary or "")
+    # Batch 2 was cleared to go before the takeover; batch 3 never left.
+    statuses = Counter(row.status for row in world.claim_rows())
+    assert statuses == {"exported": 1_000, "approved": 200}
