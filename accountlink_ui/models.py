@@ -163,6 +163,8 @@ class AuditEvent(SQLModel, table=True):
 
 class ClaimStatus(StrEnum):
     APPROVED = "approved"
+    SENDING = "sending"
+    """Sent in a batch whose confirmation has not arrived: checked with the target first."""
     EXPORTED = "exported"
 
 

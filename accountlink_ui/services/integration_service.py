@@ -316,7 +316,9 @@ class IntegrationService:
             row.last_test_message = "Connection verified before saving."
             row.updated_by_id, row.updated_at = actor.user_id, now
             if row.status == IntegrationStatus.ERROR:
+                # New, tested credentials: a fresh start, not one failure away from Error.
                 row.status, row.status_detail = IntegrationStatus.ACTIVE, None
+                row.consecutive_sync_failures = 0
             session.add(row)
             repository.add_audit_event(
                 session,
@@ -342,6 +344,8 @@ class IntegrationService:
                 before = row.status
                 row.status = target
                 row.status_detail = None if enabled else f"Disabled by {actor.name}."
+                if enabled:
+                    row.consecutive_sync_failures = 0
                 row.updated_by_id, row.updated_at = actor.user_id, self._clock()
                 session.add(row)
                 repository.add_audit_event(

@@ -260,3 +260,26 @@ def test_audit_details_never_hold_secrets(world: World) -> None:
         details = repr(session.exec(select(AuditEvent.details)).all())
     assert XLEDGER_TOKEN not in details
     assert DYNAMICS_SECRET not in details
+
+
+def test_editing_credentials_of_an_integration_in_error_gives_it_a_fresh_start(
+    world: World,
+) -> None:
+    integration_id = save_xledger(world)
+    with Session(world.services.engine) as session:
+        row = session.get(Integration, integration_id)
+        assert row is not None
+        row.status, row.status_detail, row.consecutive_sync_failures = "error", "3 failed syncs", 3
+        session.add(row)
+        session.commit()
+    service = world.services.integrations
+    outcome = service.test_connection(
+        world.bf_admin, world.bf_org, xledger_draft(), integration_id=integration_id
+    )
+    view = service.update_integration(
+        world.bf_admin, integration_id, xledger_draft(), outcome.proof
+    )
+    assert view.status == "active"
+    with Session(world.services.engine) as session:
+        row = session.get(Integration, integration_id)
+        assert row is not None and row.consecutive_sync_failures == 0
