@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = ROOT / "test-results" / "screenshots"
@@ -42,6 +42,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
+# A 2-core CI machine builds and serves the app while the browser runs: give each
+# expectation room for a slow event round trip (assertions still fail fast on wrong text).
+expect.set_options(timeout=12_000)
 LOG_TAIL_LINES = 80
 
 
@@ -255,8 +258,15 @@ def no_integrations(app_server: str, app_database_url: str) -> Iterator[None]:
     from accountlink_ui.db import engine_for
 
     with engine_for(app_database_url).begin() as connection:
-        connection.execute(text("DELETE FROM credential_versions"))
-        connection.execute(text("DELETE FROM integrations"))
+        for statement in (
+            "DELETE FROM sync_runs",
+            "DELETE FROM scheduler_leases WHERE name LIKE 'sync:%'",
+            "DELETE FROM credential_versions",
+            "DELETE FROM integrations",
+            "UPDATE expense_claims SET status = 'approved', external_reference = NULL, "
+            "exported_at = NULL, exported_integration_id = NULL, last_error = NULL",
+        ):
+            connection.execute(text(statement))
     httpx.post(f"{app_server}/sandbox/_control/reset", timeout=5)
     yield
     httpx.delete(f"{app_server}/sandbox/_control/faults", timeout=5)
