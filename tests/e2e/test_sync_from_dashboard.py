@@ -61,6 +61,13 @@ def test_sync_now_shows_progress_then_figures_and_a_fault_run_shows_its_error(
     references = [item.get("yourReference") for item in received]
     assert len(references) == claims == len(set(references))
 
+    page.get_by_role("link", name="Expense claims").click()
+    expect(page.get_by_test_id("claims-summary")).to_contain_text(f"{claims} exported, 0 waiting")
+    screenshot("claims-exported-1280")
+    page.get_by_role("link", name="External Integrations").click()
+    card = page.get_by_test_id("integration-xledger")
+    expect(card).to_contain_text("Active")
+
     unexport_all_claims(app_database_url)
     httpx.post(f"{app_server}/sandbox/_control/reset", timeout=5)
     httpx.post(
