@@ -337,8 +337,9 @@ def _push_result(reply: HttpReply, keys: list[str]) -> PushResult:
         return PushResult(accepted={key: key for key in keys})
     accepted: dict[str, str] = {}
     failed: dict[str, str] = {}
+    known = set(keys)  # a 500-record batch: a list lookup per entry would be quadratic
     for entry in entries:
-        key = _result_key(entry, keys)
+        key = _result_key(entry, keys, known)
         if key is None:
             continue
         status = str(entry.get("status") or "").lower()
@@ -352,10 +353,10 @@ def _push_result(reply: HttpReply, keys: list[str]) -> PushResult:
     return PushResult(accepted=accepted, failed=failed)
 
 
-def _result_key(entry: object, keys: list[str]) -> str | None:
+def _result_key(entry: object, keys: list[str], known: set[str]) -> str | None:
     if not isinstance(entry, dict):
         return None
-    if entry.get("idempotency_key") in keys:
+    if entry.get("idempotency_key") in known:
         return str(entry["idempotency_key"])
     index = entry.get("index")
     if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(keys):

@@ -12,6 +12,7 @@ unknown token gets 401 or 200 is UNVERIFIED, so both are read the same way.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -92,26 +93,27 @@ class XledgerAdapter:
             )
         if not records:
             return PushResult(accepted={})
-        inputs = [{"node": _node(record)} for record in records]
-        try:
-            data = self._graphql(config, ADD_MUTATION, {"inputs": inputs}, Deadline(PUSH_SECONDS))
-        except AdapterFailure as failure:
-            raise failure.push_error() from None
-        edges = ((data.get("addGLImportItems") or {}).get("edges")) or []
-        accepted: dict[str, str] = {}
-        for index, edge in enumerate(edges):
-            node = edge.get("node") or {}
-            key = node.get("yourReference") or (
-                records[index].idempotency_key if index < len(records) else None
-            )
-            if key and node.get("dbId") is not None:
-                accepted[str(key)] = str(node["dbId"])
-        failed = {
-            r.idempotency_key: "Xledger did not confirm this item."
-            for r in records
-            if r.idempotency_key not in accepted
-        }
-        return PushResult(accepted=accepted, failed=failed)
+        refused: dict[str, str] = {}
+        remaining = list(records)
+        while remaining:  # each pass drops at least one node, so this ends
+            inputs = [{"node": _node(record)} for record in remaining]
+            try:
+                data = self._graphql(
+                    config, ADD_MUTATION, {"inputs": inputs}, Deadline(PUSH_SECONDS)
+                )
+            except InvalidNodes as invalid:
+                # Xledger stores nothing from a batch with an invalid node: refuse those
+                # claims and send the rest again, so one bad claim does not stop every run.
+                bad = {i: why for i, why in invalid.by_index.items() if i < len(remaining)}
+                if not bad:
+                    raise invalid.push_error() from None
+                refused.update({remaining[i].idempotency_key: why for i, why in bad.items()})
+                remaining = [r for i, r in enumerate(remaining) if i not in bad]
+                continue
+            except AdapterFailure as failure:
+                raise failure.push_error() from None
+            return _push_result(data, remaining, refused)
+        return PushResult(accepted={}, failed=refused)
 
     def find_existing(self, config: ConnectionConfig, keys: Sequence[str]) -> dict[str, str]:
         """GL import items already in Xledger, by ``yourReference`` → dbId (one request per 500)."""
@@ -163,6 +165,60 @@ class XledgerAdapter:
         except OutboundError as exc:
             raise AdapterFailure.from_outbound(LABEL, exc) from None
         return _data(reply, token, config.environment)
+
+
+class InvalidNodes(AdapterFailure):
+    """``BAD_REQUEST.INVALID_INPUT`` naming the nodes at fault (``inputs[i]``), by index."""
+
+    def __init__(self, message: str, code: str, by_index: Mapping[int, str]) -> None:
+        super().__init__(message, code=code)
+        self.by_index = dict(by_index)
+
+
+_INPUT_INDEX = re.compile(r"^inputs\[(\d+)\]")
+
+
+def _invalid_nodes(code: str, message: str, extensions: object) -> InvalidNodes:
+    """Group the error's problems by the node they name; any unnamed one blames the batch."""
+    problems = extensions.get("problems") if isinstance(extensions, dict) else None
+    if not isinstance(problems, list) or not problems:
+        problems = message.split("; ")
+    by_index: dict[int, list[str]] = {}
+    for problem in map(str, problems):
+        match = _INPUT_INDEX.match(problem)
+        if match is None:
+            by_index = {}
+            break
+        by_index.setdefault(int(match.group(1)), []).append(problem)
+    reasons = {
+        index: f"Xledger refused this item: {'; '.join(found)[:300]}"
+        for index, found in by_index.items()
+    }
+    return InvalidNodes(f"Xledger refused the request ({code}): {message[:300]}", code, reasons)
+
+
+def _push_result(
+    data: Mapping[str, Any], records: Sequence[ExportRecord], refused: Mapping[str, str]
+) -> PushResult:
+    """The stored items by ``yourReference``; anything unconfirmed or refused is failed."""
+    edges = ((data.get("addGLImportItems") or {}).get("edges")) or []
+    accepted: dict[str, str] = {}
+    for index, edge in enumerate(edges):
+        node = edge.get("node") or {}
+        key = node.get("yourReference") or (
+            records[index].idempotency_key if index < len(records) else None
+        )
+        if key and node.get("dbId") is not None:
+            accepted[str(key)] = str(node["dbId"])
+    failed = dict(refused)
+    failed.update(
+        {
+            r.idempotency_key: "Xledger did not confirm this item."
+            for r in records
+            if r.idempotency_key not in accepted
+        }
+    )
+    return PushResult(accepted=accepted, failed=failed)
 
 
 def _data(reply: HttpReply, token: str, environment: str) -> dict[str, Any]:
@@ -262,6 +318,8 @@ def _error_failure(
         )
     if reply.status_code == 429 or reply.status_code >= 500:
         return _http_failure(reply)
+    if upper == "BAD_REQUEST.INVALID_INPUT":
+        return _invalid_nodes(code, message, entry.get("extensions"))
     return AdapterFailure(f"Xledger refused the request ({code}): {message[:300]}", code=code)
 
 

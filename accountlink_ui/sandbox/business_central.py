@@ -165,12 +165,12 @@ async def _create_line(state: SandboxState, request: Request) -> Response:
     problem = _line_problem(body)
     if problem:
         return odata_error(400, *problem)
-    existing = state.stored("business_central")
+    existing = state.count("business_central")  # per POST: a copy of every line was quadratic
     line = {
         "id": str(uuid.uuid4()),
         "journalId": demo.BC_JOURNAL_ID,
         "journalDisplayName": demo.BC_JOURNAL_CODE,
-        "lineNumber": body.get("lineNumber") or 10000 * (len(existing) + 1),
+        "lineNumber": body.get("lineNumber") or 10000 * (existing + 1),
         "accountType": body.get("accountType", "G/L Account"),
         "accountId": ZERO_GUID,
         "accountNumber": body["accountNumber"],

@@ -58,9 +58,13 @@ def endpoint(
             credential=credential,
         )
         fault = state.take_fault(profile.system) if faultable else None
+        if fault is not None:
+            state.note_fault(entry, fault.mode)
         response = await fault_response(state, request, fault, profile) if fault else None
         if response is None:
             response = await handler(request)
+        if fault is not None and fault.mode == "lost_answer":
+            await _hold(state, request, fault.duration)  # handled and stored; answer late
         state.complete_request(entry, response.status_code, fault.mode if fault else None)
         return response
 
@@ -72,6 +76,8 @@ async def fault_response(
 ) -> Response | None:
     """The response an armed fault gives, or None to answer normally (after `slow`)."""
     mode = fault.mode
+    if mode == "lost_answer":
+        return None  # answered normally, then held back by `endpoint`
     if mode == "slow":
         await asyncio.sleep(fault.duration)
         return None
@@ -96,6 +102,11 @@ async def _hang(state: SandboxState, request: Request, seconds: float) -> None:
     stopping (`SandboxState.release_hangs`), so shutdown never waits out a hang.
     """
     await request.body()  # read it first: disconnect polling would otherwise eat it
+    await _hold(state, request, seconds)
+
+
+async def _hold(state: SandboxState, request: Request, seconds: float) -> None:
+    """`_hang`'s wait, for a request whose body was already read (by the handler)."""
     epoch = state.hang_epoch
     deadline = time.monotonic() + seconds
     while (remaining := deadline - time.monotonic()) > 0:

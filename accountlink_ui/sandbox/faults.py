@@ -3,7 +3,12 @@
 A fault is armed per system and fires on that system's data/probe endpoints
 (for Entra: the token endpoint), so a demo or a test can show every failure
 path an adapter must handle: slow and hanging answers, 500s, 429s, broken
-JSON, and each system's own errors.
+JSON, lost answers, and each system's own errors.
+
+``lost_answer`` is the one that threatens exactly-once: the request is handled
+in full (whatever it posts is stored), then the answer is held back for
+``seconds`` so the client times out not knowing the target has it. ``slow``
+waits *before* handling, so a client that gives up meanwhile leaves nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import asdict, dataclass
 SYSTEMS: tuple[str, ...] = ("xledger", "entra", "business_central", "dataverse", "rest")
 
 COMMON_FAULT_MODES: frozenset[str] = frozenset(
-    {"hang", "slow", "http_500", "rate_limit", "malformed_json"}
+    {"hang", "slow", "http_500", "rate_limit", "malformed_json", "lost_answer"}
 )
 SYSTEM_FAULT_MODES: dict[str, frozenset[str]] = {
     "xledger": COMMON_FAULT_MODES
@@ -27,6 +32,7 @@ SYSTEM_FAULT_MODES: dict[str, frozenset[str]] = {
 # Defaults for `seconds` when a mode takes a duration and none was given.
 DEFAULT_SECONDS: dict[str, float] = {
     "hang": 15.0,
+    "lost_answer": 15.0,
     "slow": 2.0,
     "rate_limit": 1.0,
     "insufficient_credits": 3600.0,

@@ -121,6 +121,12 @@ class SandboxState:
         with self._lock:
             return copy.deepcopy(self._stored[system])
 
+    def count(self, system: str) -> int:
+        """How many records `system` kept: `len(stored(...))` without copying them all."""
+        check_system(system)
+        with self._lock:
+            return len(self._stored[system])
+
     def claim_idempotency_key(self, system: str, key: str, value: Any) -> tuple[bool, Any]:
         """Claim `key` for `value` the first time: (True, value); on a repeat: (False, first value)."""
         with self._lock:
@@ -160,6 +166,12 @@ class SandboxState:
         with self._lock:
             self._log[system].append(entry)
         return entry
+
+    def note_fault(self, entry: dict[str, Any], fault: str) -> None:
+        """Mark a logged request as faulted as soon as the fault fires, before it answers
+        (a held answer may finish long after the client, or a test, has moved on)."""
+        with self._lock:
+            entry["fault"] = fault
 
     def complete_request(self, entry: dict[str, Any], status: int, fault: str | None) -> None:
         """Fill in how a logged request was answered."""

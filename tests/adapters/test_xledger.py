@@ -234,11 +234,50 @@ def test_push_with_unknown_token_is_permanent(sandbox: Sandbox) -> None:
     assert_no_secret(str(caught.value))
 
 
-def test_push_with_invalid_data_is_permanent(sandbox: Sandbox) -> None:
-    bad = [ExportRecord("bad-1", dt.date(2025, 1, 1), Decimal("1"), "NOK", "", "No account", "Ola")]
-    with pytest.raises(PermanentError) as caught:
-        XledgerAdapter(sandbox.settings()).push(xledger_config(), bad)
-    assert "account.code is required" in str(caught.value)
+def bad_record(key: str) -> ExportRecord:
+    return ExportRecord(key, dt.date(2025, 1, 1), Decimal("1"), "NOK", "", "No account", "Ola")
+
+
+def test_push_refuses_an_invalid_item_by_its_key_and_spends_one_request(
+    sandbox: Sandbox,
+) -> None:
+    result = XledgerAdapter(sandbox.settings()).push(xledger_config(), [bad_record("bad-1")])
+    assert result.accepted == {}
+    assert list(result.failed) == ["bad-1"]
+    assert "account.code is required" in result.failed["bad-1"]
+    assert result.failed["bad-1"].startswith("Xledger refused this item")
+    assert len(sandbox.requests("xledger")) == 1
+    assert sandbox.state.stored("xledger") == []
+
+
+def test_push_stores_the_rest_of_a_batch_with_invalid_items(sandbox: Sandbox) -> None:
+    batch = records(10)
+    batch[3], batch[7] = bad_record("bad-3"), bad_record("bad-7")
+
+    result = XledgerAdapter(sandbox.settings()).push(xledger_config(), batch)
+
+    assert set(result.failed) == {"bad-3", "bad-7"}
+    assert all("account.code is required" in why for why in result.failed.values())
+    good = [r.idempotency_key for r in batch if not r.idempotency_key.startswith("bad")]
+    assert set(result.accepted) == set(good)
+    assert [item["yourReference"] for item in sandbox.state.stored("xledger")] == good
+    assert len(sandbox.requests("xledger")) == 2, "the invalid batch, then the rest once"
+
+
+def test_push_of_only_invalid_items_sends_nothing_more(sandbox: Sandbox) -> None:
+    result = XledgerAdapter(sandbox.settings()).push(
+        xledger_config(), [bad_record("bad-1"), bad_record("bad-2")]
+    )
+    assert (result.accepted, set(result.failed)) == ({}, {"bad-1", "bad-2"})
+    assert len(sandbox.requests("xledger")) == 1
+
+
+def test_invalid_input_naming_no_item_is_still_permanent_for_the_batch() -> None:
+    failure = xledger._invalid_nodes(
+        "BAD_REQUEST.INVALID_INPUT", "'first' must be a non-negative integer.", None
+    )
+    assert failure.by_index == {}
+    assert isinstance(failure.push_error(), PermanentError)
 
 
 def test_push_body_carries_the_token_only_in_the_header(sandbox: Sandbox) -> None:

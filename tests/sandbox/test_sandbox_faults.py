@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from accountlink_ui.sandbox import demo_credentials as demo
-from accountlink_ui.sandbox.faults import SYSTEMS
+from accountlink_ui.sandbox.faults import SYSTEMS, Fault
 from accountlink_ui.sandbox.server import running_sandbox
 from accountlink_ui.sandbox.state import SandboxState
 
@@ -232,3 +232,53 @@ def test_server_stops_promptly_while_a_hang_is_in_progress() -> None:
     assert time.monotonic() - stopping < 1.0
     client.join(5)
     assert outcome == [504]
+
+
+def post_rest_expense(sandbox: Any, key: str, timeout: float) -> httpx.Response:
+    return sandbox.client.post(
+        "/rest/expenses",
+        json={"records": [{"idempotency_key": key, "amount": "12.50"}]},
+        headers={demo.REST_API_KEY_HEADER: demo.REST_API_KEY},
+        timeout=timeout,
+    )
+
+
+def test_lost_answer_stores_the_request_then_answers_too_late(sandbox: Any) -> None:
+    sandbox.state.set_fault("rest", "lost_answer", times=1, seconds=5)
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        post_rest_expense(sandbox, "exp-1", timeout=0.5)
+    assert time.monotonic() - started < 2
+    assert [r["idempotency_key"] for r in sandbox.state.stored("rest")] == ["exp-1"]
+    assert sandbox.state.count("rest") == 1
+    # The client hung up, so the sandbox stops holding the answer at once.
+    time.sleep(0.3)
+    assert sandbox.state.request_log("rest")[-1]["fault"] == "lost_answer"
+
+    repeat = post_rest_expense(sandbox, "exp-1", timeout=5)
+    assert repeat.json()["results"][0]["status"] == "duplicate"
+    assert sandbox.state.count("rest") == 1
+
+
+def test_lost_answer_is_answered_in_full_to_a_patient_client(sandbox: Any) -> None:
+    sandbox.state.set_fault("xledger", "lost_answer", times=1, seconds=0.4)
+    started = time.monotonic()
+    response = probe(sandbox, "xledger")
+    assert time.monotonic() - started >= 0.4
+    assert response.status_code == 200
+    assert response.json()["data"]["companies"]["edges"]
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_every_system_can_lose_an_answer(sandbox: Any, system: str) -> None:
+    sandbox.state.set_fault(system, "lost_answer", times=1, seconds=5)
+    with pytest.raises(httpx.ReadTimeout):
+        probe(sandbox, system, timeout=0.5)
+    assert sandbox.state.faults() == {}
+    assert probe(sandbox, system).status_code == 200
+
+
+def test_lost_answer_waits_fifteen_seconds_by_default(sandbox: Any) -> None:
+    sandbox.state.set_fault("rest", "lost_answer")
+    assert sandbox.state.faults()["rest"]["mode"] == "lost_answer"
+    assert Fault("rest", "lost_answer").duration == 15.0

@@ -1,7 +1,6 @@
 """The sync engine against real databases (SQLite, PostgreSQL) and the sandbox over HTTP.
 
-One sandbox server per session (wrapped in :class:`AnswerLoss`); its state is
-reset before every test. Each test gets fresh adapters (no token cache carried
+One sandbox server per session; its state is reset before every test. Each test gets fresh adapters (no token cache carried
 over) with short client timeouts, so a lost answer costs about a second, and
 a recorded ``sleep``, so backoff and Retry-After cost nothing.
 """
@@ -27,8 +26,7 @@ from accountlink_ui.integrations.http import OutboundClient
 from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.integrations.xledger import XledgerAdapter
 from accountlink_ui.models import ExpenseClaim, Integration, Role, User, utcnow
-from accountlink_ui.sandbox.app import create_sandbox_app
-from accountlink_ui.sandbox.server import running_app
+from accountlink_ui.sandbox.server import running_sandbox
 from accountlink_ui.sandbox.state import SandboxState
 from accountlink_ui.services.auth_service import hash_password
 from accountlink_ui.services.integration_service import ConnectionDraft
@@ -38,30 +36,29 @@ from accountlink_ui.settings import Settings
 from accountlink_ui.views import Actor, SyncRunView
 from tests.adapters.support import Sandbox, assert_no_secret
 from tests.support.databases import postgres_database, sqlite_database
-from tests.sync.support import AnswerLoss, business_central_draft, rest_draft, xledger_draft
+from tests.sync.support import business_central_draft, rest_draft, xledger_draft
 
 CLIENT_TIMEOUT = httpx.Timeout(connect=2.0, read=1.0, write=2.0, pool=2.0)
-LOST_ANSWER_DELAY = 1.4  # longer than the read timeout above
+LOST_ANSWER_DELAY = 1.4
+"""For the sandbox's ``lost_answer`` fault: longer than the read timeout above. The sandbox
+answers as soon as the client has hung up, so a lost answer costs about the read timeout."""
 
 
 @dataclass
 class Served:
     sandbox: Sandbox
-    loss: AnswerLoss
 
 
 @pytest.fixture(scope="session")
 def _served() -> Iterator[Served]:
     state = SandboxState()
-    loss = AnswerLoss(create_sandbox_app(state), LOST_ANSWER_DELAY)
-    with running_app(loss, state=state) as base:
-        yield Served(Sandbox(base, state), loss)
+    with running_sandbox(state) as base:
+        yield Served(Sandbox(base, state))
 
 
 @pytest.fixture
 def served(_served: Served) -> Served:
     _served.sandbox.state.reset()
-    _served.loss.disarm()
     return _served
 
 

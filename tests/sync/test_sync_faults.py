@@ -22,10 +22,9 @@ from accountlink_ui.integrations.registry import (
     PushResult,
 )
 from accountlink_ui.models import ClaimStatus
-from tests.sync.conftest import SyncWorld
+from tests.sync.conftest import LOST_ANSWER_DELAY, SyncWorld
 
 SYSTEM = {"xledger": "xledger", "dynamics": "business_central", "generic_rest": "rest"}
-POST_PATH = {"xledger": "/xledger/", "dynamics": "/journalLines", "generic_rest": "/rest/expenses"}
 
 
 def arrivals(world: SyncWorld, type_key: str, *, stored: bool = False) -> list[str]:
@@ -54,12 +53,20 @@ def test_a_lost_answer_after_the_target_stored_a_batch_sends_nothing_twice(
 ) -> None:
     integration_id = world.connect(type_key)
     keys = world.claims(700 if type_key != "dynamics" else 300)
-    # Xledger and REST: the second batch; Business Central: line 151, in the middle of batch 2.
-    world.served.loss.arm(POST_PATH[type_key], after=150 if type_key == "dynamics" else 1)
+    # Xledger and REST: the second batch; Business Central: request 151, a line POST in the
+    # middle of batch 2 (each batch opens with 2 GETs).
+    world.state.set_fault(
+        SYSTEM[type_key],
+        "lost_answer",
+        after=150 if type_key == "dynamics" else 1,
+        times=1,
+        seconds=LOST_ANSWER_DELAY,
+    )
 
     run = world.run(integration_id)
 
-    assert world.served.loss.fired == 1, "the answer really was lost"
+    lost = [e for e in world.state.request_log(SYSTEM[type_key]) if e["fault"] == "lost_answer"]
+    assert [e["method"] for e in lost] == ["POST"], "the answer of one POST really was lost"
     assert (run.outcome, run.records_sent) == ("succeeded", len(keys))
     assert len(world.waits) == 1
     assert_exactly_once(world, type_key, keys)

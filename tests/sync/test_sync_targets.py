@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import col
 
+from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.dynamics import document_number
-from accountlink_ui.models import ClaimStatus
+from accountlink_ui.models import ClaimStatus, ExpenseClaim
 from tests.sync.conftest import SyncWorld
 
 CLAIMS = 1_200
@@ -105,3 +108,30 @@ def test_only_the_organizations_own_claims_are_sent(world: SyncWorld, type_key: 
         mine
     )
     assert all(row.status == "approved" for row in world.claim_rows(world.hlf_org))
+
+
+def test_one_invalid_claim_is_refused_and_the_other_599_reach_xledger(world: SyncWorld) -> None:
+    integration_id = world.connect("xledger")
+    keys = world.claims(600)
+    bad_key = keys[250]
+    with session_scope(world.services.engine) as session:
+        session.execute(
+            update(ExpenseClaim)
+            .where(col(ExpenseClaim.idempotency_key) == bad_key)
+            .values(account_code=" ")
+        )
+
+    run = world.run(integration_id)
+
+    assert (run.outcome, run.records_sent, run.records_failed) == ("partial", 599, 1)
+    assert "account.code is required" in (run.error_summary or "")
+    stored = [item["yourReference"] for item in world.state.stored("xledger")]
+    assert sorted(stored) == sorted(k for k in keys if k != bad_key)
+    rows = {row.idempotency_key: row for row in world.claim_rows()}
+    assert rows[bad_key].status == ClaimStatus.APPROVED
+    assert "account.code is required" in (rows[bad_key].last_error or "")
+    assert all(row.status == ClaimStatus.EXPORTED for key, row in rows.items() if key != bad_key)
+
+    again = world.run(integration_id)
+
+    assert (again.outcome, again.records_sent, again.records_failed) == ("succeeded", 0, 0)
