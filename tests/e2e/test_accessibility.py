@@ -76,7 +76,7 @@ def test_the_wizard_can_be_completed_with_the_keyboard_alone(page: Page) -> None
     expect(page.get_by_role("radio", name="Xledger")).to_be_checked()
     _tab_to(page, "Continue")
     page.keyboard.press("Enter")
-    _tab_to(page, "API token")
+    _tab_to(page, "API token (required)")
     page.keyboard.type(demo.XLEDGER_DEMO_TOKEN)
     page.keyboard.press("Enter")  # submits the credentials form
     expect(page.get_by_role("heading", name="Test the connection")).to_be_visible()

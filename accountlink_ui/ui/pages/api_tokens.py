@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.states.api_tokens import ApiTokensState, TokenRow
 
@@ -197,31 +198,11 @@ def api_tokens_body() -> rx.Component:
             ),
             spacing="1",
         ),
-        rx.cond(
-            ApiTokensState.loading,
-            rx.skeleton(rx.box(height="160px"), loading=True, width="100%"),
-            rx.cond(
-                ApiTokensState.refused != "",
-                rx.callout(
-                    ApiTokensState.refused,
-                    icon="lock",
-                    color_scheme="amber",
-                    role="alert",
-                    size="3",
-                    width="100%",
-                ),
-                rx.cond(
-                    ApiTokensState.load_error != "",
-                    rx.callout(
-                        ApiTokensState.load_error,
-                        icon="triangle-alert",
-                        color_scheme="red",
-                        role="alert",
-                        width="100%",
-                    ),
-                    _content(),
-                ),
-            ),
+        page_states(
+            _content(),
+            loading=ApiTokensState.loading,
+            refused=ApiTokensState.refused,
+            load_error=ApiTokensState.load_error,
         ),
         spacing="5",
         width="100%",

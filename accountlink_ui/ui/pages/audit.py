@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.states.audit import ALL, AuditRow, AuditState
 
@@ -98,31 +99,12 @@ def audit_body() -> rx.Component:
             ),
             spacing="1",
         ),
-        rx.cond(
-            AuditState.loading & (AuditState.events.length() == 0),  # type: ignore[attr-defined]
-            rx.skeleton(rx.box(height="200px"), loading=True, width="100%"),
-            rx.cond(
-                AuditState.refused != "",
-                rx.callout(
-                    AuditState.refused,
-                    icon="lock",
-                    color_scheme="amber",
-                    role="alert",
-                    size="3",
-                    width="100%",
-                ),
-                rx.cond(
-                    AuditState.load_error != "",
-                    rx.callout(
-                        AuditState.load_error,
-                        icon="triangle-alert",
-                        color_scheme="red",
-                        role="alert",
-                        width="100%",
-                    ),
-                    _trail(),
-                ),
-            ),
+        page_states(
+            _trail(),
+            loading=AuditState.loading & (AuditState.events.length() == 0),  # type: ignore[attr-defined]
+            refused=AuditState.refused,
+            load_error=AuditState.load_error,
+            skeleton_height="200px",
         ),
         spacing="5",
         width="100%",

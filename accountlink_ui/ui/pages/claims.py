@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.states.claims import ClaimRow, ClaimsState
 
@@ -45,55 +46,46 @@ def claims_body() -> rx.Component:
             "Approved claims and whether they have reached your accounting system. Read-only.",
             color_scheme="gray",
         ),
-        rx.cond(
-            ClaimsState.refused_message != "",
-            rx.callout(
-                ClaimsState.refused_message,
-                icon="lock",
-                color_scheme="amber",
-                role="alert",
-                width="100%",
-            ),
-            rx.cond(
-                ClaimsState.loading,
-                rx.skeleton(rx.box(height="200px"), loading=True, width="100%"),
-                rx.vstack(
-                    rx.text(
-                        ClaimsState.exported,
-                        " exported, ",
-                        ClaimsState.waiting,
-                        " waiting",
-                        weight="medium",
-                        data_testid="claims-summary",
-                    ),
-                    rx.box(
-                        rx.table.root(
-                            rx.table.header(
-                                rx.table.row(
-                                    *[
-                                        rx.table.column_header_cell(label)
-                                        for label in (
-                                            "Date",
-                                            "Claimant",
-                                            "Description",
-                                            "Amount",
-                                            "Account",
-                                            "State",
-                                            "Details",
-                                        )
-                                    ]
-                                )
-                            ),
-                            rx.table.body(rx.foreach(ClaimsState.rows, _claim_row)),
-                            variant="surface",
-                            size="1",
+        page_states(
+            rx.vstack(
+                rx.text(
+                    ClaimsState.exported,
+                    " exported, ",
+                    ClaimsState.waiting,
+                    " waiting",
+                    weight="medium",
+                    data_testid="claims-summary",
+                ),
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                *[
+                                    rx.table.column_header_cell(label)
+                                    for label in (
+                                        "Date",
+                                        "Claimant",
+                                        "Description",
+                                        "Amount",
+                                        "Account",
+                                        "State",
+                                        "Details",
+                                    )
+                                ]
+                            )
                         ),
-                        overflow_x="auto",
-                        width="100%",
+                        rx.table.body(rx.foreach(ClaimsState.rows, _claim_row)),
+                        variant="surface",
+                        size="1",
                     ),
+                    overflow_x="auto",
                     width="100%",
                 ),
+                width="100%",
             ),
+            loading=ClaimsState.loading,
+            refused=ClaimsState.refused_message,
+            skeleton_height="200px",
         ),
         spacing="4",
         width="100%",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.components.status import status_badge
 from accountlink_ui.ui.format import IntegrationCard
@@ -232,35 +233,13 @@ def integrations_body() -> rx.Component:
             wrap="wrap",
             spacing="3",
         ),
-        rx.cond(
-            IntegrationsState.loading,
-            _loading(),
-            rx.cond(
-                IntegrationsState.refused != "",
-                rx.callout(
-                    IntegrationsState.refused,
-                    icon="lock",
-                    color_scheme="amber",
-                    role="alert",
-                    size="3",
-                    width="100%",
-                ),
-                rx.cond(
-                    IntegrationsState.load_error != "",
-                    rx.callout(
-                        rx.hstack(
-                            rx.text(IntegrationsState.load_error),
-                            rx.button("Retry", size="1", on_click=IntegrationsState.load),
-                            align="center",
-                        ),
-                        icon="triangle-alert",
-                        color_scheme="red",
-                        role="alert",
-                        width="100%",
-                    ),
-                    _dashboard(),
-                ),
-            ),
+        page_states(
+            _dashboard(),
+            loading=IntegrationsState.loading,
+            refused=IntegrationsState.refused,
+            load_error=IntegrationsState.load_error,
+            retry=IntegrationsState.load,
+            placeholder=_loading(),
         ),
         spacing="5",
         width="100%",
