@@ -278,6 +278,14 @@ _BASE_URL = FieldSpec(
     max_length=500,
 )
 _SECRET_CHARS = r"\S{4,}"
+_API_KEY = FieldSpec(
+    key="api_key",
+    label="API key",
+    kind=FieldKind.SECRET,
+    pattern=_SECRET_CHARS,
+    pattern_message="The key has no spaces.",
+    max_length=1000,
+)
 
 GENERIC_REST = IntegrationType(
     key="generic_rest",
@@ -329,14 +337,7 @@ GENERIC_REST = IntegrationType(
                     pattern_message="A header name uses letters, digits and - (no spaces or colons).",
                     max_length=100,
                 ),
-                FieldSpec(
-                    key="api_key",
-                    label="API key",
-                    kind=FieldKind.SECRET,
-                    pattern=_SECRET_CHARS,
-                    pattern_message="The key has no spaces.",
-                    max_length=1000,
-                ),
+                _API_KEY,
             ),
         ),
         AuthFlow(
@@ -352,14 +353,7 @@ GENERIC_REST = IntegrationType(
                     pattern_message="A parameter name uses letters, digits, '.', '_', '~' and '-'.",
                     max_length=100,
                 ),
-                FieldSpec(
-                    key="api_key",
-                    label="API key",
-                    kind=FieldKind.SECRET,
-                    pattern=_SECRET_CHARS,
-                    pattern_message="The key has no spaces.",
-                    max_length=1000,
-                ),
+                _API_KEY,
             ),
         ),
         AuthFlow(

@@ -189,20 +189,8 @@ class IntegrationService:
             row = self._integration_for_admin(session, actor, integration_id)
             config = self._config_of(session, row)
         result = self._run_config(config)
-        with session_scope(self._engine) as session:
-            row = repository.integration(session, integration_id)
-            if row is None:
-                raise NotFound("That integration was deleted meanwhile.")
-            self._record_test(row, result)
-            session.add(row)
-            repository.add_audit_event(
-                session,
-                organization_id=row.organization_id,
-                actor_id=actor.user_id,
-                action="integration.tested",
-                integration_id=integration_id,
-                details={"type": row.type_key, "ok": result.ok, "message": result.message},
-            )
+        if not self._record_outcome(integration_id, result, actor_id=actor.user_id):
+            raise NotFound("That integration was deleted meanwhile.")
         return result
 
     # ---- saving --------------------------------------------------------------------
@@ -409,21 +397,8 @@ class IntegrationService:
 
     def test_stored(self, integration_id: int) -> ConnectionResult:
         """Operator's `accountlink test-connection`: test and record, like 'Test again'."""
-        config = self.connection_config(integration_id)
-        result = self._run_config(config)
-        with session_scope(self._engine) as session:
-            row = repository.integration(session, integration_id)
-            if row is not None:
-                self._record_test(row, result)
-                session.add(row)
-                repository.add_audit_event(
-                    session,
-                    organization_id=row.organization_id,
-                    actor_id=None,
-                    action="integration.tested",
-                    integration_id=integration_id,
-                    details={"type": row.type_key, "ok": result.ok, "by": "operator command"},
-                )
+        result = self._run_config(self.connection_config(integration_id))
+        self._record_outcome(integration_id, result, actor_id=None, via="operator command")
         return result
 
     # ---- internals -----------------------------------------------------------------
@@ -530,6 +505,38 @@ class IntegrationService:
                 "The operator can find details in the server log.",
                 latency_ms=int(deadline.elapsed() * 1000),
             )
+
+    def _record_outcome(
+        self,
+        integration_id: int,
+        result: ConnectionResult,
+        *,
+        actor_id: int | None,
+        via: str | None = None,
+    ) -> bool:
+        """Store a saved integration's test outcome with its audit event; False if it is gone."""
+        with session_scope(self._engine) as session:
+            row = repository.integration(session, integration_id)
+            if row is None:
+                return False
+            self._record_test(row, result)
+            session.add(row)
+            details: dict[str, object] = {
+                "type": row.type_key,
+                "ok": result.ok,
+                "message": result.message,
+            }
+            if via:
+                details["by"] = via
+            repository.add_audit_event(
+                session,
+                organization_id=row.organization_id,
+                actor_id=actor_id,
+                action="integration.tested",
+                integration_id=integration_id,
+                details=details,
+            )
+        return True
 
     def _record_test(self, row: Integration, result: ConnectionResult) -> None:
         row.last_test_at = self._clock()

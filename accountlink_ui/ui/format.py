@@ -6,14 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from accountlink_ui.integrations.types import get_type
-from accountlink_ui.views import IntegrationView
-
-STATUS_LABELS = {
-    "active": "Active",
-    "error": "Error",
-    "disabled": "Disabled",
-    "not_configured": "Not configured",
-}
+from accountlink_ui.ui.theme import STATUS_LABELS
+from accountlink_ui.views import IntegrationView, SyncRunView
 
 
 def when(moment: datetime | None, *, now: datetime | None = None) -> str:
@@ -109,16 +103,15 @@ def next_sync_text(view: IntegrationView, next_run: datetime | None) -> str:
     return next_run.astimezone(UTC).strftime("%d %b %Y %H:%M:%S UTC")
 
 
-def sync_summary(run: object) -> str:
+def sync_summary(run: SyncRunView | None) -> str:
     """One line for the notice after Sync now."""
     if run is None:
         return "Nothing was synced."
-    sent = getattr(run, "records_sent", 0)
-    failed = getattr(run, "records_failed", 0)
-    outcome = getattr(run, "outcome", "")
-    if outcome == "succeeded":
-        return (
-            f"Sync finished: {sent} claims sent." if sent else "Sync finished: nothing new to send."
-        )
-    summary = getattr(run, "error_summary", "") or ""
-    return f"Sync {outcome}: {sent} sent, {failed} failed. {summary}".strip()
+    if run.outcome == "succeeded":
+        if run.records_sent:
+            return f"Sync finished: {run.records_sent} claims sent."
+        return "Sync finished: nothing new to send."
+    summary = run.error_summary or ""
+    return (
+        f"Sync {run.outcome}: {run.records_sent} sent, {run.records_failed} failed. {summary}"
+    ).strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from accountlink_ui.ui.components.connection_form import connection_fields, test_result
+from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.states.credentials import CredentialsState
 
@@ -91,21 +92,11 @@ def _form() -> rx.Component:
 def credentials_body() -> rx.Component:
     return rx.vstack(
         rx.heading("Edit Credentials: ", CredentialsState.type_label, size="7", as_="h1"),
-        rx.cond(
-            CredentialsState.refused != "",
-            rx.callout(
-                CredentialsState.refused,
-                icon="lock",
-                color_scheme="amber",
-                role="alert",
-                size="3",
-                width="100%",
-            ),
-            rx.cond(
-                CredentialsState.opening,
-                rx.skeleton(rx.card(rx.box(height="200px")), loading=True, width="100%"),
-                rx.card(_form(), size="3", width="100%"),
-            ),
+        page_states(
+            rx.card(_form(), size="3", width="100%"),
+            loading=CredentialsState.opening,
+            refused=CredentialsState.refused,
+            placeholder=rx.skeleton(rx.card(rx.box(height="200px")), loading=True, width="100%"),
         ),
         spacing="4",
         width="100%",

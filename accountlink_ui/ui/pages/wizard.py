@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from accountlink_ui.ui.components.connection_form import connection_fields, test_result
+from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.states.wizard import STEPS, TypeOption, WizardState
 
@@ -233,37 +234,27 @@ def _step_confirm() -> rx.Component:
 def wizard_body() -> rx.Component:
     return rx.vstack(
         rx.heading("Add Integration", size="7", as_="h1"),
-        rx.cond(
-            WizardState.refused != "",
-            rx.callout(
-                WizardState.refused,
-                icon="lock",
-                color_scheme="amber",
-                role="alert",
+        page_states(
+            rx.card(
+                rx.vstack(
+                    _stepper(),
+                    rx.separator(size="4"),
+                    rx.match(
+                        WizardState.step,
+                        (1, _step_type()),
+                        (2, _step_credentials()),
+                        (3, _step_test()),
+                        _step_confirm(),
+                    ),
+                    spacing="4",
+                    width="100%",
+                ),
                 size="3",
                 width="100%",
             ),
-            rx.cond(
-                WizardState.opening,
-                rx.skeleton(rx.card(rx.box(height="200px")), loading=True, width="100%"),
-                rx.card(
-                    rx.vstack(
-                        _stepper(),
-                        rx.separator(size="4"),
-                        rx.match(
-                            WizardState.step,
-                            (1, _step_type()),
-                            (2, _step_credentials()),
-                            (3, _step_test()),
-                            _step_confirm(),
-                        ),
-                        spacing="4",
-                        width="100%",
-                    ),
-                    size="3",
-                    width="100%",
-                ),
-            ),
+            loading=WizardState.opening,
+            refused=WizardState.refused,
+            placeholder=rx.skeleton(rx.card(rx.box(height="200px")), loading=True, width="100%"),
         ),
         spacing="4",
         width="100%",
