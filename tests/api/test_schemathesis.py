@@ -38,6 +38,11 @@ def test_generated_requests_find_no_server_error_schema_break_or_secret(
         "run",
         f"{world.api}/openapi.json",
         "--checks=all",
+        # The stateful phase infers links from response fields named like path parameters:
+        # an audit event's `integration_id` is null for account-level events, and
+        # Schemathesis then requests /integrations/None/sync and calls the (correct) 422
+        # a rejected valid request. Examples, coverage and fuzzing still reach every route.
+        "--phases=examples,coverage,fuzzing",
         f"--header=Authorization: Bearer {token}",
         f"--max-examples={MAX_EXAMPLES}",
         "--workers=1",
