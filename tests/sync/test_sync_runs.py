@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
@@ -71,6 +72,16 @@ def start_gated_run(world: SyncWorld, integration_id: int) -> tuple[Gate, thread
     thread.start()
     assert gate.entered.wait(20)
     return gate, thread
+
+
+def wait_for_sending(world: SyncWorld, count: int, timeout: float = 20.0) -> bool:
+    """Wait until ``count`` claims are reserved (``sending``): the run's worker has committed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sum(row.status == "sending" for row in world.claim_rows()) == count:
+            return True
+        time.sleep(0.02)
+    return False
 
 
 # --- what a run records ----------------------------------------------------------------------
@@ -336,6 +347,8 @@ def test_a_run_that_lost_its_lease_stops_before_the_next_batch(world: SyncWorld)
     world.claims(1_200)
     gate, thread = start_gated_run(world, integration_id)
     try:  # another process takes the lease over while batch 1 is on the wire
+        # ...but only after the run renewed its lease and reserved batch 2 alongside it.
+        assert wait_for_sending(world, 1_000), "batch 2 was never reserved"
         with session_scope(world.services.engine) as session:
             lease = session.get(SchedulerLease, lease_name(integration_id))
             assert lease is not None
