@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, update
@@ -190,59 +191,84 @@ timeout may leave it so); the next run asks the target before sending it again. 
 next to ClaimStatus; kept here until the model gains it."""
 
 
-def _exportable_by(integration_id: int) -> Any:
-    """Claims this integration may take: approved and never refused, or its own unconfirmed
-    sends, or unconfirmed sends of an integration that no longer exists."""
-    return or_(
-        and_(
-            col(ExpenseClaim.status) == ClaimStatus.APPROVED.value,
-            col(ExpenseClaim.last_error).is_(None),
-        ),
-        and_(
-            col(ExpenseClaim.status) == CLAIM_SENDING,
-            or_(
-                col(ExpenseClaim.exported_integration_id) == integration_id,
-                col(ExpenseClaim.exported_integration_id).is_(None),
-                col(ExpenseClaim.exported_integration_id).not_in(select(Integration.id)),
-            ),
+def _unconfirmed_by(integration_id: int) -> Any:
+    """Sends whose answer was never recorded that this integration must settle: its own, and
+    those of an integration that no longer exists."""
+    return and_(
+        col(ExpenseClaim.status) == CLAIM_SENDING,
+        or_(
+            col(ExpenseClaim.exported_integration_id) == integration_id,
+            col(ExpenseClaim.exported_integration_id).is_(None),
+            col(ExpenseClaim.exported_integration_id).not_in(select(Integration.id)),
         ),
     )
 
 
-def claims_to_export(session: Session, organization_id: int, integration_id: int) -> list[Any]:
-    """What a run of this integration sends, oldest claim first.
+def _waiting() -> Any:
+    """Approved and never refused: what a run sends for the first time."""
+    return and_(
+        col(ExpenseClaim.status) == ClaimStatus.APPROVED.value,
+        col(ExpenseClaim.last_error).is_(None),
+    )
 
-    Plain rows (id, status and the fields a target needs), not ORM objects: a run
-    may read thousands, and building entities cost more than the query itself.
-    """
+
+def _export_columns() -> tuple[Any, ...]:
+    """What a run reads of a claim: plain rows, not ORM objects, because a run may read
+    thousands and building entities would cost more than the query itself. The id, then
+    the fields of an ``ExportRecord`` in its order (the sync unpacks them by position)."""
+    claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
+    return (
+        claim.id,
+        claim.idempotency_key,
+        claim.claim_date,
+        claim.amount,
+        claim.currency,
+        claim.account_code,
+        claim.description,
+        claim.claimant,
+    )
+
+
+_OLDEST_FIRST = itemgetter(2, 0)
+"""Claim date, then id, of an ``_export_columns`` row (by position: a run sorts thousands)."""
+
+
+def unconfirmed_claims(session: Session, organization_id: int, integration_id: int) -> list[Any]:
+    """Claims an earlier run of this integration sent without recording the answer, oldest
+    first: the target may hold them, so a run asks it before sending them again."""
     claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
     return list(
         session.execute(
-            select(
-                claim.id,
-                claim.status,
-                claim.idempotency_key,
-                claim.claim_date,
-                claim.amount,
-                claim.currency,
-                claim.account_code,
-                claim.description,
-                claim.claimant,
-            )
-            .where(claim.organization_id == organization_id, _exportable_by(integration_id))
+            select(*_export_columns())
+            .where(claim.organization_id == organization_id, _unconfirmed_by(integration_id))
             .order_by(claim.claim_date, claim.id)
         ).all()
     )
 
 
-def reserve_claims(session: Session, claim_ids: Sequence[int], integration_id: int) -> set[int]:
-    """Mark claims as being sent by this integration, unless another run took them first.
+def waiting_claims_extent(session: Session, organization_id: int) -> tuple[int, int]:
+    """How many claims wait to be sent for the first time, and the highest id among them.
 
-    Returns the ids now reserved for this integration.
+    A run sends those up to that id, so claims approved while it runs wait for the next
+    run and the count it reports stays true.
     """
+    count, highest = session.execute(
+        select(func.count(), func.max(col(ExpenseClaim.id))).where(
+            col(ExpenseClaim.organization_id) == organization_id, _waiting()
+        )
+    ).one()
+    return int(count), int(highest or 0)
+
+
+def reserve_claims(session: Session, claim_ids: Sequence[int], integration_id: int) -> set[int]:
+    """Mark unconfirmed claims as being sent by this integration, unless another run took
+    them first. Returns the ids now reserved for this integration."""
     reserved = session.execute(
         update(ExpenseClaim)
-        .where(col(ExpenseClaim.id).in_(claim_ids), _exportable_by(integration_id))
+        .where(
+            col(ExpenseClaim.id).in_(claim_ids),
+            or_(_waiting(), _unconfirmed_by(integration_id)),
+        )
         .values(status=CLAIM_SENDING, exported_integration_id=integration_id)
         .returning(col(ExpenseClaim.id))
         .execution_options(synchronize_session=False)
@@ -250,25 +276,64 @@ def reserve_claims(session: Session, claim_ids: Sequence[int], integration_id: i
     return set(reserved)
 
 
+def reserve_waiting_claims(
+    session: Session, organization_id: int, integration_id: int, *, limit: int, up_to_id: int
+) -> list[Any]:
+    """Take the oldest ``limit`` waiting claims for this integration and return them, oldest
+    first, in one statement: reading and reserving a batch together is what lets a run
+    prepare the next batch while the current one is on the wire.
+
+    The outer condition repeats the inner one so a claim another integration took between
+    the two (PostgreSQL, READ COMMITTED) is skipped rather than taken twice; ``SKIP LOCKED``
+    keeps two runs from queueing on each other's rows (SQLite writes one at a time anyway).
+    """
+    claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
+    oldest = (
+        select(claim.id)
+        .where(claim.organization_id == organization_id, claim.id <= up_to_id, _waiting())
+        .order_by(claim.claim_date, claim.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        # Materialized: as a plain IN (subquery) PostgreSQL may run the subquery again per
+        # row and take more than ``limit`` claims.
+        .cte("oldest")
+        .prefix_with("MATERIALIZED")
+    )
+    rows = list(
+        session.execute(
+            update(ExpenseClaim.__table__)  # type: ignore[arg-type]
+            .where(claim.id.in_(select(oldest.c.id)), _waiting())
+            .values(status=CLAIM_SENDING, exported_integration_id=integration_id)
+            .returning(*_export_columns())
+        ).all()
+    )
+    rows.sort(key=_OLDEST_FIRST)  # RETURNING keeps no order
+    return rows
+
+
 def mark_claims_exported(
     session: Session, references: Mapping[int, str], integration_id: int, at: datetime
 ) -> None:
-    """Claim id → the target's reference: exported, in one statement per batch."""
+    """Claim id → the target's reference: exported, in one statement per batch.
+
+    Handed to the driver's ``executemany`` as plain tuples: SQLAlchemy's per-row parameter
+    handling cost more than the update itself, and a run marks every claim it sends.
+    """
     if not references:
         return
-    claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
-    session.execute(
-        update(ExpenseClaim.__table__)  # type: ignore[arg-type]
-        .where(claim.id == bindparam("claim_id"))
-        .values(
-            status=ClaimStatus.EXPORTED.value,
-            external_reference=bindparam("reference"),
-            exported_at=at,
-            exported_integration_id=integration_id,
-            last_error=None,
-        ),
+    connection = session.connection()
+    dialect = connection.dialect
+    column_type = ExpenseClaim.__table__.c.exported_at.type  # type: ignore[attr-defined]
+    process = column_type.dialect_impl(dialect).bind_processor(dialect)
+    exported_at = process(at) if process else at  # stored as SQLAlchemy stores it
+    exported = ClaimStatus.EXPORTED.value
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        f"UPDATE expense_claims SET status = {mark}, external_reference = {mark}, "
+        f"exported_at = {mark}, exported_integration_id = {mark}, last_error = NULL "
+        f"WHERE id = {mark}",
         [
-            {"claim_id": claim_id, "reference": reference[:120]}
+            (exported, reference[:120], exported_at, integration_id, claim_id)
             for claim_id, reference in references.items()
         ],
     )

@@ -21,10 +21,13 @@ The order of writes is what makes a claim arrive exactly once:
 A whole-batch failure leaves the batch ``sending``, so the next run starts
 by asking the target about it.
 
-The database work of one batch (storing its results, reserving the next
-batch, renewing the run's lease: one transaction) runs in a worker thread
-while the next batch is on the wire; the worker is joined before that next
-batch is sent, so step 1 still holds. Only the calling thread reports progress.
+The database work between two batches (storing the last batch's results,
+renewing the run's lease, reading and reserving the next batch in one
+statement: one transaction) runs in a worker thread while the current batch is
+on the wire; the worker is joined before the next batch is sent, so step 1
+still holds. The calling thread only pushes, so a run costs little more than
+the calls it makes (``bench/sync_throughput.py``). Only the calling thread
+reports progress.
 """
 
 from __future__ import annotations
@@ -115,31 +118,33 @@ class ExportJob:
 
     def run(self) -> RunTally:
         with session_scope(self.engine) as session:
-            claims = repository.claims_to_export(session, self.organization_id, self.integration_id)
-        self.tally.total = len(claims)
-        if not claims:
+            unconfirmed = repository.unconfirmed_claims(
+                session, self.organization_id, self.integration_id
+            )
+            waiting, up_to_id = repository.waiting_claims_extent(session, self.organization_id)
+        self.tally.total = len(unconfirmed) + waiting
+        if not self.tally.total:
             self.report(self.tally, f"No approved claims are waiting for {self.label}.")
             return self.tally
-        self.report(self.tally, f"Sending {len(claims):,} claims to {self.label}.")
-        chunks = [claims[i : i + self.batch_size] for i in range(0, len(claims), self.batch_size)]
+        self.report(self.tally, f"Sending {self.tally.total:,} claims to {self.label}.")
+        batches = _Batches(self, unconfirmed, up_to_id)
         with session_scope(self.engine) as session:
-            reserved = self._reserve(session, chunks[0])
+            batch = batches.take(session)
         previous = _Outcome()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-store") as worker:
-            for index, chunk in enumerate(chunks):
-                following = chunks[index + 1] if index + 1 < len(chunks) else None
+            while batch is not None:
                 # While this batch is on the wire, one transaction stores the previous
                 # batch's results, renews the lease and reserves the next batch, so its
                 # reservation is committed before it is sent (joined below).
-                background = worker.submit(self._settle, previous, following)
+                background = worker.submit(self._settle, previous, batches)
                 try:
-                    previous = self._send(chunk, reserved)
+                    previous = self._send(batch)
                 except RunStopped as stop:
                     self.tally.stopped = str(stop)
                     previous = _Outcome()
                     background.result()
                     break
-                reserved, alive = background.result()
+                batch, alive = background.result()
                 self._progress()
                 if not alive:
                     self.tally.stopped = LEASE_LOST
@@ -149,30 +154,21 @@ class ExportJob:
         self._progress()
         return self.tally
 
-    def _settle(self, outcome: _Outcome, following: Sequence[Any] | None) -> tuple[set[int], bool]:
-        """Store ``outcome``; renew the lease and reserve ``following``: (reserved, lease kept)."""
+    def _settle(self, outcome: _Outcome, batches: _Batches) -> tuple[_Batch | None, bool]:
+        """Store ``outcome``; renew the lease and reserve the next batch: (it, lease kept)."""
         with session_scope(self.engine) as session:
             self._store(session, outcome)
-            if following is None:
-                return set(), True
             if not self.renew(session):
-                return set(), False
-            return self._reserve(session, following), True
+                return None, False
+            return batches.take(session), True
 
     # --- one batch --------------------------------------------------------------------------
 
-    def _reserve(self, session: Session, chunk: Sequence[Any]) -> set[int]:
-        return repository.reserve_claims(session, [row.id for row in chunk], self.integration_id)
-
-    def _send(self, chunk: Sequence[Any], reserved: set[int]) -> _Outcome:
-        """Push the batch's reserved claims, asking the target first where it may have them."""
-        uncertain = {r.idempotency_key for r in chunk if r.status == repository.CLAIM_SENDING}
-        pending = {
-            row.idempotency_key: _Pending(row.id, _export_record(row))
-            for row in chunk
-            if row.id in reserved
-        }
-        to_check = uncertain & pending.keys()
+    def _send(self, batch: _Batch) -> _Outcome:
+        """Push the batch, asking the target first where it may already have it."""
+        pending = {record.idempotency_key: record for record in batch.records}
+        to_check = set(pending) if batch.uncertain else set()
+        ids = batch.claim_ids
         finder: Reconciler | None = getattr(self.adapter, "find_existing", None)
         attempt = 0
         while pending:
@@ -181,9 +177,7 @@ class ExportJob:
                 if to_check and finder is not None:
                     found = finder(self.config, sorted(to_check))
                     known = _Outcome(
-                        accepted={
-                            pending[k].claim_id: ref for k, ref in found.items() if k in to_check
-                        }
+                        accepted={ids[k]: ref for k, ref in found.items() if k in to_check}
                     )
                     with session_scope(self.engine) as session:
                         self._store(session, known)
@@ -191,7 +185,7 @@ class ExportJob:
                         pending.pop(key, None)
                     if not pending:
                         return _Outcome()
-                result = self.adapter.push(self.config, [p.record for p in pending.values()])
+                result = self.adapter.push(self.config, list(pending.values()))
             except TransientError as exc:
                 to_check = set(pending)
                 self._wait_or_stop(attempt, exc)
@@ -206,11 +200,9 @@ class ExportJob:
                 ) from None
             # Anything neither confirmed nor refused stays 'sending' for the next run to check.
             return _Outcome(
-                accepted={
-                    pending[k].claim_id: ref for k, ref in result.accepted.items() if k in pending
-                },
+                accepted={ids[k]: ref for k, ref in result.accepted.items() if k in pending},
                 refused={
-                    pending[k].claim_id: self._words(reason)
+                    ids[k]: self._words(reason)
                     for k, reason in result.failed.items()
                     if k in pending and k not in result.accepted
                 },
@@ -276,19 +268,57 @@ class ExportJob:
 
 
 @dataclass(frozen=True)
-class _Pending:
-    claim_id: int
-    record: ExportRecord
+class _Batch:
+    """Claims reserved for one push, oldest first, as the adapters take them."""
+
+    records: list[ExportRecord]
+    claim_ids: dict[str, int]
+    """Idempotency key → claim id."""
+    uncertain: bool
+    """Left ``sending`` by an earlier run: the target may have them already."""
+
+    @classmethod
+    def of(cls, rows: Sequence[Any], *, uncertain: bool) -> _Batch:
+        """From rows of the repository's export queries: the claim id, then an ExportRecord's
+        fields in order. Unpacked by position: by name costs several times as much."""
+        records = [ExportRecord(*row[1:]) for row in rows]
+        return cls(
+            records=records,
+            claim_ids={
+                record.idempotency_key: row[0] for record, row in zip(records, rows, strict=True)
+            },
+            uncertain=uncertain,
+        )
 
 
-def _export_record(row: Any) -> ExportRecord:
-    """A row of ``repository.claims_to_export`` as the adapters take it."""
-    return ExportRecord(
-        idempotency_key=row.idempotency_key,
-        posted_date=row.claim_date,
-        amount=row.amount,
-        currency=row.currency,
-        account_code=row.account_code,
-        description=row.description,
-        claimant=row.claimant,
-    )
+class _Batches:
+    """Where a run's batches come from: first what earlier runs left unconfirmed, then the
+    waiting claims, reserved a batch at a time (in the worker, one batch ahead)."""
+
+    def __init__(self, job: ExportJob, unconfirmed: Sequence[Any], up_to_id: int) -> None:
+        self._job = job
+        self._unconfirmed = list(unconfirmed)
+        self._up_to_id = up_to_id
+
+    def take(self, session: Session) -> _Batch | None:
+        """Reserve the next batch in ``session``; None when nothing is left."""
+        job = self._job
+        while self._unconfirmed:
+            rows = self._unconfirmed[: job.batch_size]
+            del self._unconfirmed[: job.batch_size]
+            reserved = repository.reserve_claims(
+                session, [row.id for row in rows], job.integration_id
+            )
+            rows = [row for row in rows if row.id in reserved]
+            if rows:
+                return _Batch.of(rows, uncertain=True)
+        if not self._up_to_id:
+            return None
+        rows = repository.reserve_waiting_claims(
+            session,
+            job.organization_id,
+            job.integration_id,
+            limit=job.batch_size,
+            up_to_id=self._up_to_id,
+        )
+        return _Batch.of(rows, uncertain=False) if rows else None
