@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Numeric, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -168,10 +168,28 @@ class ClaimStatus(StrEnum):
     EXPORTED = "exported"
 
 
+WAITING_CLAIM = "status = 'approved' AND last_error IS NULL"
+"""Approved and never refused: a claim no run has taken yet. Queries that should use the
+partial index below must say it in these words (literals, not bound parameters)."""
+
+
 class ExpenseClaim(SQLModel, table=True):
     """An approved expense claim waiting for, or already in, the accounting system."""
 
     __tablename__ = "expense_claims"
+    __table_args__ = (
+        # The claims a run sends next, oldest first. Partial, so a claim leaves it once
+        # when a run takes it and costs nothing after: an index on status would be
+        # rewritten twice per claim per run (see bench/sync_throughput.py).
+        Index(
+            "ix_expense_claims_waiting",
+            "organization_id",
+            "claim_date",
+            "id",
+            sqlite_where=text(WAITING_CLAIM),
+            postgresql_where=text(WAITING_CLAIM),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organizations.id", index=True)
@@ -181,7 +199,7 @@ class ExpenseClaim(SQLModel, table=True):
     currency: str = Field(max_length=3)
     description: str = Field(max_length=500)
     account_code: str = Field(max_length=40)
-    status: str = Field(default=ClaimStatus.APPROVED.value, max_length=20, index=True)
+    status: str = Field(default=ClaimStatus.APPROVED.value, max_length=20)
     idempotency_key: str = Field(max_length=64, unique=True)
     """Stable for the claim's life and sent to the target, so a retry is never a duplicate."""
     external_reference: str | None = Field(default=None, max_length=120)

@@ -11,10 +11,11 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, update
+from sqlalchemy import and_, bindparam, func, or_, text, update
 from sqlmodel import Session, col, select
 
 from accountlink_ui.models import (
+    WAITING_CLAIM,
     AuditEvent,
     ClaimStatus,
     CredentialVersion,
@@ -205,11 +206,9 @@ def _unconfirmed_by(integration_id: int) -> Any:
 
 
 def _waiting() -> Any:
-    """Approved and never refused: what a run sends for the first time."""
-    return and_(
-        col(ExpenseClaim.status) == ClaimStatus.APPROVED.value,
-        col(ExpenseClaim.last_error).is_(None),
-    )
+    """Approved and never refused: what a run sends for the first time. Literal SQL, so the
+    planners see it matches the partial index ``ix_expense_claims_waiting``."""
+    return text(WAITING_CLAIM)
 
 
 def _export_columns() -> tuple[Any, ...]:
@@ -246,18 +245,13 @@ def unconfirmed_claims(session: Session, organization_id: int, integration_id: i
     )
 
 
-def waiting_claims_extent(session: Session, organization_id: int) -> tuple[int, int]:
-    """How many claims wait to be sent for the first time, and the highest id among them.
-
-    A run sends those up to that id, so claims approved while it runs wait for the next
-    run and the count it reports stays true.
-    """
-    count, highest = session.execute(
-        select(func.count(), func.max(col(ExpenseClaim.id))).where(
-            col(ExpenseClaim.organization_id) == organization_id, _waiting()
-        )
-    ).one()
-    return int(count), int(highest or 0)
+def waiting_claims_count(session: Session, organization_id: int) -> int:
+    """How many claims wait to be sent for the first time. A run sends that many, oldest
+    first, so the count it reports stays true while more claims are approved."""
+    count = session.execute(
+        select(func.count()).where(col(ExpenseClaim.organization_id) == organization_id, _waiting())
+    ).scalar_one()
+    return int(count)
 
 
 def reserve_claims(session: Session, claim_ids: Sequence[int], integration_id: int) -> set[int]:
@@ -277,7 +271,7 @@ def reserve_claims(session: Session, claim_ids: Sequence[int], integration_id: i
 
 
 def reserve_waiting_claims(
-    session: Session, organization_id: int, integration_id: int, *, limit: int, up_to_id: int
+    session: Session, organization_id: int, integration_id: int, *, limit: int
 ) -> list[Any]:
     """Take the oldest ``limit`` waiting claims for this integration and return them, oldest
     first, in one statement: reading and reserving a batch together is what lets a run
@@ -290,7 +284,7 @@ def reserve_waiting_claims(
     claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
     oldest = (
         select(claim.id)
-        .where(claim.organization_id == organization_id, claim.id <= up_to_id, _waiting())
+        .where(claim.organization_id == organization_id, _waiting())
         .order_by(claim.claim_date, claim.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

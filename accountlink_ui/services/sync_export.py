@@ -121,13 +121,13 @@ class ExportJob:
             unconfirmed = repository.unconfirmed_claims(
                 session, self.organization_id, self.integration_id
             )
-            waiting, up_to_id = repository.waiting_claims_extent(session, self.organization_id)
+            waiting = repository.waiting_claims_count(session, self.organization_id)
         self.tally.total = len(unconfirmed) + waiting
         if not self.tally.total:
             self.report(self.tally, f"No approved claims are waiting for {self.label}.")
             return self.tally
         self.report(self.tally, f"Sending {self.tally.total:,} claims to {self.label}.")
-        batches = _Batches(self, unconfirmed, up_to_id)
+        batches = _Batches(self, unconfirmed, waiting)
         with session_scope(self.engine) as session:
             batch = batches.take(session)
         previous = _Outcome()
@@ -295,10 +295,11 @@ class _Batches:
     """Where a run's batches come from: first what earlier runs left unconfirmed, then the
     waiting claims, reserved a batch at a time (in the worker, one batch ahead)."""
 
-    def __init__(self, job: ExportJob, unconfirmed: Sequence[Any], up_to_id: int) -> None:
+    def __init__(self, job: ExportJob, unconfirmed: Sequence[Any], waiting: int) -> None:
         self._job = job
         self._unconfirmed = list(unconfirmed)
-        self._up_to_id = up_to_id
+        self._waiting = waiting
+        """How many waiting claims the run still takes: as many as waited when it began."""
 
     def take(self, session: Session) -> _Batch | None:
         """Reserve the next batch in ``session``; None when nothing is left."""
@@ -312,13 +313,13 @@ class _Batches:
             rows = [row for row in rows if row.id in reserved]
             if rows:
                 return _Batch.of(rows, uncertain=True)
-        if not self._up_to_id:
+        if self._waiting <= 0:
             return None
         rows = repository.reserve_waiting_claims(
             session,
             job.organization_id,
             job.integration_id,
-            limit=job.batch_size,
-            up_to_id=self._up_to_id,
+            limit=min(job.batch_size, self._waiting),
         )
+        self._waiting -= len(rows)
         return _Batch.of(rows, uncertain=False) if rows else None

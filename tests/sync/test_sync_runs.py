@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -63,7 +64,10 @@ class Gate:
         return self._inner.push(config, records)  # type: ignore[attr-defined]
 
 
-def start_gated_run(world: SyncWorld, integration_id: int) -> tuple[Gate, threading.Thread]:
+@contextmanager
+def run_held_at_first_push(world: SyncWorld, integration_id: int) -> Iterator[None]:
+    """A scheduled run in another thread, held while its first batch is on the wire; the
+    body runs then, and the run goes on (and is waited for) when it ends."""
     gate = Gate(world.registry.get("xledger"))
     service = world.new_sync_service(adapters=AdapterRegistry([gate]))
     thread = threading.Thread(
@@ -71,7 +75,11 @@ def start_gated_run(world: SyncWorld, integration_id: int) -> tuple[Gate, thread
     )
     thread.start()
     assert gate.entered.wait(20)
-    return gate, thread
+    try:
+        yield
+    finally:
+        gate.opened.set()
+        thread.join(30)
 
 
 def wait_for_sending(world: SyncWorld, count: int, timeout: float = 20.0) -> bool:
@@ -182,8 +190,7 @@ def test_a_second_run_while_one_is_in_flight_is_refused_in_any_process(
 ) -> None:
     integration_id = world.connect("xledger")
     world.claims(600)
-    gate, thread = start_gated_run(world, integration_id)
-    try:
+    with run_held_at_first_push(world, integration_id):
         assert world.sync.is_running(integration_id)
         with pytest.raises(SyncAlreadyRunning, match=r"already running \(started \d\d:\d\d UTC\)"):
             world.sync.run(integration_id, trigger="manual", actor=world.bf_admin)
@@ -194,9 +201,6 @@ def test_a_second_run_while_one_is_in_flight_is_refused_in_any_process(
             other.run(integration_id, trigger="schedule")
         assert other.is_running(integration_id)
         other_engine.dispose()
-    finally:
-        gate.opened.set()
-        thread.join(30)
     assert not world.sync.is_running(integration_id)
     assert [run.outcome for run in sync_runs(world)] == ["succeeded"], "the refusals left no run"
     assert world.run(integration_id).outcome == "succeeded"
@@ -324,12 +328,8 @@ def test_an_edit_during_a_run_changes_nothing_for_that_run_and_applies_to_the_ne
     integration_id = world.connect("xledger")
     world.state.credentials.register_xledger_token(ROTATED_TOKEN)
     world.claims(600)
-    gate, thread = start_gated_run(world, integration_id)
-    try:
+    with run_held_at_first_push(world, integration_id):
         edit_token(world, integration_id, ROTATED_TOKEN)
-    finally:
-        gate.opened.set()
-        thread.join(30)
     [first] = sync_runs(world)
     assert (first.outcome, first.records_sent, first.credential_version) == ("succeeded", 600, 1)
     # The edit's connection test (new token) went out while the run's first push waited.
@@ -342,11 +342,29 @@ def test_an_edit_during_a_run_changes_nothing_for_that_run_and_applies_to_the_ne
     assert push_tokens(world)[-1] == ROTATED_TOKEN
 
 
+def test_a_run_sends_the_claims_that_waited_when_it_began_and_leaves_later_ones(
+    world: SyncWorld,
+) -> None:
+    integration_id = world.connect("xledger")
+    world.claims(600)
+    with run_held_at_first_push(
+        world, integration_id
+    ):  # approved while the first batch is on the wire
+        late = world.claims(5, first_date=date(2026, 1, 5), seed=11)
+
+    [run] = sync_runs(world)
+    assert (run.outcome, run.records_sent) == ("succeeded", 600)
+    waiting = {row.idempotency_key for row in world.claim_rows() if row.status == "approved"}
+    assert waiting == set(late), "the next run takes them"
+    assert world.run(integration_id).records_sent == 5
+
+
 def test_a_run_that_lost_its_lease_stops_before_the_next_batch(world: SyncWorld) -> None:
     integration_id = world.connect("xledger")
     world.claims(1_200)
-    gate, thread = start_gated_run(world, integration_id)
-    try:  # another process takes the lease over while batch 1 is on the wire
+    with run_held_at_first_push(
+        world, integration_id
+    ):  # another process takes the lease over while batch 1 is on the wire
         # ...but only after the run renewed its lease and reserved batch 2 alongside it.
         assert wait_for_sending(world, 1_000), "batch 2 was never reserved"
         with session_scope(world.services.engine) as session:
@@ -354,9 +372,6 @@ def test_a_run_that_lost_its_lease_stops_before_the_next_batch(world: SyncWorld)
             assert lease is not None
             lease.holder = "other-host:99:takeover"
             session.add(lease)
-    finally:
-        gate.opened.set()
-        thread.join(30)
 
     [run] = sync_runs(world)
     assert run.outcome == "failed"
