@@ -19,7 +19,9 @@ The order of writes is what makes a claim arrive exactly once:
    sent again until someone clears it.
 
 A whole-batch failure leaves the batch ``sending``, so the next run starts
-by asking the target about it.
+by asking the target about it. After those, a run takes as many waiting claims
+as waited when it began, oldest first, a batch at a time; claims approved
+meanwhile wait for the next run, so the count it reports stays true.
 
 The database work between two batches (storing the last batch's results,
 renewing the run's lease, reading and reserving the next batch in one
