@@ -170,7 +170,12 @@ class ClaimStatus(StrEnum):
 
 WAITING_CLAIM = "status = 'approved' AND last_error IS NULL"
 """Approved and never refused: a claim no run has taken yet. Queries that should use the
-partial index below must say it in these words (literals, not bound parameters)."""
+partial index below say it in these words, as literals: PostgreSQL cannot match a partial
+index to a condition on a bound parameter once it switches to a generic plan."""
+
+
+UNCONFIRMED_CLAIM = "status = 'sending'"
+"""Handed to a target, its answer not recorded yet (see ``repository.CLAIM_SENDING``)."""
 
 
 class ExpenseClaim(SQLModel, table=True):
@@ -188,6 +193,14 @@ class ExpenseClaim(SQLModel, table=True):
             "id",
             sqlite_where=text(WAITING_CLAIM),
             postgresql_where=text(WAITING_CLAIM),
+        ),
+        # Claims sent without a recorded answer, which every run looks for first. They are
+        # few at any time (at most a batch or two in flight), so this index stays tiny.
+        Index(
+            "ix_expense_claims_unconfirmed",
+            "organization_id",
+            sqlite_where=text(UNCONFIRMED_CLAIM),
+            postgresql_where=text(UNCONFIRMED_CLAIM),
         ),
     )
 

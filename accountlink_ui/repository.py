@@ -15,6 +15,7 @@ from sqlalchemy import and_, bindparam, func, or_, text, update
 from sqlmodel import Session, col, select
 
 from accountlink_ui.models import (
+    UNCONFIRMED_CLAIM,
     WAITING_CLAIM,
     AuditEvent,
     ClaimStatus,
@@ -196,7 +197,7 @@ def _unconfirmed_by(integration_id: int) -> Any:
     """Sends whose answer was never recorded that this integration must settle: its own, and
     those of an integration that no longer exists."""
     return and_(
-        col(ExpenseClaim.status) == CLAIM_SENDING,
+        text(UNCONFIRMED_CLAIM),  # literal, to match the partial index
         or_(
             col(ExpenseClaim.exported_integration_id) == integration_id,
             col(ExpenseClaim.exported_integration_id).is_(None),

@@ -324,12 +324,16 @@ def _token_failure(reply: HttpReply, body: object, secret: str) -> AdapterFailur
     )
 
 
+_REFUSED_STATUSES = frozenset({"error", "failed", "rejected", "invalid"})
+
+
 def _push_result(reply: HttpReply, keys: list[str]) -> PushResult:
     """Read per-record results when the API gives them; otherwise the 2xx accepts all.
 
     A result names its record by ``idempotency_key`` or by ``index`` in the batch,
     and its external reference by ``id`` or ``ledger_id``; a duplicate counts as
-    accepted (the API already has it).
+    accepted (the API already has it). One flat loop: it runs for every record a
+    sync sends, on the thread that waits for the next answer.
     """
     body = _json_or_none(reply)
     entries = body.get("results") if isinstance(body, dict) else None
@@ -338,30 +342,26 @@ def _push_result(reply: HttpReply, keys: list[str]) -> PushResult:
     accepted: dict[str, str] = {}
     failed: dict[str, str] = {}
     known = set(keys)  # a 500-record batch: a list lookup per entry would be quadratic
+    count = len(keys)
     for entry in entries:
-        key = _result_key(entry, keys, known)
-        if key is None:
+        if not isinstance(entry, dict):
             continue
-        status = str(entry.get("status") or "").lower()
-        if entry.get("error") or status in ("error", "failed", "rejected", "invalid"):
-            failed[key] = str(entry.get("error") or status)[:300]
+        key = entry.get("idempotency_key")
+        if key not in known:
+            index = entry.get("index")
+            if type(index) is not int or not 0 <= index < count:  # bool is not an index
+                continue
+            key = keys[index]
+        error = entry.get("error")
+        status = entry.get("status")
+        if error or (status and str(status).lower() in _REFUSED_STATUSES):
+            failed[key] = str(error or status)[:300]
         else:
             accepted[key] = str(entry.get("id") or entry.get("ledger_id") or key)
     for key in keys:
         if key not in accepted and key not in failed:
             failed[key] = "The API did not confirm this record."
     return PushResult(accepted=accepted, failed=failed)
-
-
-def _result_key(entry: object, keys: list[str], known: set[str]) -> str | None:
-    if not isinstance(entry, dict):
-        return None
-    if entry.get("idempotency_key") in known:
-        return str(entry["idempotency_key"])
-    index = entry.get("index")
-    if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(keys):
-        return keys[index]
-    return None
 
 
 def batch_idempotency_key(keys: Sequence[str]) -> str:

@@ -120,6 +120,7 @@ class XledgerAdapter:
         found: dict[str, str] = {}
         for start in range(0, len(keys), MAX_NODES):
             chunk = list(keys[start : start + MAX_NODES])
+            asked = set(chunk)
             variables = {"refs": chunk, "first": len(chunk)}
             try:
                 data = self._graphql(config, EXISTING_QUERY, variables, Deadline(PUSH_SECONDS))
@@ -127,7 +128,7 @@ class XledgerAdapter:
                 raise failure.push_error() from None
             for edge in ((data.get("glImportItems") or {}).get("edges")) or []:
                 node = edge.get("node") or {}
-                if node.get("yourReference") in chunk and node.get("dbId") is not None:
+                if node.get("yourReference") in asked and node.get("dbId") is not None:
                     found[str(node["yourReference"])] = str(node["dbId"])
         return found
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from accountlink_ui import repository
-from accountlink_ui.db import session_scope
+from accountlink_ui.db import engine_for, migrate, session_scope
 from accountlink_ui.integrations.registry import ExportRecord
 from accountlink_ui.models import ExpenseClaim
 from tests.sync.conftest import SyncWorld
@@ -79,3 +80,30 @@ def test_export_rows_unpack_into_export_records_in_field_order() -> None:
     names = [column.name for column in repository._export_columns()]
     fields = [{"posted_date": "claim_date"}.get(name, name) for name in ExportRecord._fields]
     assert names == ["id", *fields]
+
+
+def test_a_run_finds_its_claims_through_the_partial_indexes(tmp_path: Path) -> None:
+    """At scale an organization holds years of exported claims: a run must reach the few
+    waiting or unconfirmed ones through their indexes, never by reading its whole history."""
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    migrate(url)
+    claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
+    queries = {
+        "ix_expense_claims_waiting": select(claim.id)
+        .where(claim.organization_id == 1, repository._waiting())
+        .order_by(claim.claim_date, claim.id)
+        .limit(500),
+        "ix_expense_claims_unconfirmed": select(claim.id).where(
+            claim.organization_id == 1, repository._unconfirmed_by(1)
+        ),
+    }
+    with engine_for(url).connect() as connection:
+        for index, query in queries.items():
+            # Parameters bound as the app binds them, so this is the plan the app gets.
+            compiled = query.compile(connection.engine)
+            values = compiled.construct_params()
+            parameters = tuple(values[name] for name in compiled.positiontup or ())
+            explained = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", parameters)
+            plan = " | ".join(row[-1] for row in explained)
+            assert f"USING INDEX {index}" in plan, plan
+            assert "TEMP B-TREE" not in plan, f"sorts instead of reading in order: {plan}"
