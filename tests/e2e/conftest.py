@@ -122,6 +122,12 @@ def app_database_url(app_data_dir: Path) -> str:
 
 
 @pytest.fixture(scope="session")
+def app_states_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the running app's Reflex state manager keeps browser sessions' state on disk."""
+    return tmp_path_factory.mktemp("app_states")
+
+
+@pytest.fixture(scope="session")
 def sandbox_url(app_server: str) -> str:
     """The sandbox external systems, mounted inside the app as in the demo."""
     return f"{app_server}/sandbox"
@@ -129,7 +135,10 @@ def sandbox_url(app_server: str) -> str:
 
 @pytest.fixture(scope="session")
 def app_server(
-    tmp_path_factory: pytest.TempPathFactory, app_data_dir: Path, app_database_url: str
+    tmp_path_factory: pytest.TempPathFactory,
+    app_data_dir: Path,
+    app_database_url: str,
+    app_states_dir: Path,
 ) -> Iterator[str]:
     """Base URL of the app, built and served in production mode for this session.
 
@@ -157,7 +166,7 @@ def app_server(
         "ACCOUNTLINK_MOUNT_SANDBOX": "1",
         "ACCOUNTLINK_SCHEDULER_RECONCILE_SECONDS": "1",
         "ACCOUNTLINK_SANDBOX_URL": f"{base_url}/sandbox",
-        "REFLEX_STATES_WORKDIR": str(workdir / "states"),
+        "REFLEX_STATES_WORKDIR": str(app_states_dir),
     }
 
     with log_path.open("ab") as log:

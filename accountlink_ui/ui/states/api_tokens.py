@@ -1,8 +1,9 @@
 """Settings → API tokens: list, create (shown once) and revoke organization API tokens.
 
 The new token is the one secret this app must send to the browser, once, so
-the admin can copy it. It is held in ``new_token`` only until the admin
-dismisses it or opens the page again; the service keeps only its hash.
+the admin can copy it. It never enters the state: Reflex keeps state on disk (or
+in Redis), so the token goes straight into the page's read-only field as a
+one-off client action, and Done clears the field. The service keeps only its hash.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ def _tokens() -> ApiTokenService:
     return ApiTokenService(engine=get_services().engine)
 
 
+NEW_TOKEN_FIELD = "new-token"
+"""The id of the read-only field the new token is written into, in the browser only."""
+
+
 class ApiTokensState(SessionState):
     tokens: list[TokenRow] = []
     loading: bool = True
@@ -56,13 +61,13 @@ class ApiTokensState(SessionState):
     load_error: str = ""
     name_error: str = ""
     notice: str = ""
-    new_token: str = ""
+    token_shown: bool = False
     new_token_name: str = ""
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         self.loading = True
-        self.new_token = self.new_token_name = ""
+        self.token_shown, self.new_token_name = False, ""
         actor = self._actor()
         if actor is None:
             return rx.redirect("/login", replace=True)
@@ -94,17 +99,24 @@ class ApiTokensState(SessionState):
         except ServiceError as refused:
             self.notice = str(refused)
             return None
-        self.new_token, self.new_token_name = issued.token, issued.view.name
+        self.token_shown, self.new_token_name = True, issued.view.name
         self._refresh(actor)
-        return rx.set_value("token-name", "")
+        return [rx.set_value(NEW_TOKEN_FIELD, issued.token), rx.set_value("token-name", "")]
 
     @rx.event
     def dismiss_token(self):  # type: ignore[no-untyped-def]
-        self.new_token = self.new_token_name = ""
+        self.token_shown, self.new_token_name = False, ""
+        return rx.set_value(NEW_TOKEN_FIELD, "")
 
     @rx.event
     def copy_token(self):  # type: ignore[no-untyped-def]
-        return [rx.set_clipboard(self.new_token), rx.toast.success("Token copied.")]
+        # Read from the field in the browser: the server no longer has the token.
+        return [
+            rx.call_script(
+                f"navigator.clipboard.writeText(document.getElementById('{NEW_TOKEN_FIELD}').value)"
+            ),
+            rx.toast.success("Token copied."),
+        ]
 
     @rx.event
     def revoke(self, token_id: int):  # type: ignore[no-untyped-def]
