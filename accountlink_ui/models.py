@@ -281,6 +281,19 @@ class ApiToken(SQLModel, table=True):
     )
 
 
+class ApiCall(SQLModel, table=True):
+    """One rate-limited API call (a connection test, a sync) by a token, kept only as long
+    as the rate limit's window: the budget is shared by every backend worker this way."""
+
+    __tablename__ = "api_calls"
+    __table_args__ = (Index("ix_api_calls_budget", "token_id", "action", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(foreign_key="api_tokens.id")
+    action: str = Field(max_length=40)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class SchedulerLease(SQLModel, table=True):
     """Who runs the scheduler: one row per lease, held by renewing it before it expires."""
 

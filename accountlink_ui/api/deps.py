@@ -87,9 +87,9 @@ def scoped_integration(
 def rate_limited(action: str, description: str) -> Callable[..., None]:
     """A dependency spending one unit of the token's budget for ``action`` (429 when spent)."""
 
-    def spend(request: Request, caller: Caller) -> None:
+    def spend(request: Request, caller: Caller, services: AppServices) -> None:
         limiter: RateLimiter = request.app.state.limiter
-        refusal = limiter.take(caller.token_id, action)
+        refusal = limiter.take(services.engine, caller.token_id, action)
         if refusal is not None:
             limit = limiter.limit
             raise HTTPException(

@@ -3,21 +3,24 @@
 Bodies are capped before any route runs. Connection tests and syncs call the
 organization's accounting system, which rate-limits AccountLink in turn (Xledger
 answers BURST_RATE_LIMIT_REACHED), so each token gets its own small budget.
-The budget is kept in process memory: with several backend workers each worker
-keeps its own, which bounds the total at workers x limit.
+The budget is kept in the database (``api_calls``), so every backend worker
+spends from the same one.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import Engine, delete
+from sqlmodel import col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from accountlink_ui.db import session_scope
+from accountlink_ui.models import ApiCall, ApiToken, as_utc, utcnow
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -97,29 +100,40 @@ class Refusal:
 
 
 class RateLimiter:
-    """A sliding window per key: at most ``calls`` in any ``per_seconds``."""
+    """A sliding window per token and action: at most ``calls`` in any ``per_seconds``.
+
+    Each allowed call is a row; rows that left the window are deleted by the next
+    call. Callers of one token take turns: PostgreSQL locks the token's row, and
+    SQLite takes its single write lock at the first statement.
+    """
 
     def __init__(
-        self, limit: RateLimit = RateLimit(), clock: Callable[[], float] = time.monotonic
+        self, limit: RateLimit = RateLimit(), clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.limit = limit
         self._clock = clock
-        self._calls: dict[tuple[object, ...], deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def take(self, *key: object) -> Refusal | None:
-        """Count one call for ``key``; a Refusal (and no count) when the budget is spent."""
+    def take(self, engine: Engine, token_id: int, action: str) -> Refusal | None:
+        """Count one call; a Refusal (and no count) when the budget is spent."""
         now = self._clock()
-        with self._lock:
-            calls = self._calls.setdefault(key, deque())
-            while calls and calls[0] <= now - self.limit.per_seconds:
-                calls.popleft()
-            if len(calls) >= self.limit.calls:
-                wait = calls[0] + self.limit.per_seconds - now
+        window = timedelta(seconds=self.limit.per_seconds)
+        key = (col(ApiCall.token_id) == token_id, col(ApiCall.action) == action)
+        with session_scope(engine) as session:
+            session.execute(
+                select(ApiToken.id).where(col(ApiToken.id) == token_id).with_for_update()
+            )
+            session.execute(delete(ApiCall).where(*key, col(ApiCall.at) <= now - window))
+            calls = session.execute(
+                select(ApiCall.at).where(*key).order_by(col(ApiCall.at)).limit(self.limit.calls)
+            ).scalars()
+            recent = [as_utc(at) for at in calls]
+            if len(recent) >= self.limit.calls:
+                wait = (recent[0] + window - now).total_seconds()  # type: ignore[operator]
                 return Refusal(retry_after=max(1, math.ceil(wait)))
-            calls.append(now)
-            return None
+            session.add(ApiCall(token_id=token_id, action=action, at=now))
+        return None
 
-    def reset(self) -> None:
-        with self._lock:
-            self._calls.clear()
+    def reset(self, engine: Engine) -> None:
+        """Forget every spent call (tests, and an operator lifting a block by hand)."""
+        with session_scope(engine) as session:
+            session.execute(delete(ApiCall))

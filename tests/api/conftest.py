@@ -206,5 +206,5 @@ def _api_world(_sandbox: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture
 def world(_api_world: ApiWorld) -> ApiWorld:
-    _api_world.limiter.reset()
+    _api_world.limiter.reset(_api_world.services.engine)
     return _api_world

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 
-from accountlink_ui.api.limits import RateLimit, RateLimiter
 from tests.api.conftest import ApiWorld
 
 
@@ -42,28 +41,6 @@ def test_the_eleventh_connection_test_in_a_minute_is_429_with_retry_after(
     with world.client(world.token()) as other:
         fresh = other.post(f"/integrations/{world.bf_xledger}/test")
     assert fresh.status_code == 200, "the budget is per token"
-
-
-def test_the_window_slides() -> None:
-    now = [0.0]
-    limiter = RateLimiter(RateLimit(calls=2, per_seconds=60), clock=lambda: now[0])
-    assert limiter.take("t") is None
-    now[0] = 30
-    assert limiter.take("t") is None
-    refusal = limiter.take("t")
-    assert refusal is not None and refusal.retry_after == 30
-    now[0] = 60.5
-    assert limiter.take("t") is None
-
-
-def test_a_refused_call_is_not_counted() -> None:
-    now = [0.0]
-    limiter = RateLimiter(RateLimit(calls=1, per_seconds=10), clock=lambda: now[0])
-    limiter.take("t")
-    for _ in range(5):
-        assert limiter.take("t") is not None
-    now[0] = 10.1
-    assert limiter.take("t") is None
 
 
 def test_sync_now_is_limited_per_token(world: ApiWorld) -> None:
