@@ -7,11 +7,14 @@ boundaries (rule 4: a credential swap is one transaction).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, func, or_, text, update
+from sqlalchemy import Dialect, and_, bindparam, func, or_, text, update
+from sqlalchemy.engine import Compiled
 from sqlmodel import Session, col, select
 
 from accountlink_ui.models import (
@@ -271,12 +274,22 @@ def reserve_claims(session: Session, claim_ids: Sequence[int], integration_id: i
     return set(reserved)
 
 
-def reserve_waiting_claims(
-    session: Session, organization_id: int, integration_id: int, *, limit: int
-) -> list[Any]:
-    """Take the oldest ``limit`` waiting claims for this integration and return them, oldest
-    first, in one statement: reading and reserving a batch together is what lets a run
-    prepare the next batch while the current one is on the wire.
+class WaitingClaim(NamedTuple):
+    """A claim a run has just reserved: its id, then an ``ExportRecord``'s fields in order."""
+
+    id: int
+    idempotency_key: str
+    claim_date: date
+    amount: Decimal
+    currency: str
+    account_code: str
+    description: str
+    claimant: str
+
+
+@lru_cache(maxsize=4)
+def _reserve_waiting_statement(dialect: Dialect) -> Compiled:
+    """``reserve_waiting_claims``'s statement, compiled once per database kind.
 
     The outer condition repeats the inner one so a claim another integration took between
     the two (PostgreSQL, READ COMMITTED) is skipped rather than taken twice; ``SKIP LOCKED``
@@ -285,23 +298,59 @@ def reserve_waiting_claims(
     claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
     oldest = (
         select(claim.id)
-        .where(claim.organization_id == organization_id, _waiting())
+        .where(claim.organization_id == bindparam("organization_id"), _waiting())
         .order_by(claim.claim_date, claim.id)
-        .limit(limit)
+        .limit(bindparam("batch"))
         .with_for_update(skip_locked=True)
         # Materialized: as a plain IN (subquery) PostgreSQL may run the subquery again per
         # row and take more than ``limit`` claims.
         .cte("oldest")
         .prefix_with("MATERIALIZED")
     )
-    rows = list(
-        session.execute(
-            update(ExpenseClaim.__table__)  # type: ignore[arg-type]
-            .where(claim.id.in_(select(oldest.c.id)), _waiting())
-            .values(status=CLAIM_SENDING, exported_integration_id=integration_id)
-            .returning(*_export_columns())
-        ).all()
+    statement = (
+        update(ExpenseClaim.__table__)  # type: ignore[arg-type]
+        .where(claim.id.in_(select(oldest.c.id)), _waiting())
+        .values(status=CLAIM_SENDING, exported_integration_id=bindparam("integration_id"))
+        .returning(*_export_columns())
     )
+    return statement.compile(dialect=dialect)
+
+
+def reserve_waiting_claims(
+    session: Session, organization_id: int, integration_id: int, *, limit: int
+) -> list[WaitingClaim]:
+    """Take the oldest ``limit`` waiting claims for this integration and return them, oldest
+    first, in one statement: reading and reserving a batch together is what lets a run
+    prepare the next batch while the current one is on the wire.
+
+    Run through the driver with the statement compiled once, and the rows converted here:
+    SQLAlchemy's statement and row handling took a third of a batch's database time, on
+    the thread that competes with the one waiting for the target's answer.
+    """
+    connection = session.connection()
+    compiled = _reserve_waiting_statement(connection.dialect)
+    values = compiled.construct_params(
+        {"organization_id": organization_id, "integration_id": integration_id, "batch": limit}
+    )
+    parameters: Any = (
+        tuple(values[name] for name in compiled.positiontup or ())
+        if compiled.positional
+        else values
+    )
+    raw = connection.exec_driver_sql(compiled.string, parameters).fetchall()
+    rows = [
+        WaitingClaim(
+            claim_id,
+            key,
+            claim_date if isinstance(claim_date, date) else date.fromisoformat(claim_date),
+            amount if isinstance(amount, Decimal) else Decimal(f"{amount:.2f}"),
+            currency,
+            account_code,
+            description,
+            claimant,
+        )
+        for claim_id, key, claim_date, amount, currency, account_code, description, claimant in raw
+    ]
     rows.sort(key=_OLDEST_FIRST)  # RETURNING keeps no order
     return rows
 

@@ -16,10 +16,13 @@ from accountlink_ui.models import ExpenseClaim
 from tests.sync.conftest import SyncWorld
 
 
-def reserve(world: SyncWorld, integration_id: int, limit: int) -> list[str]:
+def reserved(world: SyncWorld, integration_id: int, limit: int) -> list[repository.WaitingClaim]:
     with session_scope(world.services.engine) as session:
-        rows = repository.reserve_waiting_claims(session, world.bf_org, integration_id, limit=limit)
-    return [row.idempotency_key for row in rows]
+        return repository.reserve_waiting_claims(session, world.bf_org, integration_id, limit=limit)
+
+
+def reserve(world: SyncWorld, integration_id: int, limit: int) -> list[str]:
+    return [row.idempotency_key for row in reserved(world, integration_id, limit)]
 
 
 def waiting(world: SyncWorld) -> int:
@@ -107,3 +110,27 @@ def test_a_run_finds_its_claims_through_the_partial_indexes(tmp_path: Path) -> N
             plan = " | ".join(row[-1] for row in explained)
             assert f"USING INDEX {index}" in plan, plan
             assert "TEMP B-TREE" not in plan, f"sorts instead of reading in order: {plan}"
+
+
+def test_reserved_claims_carry_the_values_the_orm_reads(world: SyncWorld) -> None:
+    """The batch query bypasses SQLAlchemy's row handling; the values must not change."""
+    integration_id = world.connect("generic_rest")
+    world.claims(40, seed=5)
+    before = {row.id: row for row in world.claim_rows()}
+
+    rows = [*reserved(world, integration_id, 25), *reserved(world, integration_id, 25)]
+
+    assert len(rows) == 40
+    for row in rows:
+        claim = before[row.id]
+        expected = (
+            claim.idempotency_key,
+            claim.claim_date,
+            claim.amount,
+            claim.currency,
+            claim.account_code,
+            claim.description,
+            claim.claimant,
+        )
+        assert tuple(row[1:]) == expected
+        assert str(row.amount) == str(claim.amount), "two decimals, as the adapters send them"
