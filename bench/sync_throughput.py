@@ -30,17 +30,15 @@ Run with ``make bench`` (or ``python bench/sync_throughput.py``).
 
 from __future__ import annotations
 
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from remote_sandbox import remote_sandbox
 from sqlmodel import col, select
 
 from accountlink_ui.db import migrate, session_scope
@@ -234,42 +232,9 @@ def measure(
     return statistics.median(synced), statistics.median(bare)
 
 
-@contextmanager
-def sandbox_process() -> Iterator[str]:
-    """The sandbox in a process of its own, on a free port, as a remote system would be.
-
-    In-process, its request handling would take turns with the sync on one GIL, and
-    the sync's database work (done while a batch is on the wire) would be measured as
-    if the target were waiting for it.
-    """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "accountlink_ui.cli", "sandbox", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/_control/faults", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the sandbox process did not start") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
 def bench(title: str, counts: dict[str, int], latency: float | None) -> float:
     """Print one table; return the worst ratio."""
-    with tempfile.TemporaryDirectory() as tmp, sandbox_process() as base:
+    with tempfile.TemporaryDirectory() as tmp, remote_sandbox() as base:
         control = httpx.Client(base_url=f"{base}/_control", timeout=10)
 
         def reset() -> None:
