@@ -168,14 +168,14 @@ class ClaimStatus(StrEnum):
     EXPORTED = "exported"
 
 
-WAITING_CLAIM = "status = 'approved' AND last_error IS NULL"
+WAITING_CLAIM = f"status = '{ClaimStatus.APPROVED.value}' AND last_error IS NULL"
 """Approved and never refused: a claim no run has taken yet. Queries that should use the
 partial index below say it in these words, as literals: PostgreSQL cannot match a partial
 index to a condition on a bound parameter once it switches to a generic plan."""
 
 
-UNCONFIRMED_CLAIM = "status = 'sending'"
-"""Handed to a target, its answer not recorded yet (see ``repository.CLAIM_SENDING``)."""
+UNCONFIRMED_CLAIM = f"status = '{ClaimStatus.SENDING.value}'"
+"""Handed to a target, its answer not recorded yet: the next run asks the target first."""
 
 
 class ExpenseClaim(SQLModel, table=True):

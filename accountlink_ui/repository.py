@@ -190,11 +190,6 @@ def recent_sync_errors(
 
 # --- expense claims and sync runs (the sync engine) -------------------------------------------
 
-CLAIM_SENDING = "sending"
-"""A claim handed to a target whose confirmation has not been recorded yet (a crash or a
-timeout may leave it so); the next run asks the target before sending it again. Belongs
-next to ClaimStatus; kept here until the model gains it."""
-
 
 def _unconfirmed_by(integration_id: int) -> Any:
     """Sends whose answer was never recorded that this integration must settle: its own, and
@@ -267,7 +262,7 @@ def reserve_claims(session: Session, claim_ids: Sequence[int], integration_id: i
             col(ExpenseClaim.id).in_(claim_ids),
             or_(_waiting(), _unconfirmed_by(integration_id)),
         )
-        .values(status=CLAIM_SENDING, exported_integration_id=integration_id)
+        .values(status=ClaimStatus.SENDING.value, exported_integration_id=integration_id)
         .returning(col(ExpenseClaim.id))
         .execution_options(synchronize_session=False)
     ).scalars()
@@ -310,7 +305,9 @@ def _reserve_waiting_statement(dialect: Dialect) -> Compiled:
     statement = (
         update(ExpenseClaim.__table__)  # type: ignore[arg-type]
         .where(claim.id.in_(select(oldest.c.id)), _waiting())
-        .values(status=CLAIM_SENDING, exported_integration_id=bindparam("integration_id"))
+        .values(
+            status=ClaimStatus.SENDING.value, exported_integration_id=bindparam("integration_id")
+        )
         .returning(*_export_columns())
     )
     return statement.compile(dialect=dialect)

@@ -424,7 +424,7 @@ def _claim_view(claim: ExpenseClaim, exported_to: str | None) -> ClaimView:
     assert claim.id is not None
     if claim.status == ClaimStatus.EXPORTED:
         state = "Exported"
-    elif claim.status == repository.CLAIM_SENDING:
+    elif claim.status == ClaimStatus.SENDING:
         state = "Awaiting confirmation"
     else:
         state = "Refused" if claim.last_error else "Waiting"
