@@ -438,12 +438,3 @@ def running_sync_runs(session: Session, integration_id: int) -> Sequence[SyncRun
         )
         .order_by(col(SyncRun.id))
     ).all()
-
-
-def credential_number(session: Session, integration_id: int) -> int | None:
-    """The version number of the integration's active credentials (what a run records)."""
-    return session.exec(
-        select(CredentialVersion.version)
-        .join(Integration, col(Integration.active_credential_version_id) == CredentialVersion.id)
-        .where(Integration.id == integration_id)
-    ).first()

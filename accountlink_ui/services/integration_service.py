@@ -187,7 +187,8 @@ class IntegrationService:
         """'Test again' on the dashboard: the stored configuration, as a sync would use it."""
         with session_scope(self._engine) as session:
             row = self._integration_for_admin(session, actor, integration_id)
-            config = self._config_of(session, row)
+            version = repository.credential_version(session, row.active_credential_version_id)
+            config = self._config_of(row, version)
         result = self._run_config(config)
         if not self._record_outcome(integration_id, result, actor_id=actor.user_id):
             raise NotFound("That integration was deleted meanwhile.")
@@ -389,11 +390,22 @@ class IntegrationService:
         Called by scheduled jobs (no acting user: the schedule was set up by an
         admin) and operator commands, never by pages.
         """
+        return self.connection_config_and_version(integration_id)[0]
+
+    def connection_config_and_version(
+        self, integration_id: int
+    ) -> tuple[ConnectionConfig, int | None]:
+        """The configuration, and the number of the credential version its secrets came from.
+
+        Read together: the secrets are opened from the version the number is taken from,
+        so a sync run records the version it really uses, whatever edit lands meanwhile.
+        """
         with session_scope(self._engine) as session:
             row = repository.integration(session, integration_id)
             if row is None:
                 raise NotFound(f"Integration {integration_id} does not exist.")
-            return self._config_of(session, row)
+            version = repository.credential_version(session, row.active_credential_version_id)
+            return self._config_of(row, version), (version.version if version else None)
 
     def test_stored(self, integration_id: int) -> ConnectionResult:
         """Operator's `accountlink test-connection`: test and record, like 'Test again'."""
@@ -576,6 +588,9 @@ class IntegrationService:
 
     def _open_secrets(self, session: Session, row: Integration) -> dict[str, str]:
         version = repository.credential_version(session, row.active_credential_version_id)
+        return self._open_version(row, version)
+
+    def _open_version(self, row: Integration, version: CredentialVersion | None) -> dict[str, str]:
         if version is None:
             return {}
         sealed = SealedSecret(
@@ -586,13 +601,13 @@ class IntegrationService:
         )
         return self._vault.open(sealed, self._binding(row, version.version))
 
-    def _config_of(self, session: Session, row: Integration) -> ConnectionConfig:
+    def _config_of(self, row: Integration, version: CredentialVersion | None) -> ConnectionConfig:
         return ConnectionConfig(
             type_key=row.type_key,
             environment=row.environment,
             auth_flow=row.auth_flow,
             settings=dict(row.settings),
-            secrets=self._open_secrets(session, row),
+            secrets=self._open_version(row, version),
         )
 
 

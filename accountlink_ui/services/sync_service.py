@@ -249,19 +249,12 @@ class SyncService:
     def _load_config(
         self, target: _Target
     ) -> tuple[ConnectionConfig | None, int | None, str | None]:
-        """The configuration, the credential version it belongs to, or why it could not load.
-
-        The version is read before and after: if an edit landed in between, read again,
-        so the run never records one version while using another.
-        """
+        """The configuration, the credential version it belongs to, or why it could not load."""
         try:
-            for _ in range(3):
-                before = self._credential_number(target.integration_id)
-                config = self._integrations.connection_config(target.integration_id)
-                after = self._credential_number(target.integration_id)
-                if before == after:
-                    break
-            return config, after, None
+            config, version = self._integrations.connection_config_and_version(
+                target.integration_id
+            )
+            return config, version, None
         except NotFound:
             raise
         except Exception as exc:
@@ -272,10 +265,6 @@ class SyncService:
                 f"The stored configuration of {target.label} could not be read "
                 f"({type(exc).__name__}). The operator can find details in the server log.",
             )
-
-    def _credential_number(self, integration_id: int) -> int | None:
-        with session_scope(self._engine) as session:
-            return repository.credential_number(session, integration_id)
 
     def _open_run(
         self, target: _Target, trigger: str, actor: Actor | None, version: int | None
