@@ -43,6 +43,7 @@ from sqlmodel import col, select
 
 from accountlink_ui.db import migrate, session_scope
 from accountlink_ui.demo_claims import make_claims
+from accountlink_ui.demo_drafts import business_central_draft, rest_draft, xledger_draft
 from accountlink_ui.integrations import dynamics, generic_rest, xledger
 from accountlink_ui.integrations.registry import ExportRecord, default_registry
 from accountlink_ui.models import ExpenseClaim, Role
@@ -65,34 +66,9 @@ Poster = Callable[[list[ExportRecord]], None]
 
 def drafts(base: str) -> dict[str, ConnectionDraft]:
     return {
-        "xledger": ConnectionDraft(
-            "xledger", "sandbox", "api_token", {"api_token": demo.XLEDGER_DEMO_TOKEN}
-        ),
-        "generic_rest": ConnectionDraft(
-            "generic_rest",
-            "sandbox",
-            "api_key_header",
-            {
-                "base_url": f"{base}/rest",
-                "health_path": "/health",
-                "expected_status": "200",
-                "records_path": "/expenses",
-                "header_name": demo.REST_API_KEY_HEADER,
-                "api_key": demo.REST_API_KEY,
-            },
-        ),
-        "dynamics": ConnectionDraft(
-            "dynamics",
-            "sandbox",
-            "client_secret",
-            {
-                "product": "business_central",
-                "tenant_id": demo.ENTRA_TENANT_ID,
-                "client_id": demo.ENTRA_CLIENT_ID,
-                "bc_environment": demo.BC_ENVIRONMENT,
-                "client_secret": demo.ENTRA_CLIENT_SECRET,
-            },
-        ),
+        "xledger": xledger_draft(),
+        "generic_rest": rest_draft(base),
+        "dynamics": business_central_draft(),
     }
 
 

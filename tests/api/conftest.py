@@ -24,9 +24,9 @@ from starlette.routing import Mount
 from accountlink_ui.api import API_PREFIX, api_routes
 from accountlink_ui.api.limits import RateLimiter
 from accountlink_ui.db import session_scope
+from accountlink_ui.demo_drafts import business_central_draft, xledger_draft
 from accountlink_ui.integrations.registry import AdapterRegistry, default_registry
 from accountlink_ui.models import ExpenseClaim, Role
-from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.sandbox.server import running_app, running_sandbox
 from accountlink_ui.sandbox.state import SandboxState
 from accountlink_ui.services.api_token_service import ApiTokenService
@@ -165,27 +165,9 @@ def _api_world(_sandbox: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         services,
         people["bf_admin"],
         bf,
-        ConnectionDraft(
-            "xledger", "sandbox", "api_token", {"api_token": demo.XLEDGER_DEMO_TOKEN}, "Xledger"
-        ),
+        dataclasses.replace(xledger_draft(), display_name="Xledger"),
     )
-    dynamics = _save(
-        services,
-        people["hlf_admin"],
-        hlf,
-        ConnectionDraft(
-            "dynamics",
-            "sandbox",
-            "client_secret",
-            {
-                "product": "business_central",
-                "tenant_id": demo.ENTRA_TENANT_ID,
-                "client_id": demo.ENTRA_CLIENT_ID,
-                "bc_environment": demo.BC_ENVIRONMENT,
-                "client_secret": demo.ENTRA_CLIENT_SECRET,
-            },
-        ),
-    )
+    dynamics = _save(services, people["hlf_admin"], hlf, business_central_draft())
     _seed_claims(services, bf, 3)
     routes = api_routes(lambda: services)
     mount = next(route for route in routes if isinstance(route, Mount))

@@ -15,14 +15,7 @@ from accountlink_ui.db import session_scope
 from accountlink_ui.models import Integration, Organization, User
 from accountlink_ui.services.integration_service import ConnectionDraft
 from accountlink_ui.services.scheduler_jobs import JOBS_TABLE, job_id_for
-from tests.service.conftest import DYNAMICS_SECRET, XLEDGER_TOKEN, World
-
-DYNAMICS_VALUES = {
-    "product": "business_central",
-    "tenant_id": "5f0b2a61-8c3e-4d7a-9b1e-2c4d6e8f0a13",
-    "client_id": "0c8a7e52-3b4f-4e1d-a9c6-7d2e1f3b5a90",
-    "bc_environment": "sandbox",
-}
+from tests.service.conftest import World
 
 
 def wait_for(condition: Callable[[], object], *, timeout: float = 5.0, what: str = "") -> None:
@@ -42,15 +35,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
-
-
-def xledger_draft(token: str = XLEDGER_TOKEN, environment: str = "sandbox") -> ConnectionDraft:
-    return ConnectionDraft("xledger", environment, "api_token", {"api_token": token})
-
-
-def dynamics_draft(secret: str = DYNAMICS_SECRET, **settings: str) -> ConnectionDraft:
-    values = {**DYNAMICS_VALUES, **settings, "client_secret": secret}
-    return ConnectionDraft("dynamics", "sandbox", "client_secret", values)
 
 
 def save(world: World, draft: ConnectionDraft, organization: int | None = None) -> int:

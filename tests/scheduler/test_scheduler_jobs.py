@@ -20,16 +20,8 @@ from accountlink_ui.services.scheduler import (
     scheduled_jobs,
 )
 from tests.scheduler.conftest import MakeScheduler
-from tests.scheduler.support import (
-    dynamics_draft,
-    edit,
-    job_row,
-    job_state,
-    save,
-    wait_for,
-    xledger_draft,
-)
-from tests.service.conftest import World
+from tests.scheduler.support import edit, job_row, job_state, save, wait_for
+from tests.service.conftest import World, dynamics_draft, xledger_draft
 
 
 def leading(make: MakeScheduler) -> object:

@@ -8,6 +8,7 @@ import pytest
 
 from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.models import Role
+from accountlink_ui.services.integration_service import ConnectionDraft
 from accountlink_ui.services.wiring import Services, build_services
 from accountlink_ui.settings import Settings
 from accountlink_ui.views import Actor
@@ -16,6 +17,22 @@ from tests.support.fake_adapter import ScriptedAdapter
 
 XLEDGER_TOKEN = "xl-test-token-Abc123456789"
 DYNAMICS_SECRET = "dyn~secret~0123456789abcdef"
+DYNAMICS_VALUES = {
+    "product": "business_central",
+    "tenant_id": "5f0b2a61-8c3e-4d7a-9b1e-2c4d6e8f0a13",
+    "client_id": "0c8a7e52-3b4f-4e1d-a9c6-7d2e1f3b5a90",
+    "bc_environment": "sandbox",
+}
+
+
+def xledger_draft(token: str = XLEDGER_TOKEN, environment: str = "sandbox") -> ConnectionDraft:
+    """For the scripted adapter, which takes these test credentials (not the sandbox's)."""
+    return ConnectionDraft("xledger", environment, "api_token", {"api_token": token})
+
+
+def dynamics_draft(secret: str = DYNAMICS_SECRET, **overrides: str) -> ConnectionDraft:
+    values = {**DYNAMICS_VALUES, "client_secret": secret, **overrides}
+    return ConnectionDraft("dynamics", "sandbox", "client_secret", values)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -14,24 +14,13 @@ from accountlink_ui.services.errors import (
     PermissionDenied,
     RetestRequired,
 )
-from accountlink_ui.services.integration_service import ConnectionDraft
-from tests.service.conftest import DYNAMICS_SECRET, XLEDGER_TOKEN, World
-
-
-def xledger_draft(token: str = XLEDGER_TOKEN, environment: str = "sandbox") -> ConnectionDraft:
-    return ConnectionDraft("xledger", environment, "api_token", {"api_token": token})
-
-
-def dynamics_draft(secret: str = DYNAMICS_SECRET, **overrides: str) -> ConnectionDraft:
-    values = {
-        "product": "business_central",
-        "tenant_id": "5f0b2a61-8c3e-4d7a-9b1e-2c4d6e8f0a13",
-        "client_id": "0c8a7e52-3b4f-4e1d-a9c6-7d2e1f3b5a90",
-        "bc_environment": "sandbox",
-        "client_secret": secret,
-        **overrides,
-    }
-    return ConnectionDraft("dynamics", "sandbox", "client_secret", values)
+from tests.service.conftest import (
+    DYNAMICS_SECRET,
+    XLEDGER_TOKEN,
+    World,
+    dynamics_draft,
+    xledger_draft,
+)
 
 
 def save_xledger(world: World) -> int:

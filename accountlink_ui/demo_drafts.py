@@ -1,0 +1,47 @@
+"""Connection drafts that reach the demo sandbox with its demo credentials.
+
+What an admin would type into the wizard for each system; tests and the sync
+benchmark set integrations up with them (``demo_claims`` gives them claims).
+"""
+
+from __future__ import annotations
+
+from accountlink_ui.sandbox import demo_credentials as demo
+from accountlink_ui.services.integration_service import ConnectionDraft
+
+
+def xledger_draft(token: str = demo.XLEDGER_DEMO_TOKEN) -> ConnectionDraft:
+    return ConnectionDraft("xledger", "sandbox", "api_token", {"api_token": token})
+
+
+def business_central_draft(secret: str = demo.ENTRA_CLIENT_SECRET) -> ConnectionDraft:
+    return ConnectionDraft(
+        "dynamics",
+        "sandbox",
+        "client_secret",
+        {
+            "product": "business_central",
+            "tenant_id": demo.ENTRA_TENANT_ID,
+            "client_id": demo.ENTRA_CLIENT_ID,
+            "bc_environment": demo.BC_ENVIRONMENT,
+            "client_secret": secret,
+        },
+    )
+
+
+def rest_draft(sandbox_url: str, api_key: str = demo.REST_API_KEY) -> ConnectionDraft:
+    """Generic REST with an API key header, against the sandbox served at ``sandbox_url``
+    (the admin types the API's base URL, so it is not an operator setting)."""
+    return ConnectionDraft(
+        "generic_rest",
+        "sandbox",
+        "api_key_header",
+        {
+            "base_url": f"{sandbox_url}/rest",
+            "health_path": "/health",
+            "expected_status": "200",
+            "records_path": "/expenses",
+            "header_name": demo.REST_API_KEY_HEADER,
+            "api_key": api_key,
+        },
+    )
