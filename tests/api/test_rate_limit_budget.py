@@ -17,7 +17,6 @@ from accountlink_ui.models import Role, utcnow
 from accountlink_ui.services.api_token_service import ApiTokenService
 from accountlink_ui.services.wiring import build_services
 from accountlink_ui.settings import Settings
-from tests.support.databases import postgres_database, sqlite_database
 
 
 @dataclass
@@ -41,12 +40,9 @@ class Budget:
         return engine_for.__wrapped__(self.url)  # type: ignore[attr-defined]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def budget(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory) -> Budget:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        url = sqlite_database(tmp_path, tmp_path_factory.getbasetemp())
-    else:
-        url = postgres_database()
+@pytest.fixture
+def budget(database_url: str, tmp_path: Path) -> Budget:
+    url = database_url
     services = build_services(
         Settings(database_url=url, data_dir=tmp_path, master_key_file=tmp_path / "keys.json")
     )

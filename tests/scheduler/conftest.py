@@ -15,13 +15,13 @@ from accountlink_ui.db import engine_for
 from accountlink_ui.services.scheduler import SyncScheduler
 from accountlink_ui.services.scheduler_jobs import JOBS_TABLE
 from tests.scheduler.targets import FIRE_SECONDS_ENV, FIRES_URL_ENV, RECORD_FIRE, reset_fires
-from tests.service.conftest import database_url, world  # noqa: F401  (shared fixtures)
+from tests.service.conftest import world  # noqa: F401  (shared fixture)
 
 MakeScheduler = Callable[..., SyncScheduler]
 
 
 @pytest.fixture
-def engine(database_url: str) -> Engine:  # noqa: F811
+def engine(database_url: str) -> Engine:
     """The database with no job table left over (PostgreSQL is shared between tests)."""
     engine = engine_for(database_url)
     with engine.begin() as connection:
@@ -30,7 +30,7 @@ def engine(database_url: str) -> Engine:  # noqa: F811
 
 
 @pytest.fixture
-def fires(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:  # noqa: F811
+def fires(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
     """An empty table `record_fire` writes to; child processes find it through the env."""
     reset_fires(engine)
     monkeypatch.setenv(FIRES_URL_ENV, database_url)

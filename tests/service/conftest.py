@@ -12,7 +12,6 @@ from accountlink_ui.services.integration_service import ConnectionDraft
 from accountlink_ui.services.wiring import Services, build_services
 from accountlink_ui.settings import Settings
 from accountlink_ui.views import Actor
-from tests.support.databases import postgres_database, sqlite_database
 from tests.support.fake_adapter import ScriptedAdapter
 
 XLEDGER_TOKEN = "xl-test-token-Abc123456789"
@@ -33,13 +32,6 @@ def xledger_draft(token: str = XLEDGER_TOKEN, environment: str = "sandbox") -> C
 def dynamics_draft(secret: str = DYNAMICS_SECRET, **overrides: str) -> ConnectionDraft:
     values = {**DYNAMICS_VALUES, "client_secret": secret, **overrides}
     return ConnectionDraft("dynamics", "sandbox", "client_secret", values)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory) -> str:
-    if request.param == "sqlite":
-        return sqlite_database(tmp_path, tmp_path_factory.getbasetemp())
-    return postgres_database()
 
 
 @dataclass

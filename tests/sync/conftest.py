@@ -35,7 +35,6 @@ from accountlink_ui.services.wiring import Services, build_services
 from accountlink_ui.settings import Settings
 from accountlink_ui.views import Actor, SyncRunView
 from tests.adapters.support import Sandbox, assert_no_secret
-from tests.support.databases import postgres_database, sqlite_database
 from tests.sync.support import business_central_draft, rest_draft, xledger_draft
 
 CLIENT_TIMEOUT = httpx.Timeout(connect=2.0, read=1.0, write=2.0, pool=2.0)
@@ -60,13 +59,6 @@ def _served() -> Iterator[Served]:
 def served(_served: Served) -> Served:
     _served.sandbox.state.reset()
     return _served
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory) -> str:
-    if request.param == "sqlite":
-        return sqlite_database(tmp_path, tmp_path_factory.getbasetemp())
-    return postgres_database()
 
 
 @dataclass
