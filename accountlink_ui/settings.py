@@ -93,9 +93,3 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
-
-
-def reload_settings() -> Settings:
-    """Forget the cached settings (tests and the CLI change the environment)."""
-    get_settings.cache_clear()
-    return get_settings()

@@ -88,12 +88,6 @@ class SyncRunView:
     def running(self) -> bool:
         return self.outcome == "running"
 
-    @property
-    def duration_seconds(self) -> float | None:
-        if self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
-
 
 @dataclass(frozen=True)
 class ClaimView:

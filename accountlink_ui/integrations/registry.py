@@ -7,7 +7,7 @@ vault; the service hands them what they need for one operation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -116,9 +116,6 @@ class AdapterRegistry:
 
     def __contains__(self, type_key: object) -> bool:
         return type_key in self._adapters
-
-
-AdapterFactory = Callable[[Settings], Adapter]
 
 
 def default_registry(settings: Settings) -> AdapterRegistry:

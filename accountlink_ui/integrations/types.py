@@ -39,8 +39,6 @@ class FieldSpec:
     max_length: int = 500
     shown_when: tuple[tuple[str, str], ...] = ()
     """The field applies only while each named field has the given value."""
-    admin_url: bool = False
-    """A URL typed by an admin: outbound calls to it pass the SSRF guard."""
 
     @property
     def secret(self) -> bool:
@@ -82,7 +80,6 @@ class IntegrationType:
     environments: tuple[Environment, ...]
     common_fields: tuple[FieldSpec, ...]
     auth_flows: tuple[AuthFlow, ...]
-    docs_hint: str = ""
     _flows: dict[str, AuthFlow] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -150,7 +147,6 @@ XLEDGER = IntegrationType(
             ),
         ),
     ),
-    docs_hint="Blindeforbundet uses Xledger.",
 )
 
 _PRODUCT = FieldSpec(
@@ -265,7 +261,6 @@ DYNAMICS = IntegrationType(
             ),
         ),
     ),
-    docs_hint="HLF uses Dynamics 365.",
 )
 
 _BASE_URL = FieldSpec(
@@ -274,7 +269,6 @@ _BASE_URL = FieldSpec(
     kind=FieldKind.URL,
     help="The API's root, e.g. https://api.example.com/v1.",
     placeholder="https://api.example.com/v1",
-    admin_url=True,
     max_length=500,
 )
 _SECRET_CHARS = r"\S{4,}"
@@ -395,7 +389,6 @@ GENERIC_REST = IntegrationType(
                     key="token_url",
                     label="Token URL",
                     kind=FieldKind.URL,
-                    admin_url=True,
                     placeholder="https://auth.example.com/oauth2/token",
                     max_length=500,
                 ),

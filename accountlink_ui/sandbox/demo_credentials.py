@@ -33,8 +33,6 @@ ENTRA_CLIENT_ID = "0c8a7e52-3b4f-4e1d-a9c6-7d2e1f3b5a90"
 ENTRA_CLIENT_SECRET = "hlf~demo~Q8x.secret~Vx8Qm2Lp"
 # Registered on the same app but already expired: shows AADSTS7000222.
 ENTRA_EXPIRED_CLIENT_SECRET = "hlf~demo~old.secret~Ex2Pd9Kw"
-# The demo app has both a secret and a certificate registered.
-ENTRA_CERT_CLIENT_ID = ENTRA_CLIENT_ID
 
 DEMO_CERT_PEM = (_HERE / "demo_cert.pem").read_text(encoding="ascii")
 DEMO_KEY_PEM = (_HERE / "demo_key.pem").read_text(encoding="ascii")

@@ -42,7 +42,6 @@ class ApiActor(Actor):
 
     organization_id: int = 0
     token_id: int = 0
-    token_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,7 +168,6 @@ class ApiTokenService:
                 name=creator.name,
                 organization_id=row.organization_id,
                 token_id=row.id or 0,
-                token_name=row.name,
             )
 
 

@@ -19,13 +19,11 @@ SESSION_COOKIE = "accountlink_session"
 class SessionState(rx.State):
     session_token: str = rx.Cookie("", name=SESSION_COOKIE, same_site="strict", max_age=12 * 3600)
     user_name: str = ""
-    user_email: str = ""
     organization_id: int = 0
     organization_name: str = ""
     role: str = ""
     organizations: list[dict[str, str]] = []
     sign_in_error: str = ""
-    signing_in: bool = False
 
     @rx.var
     def is_admin(self) -> bool:
@@ -36,7 +34,6 @@ class SessionState(rx.State):
         if signed_in is None:
             return None
         self.user_name = signed_in.actor.name
-        self.user_email = signed_in.actor.email
         self.organizations = [
             {"id": str(m.organization_id), "name": m.organization_name, "role": m.role}
             for m in signed_in.memberships
@@ -50,12 +47,6 @@ class SessionState(rx.State):
             self.organization_name = chosen.organization_name
             self.role = chosen.role
         return signed_in.actor
-
-    @rx.event
-    def require_sign_in(self):  # type: ignore[no-untyped-def]
-        if self._actor() is None:
-            return rx.redirect("/login", replace=True)
-        return None
 
     @rx.event
     def redirect_if_signed_in(self):  # type: ignore[no-untyped-def]
@@ -80,7 +71,7 @@ class SessionState(rx.State):
     def sign_out(self):  # type: ignore[no-untyped-def]
         get_services().auth.sign_out(self.session_token)
         self.session_token = ""
-        self.user_name = self.user_email = self.organization_name = self.role = ""
+        self.user_name = self.organization_name = self.role = ""
         self.organization_id = 0
         return rx.redirect("/login", replace=True)
 
