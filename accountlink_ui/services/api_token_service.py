@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import ApiToken, Role, User, as_utc, utcnow
-from accountlink_ui.services.errors import InvalidConfig, NotFound, PermissionDenied
+from accountlink_ui.services.access import require_admin
+from accountlink_ui.services.errors import InvalidConfig, NotFound
 from accountlink_ui.views import Actor
 
 TOKEN_PREFIX = "alk_"
@@ -82,7 +83,7 @@ class ApiTokenService:
     def list_tokens(self, actor: Actor, organization_id: int) -> list[ApiTokenView]:
         """Active tokens first, newest first within each group."""
         with session_scope(self._engine) as session:
-            _require_admin(session, actor, organization_id)
+            require_admin(session, actor, organization_id, to="manage API tokens")
             rows = session.exec(
                 select(ApiToken, User.name)
                 .join(User, col(User.id) == ApiToken.created_by_id)
@@ -102,7 +103,7 @@ class ApiTokenService:
             raise InvalidConfig({"name": f"Use at most {NAME_MAX_LENGTH} characters."})
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with session_scope(self._engine) as session:
-            _require_admin(session, actor, organization_id)
+            require_admin(session, actor, organization_id, to="manage API tokens")
             row = ApiToken(
                 organization_id=organization_id,
                 name=name,
@@ -126,7 +127,7 @@ class ApiTokenService:
     def revoke_token(self, actor: Actor, organization_id: int, token_id: int) -> ApiTokenView:
         """Revoking twice is harmless; the second time changes and records nothing."""
         with session_scope(self._engine) as session:
-            _require_admin(session, actor, organization_id)
+            require_admin(session, actor, organization_id, to="manage API tokens")
             row = session.get(ApiToken, token_id)
             if row is None or row.organization_id != organization_id:
                 raise NotFound("That API token does not exist.")
@@ -169,17 +170,6 @@ class ApiTokenService:
                 organization_id=row.organization_id,
                 token_id=row.id or 0,
             )
-
-
-def _require_admin(session: Session, actor: Actor, organization_id: int) -> None:
-    """The same rule as for integrations: members of other organizations learn nothing."""
-    member = repository.membership(session, organization_id, actor.user_id)
-    if member is None:
-        raise NotFound("That organization does not exist or you are not a member of it.")
-    if member.role != Role.ADMIN:
-        raise PermissionDenied(
-            "Only organization admins can manage API tokens. Ask an admin of your organization."
-        )
 
 
 def _view(row: ApiToken, creator: str) -> ApiTokenView:

@@ -23,8 +23,9 @@ from sqlmodel import Session, col, select
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.types import INTEGRATION_TYPES
-from accountlink_ui.models import AuditEvent, Integration, Role, User, as_utc
-from accountlink_ui.services.errors import NotFound, PermissionDenied
+from accountlink_ui.models import AuditEvent, Integration, User, as_utc
+from accountlink_ui.services.access import require_admin
+from accountlink_ui.services.errors import NotFound
 from accountlink_ui.views import Actor
 
 PAGE_LIMIT = 200
@@ -105,7 +106,7 @@ class AuditService:
     ) -> list[AuditEventView]:
         """Newest first; another organization's integration is NotFound, as everywhere."""
         with session_scope(self._engine) as session:
-            _require_admin(session, actor, organization_id)
+            require_admin(session, actor, organization_id, to="read the audit trail")
             labels = _integration_labels(session, organization_id)
             if integration_id is not None and integration_id not in labels:
                 raise NotFound("That integration does not exist.")
@@ -118,7 +119,7 @@ class AuditService:
     def integration_choices(self, actor: Actor, organization_id: int) -> list[IntegrationChoice]:
         """Every integration the trail mentions, deleted ones included, for the filter."""
         with session_scope(self._engine) as session:
-            _require_admin(session, actor, organization_id)
+            require_admin(session, actor, organization_id, to="read the audit trail")
             labels = _integration_labels(session, organization_id)
         return sorted(
             (IntegrationChoice(id=key, label=label) for key, label in labels.items()),
@@ -160,16 +161,6 @@ def events_to_csv(events: Iterable[AuditEventView]) -> str:
 def _cell(value: str) -> str:
     """Spreadsheets run cells starting with these as formulas; an auditor opens this in one."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _require_admin(session: Session, actor: Actor, organization_id: int) -> None:
-    member = repository.membership(session, organization_id, actor.user_id)
-    if member is None:
-        raise NotFound("That organization does not exist or you are not a member of it.")
-    if member.role != Role.ADMIN:
-        raise PermissionDenied(
-            "Only organization admins can read the audit trail. Ask an admin of your organization."
-        )
 
 
 def _people(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:

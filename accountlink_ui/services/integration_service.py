@@ -33,16 +33,15 @@ from accountlink_ui.models import (
     CredentialVersion,
     Integration,
     IntegrationStatus,
-    Role,
     SyncRun,
     as_utc,
     utcnow,
 )
+from accountlink_ui.services.access import require_admin
 from accountlink_ui.services.errors import (
     AlreadyConfigured,
     InvalidConfig,
     NotFound,
-    PermissionDenied,
     RetestRequired,
 )
 from accountlink_ui.services.masking import mask_secrets
@@ -54,6 +53,10 @@ from accountlink_ui.views import Actor, IntegrationView, RecentError
 log = logging.getLogger(__name__)
 
 SYNC_INTERVAL_CHOICES = (5, 15, 30, 60, 240, 1440)
+
+
+_MANAGE = "manage external integrations"
+"""What a member who is not an admin was refused (see ``access.require_admin``)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class IntegrationService:
     def list_integrations(self, actor: Actor, organization_id: int) -> list[IntegrationView]:
         """One view per known type: configured ones with their figures, others not configured."""
         with session_scope(self._engine) as session:
-            self._require_admin(session, actor, organization_id)
+            require_admin(session, actor, organization_id, to=_MANAGE)
             rows = {
                 row.type_key: row for row in repository.integrations_of(session, organization_id)
             }
@@ -153,7 +156,7 @@ class IntegrationService:
     ) -> ConnectionTestOutcome:
         """Test what the admin typed; on edit, blank secrets are filled from the vault."""
         with session_scope(self._engine) as session:
-            self._require_admin(session, actor, organization_id)
+            require_admin(session, actor, organization_id, to=_MANAGE)
             stored: dict[str, str] = {}
             if integration_id is not None:
                 row = self._integration_for_admin(session, actor, integration_id)
@@ -206,7 +209,7 @@ class IntegrationService:
         now = self._clock()
         try:
             with session_scope(self._engine) as session:
-                self._require_admin(session, actor, organization_id)
+                require_admin(session, actor, organization_id, to=_MANAGE)
                 if repository.integration_of_type(session, organization_id, draft.type_key):
                     raise AlreadyConfigured(
                         f"{prepared.integration_type.label} is already set up for this "
@@ -415,16 +418,6 @@ class IntegrationService:
 
     # ---- internals -----------------------------------------------------------------
 
-    def _require_admin(self, session: Session, actor: Actor, organization_id: int) -> None:
-        member = repository.membership(session, organization_id, actor.user_id)
-        if member is None:
-            raise NotFound("That organization does not exist or you are not a member of it.")
-        if member.role != Role.ADMIN:
-            raise PermissionDenied(
-                "Only organization admins can manage external integrations. "
-                "Ask an admin of your organization for access."
-            )
-
     def _integration_for_admin(
         self, session: Session, actor: Actor, integration_id: int
     ) -> Integration:
@@ -434,7 +427,7 @@ class IntegrationService:
             or repository.membership(session, row.organization_id, actor.user_id) is None
         ):
             raise NotFound("That integration does not exist.")
-        self._require_admin(session, actor, row.organization_id)
+        require_admin(session, actor, row.organization_id, to=_MANAGE)
         return row
 
     def _prepare(self, draft: ConnectionDraft, stored_secrets: Mapping[str, str]) -> _Prepared:
