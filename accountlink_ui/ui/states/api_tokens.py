@@ -16,6 +16,7 @@ from accountlink_ui.services.api_token_service import ApiTokenService, ApiTokenV
 from accountlink_ui.services.errors import InvalidConfig, ServiceError
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import when
+from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
 
 
@@ -54,11 +55,8 @@ NEW_TOKEN_FIELD = "new-token"
 """The id of the read-only field the new token is written into, in the browser only."""
 
 
-class ApiTokensState(SessionState):
+class ApiTokensState(PageLoadState, SessionState):
     tokens: list[TokenRow] = []
-    loading: bool = True
-    refused: str = ""
-    load_error: str = ""
     name_error: str = ""
     notice: str = ""
     token_shown: bool = False
@@ -71,17 +69,10 @@ class ApiTokensState(SessionState):
         actor = self._actor()
         if actor is None:
             return rx.redirect("/login", replace=True)
-        self.refused = self.load_error = ""
-        try:
-            views = _tokens().list_tokens(actor, self.organization_id)
-        except ServiceError as refused:
-            self.refused = str(refused)
-            self.tokens = []
-        except Exception:  # the page says so instead of showing an empty table
-            self.load_error = "The API tokens could not be loaded. Try again in a moment."
-            self.tokens = []
-        else:
-            self.tokens = [_row(view) for view in views]
+        views = self._read(
+            lambda: _tokens().list_tokens(actor, self.organization_id), "The API tokens"
+        )
+        self.tokens = [_row(view) for view in views or []]
         self.loading = False
         return None
 

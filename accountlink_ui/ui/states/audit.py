@@ -11,6 +11,7 @@ from accountlink_ui.services.audit_service import PAGE_LIMIT, AuditEventView, Au
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import when
+from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
 
 ALL = "all"
@@ -45,13 +46,10 @@ def _audit() -> AuditService:
     return AuditService(engine=get_services().engine)
 
 
-class AuditState(SessionState):
+class AuditState(PageLoadState, SessionState):
     events: list[AuditRow] = []
     integration_options: list[dict[str, str]] = []
     integration_filter: str = ALL
-    loading: bool = True
-    refused: str = ""
-    load_error: str = ""
     notice: str = ""
 
     @rx.var
@@ -67,23 +65,18 @@ class AuditState(SessionState):
         actor = self._actor()
         if actor is None:
             return rx.redirect("/login", replace=True)
-        self.refused = self.load_error = self.notice = ""
-        try:
+        self.notice = ""
+
+        def read() -> list[AuditEventView]:
             choices = _audit().integration_choices(actor, self.organization_id)
             self.integration_options = [{"id": str(c.id), "label": c.label} for c in choices]
             if self.integration_filter not in {o["id"] for o in self.integration_options}:
                 self.integration_filter = ALL
-            views = _audit().list_events(
+            return _audit().list_events(
                 actor, self.organization_id, integration_id=self._integration_id()
             )
-        except ServiceError as refused:
-            self.refused = str(refused)
-            self.events = []
-        except Exception:  # the page says so instead of showing an empty trail
-            self.load_error = "The audit trail could not be loaded. Try again in a moment."
-            self.events = []
-        else:
-            self.events = [_row(view) for view in views]
+
+        self.events = [_row(view) for view in self._read(read, "The audit trail") or []]
         self.loading = False
         return None
 

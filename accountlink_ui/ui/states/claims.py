@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import when
+from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
 from accountlink_ui.views import ClaimView
 
@@ -46,10 +46,8 @@ def _row(claim: ClaimView) -> ClaimRow:
     )
 
 
-class ClaimsState(SessionState):
+class ClaimsState(PageLoadState, SessionState):
     rows: list[ClaimRow] = []
-    refused_message: str = ""
-    loading: bool = True
     waiting: int = 0
     exported: int = 0
 
@@ -59,15 +57,15 @@ class ClaimsState(SessionState):
         actor = self._actor()
         if actor is None:
             return rx.redirect("/login", replace=True)
-        try:
-            claims = get_services().sync.claims(actor, self.organization_id)
-        except ServiceError as refused:
-            self.refused_message = str(refused)
-            self.rows = []
-        else:
-            self.refused_message = ""
-            self.rows = [_row(claim) for claim in claims]
-            self.exported = sum(1 for claim in claims if claim.status == "exported")
-            self.waiting = len(claims) - self.exported
+        claims = (
+            self._read(
+                lambda: get_services().sync.claims(actor, self.organization_id),
+                "The expense claims",
+            )
+            or []
+        )
+        self.rows = [_row(claim) for claim in claims]
+        self.exported = sum(1 for claim in claims if claim.status == "exported")
+        self.waiting = len(claims) - self.exported
         self.loading = False
         return None

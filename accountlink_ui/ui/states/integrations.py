@@ -10,14 +10,12 @@ from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.sync_service import SyncProgress
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import IntegrationCard, card, sync_summary
+from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
 
 
-class IntegrationsState(SessionState):
+class IntegrationsState(PageLoadState, SessionState):
     cards: list[IntegrationCard] = []
-    loading: bool = True
-    refused: str = ""
-    load_error: str = ""
     notice: str = ""
     busy_integration: int = 0
     syncing_integration: int = 0
@@ -29,18 +27,13 @@ class IntegrationsState(SessionState):
         actor = self._actor()
         if actor is None:
             return rx.redirect("/login", replace=True)
-        self.refused = self.load_error = ""
-        try:
+
+        def read() -> list[IntegrationCard]:
             views = get_services().integrations.list_integrations(actor, self.organization_id)
-        except ServiceError as refused:
-            self.refused = str(refused)
-            self.cards = []
-        except Exception:  # the page says so instead of showing a blank grid
-            self.load_error = "The integrations could not be loaded. Try again in a moment."
-            self.cards = []
-        else:
             schedule = get_services().schedule_of([v.id for v in views if v.id is not None])
-            self.cards = [card(view, schedule.get(view.id or 0)) for view in views]
+            return [card(view, schedule.get(view.id or 0)) for view in views]
+
+        self.cards = self._read(read, "The integrations") or []
         self.loading = False
         return None
 
