@@ -10,8 +10,8 @@ only one contender can win.
 Why not a database lock held for the run (``SELECT ... FOR UPDATE``, a
 PostgreSQL advisory lock): it would pin a connection and an open transaction
 for the minutes a run spends waiting on HTTP, SQLite has neither, and nothing
-but the holder's own connection could see it, whereas ``is_running`` must
-answer in every process (the dashboard's Sync now button asks it).
+but the holder's own connection could see it, whereas a Sync now pressed in any
+process must find the run in flight and be refused politely.
 """
 
 from __future__ import annotations
