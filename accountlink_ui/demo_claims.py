@@ -28,10 +28,14 @@ _KEY_NAMESPACE = uuid.UUID("6f1c2b9e-5d4a-4c3b-8a7e-0d9f1e2c3b4a")
 @dataclass(frozen=True)
 class ClaimKind:
     descriptions: tuple[str, ...]
-    account_code: str
+    category: str
+    """One of ``accounting.posting_settings.CATEGORIES``: the posting settings map it to an
+    account (the NS 4102 account in the comments below by default)."""
     low: int
     high: int
     """Amount range in whole NOK."""
+    vat_rate: Decimal | None = None
+    """Norwegian VAT included in the receipt: 12 % transport and hotels, 25 % the rest."""
 
 
 CLAIM_KINDS: tuple[ClaimKind, ...] = (
@@ -42,9 +46,10 @@ CLAIM_KINDS: tuple[ClaimKind, ...] = (
             "Flybillett Oslo-Tromsø, styremøte",
             "Flybillett Bergen-Stavanger, fagdag",
         ),
-        "7140",  # Reisekostnad, ikke oppgavepliktig
+        "travel",  # 7140 Reisekostnad, ikke oppgavepliktig
         450,
         3200,
+        Decimal("0.12"),
     ),
     ClaimKind(
         (
@@ -52,9 +57,10 @@ CLAIM_KINDS: tuple[ClaimKind, ...] = (
             "Taxi hotell-konferansesenter",
             "Flytoget tur/retur Oslo lufthavn",
         ),
-        "7140",
+        "travel",
         190,
         1150,
+        Decimal("0.12"),
     ),
     ClaimKind(
         (
@@ -62,16 +68,17 @@ CLAIM_KINDS: tuple[ClaimKind, ...] = (
             "Hotell Thon Trondheim, 1 natt",
             "Hotell Clarion Tromsø, 3 netter",
         ),
-        "7140",
+        "accommodation",  # 7140
         1290,
         5400,
+        Decimal("0.12"),
     ),
     ClaimKind(
         (
             "Diett over 12 timer, reise til Kristiansand",
             "Diett, tjenestereise Ålesund (2 døgn)",
         ),
-        "7130",  # Reisekostnad, oppgavepliktig
+        "per_diem",  # 7150 Diettkostnad
         520,
         1900,
     ),
@@ -80,9 +87,10 @@ CLAIM_KINDS: tuple[ClaimKind, ...] = (
             "Middag med samarbeidspartnere, Oslo",
             "Lunsjmøte med frivillige, Hamar",
         ),
-        "7350",  # Representasjon
+        "meals",  # 7350 Representasjon
         380,
         2600,
+        Decimal("0.25"),
     ),
     ClaimKind(
         (
@@ -90,7 +98,7 @@ CLAIM_KINDS: tuple[ClaimKind, ...] = (
             "Kursavgift: Universell utforming i praksis",
             "Konferanseavgift: Frivillighetskonferansen",
         ),
-        "6860",  # Møte, kurs, oppdatering o.l.
+        "courses",  # 6860 Møte, kurs, oppdatering o.l.
         1500,
         8900,
     ),
@@ -99,11 +107,25 @@ CLAIM_KINDS: tuple[ClaimKind, ...] = (
             "Bilgodtgjørelse 142 km, medlemsmøte Gjøvik",
             "Bilgodtgjørelse 88 km, besøk lokallag Drammen",
         ),
-        "7100",  # Bilgodtgjørelse, oppgavepliktig
+        "mileage",  # 7100 Bilgodtgjørelse, oppgavepliktig
         310,
         1250,
     ),
+    ClaimKind(
+        (
+            "Kontorrekvisita: permer og skriveblokker",
+            "Blekkpatroner til skriver, lokallagskontoret",
+        ),
+        "office_supplies",  # 6800 Kontorrekvisita
+        120,
+        900,
+        Decimal("0.25"),
+    ),
 )
+
+COST_CENTRES = ("100", "200", "300")
+"""Avdeling: Administrasjon, Medlemsservice, Fagavdeling (the sandboxes' GL objects)."""
+PROJECTS = ("P-2026-01", "P-2026-02", None, None)
 
 CLAIMANTS: tuple[str, ...] = (
     "Kari Nordmann",
@@ -153,7 +175,8 @@ def seed_demo_claims(
                 claim_date=today - timedelta(days=rng.randint(1, 42)),
                 amount=_amount(rng, kind),
                 description=rng.choice(kind.descriptions),
-                account_code=kind.account_code,
+                kind=kind,
+                position=index,
             )
         )
     keys = [row["idempotency_key"] for row in rows]
@@ -183,8 +206,8 @@ def make_claims(
     """Insert ``n`` fresh approved claims (tests, benchmarks); returns their idempotency keys.
 
     Dates rise with the position (one day per 50 claims), so "oldest first" is the
-    insertion order. ``account_code`` overrides the account, e.g. to make a target
-    refuse the claims.
+    insertion order. ``account_code`` overrides the category's account, e.g. to make a
+    target refuse the claims.
     """
     rng = random.Random(seed)
     rows = []
@@ -199,7 +222,9 @@ def make_claims(
                 claim_date=first_date + timedelta(days=index // 50),
                 amount=_amount(rng, kind),
                 description=kind.descriptions[index % len(kind.descriptions)],
-                account_code=account_code or kind.account_code,
+                kind=kind,
+                position=index,
+                account_code=account_code or "",
             )
         )
     for start in range(0, len(rows), 1000):
@@ -222,15 +247,28 @@ def _row(
     claim_date: date,
     amount: Decimal,
     description: str,
-    account_code: str,
+    kind: ClaimKind,
+    position: int,
+    account_code: str = "",
 ) -> dict[str, object]:
+    gross = amount.quantize(Decimal("0.01"))
+    vat = (
+        None
+        if kind.vat_rate is None
+        else (gross * kind.vat_rate / (1 + kind.vat_rate)).quantize(Decimal("0.01"))
+    )
     return {
         "organization_id": organization_id,
         "claimant": claimant,
         "claim_date": claim_date,
-        "amount": amount.quantize(Decimal("0.01")),
+        "amount": gross,
         "currency": "NOK",
         "description": description,
+        "category": kind.category,
+        "vat_amount": vat,
+        "cost_centre": COST_CENTRES[position % len(COST_CENTRES)],
+        "project": PROJECTS[position % len(PROJECTS)],
+        "employee_number": f"E{1001 + CLAIMANTS.index(claimant)}",
         "account_code": account_code,
         "status": ClaimStatus.APPROVED.value,
         "idempotency_key": key,

@@ -103,6 +103,8 @@ class Integration(SQLModel, table=True):
     status: str = Field(max_length=20)
     status_detail: str | None = Field(default=None, max_length=1000)
     active_credential_version_id: int | None = Field(default=None)
+    posting_settings_id: int | None = Field(default=None)
+    """The posting settings version in force; None until the Posting step is done."""
     last_test_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
@@ -138,6 +140,23 @@ class CredentialVersion(SQLModel, table=True):
     nonce: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     mask_hint: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by_id: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class PostingSettingsVersion(SQLModel, table=True):
+    """One set of posting settings (accounts, tax codes, dimensions, voucher numbering) for
+    an integration; never updated, only superseded, like credential versions. Not secret."""
+
+    __tablename__ = "posting_settings_versions"
+    __table_args__ = (UniqueConstraint("integration_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: int = Field(foreign_key="integrations.id", index=True)
+    version: int
+    values: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_by_id: int = Field(foreign_key="users.id")
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
@@ -211,7 +230,16 @@ class ExpenseClaim(SQLModel, table=True):
     amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     currency: str = Field(max_length=3)
     description: str = Field(max_length=500)
-    account_code: str = Field(max_length=40)
+    category: str = Field(default="other", max_length=40)
+    """One of ``accounting.posting_settings.CATEGORIES``: decides the expense account."""
+    vat_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
+    """Deductible input VAT included in ``amount``, when the receipt shows it."""
+    cost_centre: str | None = Field(default=None, max_length=40)
+    project: str | None = Field(default=None, max_length=40)
+    employee_number: str | None = Field(default=None, max_length=40)
+    account_code: str = Field(default="", max_length=40)
+    """An expense account the organization's app chose itself, overriding the category's;
+    empty (the usual case) lets the posting settings decide."""
     status: str = Field(default=ClaimStatus.APPROVED.value, max_length=20)
     idempotency_key: str = Field(max_length=64, unique=True)
     """Stable for the claim's life and sent to the target, so a retry is never a duplicate."""

@@ -11,12 +11,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Dialect, and_, bindparam, func, or_, text, update
 from sqlalchemy.engine import Compiled
 from sqlmodel import Session, col, select
 
+from accountlink_ui.accounting.vouchers import ExportRecord
 from accountlink_ui.models import (
     UNCONFIRMED_CLAIM,
     WAITING_CLAIM,
@@ -27,6 +28,7 @@ from accountlink_ui.models import (
     Integration,
     Membership,
     Organization,
+    PostingSettingsVersion,
     SyncRun,
     SyncRunOutcome,
     User,
@@ -102,6 +104,19 @@ def active_credentials(
     return {version.integration_id: (version, name) for version, name in rows}
 
 
+def posting_settings(session: Session, version_id: int | None) -> PostingSettingsVersion | None:
+    return session.get(PostingSettingsVersion, version_id) if version_id is not None else None
+
+
+def next_posting_settings_version(session: Session, integration_id: int) -> int:
+    current = session.execute(
+        select(func.max(PostingSettingsVersion.version)).where(
+            col(PostingSettingsVersion.integration_id) == integration_id
+        )
+    ).scalar_one()
+    return int(current or 0) + 1
+
+
 def next_credential_version(session: Session, integration_id: int) -> int:
     current = session.exec(
         select(func.max(CredentialVersion.version)).where(
@@ -120,8 +135,9 @@ def all_credential_versions(session: Session) -> Sequence[tuple[CredentialVersio
 
 
 def delete_integration(session: Session, integration: Integration) -> None:
-    """The integration with its credential versions and run history; audit events stay."""
-    for model in (CredentialVersion, SyncRun):
+    """The integration with its credential and posting versions and run history; audit
+    events stay."""
+    for model in (CredentialVersion, PostingSettingsVersion, SyncRun):
         for row in session.exec(select(model).where(model.integration_id == integration.id)).all():
             session.delete(row)
     session.flush()
@@ -212,8 +228,8 @@ def _waiting() -> Any:
 
 def _export_columns() -> tuple[Any, ...]:
     """What a run reads of a claim: plain rows, not ORM objects, because a run may read
-    thousands and building entities would cost more than the query itself. The id, then
-    the fields of an ``ExportRecord`` in its order (the sync unpacks them by position)."""
+    thousands and building entities would cost more than the query itself. The fields of an
+    ``ExportRecord`` in its order, the claim id first (the sync unpacks them by position)."""
     claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
     return (
         claim.id,
@@ -221,6 +237,11 @@ def _export_columns() -> tuple[Any, ...]:
         claim.claim_date,
         claim.amount,
         claim.currency,
+        claim.category,
+        claim.vat_amount,
+        claim.cost_centre,
+        claim.project,
+        claim.employee_number,
         claim.account_code,
         claim.description,
         claim.claimant,
@@ -242,6 +263,24 @@ def unconfirmed_claims(session: Session, organization_id: int, integration_id: i
             .order_by(claim.claim_date, claim.id)
         ).all()
     )
+
+
+def pending_claims(
+    session: Session, organization_id: int, integration_id: int, *, limit: int
+) -> list[ExportRecord]:
+    """What this integration's next run would send first, oldest first, read without
+    reserving anything: the posting preview's claims."""
+    claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(*_export_columns())
+        .where(
+            claim.organization_id == organization_id,
+            or_(_unconfirmed_by(integration_id), _waiting()),
+        )
+        .order_by(claim.claim_date, claim.id)
+        .limit(limit)
+    ).all()
+    return [ExportRecord(*row) for row in rows]
 
 
 def waiting_claims_count(session: Session, organization_id: int) -> int:
@@ -269,17 +308,8 @@ def reserve_claims(session: Session, claim_ids: Sequence[int], integration_id: i
     return set(reserved)
 
 
-class WaitingClaim(NamedTuple):
-    """A claim a run has just reserved: its id, then an ``ExportRecord``'s fields in order."""
-
-    id: int
-    idempotency_key: str
-    claim_date: date
-    amount: Decimal
-    currency: str
-    account_code: str
-    description: str
-    claimant: str
+WaitingClaim = ExportRecord
+"""A claim a run has just reserved, as the adapters' vouchers are built from it."""
 
 
 @lru_cache(maxsize=4)
@@ -336,20 +366,44 @@ def reserve_waiting_claims(
     )
     raw = connection.exec_driver_sql(compiled.string, parameters).fetchall()
     rows = [
-        WaitingClaim(
+        ExportRecord(
             claim_id,
             key,
             claim_date if isinstance(claim_date, date) else date.fromisoformat(claim_date),
-            amount if isinstance(amount, Decimal) else Decimal(f"{amount:.2f}"),
+            _decimal(amount),
             currency,
+            category,
+            None if vat is None else _decimal(vat),
+            cost_centre,
+            project,
+            employee,
             account_code,
             description,
             claimant,
         )
-        for claim_id, key, claim_date, amount, currency, account_code, description, claimant in raw
+        for (
+            claim_id,
+            key,
+            claim_date,
+            amount,
+            currency,
+            category,
+            vat,
+            cost_centre,
+            project,
+            employee,
+            account_code,
+            description,
+            claimant,
+        ) in raw
     ]
     rows.sort(key=_OLDEST_FIRST)  # RETURNING keeps no order
     return rows
+
+
+def _decimal(value: Any) -> Decimal:
+    """SQLite hands NUMERIC back as float through the driver: two places make it exact."""
+    return value if isinstance(value, Decimal) else Decimal(f"{value:.2f}")
 
 
 def mark_claims_exported(
@@ -394,6 +448,19 @@ def mark_claims_refused(session: Session, reasons: Mapping[int, str]) -> None:
             last_error=bindparam("reason"),
         ),
         [{"claim_id": claim_id, "reason": reason[:1000]} for claim_id, reason in reasons.items()],
+    )
+
+
+def release_claims(session: Session, claim_ids: Sequence[int]) -> None:
+    """Claims reserved for a batch the target provably never stored: waiting again, as if no
+    run had taken them, so the next run sends them fresh instead of asking about them."""
+    if not claim_ids:
+        return
+    session.execute(
+        update(ExpenseClaim)
+        .where(col(ExpenseClaim.id).in_(claim_ids), text(UNCONFIRMED_CLAIM))
+        .values(status=ClaimStatus.APPROVED.value, exported_integration_id=None)
+        .execution_options(synchronize_session=False)
     )
 
 

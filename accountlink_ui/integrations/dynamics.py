@@ -4,22 +4,35 @@ A connection test is two requests: a client-credentials token from Entra ID
 (skipped while a cached token is fresh), then the product's cheapest
 authenticated read: Business Central's company list, or Dataverse's WhoAmI.
 
-Posting goes to Business Central journal lines, one POST per record with the
-record's idempotency key as ``documentNumber``; :meth:`DynamicsAdapter.find_existing`
-finds lines already there by that number (unposted journal lines only: once
-an accountant posts the journal, the lines move to ledger entries). Posting to
-Dataverse is not supported yet and says so.
+Posting goes to the Business Central journal chosen in the posting settings,
+through OData ``$batch`` (at most 100 operations a request; Business Central
+allows 6,000 requests per 5 minutes): a claim is one journal line balanced by
+its balancing account (the employee payables account, or the employee), or, if
+the settings ask for explicit counter lines, its voucher's lines sharing a
+``documentNumber`` in one atomicity group. ``documentNumber`` is the voucher
+number; ``externalDocumentNumber`` carries a digest of the claim's idempotency
+key, by which :meth:`DynamicsAdapter.find_existing` finds lines already there
+(unposted journal lines only: once an accountant posts the journal, the lines
+move to ledger entries). Posting to Dataverse is not supported yet and says so.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from accountlink_ui.accounting.chart import Chart, ChartEntry
+from accountlink_ui.accounting.posting_settings import (
+    COUNTER_EMPLOYEE,
+    EXPLICIT_LINES,
+    PostingSettings,
+)
+from accountlink_ui.accounting.vouchers import COUNTER, EXPENSE, Voucher, VoucherLine
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.entra import (
     AccessToken,
@@ -42,9 +55,10 @@ from accountlink_ui.integrations.http import (
 from accountlink_ui.integrations.registry import (
     ConnectionConfig,
     ConnectionResult,
-    ExportRecord,
     PermanentError,
+    PostedLine,
     PushResult,
+    TransientError,
 )
 from accountlink_ui.integrations.types import DYNAMICS, endpoints
 from accountlink_ui.settings import Settings
@@ -52,8 +66,12 @@ from accountlink_ui.settings import Settings
 ENTRA = "Microsoft Entra ID"
 BC_SCOPE = "https://api.businesscentral.dynamics.com/.default"
 PUSH_SECONDS = 120.0
-GENERAL_JOURNAL = "GENERAL"
 DOCUMENT_NUMBER_MAX = 20  # Business Central's journalLines.documentNumber is Code[20]
+DESCRIPTION_MAX = 50
+BATCH_OPERATIONS = 100
+"""Operations in one ``$batch`` request, Business Central's documented maximum."""
+ACCOUNT_TYPES = {"gl_account": "G/L Account", COUNTER_EMPLOYEE: "Employee"}
+CHART_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -210,51 +228,171 @@ class DynamicsAdapter:
 
     # --- push ---------------------------------------------------------------------------
 
-    def push(self, config: ConnectionConfig, records: Sequence[ExportRecord]) -> PushResult:
-        """One journal line per record; a line Business Central rejects is reported in ``failed``.
+    def push(self, config: ConnectionConfig, vouchers: Sequence[Voucher]) -> PushResult:
+        """``$batch`` requests of at most 100 journal lines, each voucher whole in one.
 
-        A whole-batch failure (throttling, an outage, a revoked app) raises even if
-        some lines were already booked: the sync service reconciles with
-        :meth:`find_existing` before sending the batch again.
+        A line Business Central refuses fails its voucher (its lines form one atomicity
+        group). Throttling or an outage raises even if earlier requests were booked: the
+        sync reconciles with :meth:`find_existing` before sending the batch again.
         """
+        posting = _posting(config)
+        accepted: dict[str, str] = {}
+        failed: dict[str, str] = {}
         try:
             session = self._posting_session(config)
-            journal_path = self._journal_path(session, config)
-            accepted: dict[str, str] = {}
-            failed: dict[str, str] = {}
-            for record in records:
-                reply = session.call("POST", f"{journal_path}/journalLines", json=_line(record))
-                if reply.ok:
-                    body = reply.json()
-                    accepted[record.idempotency_key] = str(body.get("id", record.idempotency_key))
-                elif reply.status_code in (400, 422):
-                    failed[record.idempotency_key] = str(
-                        api_failure(reply, "business_central", config)
+            path = self._journal_lines_path(session, config, posting)
+            for chunk in _batches(vouchers, posting):
+                result = self._send_batch(session, config, path, chunk, posting)
+                accepted.update(result.accepted)
+                failed.update(result.failed)
+        except OutboundError as exc:
+            raise AdapterFailure.from_outbound("Business Central", exc).push_error() from None
+        except AdapterFailure as failure:
+            raise failure.push_error(nothing_sent=not accepted and not failed) from None
+        return PushResult(accepted=accepted, failed=failed)
+
+    def _send_batch(
+        self,
+        session: _Session,
+        config: ConnectionConfig,
+        path: str,
+        vouchers: Sequence[Voucher],
+        posting: PostingSettings,
+    ) -> PushResult:
+        requests: list[dict[str, Any]] = []
+        owner: dict[str, Voucher] = {}
+        for index, voucher in enumerate(vouchers):
+            lines = journal_lines(voucher, posting)
+            for number, line in enumerate(lines):
+                request_id = f"{index}-{number}"
+                owner[request_id] = voucher
+                request: dict[str, Any] = {
+                    "method": "POST",
+                    "id": request_id,
+                    "url": path.lstrip("/"),
+                    "headers": {"Content-Type": "application/json"},
+                    "body": line,
+                }
+                if len(lines) > 1:
+                    request["atomicityGroup"] = f"voucher-{index}"
+                requests.append(request)
+        reply = session.call("POST", "/$batch", json={"requests": requests})
+        if not reply.ok:
+            raise api_failure(reply, "business_central", config)
+        try:
+            body = reply.json()
+        except OutboundError as exc:
+            raise AdapterFailure.from_outbound("Business Central", exc) from None
+        answers = body.get("responses") if isinstance(body, dict) else None
+        if not isinstance(answers, list):
+            raise AdapterFailure("Business Central answered the batch without responses.")
+        accepted: dict[str, str] = {}
+        refused: dict[str, str] = {}
+        for answer in answers:
+            if not isinstance(answer, dict) or str(answer.get("id")) not in owner:
+                continue
+            voucher = owner[str(answer["id"])]
+            status = int(answer.get("status") or 0)
+            inner = answer.get("body") if isinstance(answer.get("body"), dict) else {}
+            if 200 <= status < 300:
+                accepted.setdefault(voucher.key, str(inner.get("id") or voucher.number))
+            elif status == 429 or status >= 500:
+                raise TransientError(
+                    f"Business Central could not book part of a batch (HTTP {status}); "
+                    "trying again after checking what arrived."
+                )
+            elif status in (401, 403):
+                raise AdapterFailure(_inner_error(inner, status), code=str(status))
+            elif status == 404 and not accepted and not refused:
+                raise AdapterFailure(
+                    "The journal chosen in the posting settings was not found in Business "
+                    "Central (deleted or renamed?). Choose the journal again under Posting.",
+                    ("journal",),
+                    code="404",
+                )
+            else:
+                refused[voucher.key] = (
+                    f"Business Central refused voucher {voucher.number}: "
+                    + _inner_error(inner, status)
+                )
+        for key in refused:
+            accepted.pop(key, None)  # a voucher is all its lines or nothing
+        failed = {
+            v.key: "Business Central did not confirm this voucher."
+            for v in vouchers
+            if v.key not in accepted and v.key not in refused
+        }
+        return PushResult(accepted=accepted, failed={**refused, **failed})
+
+    def payload_lines(self, config: ConnectionConfig, voucher: Voucher) -> list[PostedLine]:
+        return [_posted(line) for line in journal_lines(voucher, _posting(config))]
+
+    def chart(self, config: ConnectionConfig) -> Chart:
+        """Accounts, tax groups, dimensions with values, journals and employees of the
+        company: a handful of GETs, once when the Posting step opens."""
+        try:
+            target = _Target.of(config, self._settings)
+            if target.product != "business_central":
+                return Chart()
+            session = self._session(config, target, Deadline(CHART_SECONDS))
+            company = self._company(session, config)
+            base = f"/companies({quote(str(company['id']), safe='')})"
+
+            def rows(path: str) -> list[dict[str, Any]]:
+                body = session.get_json(f"{base}/{path}")
+                values = body.get("value", []) if isinstance(body, dict) else []
+                return [row for row in values if isinstance(row, dict)]
+
+            dimensions = rows("dimensions")
+            values = {
+                str(d.get("code")): tuple(
+                    _entry(v, "code")
+                    for v in rows(f"dimensions({quote(str(d.get('id')), safe='')})/dimensionValues")
+                )
+                for d in dimensions
+            }
+            return Chart(
+                accounts=tuple(
+                    _entry(a, "number", detail=str(a.get("category") or ""))
+                    for a in rows("accounts")
+                    if not a.get("blocked")
+                ),
+                tax_codes=tuple(_entry(t, "code") for t in rows("taxGroups")),
+                dimensions=tuple(_entry(d, "code") for d in dimensions),
+                dimension_values=values,
+                journals=tuple(
+                    ChartEntry(
+                        str(j.get("id")),
+                        str(j.get("displayName") or j.get("code")),
+                        detail=str(j.get("code") or ""),
                     )
-                else:
-                    raise api_failure(reply, "business_central", config)
-            return PushResult(accepted=accepted, failed=failed)
+                    for j in rows("journals")
+                ),
+                employees=tuple(_entry(e, "number") for e in rows("employees")),
+                company_id=str(company["id"]),
+            )
         except OutboundError as exc:
             raise AdapterFailure.from_outbound("Business Central", exc).push_error() from None
         except AdapterFailure as failure:
             raise failure.push_error() from None
 
     def find_existing(self, config: ConnectionConfig, keys: Sequence[str]) -> dict[str, str]:
-        """Journal lines already in Business Central, by idempotency key → line id.
+        """Journal lines already in Business Central, by idempotency key → line id (by the
+        key's digest in ``externalDocumentNumber``).
 
         One filtered GET per key: ``or`` filters are not accepted everywhere (the
         sandbox takes ``and`` only), and reconciling is rare and small.
         """
         try:
             session = self._posting_session(config)
-            journal_path = self._journal_path(session, config)
+            path = self._journal_lines_path(session, config, _posting(config))
             found: dict[str, str] = {}
             for key in keys:
                 number = document_number(key)
-                clause = quote(f"documentNumber eq '{_odata(number)}'")
-                lines = session.get_json(f"{journal_path}/journalLines?$filter={clause}")
+                clause = quote(f"externalDocumentNumber eq '{_odata(number)}'")
+                lines = session.get_json(f"{path}?$filter={clause}")
                 for line in lines.get("value", []) if isinstance(lines, dict) else []:
-                    if line.get("documentNumber") == number:
+                    if line.get("externalDocumentNumber") == number:
                         found[key] = str(line.get("id", ""))
             return found
         except OutboundError as exc:
@@ -307,24 +445,21 @@ class DynamicsAdapter:
             ("bc_company",),
         )
 
-    def _journal_path(self, session: _Session, config: ConnectionConfig) -> str:
-        company = self._company(session, config)
-        company_path = f"/companies({quote(str(company['id']), safe='')})"
-        body = session.get_json(f"{company_path}/journals")
-        journals = (
-            [j for j in body.get("value", []) if isinstance(j, dict)]
-            if isinstance(body, dict)
-            else []
-        )
-        if not journals:
+    def _journal_lines_path(
+        self, session: _Session, config: ConnectionConfig, posting: PostingSettings
+    ) -> str:
+        """The chosen journal's lines: never another journal in its place. The company id
+        was stored with the posting settings; it is looked up only when it was not."""
+        if not posting.journal:
             raise AdapterFailure(
-                "The Business Central company has no journal to post to; create a general "
-                "journal batch first."
+                "Choose the Business Central journal under Posting before the first sync.",
+                ("journal",),
             )
-        journal = next(
-            (j for j in journals if str(j.get("code", "")).upper() == GENERAL_JOURNAL), journals[0]
+        company = posting.company_id or str(self._company(session, config)["id"])
+        return (
+            f"/companies({quote(company, safe='')})/journals({quote(posting.journal, safe='')})"
+            "/journalLines"
         )
-        return f"{company_path}/journals({quote(str(journal['id']), safe='')})"
 
     def _token(
         self,
@@ -374,14 +509,96 @@ def _required(config: ConnectionConfig, key: str, *, strip: bool = True) -> str:
     return value
 
 
-def _line(record: ExportRecord) -> dict[str, Any]:
-    return {
-        "accountNumber": record.account_code,
-        "postingDate": record.posted_date.isoformat(),
-        "documentNumber": document_number(record.idempotency_key),
-        "amount": float(record.amount),
-        "description": f"{record.description} ({record.claimant})"[:100],
+def journal_lines(voucher: Voucher, posting: PostingSettings) -> list[dict[str, Any]]:
+    """The journal lines ``voucher`` is sent as: one balanced by its balancing account, or
+    (explicit counter lines) one per voucher line, sharing the document number."""
+    common = {
+        "postingDate": voucher.posted_date.isoformat(),
+        "documentNumber": voucher.number,
+        "externalDocumentNumber": document_number(voucher.key),
+        "description": voucher.text[:DESCRIPTION_MAX],
     }
+    if posting.counter_line == EXPLICIT_LINES:
+        return [
+            {**_account(line), "amount": _number(line.minor), **common, **_dims(line)}
+            for line in voucher.lines
+        ]
+    expense = voucher.line(EXPENSE)
+    counter = voucher.line(COUNTER)
+    assert expense is not None and counter is not None  # every voucher has both
+    line: dict[str, Any] = {
+        **_account(expense),
+        "amount": _number(voucher.gross_minor),
+        **common,
+        "balanceAccountType": ACCOUNT_TYPES[counter.account_type],
+        "balancingAccountNumber": counter.account,
+    }
+    if expense.tax_code:
+        line["taxCode"] = expense.tax_code  # Business Central splits the VAT off itself
+    return [{**line, **_dims(expense)}]
+
+
+def _account(line: VoucherLine) -> dict[str, Any]:
+    return {"accountType": ACCOUNT_TYPES[line.account_type], "accountNumber": line.account}
+
+
+def _dims(line: VoucherLine) -> dict[str, Any]:
+    if not line.dimensions:
+        return {}
+    return {"dimensionSetLines": [{"code": c, "valueCode": v} for c, v in line.dimensions]}
+
+
+def _number(minor: int) -> float:
+    """OData ``Edm.Decimal`` as a JSON number; two decimals are exact in a float's repr."""
+    return minor / 100
+
+
+def _posted(line: Mapping[str, Any]) -> PostedLine:
+    return PostedLine(
+        voucher=str(line["documentNumber"]),
+        account=str(line["accountNumber"]),
+        amount=Decimal(str(line["amount"])).quantize(Decimal("0.01")),
+        balancing_account=str(line.get("balancingAccountNumber", "")),
+        tax_code=str(line.get("taxCode", "")),
+        dimensions=tuple((d["code"], d["valueCode"]) for d in line.get("dimensionSetLines", [])),
+        text=str(line["description"]),
+        account_type=str(line["accountType"]),
+    )
+
+
+def _posting(config: ConnectionConfig) -> PostingSettings:
+    if config.posting is None:
+        raise PermanentError(
+            "Posting is not set up for this integration: choose the accounts and the journal "
+            "on its Posting settings first.",
+            nothing_sent=True,
+        )
+    return config.posting
+
+
+def _batches(vouchers: Sequence[Voucher], posting: PostingSettings) -> list[list[Voucher]]:
+    """Vouchers grouped into ``$batch`` requests of at most 100 operations, never split."""
+    batches: list[list[Voucher]] = [[]]
+    operations = 0
+    for voucher in vouchers:
+        size = 1 if posting.counter_line != EXPLICIT_LINES else len(voucher.lines)
+        if operations + size > BATCH_OPERATIONS and batches[-1]:
+            batches.append([])
+            operations = 0
+        batches[-1].append(voucher)
+        operations += size
+    return [batch for batch in batches if batch]
+
+
+def _entry(row: Mapping[str, Any], key: str, *, detail: str = "") -> ChartEntry:
+    return ChartEntry(str(row.get(key) or ""), str(row.get("displayName") or ""), detail)
+
+
+def _inner_error(body: Mapping[str, Any], status: int) -> str:
+    error = body.get("error") if isinstance(body, Mapping) else None
+    if isinstance(error, dict):
+        return f"{str(error.get('message') or '')[:300]} ({error.get('code') or status})"
+    return f"HTTP {status}"
 
 
 def document_number(idempotency_key: str) -> str:

@@ -16,10 +16,14 @@ import base64
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
+from accountlink_ui.accounting.chart import Chart
+from accountlink_ui.accounting.money import to_major
+from accountlink_ui.accounting.vouchers import EXPENSE, Voucher
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.entra import TokenCache, credential_fingerprint
 from accountlink_ui.integrations.http import (
@@ -33,7 +37,7 @@ from accountlink_ui.integrations.http import (
 from accountlink_ui.integrations.registry import (
     ConnectionConfig,
     ConnectionResult,
-    ExportRecord,
+    PostedLine,
     PushResult,
 )
 from accountlink_ui.integrations.types import GENERIC_REST
@@ -101,19 +105,20 @@ class GenericRestAdapter:
 
     # --- push -----------------------------------------------------------------------------
 
-    def push(self, config: ConnectionConfig, records: Sequence[ExportRecord]) -> PushResult:
-        """POST the batch; the API's per-record answer, when given, decides accepted/failed."""
-        if not records:
+    def push(self, config: ConnectionConfig, vouchers: Sequence[Voucher]) -> PushResult:
+        """POST the batch, one record per voucher with its balanced lines; the API's
+        per-record answer, when given, decides accepted/failed."""
+        if not vouchers:
             return PushResult(accepted={})
         path = _setting(config, "records_path") or "/expenses"
-        keys = [record.idempotency_key for record in records]
+        keys = [voucher.key for voucher in vouchers]
         try:
             reply = self._call(
                 config,
                 "POST",
                 path,
                 Deadline(PUSH_SECONDS),
-                json={"records": [_record(record) for record in records]},
+                json={"records": [_record(voucher) for voucher in vouchers]},
                 headers={"Idempotency-Key": batch_idempotency_key(keys)},
             )
             if not reply.ok:
@@ -121,6 +126,24 @@ class GenericRestAdapter:
             return _push_result(reply, keys)
         except AdapterFailure as failure:
             raise failure.push_error() from None
+
+    def payload_lines(self, config: ConnectionConfig, voucher: Voucher) -> list[PostedLine]:
+        record = _record(voucher)
+        return [
+            PostedLine(
+                voucher=record["voucher_number"],
+                account=line["account"],
+                amount=Decimal(line["amount"]),
+                tax_code=line["tax_code"],
+                dimensions=tuple(line["dimensions"].items()),
+                text=record["description"],
+            )
+            for line in record["lines"]
+        ]
+
+    def chart(self, config: ConnectionConfig) -> Chart:
+        """A generic API has no chart to list: the Posting step takes codes as typed."""
+        return Chart()
 
     # --- requests -------------------------------------------------------------------------
 
@@ -370,15 +393,29 @@ def batch_idempotency_key(keys: Sequence[str]) -> str:
     return f"accountlink-{digest[:40]}"
 
 
-def _record(record: ExportRecord) -> dict[str, Any]:
+def _record(voucher: Voucher) -> dict[str, Any]:
+    """One voucher as the generic API receives it: the gross amount and expense account at the
+    top (what earlier versions sent), and the balanced lines, debit positive."""
+    expense = voucher.line(EXPENSE)
     return {
-        "idempotency_key": record.idempotency_key,
-        "posted_date": record.posted_date.isoformat(),
-        "amount": str(record.amount),
-        "currency": record.currency,
-        "account_code": record.account_code,
-        "description": record.description,
-        "claimant": record.claimant,
+        "idempotency_key": voucher.key,
+        "voucher_number": voucher.number,
+        "posted_date": voucher.posted_date.isoformat(),
+        "amount": str(to_major(voucher.gross_minor)),
+        "currency": voucher.currency,
+        "account_code": expense.account if expense else "",
+        "description": voucher.text,
+        "lines": [
+            {
+                "role": line.role,
+                "account": line.account,
+                "account_type": line.account_type,
+                "amount": str(line.amount),
+                "tax_code": line.tax_code,
+                "dimensions": dict(line.dimensions),
+            }
+            for line in voucher.lines
+        ],
     }
 
 

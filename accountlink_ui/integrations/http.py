@@ -603,10 +603,12 @@ class AdapterFailure(Exception):
     def result(self) -> ConnectionResult:
         return ConnectionResult(ok=False, message=self.message, fields=self.fields, code=self.code)
 
-    def push_error(self) -> TransientError | PermanentError:
+    def push_error(self, *, nothing_sent: bool = False) -> TransientError | PermanentError:
+        """As the sync sees it; ``nothing_sent`` when the target cannot have stored any of
+        the batch (the failure came before the batch itself was sent, or refused it whole)."""
         if self.transient:
             return TransientError(self.message, retry_after=self.retry_after)
-        return PermanentError(self.message, fields=self.fields)
+        return PermanentError(self.message, fields=self.fields, nothing_sent=nothing_sent)
 
 
 # --- connection tests -----------------------------------------------------------------------------

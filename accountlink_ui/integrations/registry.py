@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
+from accountlink_ui.accounting.chart import Chart
+from accountlink_ui.accounting.posting_settings import PostingSettings
+from accountlink_ui.accounting.vouchers import ExportRecord as ExportRecord
+from accountlink_ui.accounting.vouchers import Voucher
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.settings import Settings
 
@@ -26,6 +29,8 @@ class ConnectionConfig:
     auth_flow: str
     settings: Mapping[str, str]
     secrets: Mapping[str, str] = field(repr=False)
+    posting: PostingSettings | None = None
+    """How claims become postings; None until the integration's Posting step is done."""
 
 
 @dataclass(frozen=True)
@@ -43,20 +48,21 @@ class ConnectionResult:
     """The system's own error code (AADSTS7000215, BURST_RATE_LIMIT_REACHED, ...)."""
 
 
-class ExportRecord(NamedTuple):
-    """One approved expense claim, in the shape every adapter posts from.
+@dataclass(frozen=True)
+class PostedLine:
+    """One line as a target receives it, in neutral words, for the preview and for tests
+    that compare the preview with what the target received."""
 
-    A named tuple rather than a frozen dataclass: a run builds one per claim, thousands at
-    a time, and a frozen dataclass costs several times as much to construct.
-    """
-
-    idempotency_key: str
-    posted_date: date
+    voucher: str
+    account: str
     amount: Decimal
-    currency: str
-    account_code: str
-    description: str
-    claimant: str
+    """Debit positive, credit negative; for a balanced single line (Business Central with a
+    balancing account) the amount on ``account``, the balancing account taking the opposite."""
+    balancing_account: str = ""
+    tax_code: str = ""
+    dimensions: tuple[tuple[str, str], ...] = ()
+    text: str = ""
+    account_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,11 +82,18 @@ class TransientError(Exception):
 
 
 class PermanentError(Exception):
-    """Retrying will not help until someone changes the configuration or the data."""
+    """Retrying will not help until someone changes the configuration or the data.
 
-    def __init__(self, message: str, *, fields: tuple[str, ...] = ()) -> None:
+    ``nothing_sent``: the target refused before it could have stored any of the batch
+    (authorization, a missing journal, a missing scope), so its claims still wait rather
+    than await confirmation."""
+
+    def __init__(
+        self, message: str, *, fields: tuple[str, ...] = (), nothing_sent: bool = False
+    ) -> None:
         super().__init__(message)
         self.fields = fields
+        self.nothing_sent = nothing_sent
 
 
 class Adapter(Protocol):
@@ -90,8 +103,20 @@ class Adapter(Protocol):
         """One cheap probe (two for OAuth: token, then probe), finished before ``deadline``."""
         ...
 
-    def push(self, config: ConnectionConfig, records: Sequence[ExportRecord]) -> PushResult:
-        """Post one batch; raise TransientError or PermanentError for whole-batch failures."""
+    def push(self, config: ConnectionConfig, vouchers: Sequence[Voucher]) -> PushResult:
+        """Post one batch of vouchers, keyed by ``Voucher.key``; never split a voucher across
+        two calls. Raise TransientError or PermanentError for whole-batch failures, with
+        ``nothing_sent`` when the target cannot hold any of the batch."""
+        ...
+
+    def payload_lines(self, config: ConnectionConfig, voucher: Voucher) -> list[PostedLine]:
+        """The lines ``push`` sends for ``voucher``, read back from the very payload it
+        builds: what the posting preview shows."""
+        ...
+
+    def chart(self, config: ConnectionConfig) -> Chart:
+        """Accounts, tax codes, dimensions and journals the target offers (one request where
+        the protocol allows it); an empty Chart when the system cannot list them."""
         ...
 
 

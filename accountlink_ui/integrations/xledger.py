@@ -14,8 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
+from accountlink_ui.accounting.chart import Chart, ChartEntry
+from accountlink_ui.accounting.posting_settings import PostingSettings
+from accountlink_ui.accounting.vouchers import Voucher
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.http import (
     AdapterFailure,
@@ -28,13 +32,17 @@ from accountlink_ui.integrations.http import (
 from accountlink_ui.integrations.registry import (
     ConnectionConfig,
     ConnectionResult,
-    ExportRecord,
+    PermanentError,
+    PostedLine,
     PushResult,
 )
 from accountlink_ui.integrations.types import XLEDGER, endpoints
 from accountlink_ui.settings import Settings
 
 MAX_NODES = 500
+"""Lines per ``addGLImportItems`` call: a voucher's lines always travel in the same call."""
+CHART_FIRST = 1000
+"""How many of each list the Posting step reads (one request, Xledger charges per request)."""
 PUSH_SECONDS = 60.0
 BURST_RETRY_SECONDS = 5.0  # what Xledger's official sample waits after BURST_RATE_LIMIT_REACHED
 CONCURRENCY_RETRY_SECONDS = 5.0
@@ -42,6 +50,19 @@ LABEL = "Xledger"
 _TOKEN = ("api_token",)
 
 PROBE_QUERY = "{ companies(first: 1) { edges { node { dbId description } } } }"
+CHART_QUERY = (
+    "query Chart($first: Int!) { "
+    "accounts(first: $first) { edges { node { code description } } } "
+    "taxRules(first: $first) { edges { node { code description } } } "
+    "transactionSources(first: $first) { edges { node { code description } } } "
+    "glObjectValues(first: $first) { edges { node { code description objectNumber } } } }"
+)
+"""Names other than ``accounts`` are UNVERIFIED against Xledger's schema; a refusal leaves the
+Posting step with free entry (the sync then learns from Xledger's own refusals)."""
+WRITE_CHECKED_AT_SYNC = (
+    "Read access is confirmed. Write access (posting GL import items) is checked at the first "
+    "sync: Xledger offers no way to check it without posting."
+)
 ADD_MUTATION = (
     "mutation AddGLImportItems($inputs: [AddGLImportItemsInput!]!) { "
     "addGLImportItems(inputs: $inputs) { edges { node { dbId yourReference } } } }"
@@ -79,41 +100,107 @@ class XledgerAdapter:
             name = node.get("description") or f"company {node.get('dbId')}"
             environment = "demo" if config.environment != "production" else "production"
             return ConnectionResult(
-                ok=True, message=f"Connected to Xledger ({environment}).", reached=str(name)
+                ok=True,
+                message=f"Connected to Xledger ({environment}). {WRITE_CHECKED_AT_SYNC}",
+                reached=str(name),
             )
         except AdapterFailure as failure:
             return failure.result()
 
-    def push(self, config: ConnectionConfig, records: Sequence[ExportRecord]) -> PushResult:
-        """One ``addGLImportItems`` call; ``yourReference`` carries the idempotency key."""
-        if len(records) > MAX_NODES:
-            raise ValueError(
-                f"Xledger accepts at most {MAX_NODES} nodes per mutation; got {len(records)}. "
-                "Split the batch before calling push."
-            )
-        if not records:
-            return PushResult(accepted={})
+    def push(self, config: ConnectionConfig, vouchers: Sequence[Voucher]) -> PushResult:
+        """``addGLImportItems`` calls of at most 500 lines, each voucher whole in one call;
+        ``yourReference`` carries the claim's idempotency key on every line of its voucher."""
+        posting = _posting(config)
+        accepted: dict[str, str] = {}
         refused: dict[str, str] = {}
-        remaining = list(records)
-        while remaining:  # each pass drops at least one node, so this ends
-            inputs = [{"node": _node(record)} for record in remaining]
-            try:
-                data = self._graphql(
-                    config, ADD_MUTATION, {"inputs": inputs}, Deadline(PUSH_SECONDS)
-                )
-            except InvalidNodes as invalid:
-                # Xledger stores nothing from a batch with an invalid node: refuse those
-                # claims and send the rest again, so one bad claim does not stop every run.
-                bad = {i: why for i, why in invalid.by_index.items() if i < len(remaining)}
-                if not bad:
-                    raise invalid.push_error() from None
-                refused.update({remaining[i].idempotency_key: why for i, why in bad.items()})
-                remaining = [r for i, r in enumerate(remaining) if i not in bad]
-                continue
-            except AdapterFailure as failure:
-                raise failure.push_error() from None
-            return _push_result(data, remaining, refused)
-        return PushResult(accepted={}, failed=refused)
+        for chunk in _chunks(vouchers):
+            budget = _Budget(4 * len(chunk).bit_length() + 4)
+            result = self._push_chunk(
+                config, posting, chunk, budget, first=not accepted and not refused
+            )
+            accepted.update(result.accepted)
+            refused.update(result.failed)
+        return PushResult(accepted=accepted, failed=refused)
+
+    def _push_chunk(
+        self,
+        config: ConnectionConfig,
+        posting: PostingSettings,
+        vouchers: Sequence[Voucher],
+        budget: _Budget,
+        *,
+        first: bool,
+    ) -> PushResult:
+        """One call; a refusal is narrowed down to the vouchers at fault.
+
+        Xledger stores nothing from a call it refuses. When it names the lines at fault
+        (``inputs[i]``) their vouchers are refused and the rest sent again; when it does not
+        (the per-line shape is UNVERIFIED), the vouchers are halved until the refused ones
+        stand alone, so one bad claim never blocks the others run after run.
+        """
+        if not vouchers:
+            return PushResult(accepted={})
+        budget.spend()
+        nodes, owners = _nodes(vouchers, posting)
+        try:
+            data = self._graphql(config, ADD_MUTATION, {"inputs": nodes}, Deadline(PUSH_SECONDS))
+        except InvalidNodes as invalid:
+            bad = {owners[i] for i in invalid.by_index if i < len(owners)}
+            if bad:
+                refused = {vouchers[v].key: _reason(invalid, owners, v) for v in sorted(bad)}
+                rest = [voucher for i, voucher in enumerate(vouchers) if i not in bad]
+                result = self._push_chunk(config, posting, rest, budget, first=False)
+                return PushResult(accepted=result.accepted, failed={**refused, **result.failed})
+            return self._narrow(config, posting, vouchers, invalid, budget)
+        except AdapterFailure as failure:
+            # Before anything was stored: authorization and scope refusals come first.
+            raise failure.push_error(nothing_sent=first and not failure.transient) from None
+        return _push_result(data, vouchers)
+
+    def _narrow(
+        self,
+        config: ConnectionConfig,
+        posting: PostingSettings,
+        vouchers: Sequence[Voucher],
+        invalid: InvalidNodes,
+        budget: _Budget,
+    ) -> PushResult:
+        if len(vouchers) == 1:
+            return PushResult(
+                accepted={}, failed={vouchers[0].key: f"Xledger refused this voucher: {invalid}"}
+            )
+        middle = len(vouchers) // 2
+        left = self._push_chunk(config, posting, vouchers[:middle], budget, first=False)
+        right = self._push_chunk(config, posting, vouchers[middle:], budget, first=False)
+        return PushResult(
+            accepted={**left.accepted, **right.accepted}, failed={**left.failed, **right.failed}
+        )
+
+    def payload_lines(self, config: ConnectionConfig, voucher: Voucher) -> list[PostedLine]:
+        nodes, _ = _nodes([voucher], _posting(config))
+        return [_posted(node) for node in nodes]
+
+    def chart(self, config: ConnectionConfig) -> Chart:
+        """One request: accounts, tax rules, transaction sources and GL object values."""
+        try:
+            data = self._graphql(config, CHART_QUERY, {"first": CHART_FIRST}, Deadline(30.0))
+        except AdapterFailure as failure:
+            raise failure.push_error() from None
+        objects: dict[str, list[ChartEntry]] = {}
+        for node in _nodes_of(data, "glObjectValues"):
+            number = str(node.get("objectNumber") or "")
+            if number:
+                objects.setdefault(f"glObject{number}", []).append(_entry(node))
+        return Chart(
+            accounts=tuple(_entry(n) for n in _nodes_of(data, "accounts")),
+            tax_codes=tuple(_entry(n) for n in _nodes_of(data, "taxRules")),
+            transaction_sources=tuple(_entry(n) for n in _nodes_of(data, "transactionSources")),
+            dimensions=tuple(
+                ChartEntry(key, f"GL object {key.removeprefix('glObject')}")
+                for key in sorted(objects)
+            ),
+            dimension_values={key: tuple(values) for key, values in objects.items()},
+        )
 
     def find_existing(self, config: ConnectionConfig, keys: Sequence[str]) -> dict[str, str]:
         """GL import items already in Xledger, by ``yourReference`` → dbId (one request per 500)."""
@@ -191,35 +278,124 @@ def _invalid_nodes(code: str, message: str, extensions: object) -> InvalidNodes:
             by_index = {}
             break
         by_index.setdefault(int(match.group(1)), []).append(problem)
-    reasons = {
-        index: f"Xledger refused this item: {'; '.join(found)[:300]}"
-        for index, found in by_index.items()
-    }
+    reasons = {index: "; ".join(found)[:300] for index, found in by_index.items()}
     return InvalidNodes(f"Xledger refused the request ({code}): {message[:300]}", code, reasons)
 
 
-def _push_result(
-    data: Mapping[str, Any], records: Sequence[ExportRecord], refused: Mapping[str, str]
-) -> PushResult:
-    """The stored items by ``yourReference``; anything unconfirmed or refused is failed."""
+def _push_result(data: Mapping[str, Any], vouchers: Sequence[Voucher]) -> PushResult:
+    """Stored vouchers by ``yourReference``; a voucher none of whose lines came back is failed."""
     edges = ((data.get("addGLImportItems") or {}).get("edges")) or []
+    wanted = {voucher.key for voucher in vouchers}
     accepted: dict[str, str] = {}
-    for index, edge in enumerate(edges):
+    for edge in edges:
         node = edge.get("node") or {}
-        key = node.get("yourReference") or (
-            records[index].idempotency_key if index < len(records) else None
-        )
-        if key and node.get("dbId") is not None:
+        key = node.get("yourReference")
+        if key in wanted and node.get("dbId") is not None and key not in accepted:
             accepted[str(key)] = str(node["dbId"])
-    failed = dict(refused)
-    failed.update(
-        {
-            r.idempotency_key: "Xledger did not confirm this item."
-            for r in records
-            if r.idempotency_key not in accepted
-        }
-    )
+    failed = {
+        voucher.key: "Xledger did not confirm this voucher."
+        for voucher in vouchers
+        if voucher.key not in accepted
+    }
     return PushResult(accepted=accepted, failed=failed)
+
+
+class _Budget:
+    """How many calls narrowing a refused chunk may make: about two per halving for a few
+    bad vouchers. A refusal that survives every split is not about one voucher (a schema
+    Xledger changed, a rule for every line): the batch stops, to be checked before resending,
+    rather than cost a request per claim."""
+
+    def __init__(self, calls: int) -> None:
+        self.left = calls
+
+    def spend(self) -> None:
+        if self.left <= 0:
+            raise PermanentError(
+                "Xledger refused the vouchers without saying which, and refused them one by "
+                "one too: check the posting settings (accounts, tax codes, dimensions) "
+                "against Xledger."
+            )
+        self.left -= 1
+
+
+def _posting(config: ConnectionConfig) -> PostingSettings:
+    if config.posting is None:
+        raise PermanentError(
+            "Posting is not set up for this integration: choose the accounts on its Posting "
+            "settings first.",
+            nothing_sent=True,
+        )
+    return config.posting
+
+
+def _chunks(vouchers: Sequence[Voucher]) -> list[list[Voucher]]:
+    """Vouchers grouped into calls of at most ``MAX_NODES`` lines, never splitting one."""
+    chunks: list[list[Voucher]] = [[]]
+    lines = 0
+    for voucher in vouchers:
+        size = len(voucher.lines)
+        if lines + size > MAX_NODES and chunks[-1]:
+            chunks.append([])
+            lines = 0
+        chunks[-1].append(voucher)
+        lines += size
+    return [chunk for chunk in chunks if chunk]
+
+
+def _nodes(
+    vouchers: Sequence[Voucher], posting: PostingSettings
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The mutation's inputs, and for each the index of the voucher it belongs to."""
+    nodes: list[dict[str, Any]] = []
+    owners: list[int] = []
+    for index, voucher in enumerate(vouchers):
+        for line in voucher.lines:
+            node: dict[str, Any] = {
+                "account": {"code": line.account},
+                "amount": str(line.amount),
+                "currency": {"code": voucher.currency},
+                "postedDate": voucher.posted_date.isoformat(),
+                "text": voucher.text[:200],
+                "yourReference": voucher.key,
+                "transactionSource": {"code": posting.transaction_source},
+                "trRegNumber": voucher.number,
+            }
+            if line.tax_code:
+                node["taxRule"] = {"code": line.tax_code}
+            for dimension, value in line.dimensions:
+                node[dimension] = {"code": value}
+            nodes.append({"node": node})
+            owners.append(index)
+    return nodes, owners
+
+
+def _posted(item: Mapping[str, Any]) -> PostedLine:
+    node = item["node"]
+    return PostedLine(
+        voucher=str(node["trRegNumber"]),
+        account=str(node["account"]["code"]),
+        amount=Decimal(node["amount"]),
+        tax_code=str((node.get("taxRule") or {}).get("code", "")),
+        dimensions=tuple(
+            (key, str(value["code"])) for key, value in node.items() if key.startswith("glObject")
+        ),
+        text=str(node["text"]),
+    )
+
+
+def _nodes_of(data: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
+    edges = ((data.get(name) or {}).get("edges")) or []
+    return [edge["node"] for edge in edges if isinstance(edge, dict) and edge.get("node")]
+
+
+def _entry(node: Mapping[str, Any]) -> ChartEntry:
+    return ChartEntry(str(node.get("code") or ""), str(node.get("description") or ""))
+
+
+def _reason(invalid: InvalidNodes, owners: Sequence[int], voucher: int) -> str:
+    found = [why for i, why in invalid.by_index.items() if i < len(owners) and owners[i] == voucher]
+    return f"Xledger refused this voucher: {'; '.join(found)[:400]}"
 
 
 def _data(reply: HttpReply, token: str, environment: str) -> dict[str, Any]:
@@ -266,10 +442,15 @@ def _http_failure(reply: HttpReply) -> AdapterFailure:
 def _error_failure(
     entry: Mapping[str, Any], reply: HttpReply, token: str, environment: str
 ) -> AdapterFailure:
-    """Xledger's first error, worded for the admin, with the token field when it is at fault."""
-    code = str(entry.get("code") or "")
+    """Xledger's first error, worded for the admin, with the token field when it is at fault.
+
+    Xledger's own codes sit in the top-level ``code``; GraphQL validation errors carry
+    theirs in ``extensions.code`` (e.g. ``INVALID_VALUE``): both are read."""
+    extensions = entry.get("extensions")
+    extension_code = str(extensions.get("code") or "") if isinstance(extensions, dict) else ""
+    code = str(entry.get("code") or "") or extension_code
     message = scrub(str(entry.get("message") or ""), [token])
-    upper = code.upper()
+    upper = f"{code} {extension_code}".upper()
     if "BAD_TOKEN_FORMAT" in upper or message.startswith("Bad format for API Token"):
         return AdapterFailure(
             "Xledger did not accept the format of the Authorization header. Paste only the API "
@@ -287,10 +468,12 @@ def _error_failure(
             code=code or "UNAUTHORIZED",
         )
     if "MISSING_SCOPE" in upper or "FORBIDDEN" in upper:
+        scope = extensions.get("scope") if isinstance(extensions, dict) else None
+        missing = f"'{scope}'" if scope else "the write scope for GL import items"
         return AdapterFailure(
-            "The API token lacks the scope this needs (read to test the connection, write to "
-            "post). Create a token with read and write scope under System Access → GraphQL → "
-            "API tokens.",
+            f"The Xledger API token lacks {missing}, so AccountLink cannot post vouchers with "
+            "it (Xledger said: " + message[:200] + "). Create a token with read and write "
+            "scope under System Access → GraphQL → API tokens, then edit the credentials.",
             _TOKEN,
             code=code,
         )
@@ -319,8 +502,8 @@ def _error_failure(
         )
     if reply.status_code == 429 or reply.status_code >= 500:
         return _http_failure(reply)
-    if upper == "BAD_REQUEST.INVALID_INPUT":
-        return _invalid_nodes(code, message, entry.get("extensions"))
+    if "INVALID_INPUT" in upper or "INVALID_VALUE" in upper or "GRAPHQL_VALIDATION" in upper:
+        return _invalid_nodes(code, message, extensions)
     return AdapterFailure(f"Xledger refused the request ({code}): {message[:300]}", code=code)
 
 
@@ -358,14 +541,3 @@ def _duration(seconds: float) -> str:
     if minutes < 90:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     return f"{round(minutes / 60)} hours"
-
-
-def _node(record: ExportRecord) -> dict[str, Any]:
-    return {
-        "account": {"code": record.account_code},
-        "amount": str(record.amount),
-        "currency": {"code": record.currency},
-        "postedDate": record.posted_date.isoformat(),
-        "text": f"{record.description} ({record.claimant})",
-        "yourReference": record.idempotency_key,
-    }

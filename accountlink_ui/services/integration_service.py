@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from accountlink_ui import repository
+from accountlink_ui.accounting.posting_settings import from_values
 from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.registry import AdapterRegistry, ConnectionConfig, ConnectionResult
@@ -408,7 +409,17 @@ class IntegrationService:
             if row is None:
                 raise NotFound(f"Integration {integration_id} does not exist.")
             version = repository.credential_version(session, row.active_credential_version_id)
-            return self._config_of(row, version), (version.version if version else None)
+            posting = repository.posting_settings(session, row.posting_settings_id)
+            config = self._config_of(row, version)
+            if posting is not None:
+                config = replace(config, posting=from_values(posting.values))
+            return config, (version.version if version else None)
+
+    def has_posting_settings(self, integration_id: int) -> bool:
+        """Whether the Posting step was done: a sync without it would have nothing to post to."""
+        with session_scope(self._engine) as session:
+            row = repository.integration(session, integration_id)
+            return row is not None and row.posting_settings_id is not None
 
     def test_stored(self, integration_id: int) -> ConnectionResult:
         """Operator's `accountlink test-connection`: test and record, like 'Test again'."""

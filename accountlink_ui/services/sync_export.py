@@ -18,8 +18,14 @@ The order of writes is what makes a claim arrive exactly once:
    committed per batch; a refusal of one claim is stored on it and it is not
    sent again until someone clears it.
 
+Claims become vouchers here (``accounting.vouchers.build_voucher``, the function the
+preview calls too); a claim that cannot (no employee number where one is needed, VAT
+larger than the amount) is refused with the reason, like a claim the target refuses.
+
 A whole-batch failure leaves the batch ``sending``, so the next run starts
-by asking the target about it. After those, a run takes as many waiting claims
+by asking the target about it, unless the adapter knows nothing of it was
+stored (``PermanentError.nothing_sent``: authorization or scope refused, the
+journal missing): then its claims wait again, untouched. After those, a run takes as many waiting claims
 as waited when it began, oldest first, a batch at a time; claims approved
 meanwhile wait for the next run, so the count it reports stays true.
 
@@ -46,12 +52,12 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
 from accountlink_ui import repository
+from accountlink_ui.accounting.vouchers import ExportRecord, Voucher, VoucherError, build_voucher
 from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.http import scrub
 from accountlink_ui.integrations.registry import (
     Adapter,
     ConnectionConfig,
-    ExportRecord,
     PermanentError,
     TransientError,
 )
@@ -84,7 +90,12 @@ LEASE_LOST = (
 
 
 class RunStopped(Exception):
-    """The run cannot go on; the message is written for the admin."""
+    """The run cannot go on; the message is written for the admin. ``release``: claims of
+    the batch in hand that the target never stored, to wait again."""
+
+    def __init__(self, message: str, release: Sequence[int] = ()) -> None:
+        super().__init__(message)
+        self.release = list(release)
 
 
 @dataclass
@@ -95,6 +106,8 @@ class _Outcome:
     """Claim id → the target's reference."""
     refused: dict[int, str] = field(default_factory=dict)
     """Claim id → the target's reason."""
+    released: list[int] = field(default_factory=list)
+    """Claims to wait again: their batch provably never reached the target."""
 
 
 @dataclass
@@ -143,8 +156,8 @@ class ExportJob:
                     previous = self._send(batch)
                 except RunStopped as stop:
                     self.tally.stopped = str(stop)
-                    previous = _Outcome()
                     background.result()
+                    previous = _Outcome(released=stop.release)
                     break
                 batch, alive = background.result()
                 self._progress()
@@ -168,9 +181,12 @@ class ExportJob:
 
     def _send(self, batch: _Batch) -> _Outcome:
         """Push the batch, asking the target first where it may already have it."""
-        pending = {record.idempotency_key: record for record in batch.records}
-        to_check = set(pending) if batch.uncertain else set()
         ids = batch.claim_ids
+        vouchers, unbookable = self._vouchers(batch.records)
+        pending = {voucher.key: voucher for voucher in vouchers}
+        if not pending:
+            return _Outcome(refused=unbookable)
+        to_check = set(pending) if batch.uncertain else set()
         finder: Reconciler | None = getattr(self.adapter, "find_existing", None)
         attempt = 0
         while pending:
@@ -186,14 +202,15 @@ class ExportJob:
                     for key in found:
                         pending.pop(key, None)
                     if not pending:
-                        return _Outcome()
+                        return _Outcome(refused=unbookable)
                 result = self.adapter.push(self.config, list(pending.values()))
             except TransientError as exc:
                 to_check = set(pending)
                 self._wait_or_stop(attempt, exc)
                 continue
             except PermanentError as exc:
-                raise RunStopped(self._words(exc)) from None
+                release = [ids[key] for key in pending] if exc.nothing_sent else []
+                raise RunStopped(self._words(exc), release) from None
             except Exception as exc:  # an adapter bug must not leave the run hanging
                 log.exception("sync of integration %s failed unexpectedly", self.integration_id)
                 raise RunStopped(
@@ -204,12 +221,33 @@ class ExportJob:
             return _Outcome(
                 accepted={ids[k]: ref for k, ref in result.accepted.items() if k in pending},
                 refused={
-                    ids[k]: self._words(reason)
-                    for k, reason in result.failed.items()
-                    if k in pending and k not in result.accepted
+                    **unbookable,
+                    **{
+                        ids[k]: self._words(reason)
+                        for k, reason in result.failed.items()
+                        if k in pending and k not in result.accepted
+                    },
                 },
             )
-        return _Outcome()
+        return _Outcome(refused=unbookable)
+
+    def _vouchers(self, records: Sequence[ExportRecord]) -> tuple[list[Voucher], dict[int, str]]:
+        """The batch's vouchers, and claim id → why a claim cannot become one."""
+        posting = self.config.posting
+        if posting is None:
+            raise RunStopped(
+                f"Posting is not set up for {self.label}: choose the accounts under the "
+                "integration's Posting settings, then sync again. No claim was sent.",
+                [record.claim_id for record in records],
+            )
+        vouchers: list[Voucher] = []
+        unbookable: dict[int, str] = {}
+        for record in records:
+            try:
+                vouchers.append(build_voucher(record, posting))
+            except VoucherError as exc:
+                unbookable[record.claim_id] = str(exc)
+        return vouchers, unbookable
 
     def _wait_or_stop(self, attempt: int, exc: TransientError) -> None:
         message = self._words(exc)
@@ -236,6 +274,7 @@ class ExportJob:
 
     def _store(self, session: Session, outcome: _Outcome) -> None:
         """Mark what the target confirmed and refused, and keep the run's counters current."""
+        repository.release_claims(session, outcome.released)
         if not outcome.accepted and not outcome.refused:
             return
         repository.mark_claims_exported(
@@ -281,14 +320,12 @@ class _Batch:
 
     @classmethod
     def of(cls, rows: Sequence[Any], *, uncertain: bool) -> _Batch:
-        """From rows of the repository's export queries: the claim id, then an ExportRecord's
-        fields in order. Unpacked by position: by name costs several times as much."""
-        records = [ExportRecord(*row[1:]) for row in rows]
+        """From rows of the repository's export queries, an ExportRecord's fields in order.
+        Unpacked by position: by name costs several times as much."""
+        records = [row if isinstance(row, ExportRecord) else ExportRecord(*row) for row in rows]
         return cls(
             records=records,
-            claim_ids={
-                record.idempotency_key: row[0] for record, row in zip(records, rows, strict=True)
-            },
+            claim_ids={record.idempotency_key: record.claim_id for record in records},
             uncertain=uncertain,
         )
 

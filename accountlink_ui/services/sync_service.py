@@ -55,9 +55,9 @@ log = logging.getLogger(__name__)
 
 TRIGGERS = ("schedule", "manual", "api")
 BATCH_SIZES = {"xledger": 500, "generic_rest": 500, "dynamics": 100}
-"""Xledger takes at most 500 nodes per mutation. Business Central gets one POST per line
-whatever the batch, so its batches are smaller: the confirmations are committed sooner and
-reconciling after a failure asks about at most 100 lines (one GET each)."""
+"""Claims per batch. Xledger's adapter splits a batch into calls of at most 500 lines
+(never splitting a voucher); Business Central's sends 100 one-line vouchers in one
+``$batch`` request, and reconciling after a failure asks about at most 100 lines."""
 DEFAULT_BATCH_SIZE = 100
 FAILURES_BEFORE_ERROR = 3
 
@@ -142,6 +142,14 @@ class SyncService:
             raise SyncUnavailable(
                 f"{target.label} is disabled, so it does not sync. Enable it on the "
                 "dashboard first."
+            )
+        if not self._integrations.has_posting_settings(integration_id):
+            if trigger == "schedule":
+                log.info("integration %s has no posting settings; sync skipped", integration_id)
+                return None
+            raise SyncUnavailable(
+                f"Posting is not set up for {target.label} yet: choose the accounts under "
+                "Posting first. No claim was sent."
             )
         holder = new_holder()
         if not self._lease.acquire(integration_id, holder):

@@ -15,6 +15,7 @@ from accountlink_ui.integrations.registry import AdapterRegistry, default_regist
 from accountlink_ui.services.auth_service import AuthService
 from accountlink_ui.services.drafts import DraftSecrets
 from accountlink_ui.services.integration_service import IntegrationService
+from accountlink_ui.services.posting_service import PostingService
 from accountlink_ui.services.proofs import ProofSigner
 from accountlink_ui.services.scheduler_jobs import scheduled_jobs
 from accountlink_ui.services.sync_service import SyncService
@@ -31,6 +32,7 @@ class Services:
     integrations: IntegrationService
     drafts: DraftSecrets
     sync: SyncService
+    postings: PostingService
 
     def schedule_of(self, integration_ids: list[int]) -> dict[int, datetime | None]:
         """Next scheduled sync of each integration, read from the job store (any process)."""
@@ -80,6 +82,7 @@ def build_services(
         sync=SyncService(
             engine=engine, integrations=integrations, adapters=registry, settings=settings
         ),
+        postings=PostingService(engine=engine, integrations=integrations, adapters=registry),
     )
 
 
