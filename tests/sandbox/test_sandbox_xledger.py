@@ -150,7 +150,7 @@ def test_inline_literal_inputs_are_parsed_too(sandbox: Any) -> None:
 
 
 def test_more_than_500_nodes_are_rejected_and_nothing_is_stored(sandbox: Any) -> None:
-    inputs = balanced(*(f"B-{i}" for i in range(250))) + [node("B-250", amount=0)]
+    inputs = [*balanced(*(f"B-{i}" for i in range(250))), node("B-250", amount=0)]
     body = gql(sandbox, ADD, {"inputs": inputs}).json()
     assert body["data"] == {"addGLImportItems": None}
     assert body["errors"][0]["code"] == "BAD_REQUEST.TOO_MANY_NODES"
