@@ -6,6 +6,8 @@ benchmark set integrations up with them (``demo_claims`` gives them claims).
 
 from __future__ import annotations
 
+from accountlink_ui.accounting.chart import Chart
+from accountlink_ui.accounting.posting_settings import suggested
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.services.integration_service import ConnectionDraft
 
@@ -45,3 +47,19 @@ def rest_draft(sandbox_url: str, api_key: str = demo.REST_API_KEY) -> Connection
             "api_key": api_key,
         },
     )
+
+
+def demo_posting(type_key: str, chart: Chart, **overrides: str) -> dict[str, str]:
+    """Posting settings an accountant would choose for the demo chart: the suggested NS 4102
+    accounts, employee payables 2910 as counter-account, cost centres on the first
+    dimension the ledger offers, and for Business Central the expense journal."""
+    values = suggested(type_key, chart)
+    if type_key == "dynamics":
+        journals = {entry.detail: entry.code for entry in chart.journals}
+        values["journal"] = journals.get("UTLEGG") or next(
+            iter(journals.values()), demo.BC_JOURNAL_ID
+        )
+    if type_key == "dynamics" and not chart.listed:
+        values["company_id"] = demo.BC_COMPANY_ID
+    values.update(overrides)
+    return values

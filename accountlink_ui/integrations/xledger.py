@@ -41,6 +41,8 @@ from accountlink_ui.settings import Settings
 
 MAX_NODES = 500
 """Lines per ``addGLImportItems`` call: a voucher's lines always travel in the same call."""
+MAX_LINES_PER_VOUCHER = 3
+"""Expense, VAT and counter line (``accounting.vouchers``)."""
 CHART_FIRST = 1000
 """How many of each list the Posting step reads (one request, Xledger charges per request)."""
 PUSH_SECONDS = 60.0
@@ -203,12 +205,16 @@ class XledgerAdapter:
         )
 
     def find_existing(self, config: ConnectionConfig, keys: Sequence[str]) -> dict[str, str]:
-        """GL import items already in Xledger, by ``yourReference`` → dbId (one request per 500)."""
+        """Vouchers already in Xledger, by ``yourReference`` → the dbId of one of its lines.
+
+        Every line of a voucher carries the key, so a page holds up to
+        ``MAX_LINES_PER_VOUCHER`` items per key asked about."""
         found: dict[str, str] = {}
-        for start in range(0, len(keys), MAX_NODES):
-            chunk = list(keys[start : start + MAX_NODES])
+        per_request = MAX_NODES // MAX_LINES_PER_VOUCHER
+        for start in range(0, len(keys), per_request):
+            chunk = list(keys[start : start + per_request])
             asked = set(chunk)
-            variables = {"refs": chunk, "first": len(chunk)}
+            variables = {"refs": chunk, "first": MAX_NODES}
             try:
                 data = self._graphql(config, EXISTING_QUERY, variables, Deadline(PUSH_SECONDS))
             except AdapterFailure as failure:
@@ -216,7 +222,7 @@ class XledgerAdapter:
             for edge in ((data.get("glImportItems") or {}).get("edges")) or []:
                 node = edge.get("node") or {}
                 if node.get("yourReference") in asked and node.get("dbId") is not None:
-                    found[str(node["yourReference"])] = str(node["dbId"])
+                    found.setdefault(str(node["yourReference"]), str(node["dbId"]))
         return found
 
     # --- one GraphQL request ------------------------------------------------------------

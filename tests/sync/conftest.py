@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from accountlink_ui.db import session_scope
 from accountlink_ui.demo_claims import make_claims
+from accountlink_ui.demo_drafts import demo_posting
 from accountlink_ui.integrations.dynamics import DynamicsAdapter
 from accountlink_ui.integrations.generic_rest import GenericRestAdapter
 from accountlink_ui.integrations.http import OutboundClient
@@ -103,8 +104,18 @@ class SyncWorld:
         assert outcome.result.ok, outcome.result.message
         view = self.services.integrations.create_integration(actor, org, draft, outcome.proof)
         assert view.id is not None
+        self.set_posting(view.id, actor)
         self.state.reset()  # the connection test's requests are not what the tests count
         return view.id
+
+    def set_posting(self, integration_id: int, actor: Actor | None = None, **values: str) -> int:
+        """The Posting step: the demo accountant's choices (plus ``values``), saved."""
+        actor = actor or self.bf_admin
+        form = self.services.postings.form(actor, integration_id)
+        chosen = demo_posting(form.type_key, form.chart, **values)
+        version, errors = self.services.postings.save(actor, integration_id, chosen)
+        assert version is not None, errors
+        return version
 
     def draft(self, type_key: str) -> ConnectionDraft:
         return {

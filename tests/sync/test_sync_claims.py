@@ -8,11 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from accountlink_ui.accounting.posting_settings import CATEGORY_KEYS
 from accountlink_ui.demo_claims import CLAIM_KINDS, CLAIMANTS, seed_demo_claims
 from accountlink_ui.services.sync_retry import RetryPolicy
 from tests.sync.conftest import SyncWorld
 
-ACCOUNTS = {kind.account_code for kind in CLAIM_KINDS}
+CATEGORIES = {kind.category for kind in CLAIM_KINDS}
 
 
 def test_demo_claims_look_like_norwegian_expense_claims_and_seed_once(world: SyncWorld) -> None:
@@ -26,7 +27,10 @@ def test_demo_claims_look_like_norwegian_expense_claims_and_seed_once(world: Syn
     assert len(rows) == 30
     assert all(re.fullmatch(rf"AL-{world.bf_org}-[0-9a-f]{{16}}", r.idempotency_key) for r in rows)
     assert {r.currency for r in rows} == {"NOK"}
-    assert {r.account_code for r in rows} <= ACCOUNTS
+    assert {r.category for r in rows} <= CATEGORIES <= CATEGORY_KEYS
+    assert {r.account_code for r in rows} == {""}  # the posting settings decide
+    assert all(r.vat_amount is None or Decimal(0) < r.vat_amount < r.amount for r in rows)
+    assert any(r.vat_amount for r in rows) and any(r.cost_centre for r in rows)
     assert {r.claimant for r in rows} <= set(CLAIMANTS)
     assert all(Decimal("100") < r.amount < Decimal("10000") for r in rows)
     assert all(date(2025, 5, 19) <= r.claim_date < date(2025, 6, 30) for r in rows)

@@ -1,5 +1,9 @@
 """Faults mid-run: after the runs complete, every claim is in the target exactly once.
 
+Request numbers: a batch of 500 two-line Xledger vouchers is two calls (at most 500 lines a
+call), so ``after=2`` hits batch 2; a batch of 100 Business Central vouchers is one
+``$batch`` request and a REST batch one POST (the company and journal ids come with the posting settings).
+
 "Exactly once" is read from what the target saw: for Xledger and Business
 Central every arrival (``received``, duplicates included) must be distinct,
 because both are protected by asking the target before sending again. The
@@ -14,11 +18,11 @@ from collections.abc import Sequence
 
 import pytest
 
+from accountlink_ui.accounting.vouchers import Voucher
 from accountlink_ui.integrations.dynamics import document_number
 from accountlink_ui.integrations.registry import (
     AdapterRegistry,
     ConnectionConfig,
-    ExportRecord,
     PushResult,
 )
 from accountlink_ui.models import ClaimStatus
@@ -28,10 +32,14 @@ SYSTEM = {"xledger": "xledger", "dynamics": "business_central", "generic_rest": 
 
 
 def arrivals(world: SyncWorld, type_key: str, *, stored: bool = False) -> list[str]:
-    """The idempotency keys (or what the target keeps of them) of every record that arrived."""
+    """The idempotency keys (or what the target keeps of them) of every voucher that arrived:
+    Xledger's by the counter line each voucher has once (the only negative line), Business
+    Central's by the key's digest in ``externalDocumentNumber`` (one line per voucher)."""
     system = SYSTEM[type_key]
     items = world.state.stored(system) if stored else world.state.received(system)
-    field = {"xledger": "yourReference", "dynamics": "documentNumber"}.get(
+    if type_key == "xledger":
+        items = [item for item in items if str(item["amount"]).startswith("-")]
+    field = {"xledger": "yourReference", "dynamics": "externalDocumentNumber"}.get(
         type_key, "idempotency_key"
     )
     return [str(item[field]) for item in items]
@@ -53,12 +61,11 @@ def test_a_lost_answer_after_the_target_stored_a_batch_sends_nothing_twice(
 ) -> None:
     integration_id = world.connect(type_key)
     keys = world.claims(700 if type_key != "dynamics" else 300)
-    # Xledger and REST: the second batch; Business Central: request 151, a line POST in the
-    # middle of batch 2 (each batch opens with 2 GETs).
+    # The first request of batch 2.
     world.state.set_fault(
         SYSTEM[type_key],
         "lost_answer",
-        after=150 if type_key == "dynamics" else 1,
+        after=2 if type_key == "xledger" else 1,
         times=1,
         seconds=LOST_ANSWER_DELAY,
     )
@@ -80,9 +87,9 @@ def test_http_500_on_the_second_batch_is_retried_with_backoff(
 ) -> None:
     integration_id = world.connect(type_key)
     keys = world.claims(700 if type_key != "dynamics" else 300)
-    # Business Central: request 150 is a line POST of batch 2 (each batch opens with 2 GETs).
+    # The first request of batch 2.
     world.state.set_fault(
-        SYSTEM[type_key], "http_500", after=150 if type_key == "dynamics" else 1, times=1
+        SYSTEM[type_key], "http_500", after=2 if type_key == "xledger" else 1, times=1
     )
 
     run = world.run(integration_id)
@@ -97,7 +104,7 @@ def test_a_target_down_for_good_fails_the_run_and_the_next_run_finishes_the_job(
 ) -> None:
     integration_id = world.connect("xledger")
     keys = world.claims(1_200)
-    world.state.set_fault("xledger", "http_500", after=1)
+    world.state.set_fault("xledger", "http_500", after=2)
 
     failed = world.run(integration_id)
 
@@ -126,7 +133,7 @@ def test_429_retry_after_is_honoured(world: SyncWorld, type_key: str) -> None:
     world.state.set_fault(
         SYSTEM[type_key],
         "rate_limit",
-        after=60 if type_key == "dynamics" else 1,
+        after=2 if type_key == "xledger" else 1,
         times=1,
         seconds=7,
     )
@@ -142,7 +149,7 @@ def test_429_retry_after_is_honoured(world: SyncWorld, type_key: str) -> None:
 def test_xledger_burst_limit_waits_five_seconds_and_goes_on(world: SyncWorld) -> None:
     integration_id = world.connect("xledger")
     keys = world.claims(1_200)
-    world.state.set_fault("xledger", "burst_limit", after=1, times=2)
+    world.state.set_fault("xledger", "burst_limit", after=2, times=2)
 
     run = world.run(integration_id)
 
@@ -156,7 +163,7 @@ def test_insufficient_credits_stops_the_run_until_reset_instead_of_waiting(
 ) -> None:
     integration_id = world.connect("xledger")
     keys = world.claims(1_200)
-    world.state.set_fault("xledger", "insufficient_credits", after=1, seconds=3_600)
+    world.state.set_fault("xledger", "insufficient_credits", after=2, seconds=3_600)
 
     stopped = world.run(integration_id)
 
@@ -190,8 +197,8 @@ class CrashAfterPush:
     def test_connection(self, config: ConnectionConfig, deadline: object) -> object:
         return self._inner.test_connection(config, deadline)  # type: ignore[attr-defined]
 
-    def push(self, config: ConnectionConfig, records: Sequence[ExportRecord]) -> PushResult:
-        result: PushResult = self._inner.push(config, records)  # type: ignore[attr-defined]
+    def push(self, config: ConnectionConfig, vouchers: Sequence[Voucher]) -> PushResult:
+        result: PushResult = self._inner.push(config, vouchers)  # type: ignore[attr-defined]
         self._pushes += 1
         if self._pushes == self._at:
             raise Crash()
