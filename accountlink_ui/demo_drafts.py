@@ -10,6 +10,8 @@ from accountlink_ui.accounting.chart import Chart
 from accountlink_ui.accounting.posting_settings import suggested
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.services.integration_service import ConnectionDraft
+from accountlink_ui.services.posting_service import PostingService
+from accountlink_ui.views import Actor
 
 
 def xledger_draft(token: str = demo.XLEDGER_DEMO_TOKEN) -> ConnectionDraft:
@@ -63,3 +65,15 @@ def demo_posting(type_key: str, chart: Chart, **overrides: str) -> dict[str, str
         values["company_id"] = demo.BC_COMPANY_ID
     values.update(overrides)
     return values
+
+
+def save_demo_posting(
+    postings: PostingService, actor: Actor, integration_id: int, **overrides: str
+) -> int:
+    """Do the Posting step with ``demo_posting``'s choices; returns the version saved."""
+    form = postings.form(actor, integration_id)
+    values = demo_posting(form.type_key, form.chart, **overrides)
+    version, errors = postings.save(actor, integration_id, values)
+    if version is None:
+        raise ValueError(f"demo posting settings refused: {errors}")
+    return version

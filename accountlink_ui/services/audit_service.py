@@ -51,6 +51,7 @@ ACTION_LABELS = {
     "integration.schedule_changed": "Changed sync schedule",
     "integration.synced": "Synced",
     "integration.status_changed": "Status changed",
+    "posting_settings.changed": "Changed posting settings",
     "vault.key_rotated": "Rotated master key",
     "api_token.created": "Created API token",
     "api_token.revoked": "Revoked API token",
@@ -384,6 +385,9 @@ _DESCRIBERS = {
     "integration.synced": _synced,
     "integration.status_changed": _status_changed,
     "integration.deleted": lambda d: f"Deleted {d.get('display_name') or d.get('type', '')}",
+    "posting_settings.changed": lambda d: "; ".join(
+        [f"Posting settings version {d.get('version', '?')}", *_changes(d.get("changed") or {})]
+    ),
     "api_token.created": _token,
     "api_token.revoked": _token,
 }

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import time
 import uuid
-from decimal import Decimal
+from dataclasses import replace
 
 import pytest
 from cryptography import x509
@@ -15,17 +15,26 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from accountlink_ui.accounting.posting_settings import PostingSettings
+from accountlink_ui.accounting.vouchers import Voucher
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.dynamics import DynamicsAdapter, document_number
 from accountlink_ui.integrations.entra import ClientCertificate, client_assertion
 from accountlink_ui.integrations.registry import (
     ConnectionResult,
-    ExportRecord,
     PermanentError,
     TransientError,
 )
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.adapters.support import WRONG_SECRETS, Sandbox, assert_no_secret, config
+from accountlink_ui.sandbox.ledger import ledger
+from tests.adapters.support import (
+    POSTING,
+    WRONG_SECRETS,
+    Sandbox,
+    assert_no_secret,
+    config,
+    vouchers,
+)
 
 WRONG_SECRET = WRONG_SECRETS[1]
 
@@ -51,8 +60,18 @@ def dataverse_settings(**overrides: str) -> dict[str, str]:
     }
 
 
-def secret_config(settings: dict[str, str] | None = None, secret: str = demo.ENTRA_CLIENT_SECRET):
-    return config("dynamics", "client_secret", settings or bc_settings(), {"client_secret": secret})
+def secret_config(
+    settings: dict[str, str] | None = None,
+    secret: str = demo.ENTRA_CLIENT_SECRET,
+    posting: PostingSettings = POSTING,
+):
+    return config(
+        "dynamics",
+        "client_secret",
+        settings or bc_settings(),
+        {"client_secret": secret},
+        posting=posting,
+    )
 
 
 def cert_config(certificate_pem: str = demo.DEMO_CERT_PEM, key_pem: str = demo.DEMO_KEY_PEM):
@@ -91,11 +110,8 @@ def new_certificate() -> tuple[str, str]:
     return cert_pem, key_pem
 
 
-def records(*keys: str) -> list[ExportRecord]:
-    return [
-        ExportRecord(key, dt.date(2025, 3, 14), Decimal("99.90"), "NOK", "6800", "Hotel", "Per")
-        for key in keys
-    ]
+def records(*keys: str) -> list[Voucher]:
+    return vouchers(*keys, amount="99.90")
 
 
 # --- Business Central connection test ------------------------------------------------------
@@ -321,19 +337,73 @@ def test_posting_to_dataverse_is_not_supported(sandbox: Sandbox) -> None:
 # --- Business Central push --------------------------------------------------------------------
 
 
-def test_push_books_one_journal_line_per_record(sandbox: Sandbox) -> None:
+def test_push_books_one_balanced_line_per_voucher_in_one_batch_request(sandbox: Sandbox) -> None:
     long_key = "claim-" + "9" * 30
     result = DynamicsAdapter(sandbox.settings()).push(secret_config(), records("c-1", long_key))
     assert set(result.accepted) == {"c-1", long_key}
     lines = sandbox.state.stored("business_central")
-    assert [line["documentNumber"] for line in lines] == ["c-1", document_number(long_key)]
+    assert [line["externalDocumentNumber"] for line in lines] == [
+        "c-1",
+        document_number(long_key),
+    ]
+    assert [line["documentNumber"] for line in lines] == ["AL000001", "AL000002"]
     assert len(document_number(long_key)) == 20
     assert lines[0]["amount"] == pytest.approx(99.90)
     assert lines[0]["accountNumber"] == "6800"
+    assert lines[0]["balancingAccountNumber"] == "2910"
     assert result.accepted["c-1"] == lines[0]["id"]
+    posts = [e for e in sandbox.requests("business_central") if e["method"] == "POST"]
+    assert [e["path"].rsplit("/", 1)[-1] for e in posts] == ["$batch"]
+    assert ledger(sandbox.state, "business_central")["total"] == "0.00"
 
 
-def test_find_existing_finds_lines_by_document_number(sandbox: Sandbox) -> None:
+def test_250_vouchers_take_three_batch_requests_of_at_most_100(sandbox: Sandbox) -> None:
+    keys = [f"c-{i}" for i in range(250)]
+    result = DynamicsAdapter(sandbox.settings()).push(secret_config(), records(*keys))
+    assert len(result.accepted) == 250
+    posts = [e for e in sandbox.requests("business_central") if e["method"] == "POST"]
+    assert len(posts) == 3
+
+
+def test_explicit_counter_lines_share_the_document_number_in_one_atomicity_group(
+    sandbox: Sandbox,
+) -> None:
+    posting = replace(POSTING, counter_line="explicit")
+    batch = vouchers("c-1", "c-2", posting=posting)
+    result = DynamicsAdapter(sandbox.settings()).push(secret_config(posting=posting), batch)
+    assert set(result.accepted) == {"c-1", "c-2"}
+    lines = sandbox.state.stored("business_central")
+    assert [(line["documentNumber"], line["accountNumber"]) for line in lines] == [
+        ("AL000001", "6800"),
+        ("AL000001", "2910"),
+        ("AL000002", "6800"),
+        ("AL000002", "2910"),
+    ]
+    assert ledger(sandbox.state, "business_central")["total"] == "0.00"
+
+
+def test_a_missing_journal_fails_the_push_before_anything_is_stored(sandbox: Sandbox) -> None:
+    posting = replace(POSTING, journal="00000000-0000-0000-0000-000000000000")
+    with pytest.raises(PermanentError) as caught:
+        DynamicsAdapter(sandbox.settings()).push(secret_config(posting=posting), records("c-1"))
+    assert caught.value.nothing_sent and caught.value.fields == ("journal",)
+    assert sandbox.state.stored("business_central") == []
+
+
+def test_chart_lists_accounts_tax_groups_dimensions_journals_and_employees(
+    sandbox: Sandbox,
+) -> None:
+    chart = DynamicsAdapter(sandbox.settings()).chart(secret_config())
+    assert chart.account_name("2910") == "Gjeld til ansatte"
+    assert "7999" not in {a.code for a in chart.accounts}, "blocked accounts are not offered"
+    assert {"INNG25", "INNG12"} <= {t.code for t in chart.tax_codes}
+    assert {d.code for d in chart.dimensions} == {"AVDELING", "PROSJEKT"}
+    assert {v.code for v in chart.dimension_values["AVDELING"]} == {"100", "200", "300"}
+    assert {j.detail for j in chart.journals} >= {"GENERAL", "UTLEGG"}
+    assert chart.company_id == demo.BC_COMPANY_ID
+
+
+def test_find_existing_finds_lines_by_the_keys_digest(sandbox: Sandbox) -> None:
     adapter = DynamicsAdapter(sandbox.settings())
     long_key = "claim-" + "7" * 30
     pushed = adapter.push(secret_config(), records("c-1", long_key))
@@ -342,7 +412,7 @@ def test_find_existing_finds_lines_by_document_number(sandbox: Sandbox) -> None:
 
 
 def test_push_throttled_is_transient_with_retry_after(sandbox: Sandbox) -> None:
-    sandbox.state.set_fault("business_central", "rate_limit", after=2, times=1, seconds=7)
+    sandbox.state.set_fault("business_central", "rate_limit", times=1, seconds=7)
     with pytest.raises(TransientError) as caught:
         DynamicsAdapter(sandbox.settings()).push(secret_config(), records("c-1"))
     assert caught.value.retry_after == 7
@@ -352,11 +422,13 @@ def test_push_with_wrong_secret_is_permanent(sandbox: Sandbox) -> None:
     with pytest.raises(PermanentError) as caught:
         DynamicsAdapter(sandbox.settings()).push(secret_config(secret=WRONG_SECRET), records("c"))
     assert caught.value.fields == ("client_secret",)
+    assert caught.value.nothing_sent
     assert_no_secret(str(caught.value))
 
 
 def test_line_business_central_rejects_is_reported_as_failed(sandbox: Sandbox) -> None:
-    bad = ExportRecord("c-2", dt.date(2025, 1, 1), Decimal("1"), "NOK", "6" * 25, "x", "y")
-    result = DynamicsAdapter(sandbox.settings()).push(secret_config(), [*records("c-1"), bad])
+    good = records("c-1")
+    bad = vouchers("c-2", account="6" * 25)
+    result = DynamicsAdapter(sandbox.settings()).push(secret_config(), [*good, *bad])
     assert list(result.accepted) == ["c-1"]
-    assert "Application_StringExceededLength" in result.failed["c-2"]
+    assert "Business Central refused voucher" in result.failed["c-2"]

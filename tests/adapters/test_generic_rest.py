@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
-
 import pytest
 
+from accountlink_ui.accounting.vouchers import Voucher
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.generic_rest import GenericRestAdapter, batch_idempotency_key
 from accountlink_ui.integrations.registry import (
     ConnectionResult,
-    ExportRecord,
     PermanentError,
     TransientError,
 )
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.adapters.support import WRONG_SECRETS, Sandbox, assert_no_secret, config
+from tests.adapters.support import WRONG_SECRETS, Sandbox, assert_no_secret, config, vouchers
 
 FLOWS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "api_key_header": ({"header_name": demo.REST_API_KEY_HEADER}, {"api_key": demo.REST_API_KEY}),
@@ -61,11 +58,8 @@ def run_test(sandbox: Sandbox, cfg, adapter: GenericRestAdapter | None = None) -
     return result
 
 
-def records(*keys: str) -> list[ExportRecord]:
-    return [
-        ExportRecord(key, dt.date(2025, 3, 14), Decimal("42.00"), "NOK", "7140", "Lunch", "Ada")
-        for key in keys
-    ]
+def records(*keys: str) -> list[Voucher]:
+    return vouchers(*keys, amount="42.00")
 
 
 @pytest.mark.parametrize("flow", list(FLOWS))
@@ -217,6 +211,11 @@ def test_push_posts_records_with_their_keys_and_ledger_ids_come_back(sandbox: Sa
     received = sandbox.state.received("rest")
     assert [r["idempotency_key"] for r in received] == ["r1", "r2"]
     assert received[0]["amount"] == "42.00"
+    assert received[0]["voucher_number"] == "AL000001"
+    assert [(line["account"], line["amount"]) for line in received[0]["lines"]] == [
+        ("6800", "42.00"),
+        ("2910", "-42.00"),
+    ]
 
 
 def test_repeated_batch_is_acknowledged_not_duplicated(sandbox: Sandbox) -> None:

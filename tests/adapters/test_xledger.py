@@ -5,28 +5,44 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections import Counter
 from decimal import Decimal
 
+import httpx
 import pytest
 
+from accountlink_ui.accounting.posting_settings import PostingSettings
+from accountlink_ui.accounting.vouchers import Voucher, build_voucher
 from accountlink_ui.integrations import xledger
 from accountlink_ui.integrations.deadline import Deadline
-from accountlink_ui.integrations.http import AdapterFailure, OutboundClient
+from accountlink_ui.integrations.http import AdapterFailure, HttpReply, OutboundClient
 from accountlink_ui.integrations.registry import (
     ConnectionResult,
-    ExportRecord,
     PermanentError,
     TransientError,
 )
 from accountlink_ui.integrations.xledger import XledgerAdapter
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.adapters.support import WRONG_SECRETS, Sandbox, assert_no_secret, config
+from accountlink_ui.sandbox.ledger import ledger
+from tests.adapters.support import (
+    POSTING,
+    WRONG_SECRETS,
+    Sandbox,
+    assert_no_secret,
+    claim,
+    config,
+    vouchers,
+)
 
 WRONG_TOKEN = WRONG_SECRETS[0]
 
 
-def xledger_config(token: str = demo.XLEDGER_DEMO_TOKEN, environment: str = "sandbox"):
-    return config("xledger", "api_token", {}, {"api_token": token}, environment)
+def xledger_config(
+    token: str = demo.XLEDGER_DEMO_TOKEN,
+    environment: str = "sandbox",
+    posting: PostingSettings = POSTING,
+):
+    return config("xledger", "api_token", {}, {"api_token": token}, environment, posting)
 
 
 def run_test(sandbox: Sandbox, token: str = demo.XLEDGER_DEMO_TOKEN, **kw) -> ConnectionResult:
@@ -37,19 +53,8 @@ def run_test(sandbox: Sandbox, token: str = demo.XLEDGER_DEMO_TOKEN, **kw) -> Co
     return result
 
 
-def records(count: int, prefix: str = "exp") -> list[ExportRecord]:
-    return [
-        ExportRecord(
-            idempotency_key=f"{prefix}-{index:04d}",
-            posted_date=dt.date(2025, 3, 14),
-            amount=Decimal("123.45"),
-            currency="NOK",
-            account_code="6800",
-            description="Train ticket",
-            claimant="Kari Nordmann",
-        )
-        for index in range(count)
-    ]
+def keys(count: int, prefix: str = "exp") -> list[str]:
+    return [f"{prefix}-{index:04d}" for index in range(count)]
 
 
 # --- connection test ------------------------------------------------------------------------
@@ -170,39 +175,104 @@ def test_hanging_xledger_fails_within_the_deadline(sandbox: Sandbox) -> None:
 # --- push and reconcile ---------------------------------------------------------------------
 
 
-def test_push_posts_gl_import_items_keyed_by_your_reference(sandbox: Sandbox) -> None:
-    batch = records(3)
+def test_push_posts_each_voucher_as_balanced_lines_sharing_its_number(sandbox: Sandbox) -> None:
+    batch = vouchers(*keys(3))
     result = XledgerAdapter(sandbox.settings()).push(xledger_config(), batch)
-    assert set(result.accepted) == {r.idempotency_key for r in batch}
+    assert set(result.accepted) == {v.key for v in batch}
     assert result.failed == {}
     received = sandbox.state.received("xledger")
-    assert [item["yourReference"] for item in received] == [r.idempotency_key for r in batch]
-    assert {item["dbId"] for item in received} == set(result.accepted.values())
-    first = received[0]
-    assert first["account"] == {"code": "6800"}
+    assert len(received) == 6, "expense and counter line per claim"
+    first, second = received[0], received[1]
+    assert first["trRegNumber"] == second["trRegNumber"] == "AL000001"
+    assert first["transactionSource"] == {"code": "GL"}
+    assert (first["account"], second["account"]) == ({"code": "6800"}, {"code": "2910"})
     assert Decimal(str(first["amount"])) == Decimal("123.45")
-    assert first["currency"] == {"code": "NOK"}
-    assert first["postedDate"] == "2025-03-14"
+    assert Decimal(str(second["amount"])) == Decimal("-123.45")
+    assert first["currency"] == {"code": "NOK"} and first["postedDate"] == "2025-03-14"
+    assert {item["yourReference"] for item in received[:2]} == {"exp-0000"}
+    assert ledger(sandbox.state, "xledger")["total"] == "0.00"
     assert len(sandbox.requests("xledger")) == 1
 
 
-def test_push_refuses_more_than_500_nodes(sandbox: Sandbox) -> None:
-    with pytest.raises(ValueError, match="at most 500"):
-        XledgerAdapter(sandbox.settings()).push(xledger_config(), records(501))
-    assert sandbox.requests("xledger") == []
+def test_a_call_holds_at_most_500_lines_and_never_splits_a_voucher(sandbox: Sandbox) -> None:
+    vat = PostingSettings(
+        default_expense_account="6800",
+        counter_account="2910",
+        vat_registered=True,
+        tax_codes={"office_supplies": "1"},
+        vat_account="2710",
+    )
+    batch = vouchers(*keys(167), posting=vat, amount="125.00", vat="25.00")  # 501 lines
+
+    result = XledgerAdapter(sandbox.settings()).push(xledger_config(posting=vat), batch)
+
+    assert len(result.accepted) == 167
+    calls = sandbox.requests("xledger")
+    assert len(calls) == 2
+    per_call = Counter(item["importBatch"] for item in sandbox.state.stored("xledger"))
+    assert sorted(per_call.values()) == [3, 498], "166 whole vouchers, then the last one"
+    book = ledger(sandbox.state, "xledger")
+    assert book["total"] == "0.00" and book["vouchers"] == 167
+    assert book["trial_balance"]["2710"] == "4175.00"
 
 
-def test_push_of_500_nodes_is_one_request(sandbox: Sandbox) -> None:
-    result = XledgerAdapter(sandbox.settings()).push(xledger_config(), records(500))
-    assert len(result.accepted) == 500
+def test_preview_lines_are_the_lines_push_sends(sandbox: Sandbox) -> None:
+    adapter = XledgerAdapter(sandbox.settings())
+    posting = PostingSettings("6800", "2910", cost_centre_dimension="glObject1")
+    [voucher] = vouchers("exp-1", posting=posting, cost_centre="200")
+    adapter.push(xledger_config(posting=posting), [voucher])
+    sent = [
+        (i["trRegNumber"], i["account"]["code"], Decimal(i["amount"]), i.get("glObject1"))
+        for i in sandbox.state.received("xledger")
+    ]
+    preview = [
+        (p.voucher, p.account, p.amount, {"code": dict(p.dimensions)["glObject1"]})
+        if p.dimensions
+        else (p.voucher, p.account, p.amount, None)
+        for p in adapter.payload_lines(xledger_config(posting=posting), voucher)
+    ]
+    assert preview == sent
+
+
+def test_chart_lists_accounts_tax_rules_sources_and_gl_objects_in_one_request(
+    sandbox: Sandbox,
+) -> None:
+    chart = XledgerAdapter(sandbox.settings()).chart(xledger_config())
+    assert chart.account_name("7140") == "Reisekostnad, ikke oppgavepliktig"
+    assert "7999" in {a.code for a in chart.accounts}, "listed: Xledger refuses it on posting"
+    assert {"0", "1", "11", "13"} <= {t.code for t in chart.tax_codes}
+    assert "GL" in {t.code for t in chart.transaction_sources}
+    assert {d.code for d in chart.dimensions} >= {"glObject1", "glObject2"}
+    assert {v.code for v in chart.dimension_values["glObject1"]} == {"100", "200", "300"}
     assert len(sandbox.requests("xledger")) == 1
 
 
 def test_find_existing_maps_your_reference_to_db_id(sandbox: Sandbox) -> None:
     adapter = XledgerAdapter(sandbox.settings())
-    pushed = adapter.push(xledger_config(), records(2))
+    pushed = adapter.push(xledger_config(), vouchers(*keys(2)))
     found = adapter.find_existing(xledger_config(), ["exp-0001", "exp-9999"])
     assert found == {"exp-0001": pushed.accepted["exp-0001"]}
+
+
+def test_a_read_only_token_passes_the_test_saying_write_is_checked_at_the_first_sync(
+    sandbox: Sandbox,
+) -> None:
+    result = run_test(sandbox, demo.XLEDGER_DEMO_READONLY_TOKEN)
+    assert result.ok
+    assert "Write access (posting GL import items) is checked at the first sync" in (result.message)
+
+
+def test_a_read_only_token_fails_the_push_naming_the_missing_scope_before_anything_is_sent(
+    sandbox: Sandbox,
+) -> None:
+    with pytest.raises(PermanentError) as caught:
+        XledgerAdapter(sandbox.settings()).push(
+            xledger_config(demo.XLEDGER_DEMO_READONLY_TOKEN), vouchers(*keys(3))
+        )
+    assert "GLImport:write" in str(caught.value)
+    assert caught.value.nothing_sent, "the claims wait again instead of awaiting confirmation"
+    assert caught.value.fields == ("api_token",)
+    assert sandbox.state.stored("xledger") == []
 
 
 @pytest.mark.parametrize(
@@ -214,7 +284,7 @@ def test_push_transient_failures_say_when_to_retry(
 ) -> None:
     sandbox.state.set_fault("xledger", mode, times=1, seconds=2 if mode == "rate_limit" else None)
     with pytest.raises(TransientError) as caught:
-        XledgerAdapter(sandbox.settings()).push(xledger_config(), records(1))
+        XledgerAdapter(sandbox.settings()).push(xledger_config(), vouchers("exp-1"))
     assert caught.value.retry_after == retry_after
     assert sandbox.state.stored("xledger") == []
 
@@ -222,54 +292,79 @@ def test_push_transient_failures_say_when_to_retry(
 def test_push_out_of_credits_retries_after_reset(sandbox: Sandbox) -> None:
     sandbox.state.set_fault("xledger", "insufficient_credits", times=1, seconds=600)
     with pytest.raises(TransientError) as caught:
-        XledgerAdapter(sandbox.settings()).push(xledger_config(), records(1))
+        XledgerAdapter(sandbox.settings()).push(xledger_config(), vouchers("exp-1"))
     assert caught.value.retry_after is not None
     assert 590 <= caught.value.retry_after <= 600
 
 
 def test_push_with_unknown_token_is_permanent(sandbox: Sandbox) -> None:
     with pytest.raises(PermanentError) as caught:
-        XledgerAdapter(sandbox.settings()).push(xledger_config(WRONG_TOKEN), records(1))
+        XledgerAdapter(sandbox.settings()).push(xledger_config(WRONG_TOKEN), vouchers("exp-1"))
     assert caught.value.fields == ("api_token",)
     assert_no_secret(str(caught.value))
 
 
-def bad_record(key: str) -> ExportRecord:
-    return ExportRecord(key, dt.date(2025, 1, 1), Decimal("1"), "NOK", "", "No account", "Ola")
+def mixed(bad: set[int], count: int = 10) -> list[Voucher]:
+    """Vouchers ``exp-0000``..; those at ``bad`` post to an account Xledger does not know."""
+    return [
+        build_voucher(claim(key, claim_id=i + 1, account="9999" if i in bad else ""), POSTING)
+        for i, key in enumerate(keys(count))
+    ]
 
 
-def test_push_refuses_an_invalid_item_by_its_key_and_spends_one_request(
+def test_push_refuses_a_voucher_with_an_unknown_account_and_spends_one_request(
     sandbox: Sandbox,
 ) -> None:
-    result = XledgerAdapter(sandbox.settings()).push(xledger_config(), [bad_record("bad-1")])
+    result = XledgerAdapter(sandbox.settings()).push(xledger_config(), mixed({0}, 1))
     assert result.accepted == {}
-    assert list(result.failed) == ["bad-1"]
-    assert "account.code is required" in result.failed["bad-1"]
-    assert result.failed["bad-1"].startswith("Xledger refused this item")
+    assert list(result.failed) == ["exp-0000"]
+    assert "Unknown account 9999" in result.failed["exp-0000"]
+    assert result.failed["exp-0000"].startswith("Xledger refused this voucher")
     assert len(sandbox.requests("xledger")) == 1
     assert sandbox.state.stored("xledger") == []
 
 
-def test_push_stores_the_rest_of_a_batch_with_invalid_items(sandbox: Sandbox) -> None:
-    batch = records(10)
-    batch[3], batch[7] = bad_record("bad-3"), bad_record("bad-7")
+@pytest.mark.parametrize("detail", ["per_line", "batch"])
+def test_push_stores_the_rest_of_a_batch_with_refused_vouchers(
+    sandbox: Sandbox, detail: str
+) -> None:
+    sandbox.state.change_settings({"xledger_refusal_detail": detail})
+    batch = mixed({3, 7})
 
     result = XledgerAdapter(sandbox.settings()).push(xledger_config(), batch)
 
-    assert set(result.failed) == {"bad-3", "bad-7"}
-    assert all("account.code is required" in why for why in result.failed.values())
-    good = [r.idempotency_key for r in batch if not r.idempotency_key.startswith("bad")]
+    assert set(result.failed) == {"exp-0003", "exp-0007"}
+    good = [v.key for v in batch if v.key not in result.failed]
     assert set(result.accepted) == set(good)
-    assert [item["yourReference"] for item in sandbox.state.stored("xledger")] == good
-    assert len(sandbox.requests("xledger")) == 2, "the invalid batch, then the rest once"
+    stored = [item["yourReference"] for item in sandbox.state.stored("xledger")]
+    assert sorted(set(stored)) == good and len(stored) == 2 * len(good)
+    calls = len(sandbox.requests("xledger"))
+    if detail == "per_line":
+        assert all("Unknown account 9999" in why for why in result.failed.values())
+        assert calls == 2, "the refused call, then the rest once"
+    else:
+        assert calls <= 2 * 2 * 4 + 1, "halving finds two bad vouchers in a few calls"
 
 
-def test_push_of_only_invalid_items_sends_nothing_more(sandbox: Sandbox) -> None:
-    result = XledgerAdapter(sandbox.settings()).push(
-        xledger_config(), [bad_record("bad-1"), bad_record("bad-2")]
-    )
-    assert (result.accepted, set(result.failed)) == ({}, {"bad-1", "bad-2"})
+def test_push_of_only_refused_vouchers_sends_nothing_more(sandbox: Sandbox) -> None:
+    result = XledgerAdapter(sandbox.settings()).push(xledger_config(), mixed({0, 1}, 2))
+    assert (result.accepted, set(result.failed)) == ({}, {"exp-0000", "exp-0001"})
     assert len(sandbox.requests("xledger")) == 1
+
+
+def test_errors_are_classified_by_extensions_code_too() -> None:
+    failure = xledger._error_failure(
+        {"message": "Invalid value.", "extensions": {"code": "INVALID_VALUE"}},
+        _reply(200),
+        "token",
+        "sandbox",
+    )
+    assert isinstance(failure, xledger.InvalidNodes)
+    assert failure.by_index == {}
+
+
+def _reply(status: int) -> HttpReply:
+    return HttpReply(status, httpx.Headers(), b"{}", httpx.URL("https://x.test/graphql"), 0)
 
 
 def test_invalid_input_naming_no_item_is_still_permanent_for_the_batch() -> None:
@@ -281,6 +376,6 @@ def test_invalid_input_naming_no_item_is_still_permanent_for_the_batch() -> None
 
 
 def test_push_body_carries_the_token_only_in_the_header(sandbox: Sandbox) -> None:
-    XledgerAdapter(sandbox.settings()).push(xledger_config(), records(1))
+    XledgerAdapter(sandbox.settings()).push(xledger_config(), vouchers("exp-1"))
     stored = json.dumps(sandbox.state.stored("xledger"))
     assert demo.XLEDGER_DEMO_TOKEN not in stored

@@ -24,7 +24,7 @@ from starlette.routing import Mount
 from accountlink_ui.api import API_PREFIX, api_routes
 from accountlink_ui.api.limits import RateLimiter
 from accountlink_ui.db import session_scope
-from accountlink_ui.demo_drafts import business_central_draft, xledger_draft
+from accountlink_ui.demo_drafts import business_central_draft, save_demo_posting, xledger_draft
 from accountlink_ui.integrations.registry import AdapterRegistry, default_registry
 from accountlink_ui.models import ExpenseClaim, Role
 from accountlink_ui.sandbox.server import running_app, running_sandbox
@@ -111,6 +111,7 @@ def _save(services: Services, actor: Actor, organization_id: int, draft: Connect
     assert outcome.proof, outcome.result.message
     view = services.integrations.create_integration(actor, organization_id, draft, outcome.proof)
     assert view.id is not None
+    save_demo_posting(services.postings, actor, view.id)
     return view.id
 
 

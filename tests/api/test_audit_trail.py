@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from accountlink_ui.demo_drafts import save_demo_posting
 from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.models import Role
 from accountlink_ui.services.api_token_service import ApiTokenService
@@ -73,6 +74,7 @@ def _every_action(trail: Trail) -> int:
     proof = integrations.test_connection(admin, org, _draft(GOOD)).proof
     integration_id = integrations.create_integration(admin, org, _draft(GOOD), proof).id
     assert integration_id is not None
+    save_demo_posting(trail.services.postings, admin, integration_id)
     integrations.retest(admin, integration_id)
     edit = _draft(GOOD)  # an edit that keeps the token still writes a new credential version
     proof = integrations.test_connection(admin, org, edit, integration_id=integration_id).proof
@@ -95,6 +97,7 @@ def test_every_action_is_in_the_trail_with_its_actor_and_a_readable_summary(trai
         "integration.tested",
         "integration.tested",
         "integration.created",
+        "posting_settings.changed",
         "integration.tested",
         "integration.tested",
         "integration.credentials_updated",
@@ -116,6 +119,10 @@ def test_every_action_is_in_the_trail_with_its_actor_and_a_readable_summary(trai
         "credential version 1"
     )
     assert by_action["api_token.revoked"].summary.startswith("Token “Monitoring” (alk_")
+    posting = by_action["posting_settings.changed"]
+    assert posting.action_label == "Changed posting settings"
+    assert posting.summary.startswith("Posting settings version 1; default expense account: ")
+    assert "counter account: (empty) → 2910" in posting.summary
     assert by_action["integration.synced"].action_label == "Synced"
     assert by_action["integration.synced"].summary.startswith("Manual sync succeeded: 0 sent")
     failed_test = events[-1]
@@ -157,7 +164,7 @@ def test_csv_export_is_oldest_first_and_complete(trail: Trail) -> None:
     text = trail.audit.export_csv(trail.admin, trail.org)
     rows = list(csv.DictReader(io.StringIO(text)))
     assert tuple(rows[0]) == CSV_COLUMNS
-    assert len(rows) == 12
+    assert len(rows) == 13
     assert rows[0]["action"] == "integration.tested"
     assert rows[-1]["action"] == "api_token.revoked"
     assert rows[-1]["actor"] == "Kari Nordmann"

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from accountlink_ui.accounting.chart import Chart
+from accountlink_ui.accounting.vouchers import Voucher
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.registry import (
     ConnectionConfig,
     ConnectionResult,
-    ExportRecord,
+    PostedLine,
     PushResult,
 )
 
@@ -33,5 +35,11 @@ class ScriptedAdapter:
             ok=False, message="The token was rejected.", fields=(self.secret_field,), latency_ms=5
         )
 
-    def push(self, config: ConnectionConfig, records: Sequence[ExportRecord]) -> PushResult:
-        return PushResult(accepted={r.idempotency_key: f"ext-{r.idempotency_key}" for r in records})
+    def push(self, config: ConnectionConfig, vouchers: Sequence[Voucher]) -> PushResult:
+        return PushResult(accepted={v.key: f"ext-{v.key}" for v in vouchers})
+
+    def payload_lines(self, config: ConnectionConfig, voucher: Voucher) -> list[PostedLine]:
+        return [PostedLine(voucher.number, line.account, line.amount) for line in voucher.lines]
+
+    def chart(self, config: ConnectionConfig) -> Chart:
+        return Chart()
