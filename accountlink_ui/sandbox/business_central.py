@@ -4,7 +4,9 @@ Under `/businesscentral/v2.0/{tenant}/{environment}/api/v2.0`: `companies` (the
 probe), `companies({id})/journals`, and `companies({id})/journals({id})/journalLines`
 (POST to book a line, GET with `$filter=documentNumber eq '...'` to reconcile).
 Point the Business Central base URL at `<sandbox root>/businesscentral`.
-The 404 code for an unknown environment (`NoEnvironment`) is UNVERIFIED.
+The 404 body for an unknown environment is UNVERIFIED: `NoEnvironment` by
+default; the `business_central_unknown_environment` setting switches it to
+`BadRequest_ResourceNotFound`, an empty body or an HTML page.
 """
 
 from __future__ import annotations
@@ -72,6 +74,24 @@ def _error(request: Request, status: int, reason: str) -> Response:
     return odata_error(status, code, message)
 
 
+def _unknown_environment(answer: str, params: dict[str, Any]) -> Response:
+    """The 404 for an environment the tenant does not have, in the shape the state asks for."""
+    if answer == "empty":
+        return Response(b"", 404)
+    if answer == "html":
+        page = (
+            "<!DOCTYPE html><html><head><title>404 - Not Found</title></head><body></body></html>"
+        )
+        return Response(page, 404, media_type="text/html")
+    if answer == "BadRequest_ResourceNotFound":
+        return odata_error(404, answer, "Resource not found for the segment 'companies'.")
+    return odata_error(
+        404,
+        "NoEnvironment",
+        f"Environment '{params['environment']}' does not exist for this tenant.",
+    )
+
+
 def _context(request: Request, entity: str) -> str:
     params = request.path_params
     return (
@@ -103,11 +123,7 @@ def business_central_routes(state: SandboxState) -> list[Route]:
                 },
             )
         if params["environment"] not in ENVIRONMENTS:
-            return odata_error(
-                404,
-                "NoEnvironment",
-                f"Environment '{params['environment']}' does not exist for this tenant.",
-            )
+            return _unknown_environment(state.business_central_unknown_environment, params)
         company = params.get("company_id")
         if company is not None and _unquote_key(company) != demo.BC_COMPANY_ID:
             return odata_error(

@@ -86,7 +86,22 @@ def control_routes(state: SandboxState) -> list[Route]:
         body = await _json_object(request)
         if "xledger_invalid_token_status" in body:
             state.set_xledger_invalid_token_status(body["xledger_invalid_token_status"])
-        return JSONResponse({"xledger_invalid_token_status": state.xledger_invalid_token_status})
+        if "entra_unknown_client_code" in body:
+            state.set_entra_unknown_client_code(body["entra_unknown_client_code"])
+        if "entra_refuse_ps256" in body:
+            state.set_entra_refuse_ps256(body["entra_refuse_ps256"])
+        if "business_central_unknown_environment" in body:
+            state.set_business_central_unknown_environment(
+                body["business_central_unknown_environment"]
+            )
+        return JSONResponse(
+            {
+                "xledger_invalid_token_status": state.xledger_invalid_token_status,
+                "entra_unknown_client_code": state.entra_unknown_client_code,
+                "entra_refuse_ps256": state.entra_refuse_ps256,
+                "business_central_unknown_environment": state.business_central_unknown_environment,
+            }
+        )
 
     async def expire_tokens(request: Request) -> Response:
         state.credentials.expire_access_tokens()

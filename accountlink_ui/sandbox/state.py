@@ -18,6 +18,12 @@ from accountlink_ui.sandbox.faults import SYSTEMS, Fault, check_system, validate
 
 # The real status for a well-formed but unknown Xledger token is UNVERIFIED.
 XLEDGER_INVALID_TOKEN_STATUSES = (401, 200)
+# Entra answers an unknown client id in a known tenant with AADSTS700016 in the
+# reports we found; 700011 (same `unauthorized_client`) is documented too. Which
+# one a given request gets is UNVERIFIED, so the sandbox can give either.
+ENTRA_UNKNOWN_CLIENT_CODES = (700016, 700011)
+# How Business Central answers (404) an unknown environment is UNVERIFIED.
+BC_UNKNOWN_ENVIRONMENT_ANSWERS = ("NoEnvironment", "BadRequest_ResourceNotFound", "empty", "html")
 
 
 class SandboxState:
@@ -33,6 +39,9 @@ class SandboxState:
         self._idempotency_keys: dict[str, dict[str, Any]] = {s: {} for s in SYSTEMS}
         self._log: dict[str, list[dict[str, Any]]] = {s: [] for s in SYSTEMS}
         self.xledger_invalid_token_status = 401
+        self.entra_unknown_client_code = ENTRA_UNKNOWN_CLIENT_CODES[0]
+        self.entra_refuse_ps256 = False
+        self.business_central_unknown_environment = BC_UNKNOWN_ENVIRONMENT_ANSWERS[0]
         self._hang_epoch = 0
 
     # --- settings ------------------------------------------------------------
@@ -41,6 +50,27 @@ class SandboxState:
         if status not in XLEDGER_INVALID_TOKEN_STATUSES:
             raise ValueError("xledger_invalid_token_status must be 401 or 200.")
         self.xledger_invalid_token_status = status
+
+    def set_entra_unknown_client_code(self, code: int) -> None:
+        """Choose the AADSTS code for an unknown client id in a known tenant: 700016 or 700011."""
+        if code not in ENTRA_UNKNOWN_CLIENT_CODES:
+            raise ValueError("entra_unknown_client_code must be 700016 or 700011.")
+        self.entra_unknown_client_code = code
+
+    def set_entra_refuse_ps256(self, refuse: bool) -> None:
+        """Make Entra refuse PS256 client assertions (AADSTS700027), as an older tenant might."""
+        if not isinstance(refuse, bool):
+            raise ValueError("entra_refuse_ps256 must be true or false.")
+        self.entra_refuse_ps256 = refuse
+
+    def set_business_central_unknown_environment(self, answer: str) -> None:
+        """Choose the 404 body for an unknown environment: an OData code, empty, or HTML."""
+        if answer not in BC_UNKNOWN_ENVIRONMENT_ANSWERS:
+            raise ValueError(
+                "business_central_unknown_environment must be one of: "
+                f"{', '.join(BC_UNKNOWN_ENVIRONMENT_ANSWERS)}."
+            )
+        self.business_central_unknown_environment = answer
 
     # --- faults --------------------------------------------------------------
     def set_fault(
@@ -200,5 +230,8 @@ class SandboxState:
                 self._idempotency_keys[system].clear()
                 self._log[system].clear()
             self.xledger_invalid_token_status = 401
+            self.entra_unknown_client_code = ENTRA_UNKNOWN_CLIENT_CODES[0]
+            self.entra_refuse_ps256 = False
+            self.business_central_unknown_environment = BC_UNKNOWN_ENVIRONMENT_ANSWERS[0]
             self._hang_epoch += 1
         self.credentials.restore_demo()
