@@ -82,26 +82,31 @@ def control_routes(state: SandboxState) -> list[Route]:
     async def requests(request: Request) -> Response:
         return JSONResponse(state.request_log(request.path_params["system"]))
 
+    setters: dict[str, Callable[[Any], None]] = {
+        "xledger_invalid_token_status": state.set_xledger_invalid_token_status,
+        "entra_unknown_client_code": state.set_entra_unknown_client_code,
+        "entra_refuse_ps256": state.set_entra_refuse_ps256,
+        "business_central_unknown_environment": state.set_business_central_unknown_environment,
+    }
+
+    def current() -> dict[str, Any]:
+        return {name: getattr(state, name) for name in setters}
+
     async def settings(request: Request) -> Response:
+        """Change any of the settings; a bad value (or name) changes none of them."""
         body = await _json_object(request)
-        if "xledger_invalid_token_status" in body:
-            state.set_xledger_invalid_token_status(body["xledger_invalid_token_status"])
-        if "entra_unknown_client_code" in body:
-            state.set_entra_unknown_client_code(body["entra_unknown_client_code"])
-        if "entra_refuse_ps256" in body:
-            state.set_entra_refuse_ps256(body["entra_refuse_ps256"])
-        if "business_central_unknown_environment" in body:
-            state.set_business_central_unknown_environment(
-                body["business_central_unknown_environment"]
-            )
-        return JSONResponse(
-            {
-                "xledger_invalid_token_status": state.xledger_invalid_token_status,
-                "entra_unknown_client_code": state.entra_unknown_client_code,
-                "entra_refuse_ps256": state.entra_refuse_ps256,
-                "business_central_unknown_environment": state.business_central_unknown_environment,
-            }
-        )
+        unknown = set(body) - set(setters)
+        if unknown:
+            raise ValueError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+        before = current()
+        try:
+            for name, value in body.items():
+                setters[name](value)
+        except (ValueError, TypeError):
+            for name, value in before.items():
+                setters[name](value)
+            raise
+        return JSONResponse(current())
 
     async def expire_tokens(request: Request) -> Response:
         state.credentials.expire_access_tokens()

@@ -53,7 +53,11 @@ class SandboxState:
 
     def set_entra_unknown_client_code(self, code: int) -> None:
         """Choose the AADSTS code for an unknown client id in a known tenant: 700016 or 700011."""
-        if code not in ENTRA_UNKNOWN_CLIENT_CODES:
+        if (
+            isinstance(code, bool)
+            or not isinstance(code, int)
+            or code not in ENTRA_UNKNOWN_CLIENT_CODES
+        ):
             raise ValueError("entra_unknown_client_code must be 700016 or 700011.")
         self.entra_unknown_client_code = code
 
