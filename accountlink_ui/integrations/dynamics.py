@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from accountlink_ui.accounting.chart import Chart, ChartEntry
 from accountlink_ui.accounting.posting_settings import (
@@ -110,12 +110,25 @@ class _Target:
             return cls(
                 product,
                 "Dataverse",
-                scope=f"{typed}/.default",
+                scope=f"{dataverse_resource(typed)}/.default",
                 api_base=f"{base}/api/data/v9.2",
                 guarded="dataverse" not in urls,
                 **common,
             )
         raise AdapterFailure(f"Unknown Dynamics product '{product}'.", ("product",))
+
+
+def dataverse_resource(url: str) -> str:
+    """The resource a Dataverse URL names: ``https://<host>`` for either host form.
+
+    ``<org>.crm<N>.dynamics.com`` and ``<env>.api.<region>.dynamics.com`` both
+    appear in Microsoft's samples, and the scope is that URL's ``/.default``.
+    Query and fragment are dropped. The validator allows no path on Microsoft
+    hosts, so a path survives only in an address an operator allowlisted (the
+    sandbox's ``.../dataverse``), which names its resource that way.
+    """
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 class _Session:
@@ -150,7 +163,9 @@ class _Session:
         return reply
 
     def get_json(self, path: str) -> Any:
-        reply = self.call("GET", path)
+        return self.json_of(self.call("GET", path))
+
+    def json_of(self, reply: HttpReply) -> Any:
         if not reply.ok:
             raise api_failure(reply, self.target.product, self._config)
         try:
@@ -419,7 +434,13 @@ class DynamicsAdapter:
         return _Session(self._http, sign_in, config, target, deadline)
 
     def _company(self, session: _Session, config: ConnectionConfig) -> dict[str, Any]:
-        body = session.get_json("/companies")
+        reply = session.call("GET", "/companies")
+        if reply.status_code == 404:
+            # The companies list is the environment's root: whatever the body says
+            # (NoEnvironment, BadRequest_ResourceNotFound, nothing, an HTML page),
+            # a 404 here means no such environment in this tenant.
+            raise _no_environment(reply, config)
+        body = session.json_of(reply)
         companies = (
             [c for c in body.get("value", []) if isinstance(c, dict)]
             if isinstance(body, dict)
@@ -687,13 +708,7 @@ def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> Ada
             code=code,
         )
     if status == 404 and product == "business_central":
-        environment = _value(config, "bc_environment")
-        return AdapterFailure(
-            f"Business Central has no environment '{environment}' in this tenant{said}. Check "
-            "the name in the Business Central admin center.",
-            ("bc_environment",),
-            code=code,
-        )
+        return _no_environment(reply, config)
     if status == 404:
         return AdapterFailure(
             f"Dataverse answered 'not found'{said}. Check the environment URL.",
@@ -701,6 +716,23 @@ def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> Ada
             code=code,
         )
     return AdapterFailure(f"{label} answered HTTP {status}{said}.", code=code)
+
+
+_BC_ENVIRONMENT_FIELDS = ("bc_environment", "tenant_id")
+
+
+def _no_environment(reply: HttpReply, config: ConnectionConfig) -> AdapterFailure:
+    """Business Central's 404 for the environment: blame the environment and the tenant."""
+    code, detail = _odata_error(reply, config)
+    said = f" ({code}: {detail})" if code and detail else (f" ({detail})" if detail else "")
+    environment = _value(config, "bc_environment")
+    tenant = _value(config, "tenant_id")
+    return AdapterFailure(
+        f"Business Central has no environment '{environment}' in tenant '{tenant}'{said}. "
+        "Check the environment name in the Business Central admin center, and the tenant ID.",
+        _BC_ENVIRONMENT_FIELDS,
+        code=code or "404",
+    )
 
 
 def _odata_error(reply: HttpReply, config: ConnectionConfig) -> tuple[str | None, str]:

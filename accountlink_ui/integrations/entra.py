@@ -1,9 +1,12 @@
 """Microsoft Entra ID client-credentials tokens, and the in-memory token cache.
 
 Tokens come from ``{authority}/{tenant}/oauth2/v2.0/token`` with either a
-client secret or a client assertion signed with the app's certificate
-(RS256, ``x5t`` = base64url SHA-1 thumbprint). The assertion is built with
-``cryptography`` directly: it is two base64 segments and one signature, and
+client secret or a client assertion signed with the app's certificate. The
+assertion is PS256 with ``x5t#S256`` (base64url SHA-256 thumbprint), as
+Microsoft now documents; if Entra refuses that, the same request is made once
+more with RS256 and ``x5t`` (SHA-1), and the certificate is remembered as
+RS256-only so later requests skip the refused attempt. The assertion is built
+with ``cryptography`` directly: it is two base64 segments and one signature, and
 not depending on a JWT library keeps the production dependencies as they are.
 
 :class:`TokenCache` also serves the generic REST adapter's OAuth flow. It lives
@@ -35,6 +38,13 @@ from accountlink_ui.integrations.http import HttpReply, NotJsonError, OutboundCl
 REFRESH_MARGIN_SECONDS = 300.0
 ASSERTION_LIFETIME_SECONDS = 600
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+PS256 = "PS256"
+RS256 = "RS256"
+# Answers taken to mean "this tenant does not accept the PS256 assertion", so the
+# RS256 one is tried. UNVERIFIED: no public source shows what Entra returns when
+# it refuses PS256; 700027 (signature validation failed), 50027 (invalid JWT) and
+# 5002738 (unsupported signing algorithm) are the plausible ones.
+PS256_REFUSALS = frozenset({700027, 50027, 5002738})
 
 # A per-process key: cache keys cannot be compared with a hash computed elsewhere.
 _FINGERPRINT_KEY = secrets.token_bytes(32)
@@ -104,6 +114,17 @@ class ClientSecret:
 
 
 @dataclass(frozen=True)
+class CertificateKey:
+    """A certificate's thumbprints (base64url, as JWT headers carry them) and its signing key."""
+
+    x5t: str
+    """SHA-1 thumbprint, for the RS256 fallback."""
+    x5t_s256: str
+    """SHA-256 thumbprint, for PS256 (and the key of the RS256-only memory)."""
+    key: rsa.RSAPrivateKey = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ClientCertificate:
     certificate_pem: str
     private_key_pem: str = field(repr=False)
@@ -111,8 +132,8 @@ class ClientCertificate:
     def fingerprint(self) -> str:
         return credential_fingerprint("certificate", self.certificate_pem, self.private_key_pem)
 
-    def load(self) -> tuple[str, rsa.RSAPrivateKey]:
-        """The ``x5t`` thumbprint and the signing key, after checking that they belong together."""
+    def load(self) -> CertificateKey:
+        """The thumbprints and the signing key, after checking that they belong together."""
         try:
             cert = x509.load_pem_x509_certificate(self.certificate_pem.strip().encode())
         except ValueError:
@@ -137,7 +158,8 @@ class ClientCertificate:
             ) from None
         if not isinstance(key, rsa.RSAPrivateKey):
             raise CredentialFormatError(
-                "The private key must be an RSA key (Microsoft Entra signs assertions with RS256).",
+                "The private key must be an RSA key (Microsoft Entra signs assertions with "
+                "PS256 or RS256).",
                 fields=("private_key_pem",),
             )
         if cert.public_key().public_numbers() != key.public_key().public_numbers():
@@ -146,20 +168,41 @@ class ClientCertificate:
                 "generated together with the certificate uploaded to the app registration.",
                 fields=("private_key_pem",),
             )
-        x5t = _b64url(cert.fingerprint(hashes.SHA1()))
-        return x5t, key
+        return CertificateKey(
+            x5t=_b64url(cert.fingerprint(hashes.SHA1())),
+            x5t_s256=_b64url(cert.fingerprint(hashes.SHA256())),
+            key=key,
+        )
 
 
 Credential = ClientSecret | ClientCertificate
 
 
 def client_assertion(
-    certificate: ClientCertificate, *, token_url: str, client_id: str, now: float | None = None
+    certificate: ClientCertificate | CertificateKey,
+    *,
+    token_url: str,
+    client_id: str,
+    now: float | None = None,
+    algorithm: str = PS256,
 ) -> str:
-    """A signed JWT proving possession of the certificate's key, valid for 10 minutes."""
-    x5t, key = certificate.load()
+    """A signed JWT proving possession of the certificate's key, valid for 10 minutes.
+
+    PS256 (RSASSA-PSS, SHA-256, MGF1-SHA-256, salt length = digest length, per
+    RFC 7518) names the certificate by ``x5t#S256``; RS256 (PKCS#1 v1.5) by ``x5t``.
+    """
+    loaded = certificate.load() if isinstance(certificate, ClientCertificate) else certificate
     issued = int(now if now is not None else time.time())
-    header = {"alg": "RS256", "typ": "JWT", "x5t": x5t}
+    if algorithm == PS256:
+        header = {"alg": PS256, "typ": "JWT", "x5t#S256": loaded.x5t_s256}
+        scheme: padding.AsymmetricPadding = padding.PSS(
+            mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH
+        )
+    elif algorithm == RS256:
+        header = {"alg": RS256, "typ": "JWT", "x5t": loaded.x5t}
+        scheme = padding.PKCS1v15()
+    else:
+        raise ValueError(f"Unsupported client assertion algorithm {algorithm!r}.")
     claims = {
         "aud": token_url,
         "iss": client_id,
@@ -170,7 +213,7 @@ def client_assertion(
         "exp": issued + ASSERTION_LIFETIME_SECONDS,
     }
     signing_input = f"{_b64url(_json(header))}.{_b64url(_json(claims))}".encode()
-    signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+    signature = loaded.key.sign(signing_input, scheme, hashes.SHA256())
     return f"{signing_input.decode()}.{_b64url(signature)}"
 
 
@@ -216,11 +259,24 @@ class AccessToken:
 
 
 class EntraTokenClient:
-    """Gets client-credentials tokens, reusing a cached one while it is fresh."""
+    """Gets client-credentials tokens, reusing a cached one while it is fresh.
+
+    It also remembers, per certificate (SHA-256 thumbprint), that Entra refused
+    its PS256 assertion but took the RS256 one, so later requests with that
+    certificate go straight to RS256. Like the token cache, that memory lives in
+    this process only.
+    """
 
     def __init__(self, http: OutboundClient, cache: TokenCache | None = None) -> None:
         self._http = http
         self.cache = cache or TokenCache()
+        self._rs256_only: set[str] = set()
+        self._lock = threading.Lock()
+
+    def needs_rs256(self, x5t_s256: str) -> bool:
+        """True once Entra refused PS256 for this certificate and accepted RS256."""
+        with self._lock:
+            return x5t_s256 in self._rs256_only
 
     def token(
         self,
@@ -236,6 +292,8 @@ class EntraTokenClient:
         """A bearer token for ``scope``; raises EntraError, CredentialFormatError or OutboundError.
 
         ``refresh`` drops a cached token first (an API said the cached one is no good).
+        A certificate is tried with PS256 first, then with RS256 if Entra refuses
+        the PS256 assertion (see ``PS256_REFUSALS``), both under the same deadline.
         """
         key = (authority, tenant.lower(), client_id.lower(), scope, credential.fingerprint())
         if refresh:
@@ -246,12 +304,26 @@ class EntraTokenClient:
         url = token_url(authority, tenant)
         form = {"grant_type": "client_credentials", "client_id": client_id, "scope": scope}
         if isinstance(credential, ClientSecret):
-            form["client_secret"] = credential.value
-        else:
-            form["client_assertion_type"] = ASSERTION_TYPE
-            form["client_assertion"] = client_assertion(
-                credential, token_url=url, client_id=client_id
-            )
+            return self._request(url, {**form, "client_secret": credential.value}, key, deadline)
+        loaded = credential.load()
+        if not self.needs_rs256(loaded.x5t_s256):
+            try:
+                return self._request(
+                    url, _assertion_form(form, loaded, url, client_id, PS256), key, deadline
+                )
+            except EntraError as refused:
+                if not _refuses_ps256(refused):
+                    raise
+        token = self._request(
+            url, _assertion_form(form, loaded, url, client_id, RS256), key, deadline
+        )
+        with self._lock:
+            self._rs256_only.add(loaded.x5t_s256)
+        return token
+
+    def _request(
+        self, url: str, form: dict[str, str], key: tuple[str, ...], deadline: Deadline
+    ) -> AccessToken:
         reply = self._http.request("POST", url, deadline=deadline, data=form)
         try:
             body = reply.json()
@@ -265,6 +337,18 @@ class EntraTokenClient:
             return AccessToken(token)
         sent = (form.get("client_secret", ""), form.get("client_assertion", ""))
         raise _entra_error(reply, body, sent)
+
+
+def _assertion_form(
+    form: dict[str, str], loaded: CertificateKey, url: str, client_id: str, algorithm: str
+) -> dict[str, str]:
+    assertion = client_assertion(loaded, token_url=url, client_id=client_id, algorithm=algorithm)
+    return {**form, "client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion}
+
+
+def _refuses_ps256(error: EntraError) -> bool:
+    """Did Entra refuse the assertion itself (worth an RS256 retry), not the app or tenant?"""
+    return error.error in ("invalid_client", "invalid_request") and error.aadsts in PS256_REFUSALS
 
 
 def token_url(authority: str, tenant: str) -> str:
@@ -289,67 +373,96 @@ def _entra_error(reply: HttpReply, body: object, secrets_sent: tuple[str, ...]) 
     )
 
 
-# --- what an AADSTS code means for the form ---------------------------------------------------
+# --- what an Entra refusal means for the form -------------------------------------------------
+#
+# Microsoft advises acting on the OAuth ``error`` value, not on AADSTS numbers
+# alone: the ``error`` value chooses the field at fault, and the AADSTS table
+# below refines the message (and the fields, when its entry was written for that
+# same ``error`` value).
 
 _SECRET = ("client_secret",)
 _CERT = ("certificate_pem", "private_key_pem")
+_CLIENT_ID = ("client_id",)
+_TENANT = ("tenant_id",)
+# The app itself is missing in the tenant, whatever the ``error`` value says.
+_APP_MISSING = frozenset({700016, 700011, 7000229})
+_TENANT_MISSING = frozenset({90002, 900023})
+_RESOURCE = ("<resource>",)  # stands for the product's own field (environment / URL)
 
-# code -> (message, fields); {code} {tenant} {client_id} {resource} are filled in.
-_EXPLANATIONS: dict[int, tuple[str, tuple[str, ...]]] = {
+# code -> (message, fields, the ``error`` value Entra sends with it); {code} {tenant}
+# {client_id} {resource} are filled in.
+_EXPLANATIONS: dict[int, tuple[str, tuple[str, ...], str]] = {
     7000215: (
         "Microsoft Entra ID rejected the client secret ({code}). Paste the secret's Value "
         "(not its Secret ID) from Certificates & secrets in the app registration.",
         _SECRET,
+        "invalid_client",
     ),
     7000222: (
         "The client secret has expired ({code}). Create a new secret under Certificates & "
         "secrets in the app registration and paste its Value here.",
         _SECRET,
+        "invalid_client",
     ),
     700016: (
         "No application with client ID {client_id} exists in tenant {tenant} ({code}). Check "
         "the Application (client) ID, and that the app is registered in this tenant.",
-        ("client_id",),
+        _CLIENT_ID,
+        "unauthorized_client",
+    ),
+    700011: (
+        "Tenant {tenant} does not know an application with client ID {client_id} ({code}). "
+        "Check the Application (client) ID on the app registration's Overview page.",
+        _CLIENT_ID,
+        "unauthorized_client",
     ),
     7000229: (
         "Application {client_id} has no service principal in tenant {tenant} ({code}). A "
         "tenant administrator must grant consent to the app in this tenant.",
-        ("client_id",),
+        _CLIENT_ID,
+        "invalid_client",
     ),
     90002: (
         "Microsoft Entra ID has no tenant '{tenant}' ({code}). Check the Directory (tenant) ID "
         "on the app registration's Overview page.",
-        ("tenant_id",),
+        _TENANT,
+        "invalid_request",
     ),
     900023: (
         "'{tenant}' is not a valid tenant ({code}). Enter the Directory (tenant) ID as a GUID "
         "or a verified domain such as contoso.onmicrosoft.com.",
-        ("tenant_id",),
+        _TENANT,
+        "invalid_request",
     ),
     70011: (
         "Microsoft Entra ID did not accept the scope for {resource} ({code}). Check that the "
         "{resource} address is right.",
-        (),
+        _RESOURCE,
+        "invalid_scope",
     ),
     500011: (
         "{resource} was not found in tenant {tenant} ({code}). Check the {resource} address, "
         "and that the product is set up in this tenant.",
-        (),
+        _RESOURCE,
+        "invalid_resource",
     ),
     700027: (
         "Microsoft Entra ID could not verify the certificate signature ({code}). Upload this "
         "certificate to the app registration, or paste the certificate and key registered there.",
         _CERT,
+        "invalid_client",
     ),
     700021: (
         "Microsoft Entra ID did not accept the client assertion's issuer ({code}). Check the "
         "Application (client) ID and that this certificate is registered on that app.",
         ("certificate_pem", "client_id"),
+        "invalid_client",
     ),
     700023: (
         "Microsoft Entra ID did not accept the client assertion's audience ({code}). Check the "
         "Application (client) ID and that this certificate is registered on that app.",
         ("certificate_pem", "client_id"),
+        "invalid_client",
     ),
 }
 
@@ -365,8 +478,9 @@ def explain(
 ) -> tuple[str, tuple[str, ...]]:
     """A message for the admin (with the AADSTS code, never a secret) and the fields at fault.
 
-    ``resource_fields`` are blamed for scope and resource errors (70011, 500011);
-    ``credential_fields`` when the client is refused for a reason without its own entry.
+    The OAuth ``error`` value picks the fields (see :func:`fields_at_fault`); a
+    known AADSTS code gives the message, and its own fields when Entra sent it
+    with the ``error`` value the table expects (or with none).
     """
     code = error.aadsts
     values = {
@@ -375,10 +489,15 @@ def explain(
         "client_id": client_id,
         "resource": resource,
     }
+    by_error = fields_at_fault(
+        error, resource_fields=resource_fields, credential_fields=credential_fields
+    )
     if code in _EXPLANATIONS:
-        template, fields = _EXPLANATIONS[code]
-        if code in (70011, 500011):
+        template, fields, expected_error = _EXPLANATIONS[code]
+        if fields == _RESOURCE:
             fields = resource_fields
+        if error.error and error.error != expected_error and by_error is not None:
+            fields = by_error
         return template.format(**values), fields
     if error.status == 429 or error.status >= 500:
         return (
@@ -391,9 +510,26 @@ def explain(
         said = (
             f" ({error.error}: {error.description})" if error.description else f" ({error.error})"
         )
-    fields: tuple[str, ...] = ()
-    if error.error in ("invalid_client", "unauthorized_client"):
-        fields = credential_fields
-    elif error.error == "invalid_scope":
-        fields = resource_fields
-    return f"Microsoft Entra ID refused the sign-in{said}.", fields
+    return f"Microsoft Entra ID refused the sign-in{said}.", by_error or ()
+
+
+def fields_at_fault(
+    error: EntraError, *, resource_fields: tuple[str, ...], credential_fields: tuple[str, ...]
+) -> tuple[str, ...] | None:
+    """The fields the OAuth ``error`` value points at, or None when it does not decide.
+
+    ``unauthorized_client`` → the client id; ``invalid_client`` → the credential
+    (secret, or certificate in the certificate flow) unless the AADSTS code says
+    the app is missing; ``invalid_request`` with a tenant code → the tenant;
+    ``invalid_scope`` / ``invalid_resource`` → the product's environment or URL.
+    """
+    code = error.aadsts
+    if error.error == "unauthorized_client":
+        return _CLIENT_ID
+    if error.error == "invalid_client":
+        return _CLIENT_ID if code in _APP_MISSING else credential_fields
+    if error.error == "invalid_request" and code in _TENANT_MISSING:
+        return _TENANT
+    if error.error in ("invalid_scope", "invalid_resource"):
+        return resource_fields
+    return None

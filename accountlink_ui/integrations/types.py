@@ -115,6 +115,12 @@ class UnknownTypeError(KeyError):
 
 GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 DOMAIN = r"(?=.{4,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+# A Dataverse environment URL: https://<org>.crm<N>.dynamics.com or, as Microsoft's
+# Web API samples write it, https://<env>.api.<region>.dynamics.com (region: crm<N>).
+# Host names are case-insensitive, hence (?i) (patterns are checked in Python only).
+DATAVERSE_URL = (
+    r"(?i)https://[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.(?:api\.)?crm[0-9]*\.dynamics\.com/?"
+)
 
 XLEDGER = IntegrationType(
     key="xledger",
@@ -212,10 +218,14 @@ DYNAMICS = IntegrationType(
             key="dataverse_url",
             label="Environment URL",
             kind=FieldKind.URL,
-            help="Your Dataverse organization URL, e.g. https://contoso.crm4.dynamics.com.",
+            help="Your Dataverse environment URL, e.g. https://contoso.crm4.dynamics.com or "
+            "https://contoso.api.crm4.dynamics.com.",
             placeholder="https://contoso.crm4.dynamics.com",
-            pattern=r"https://[A-Za-z0-9-]+\.crm\d*\.dynamics\.com/?",
-            pattern_message="Use your organization URL, like https://contoso.crm4.dynamics.com.",
+            pattern=DATAVERSE_URL,
+            pattern_message=(
+                "Use your Dataverse environment URL without a path, like "
+                "https://contoso.crm4.dynamics.com or https://contoso.api.crm4.dynamics.com."
+            ),
             shown_when=_DATAVERSE,
             max_length=200,
         ),

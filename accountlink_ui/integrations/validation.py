@@ -130,7 +130,10 @@ def private_key_error(text: str, *, label: str) -> str | None:
             f"{label} is not a PEM private key (it should start with -----BEGIN PRIVATE KEY-----)."
         )
     if not isinstance(key, rsa.RSAPrivateKey):
-        return f"{label} must be an RSA key; Microsoft Entra signs client assertions with RS256."
+        return (
+            f"{label} must be an RSA key; Microsoft Entra client assertions are signed with "
+            "PS256 or RS256."
+        )
     if key.key_size < 2048:
         return f"{label} is a {key.key_size}-bit key; Microsoft Entra needs at least 2048 bits."
     return None

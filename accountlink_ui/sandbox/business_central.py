@@ -15,6 +15,9 @@ UNVERIFIED: the 404 code for an unknown environment (`NoEnvironment`); that
 Business Central honours `atomicityGroup` in a JSON `$batch` (the sandbox does:
 a group's changes are undone when one of its requests fails, and the others
 answer 424); the error for a `$batch` of more than 100 requests.
+The 404 body for an unknown environment is UNVERIFIED: `NoEnvironment` by
+default; the `business_central_unknown_environment` setting switches it to
+`BadRequest_ResourceNotFound`, an empty body or an HTML page.
 """
 
 from __future__ import annotations
@@ -119,6 +122,24 @@ def _fail(status: int, code: str, message: str) -> Answer:
 def _not_found(segment: str) -> Answer:
     return _fail(
         404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{segment}'."
+    )
+
+
+def _unknown_environment(answer: str, params: dict[str, Any]) -> Response:
+    """The 404 for an environment the tenant does not have, in the shape the state asks for."""
+    if answer == "empty":
+        return Response(b"", 404)
+    if answer == "html":
+        page = (
+            "<!DOCTYPE html><html><head><title>404 - Not Found</title></head><body></body></html>"
+        )
+        return Response(page, 404, media_type="text/html")
+    if answer == "BadRequest_ResourceNotFound":
+        return odata_error(404, answer, "Resource not found for the segment 'companies'.")
+    return odata_error(
+        404,
+        "NoEnvironment",
+        f"Environment '{params['environment']}' does not exist for this tenant.",
     )
 
 
@@ -516,11 +537,7 @@ def business_central_routes(state: SandboxState) -> list[Route]:
                 },
             )
         if params["environment"] not in ENVIRONMENTS:
-            return odata_error(
-                404,
-                "NoEnvironment",
-                f"Environment '{params['environment']}' does not exist for this tenant.",
-            )
+            return _unknown_environment(state.business_central_unknown_environment, params)
         return None
 
     def base(request: Request) -> str:

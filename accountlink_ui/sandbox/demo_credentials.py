@@ -48,6 +48,10 @@ DEMO_CERT_THUMBPRINT_SHA256 = _DEMO_CERT.fingerprint(hashes.SHA256()).hex().uppe
 DEMO_CERT_X5T = (
     base64.urlsafe_b64encode(_DEMO_CERT.fingerprint(hashes.SHA1())).rstrip(b"=").decode()
 )
+# base64url SHA-256, as it appears in a PS256 assertion's x5t#S256 header.
+DEMO_CERT_X5T_S256 = (
+    base64.urlsafe_b64encode(_DEMO_CERT.fingerprint(hashes.SHA256())).rstrip(b"=").decode()
+)
 
 # --- Business Central ----------------------------------------------------------
 BC_SCOPE = "https://api.businesscentral.dynamics.com/.default"
@@ -63,6 +67,8 @@ BC_EXPENSE_JOURNAL_ID = "7b1d4e92-0c5a-4a63-9f28-d3e6a1b7c840"
 
 # --- Dataverse -----------------------------------------------------------------
 DATAVERSE_ORG_URL = "https://hlf.crm4.dynamics.com"
+# The same environment in the `<env>.api.<region>` form Microsoft's Web API samples use.
+DATAVERSE_API_URL = "https://hlf.api.crm4.dynamics.com"
 DATAVERSE_SCOPE = f"{DATAVERSE_ORG_URL}/.default"
 DATAVERSE_BUSINESS_UNIT_ID = "b1e7c3a2-94d5-4f60-8a1b-2c3d4e5f6071"
 DATAVERSE_USER_ID = "a3c5e7f9-1b2d-4e6f-8a0c-9d8e7f6a5b4c"

@@ -171,7 +171,8 @@ async def _token(state: SandboxState, request: Request) -> Response:
         return aadsts_error(request, 900144, parameter="client_id")
     app = state.credentials.entra_app(tenant.tenant_id, client_id)
     if app is None:
-        return aadsts_error(request, 700016, client_id=client_id, tenant=tenant.display_name)
+        code = state.entra_unknown_client_code  # 700016 unless switched to 700011
+        return aadsts_error(request, code, client_id=client_id, tenant=tenant.display_name)
     secret = form.get("client_secret") or (basic[1] if basic else "")
     if form.get("client_assertion"):
         if form.get("client_assertion_type") != JWT_BEARER:
@@ -182,6 +183,7 @@ async def _token(state: SandboxState, request: Request) -> Response:
                 app=app,
                 client_id=client_id,
                 audiences=_token_endpoint_urls(request, name, tenant),
+                refuse_ps256=state.entra_refuse_ps256,
             )
         except AssertionRejected as rejected:
             return aadsts_error(request, rejected.code, **rejected.params)
@@ -245,12 +247,18 @@ def _resource_of(scope: str) -> str | None:
 def _known_resource(request: Request, resource: str) -> str | None:
     """Map a requested resource to the API it names: Business Central or Dataverse.
 
-    The sandbox's own Dataverse URL counts as the demo org too, so an org URL
-    typed as the sandbox address works as well as the real-looking one.
+    The demo org answers to both its `<org>.crm4` URL and its `<org>.api.crm4`
+    form; the sandbox's own Dataverse URL counts as the demo org too, so an org
+    URL typed as the sandbox address works as well as the real-looking ones.
     """
     wanted = resource.rstrip("/").lower()
     if wanted == demo.BC_RESOURCE.lower():
         return demo.BC_RESOURCE
-    if wanted in (demo.DATAVERSE_ORG_URL.lower(), f"{sandbox_root(request)}/dataverse".lower()):
+    dataverse = (
+        demo.DATAVERSE_ORG_URL,
+        demo.DATAVERSE_API_URL,
+        f"{sandbox_root(request)}/dataverse",
+    )
+    if wanted in {url.lower() for url in dataverse}:
         return demo.DATAVERSE_ORG_URL
     return None

@@ -1,9 +1,14 @@
 """Checking a certificate client assertion the way Entra does.
 
-The JWT must be signed (RS256 or PS256) by a certificate registered on the app,
-found by its `x5t` (SHA-1) or `x5t#S256` thumbprint; `iss` and `sub` must be
+The JWT must be signed (RS256, or PS256: RSASSA-PSS with SHA-256, MGF1-SHA-256
+and a salt as long as the digest) by a certificate registered on the app, found
+by its `x5t` (SHA-1) or `x5t#S256` (SHA-256) thumbprint; `iss` and `sub` must be
 the client id, `aud` this token endpoint, and now must lie within nbf..exp.
 Each failure carries the AADSTS code Entra would return.
+
+`refuse_ps256` plays a tenant that does not take PS256 yet. What Entra answers
+then is UNVERIFIED: the sandbox says AADSTS700027 (`invalid_client`, 401), the
+answer it gives for any signature it will not accept.
 """
 
 from __future__ import annotations
@@ -71,7 +76,12 @@ def signature_valid(algorithm: str, key: object, signing_input: bytes, signature
 
 
 def verify_client_assertion(
-    assertion: str, *, app: EntraApp, client_id: str, audiences: set[str]
+    assertion: str,
+    *,
+    app: EntraApp,
+    client_id: str,
+    audiences: set[str],
+    refuse_ps256: bool = False,
 ) -> str:
     """Verify the assertion for `app`; return the thumbprint header it was signed with."""
     try:
@@ -85,6 +95,14 @@ def verify_client_assertion(
         raise AssertionRejected(50027, reason=f"Unsupported signing algorithm '{algorithm}'.")
     thumbprint, certificate = _find_certificate(header, app)
     shown = _hex(thumbprint)
+    if refuse_ps256 and algorithm == "PS256":
+        raise AssertionRejected(
+            700027,
+            reason=(
+                "Reason - The signing algorithm 'PS256' is not accepted for this client "
+                f"assertion., Thumbprint of key used by client: '{shown}'"
+            ),
+        )
     if certificate is None:
         raise AssertionRejected(
             700027,

@@ -52,6 +52,13 @@ AADSTS: dict[int, tuple[int, str, str]] = {
         f"'{{tenant}}'. {_NOT_INSTALLED} You may have sent your authentication request to the "
         "wrong tenant.",
     ),
+    700011: (
+        400,
+        "unauthorized_client",
+        "Application with identifier '{client_id}' was not found in the directory "
+        "'{tenant}'. A client application requested a token from this tenant, but the client "
+        "app doesn't exist in the tenant, so the call failed.",
+    ),
     90002: (
         400,
         "invalid_request",

@@ -24,6 +24,12 @@ XLEDGER_INVALID_TOKEN_STATUSES = (401, 200)
 # ("per_line", the default) or as one generic error without detail ("batch").
 XLEDGER_REFUSAL_DETAILS = ("per_line", "batch")
 _T = TypeVar("_T")
+# Entra answers an unknown client id in a known tenant with AADSTS700016 in the
+# reports we found; 700011 (same `unauthorized_client`) is documented too. Which
+# one a given request gets is UNVERIFIED, so the sandbox can give either.
+ENTRA_UNKNOWN_CLIENT_CODES = (700016, 700011)
+# How Business Central answers (404) an unknown environment is UNVERIFIED.
+BC_UNKNOWN_ENVIRONMENT_ANSWERS = ("NoEnvironment", "BadRequest_ResourceNotFound", "empty", "html")
 
 
 class SandboxState:
@@ -51,6 +57,9 @@ class SandboxState:
         # UNVERIFIED whether a line created through the API takes the journal's default
         # balancing account when the body leaves balancingAccountNumber out (the UI does).
         self.bc_journal_default_balancing = True
+        self.entra_unknown_client_code = ENTRA_UNKNOWN_CLIENT_CODES[0]
+        self.entra_refuse_ps256 = False
+        self.business_central_unknown_environment = BC_UNKNOWN_ENVIRONMENT_ANSWERS[0]
 
     # --- settings ------------------------------------------------------------
     def set_xledger_invalid_token_status(self, status: int) -> None:
@@ -66,6 +75,9 @@ class SandboxState:
             "xledger_refusal_detail",
             "xledger_require_transaction_source",
             "bc_journal_default_balancing",
+            "entra_unknown_client_code",
+            "entra_refuse_ps256",
+            "business_central_unknown_environment",
         }
         unknown = set(body) - known
         if unknown:
@@ -76,6 +88,20 @@ class SandboxState:
         for flag in ("xledger_require_transaction_source", "bc_journal_default_balancing"):
             if flag in body and not isinstance(body[flag], bool):
                 raise ValueError(f"{flag} must be true or false.")
+        before = {name: getattr(self, name) for name in known}
+        try:
+            if "entra_unknown_client_code" in body:
+                self.set_entra_unknown_client_code(body["entra_unknown_client_code"])
+            if "entra_refuse_ps256" in body:
+                self.set_entra_refuse_ps256(body["entra_refuse_ps256"])
+            if "business_central_unknown_environment" in body:
+                self.set_business_central_unknown_environment(
+                    body["business_central_unknown_environment"]
+                )
+        except ValueError:
+            for name, value in before.items():
+                setattr(self, name, value)
+            raise
         if "xledger_invalid_token_status" in body:
             self.set_xledger_invalid_token_status(body["xledger_invalid_token_status"])
         self.xledger_refusal_detail = detail
@@ -83,6 +109,31 @@ class SandboxState:
             if flag in body:
                 setattr(self, flag, body[flag])
         return {name: getattr(self, name) for name in sorted(known)}
+
+    def set_entra_unknown_client_code(self, code: int) -> None:
+        """Choose the AADSTS code for an unknown client id in a known tenant: 700016 or 700011."""
+        if (
+            isinstance(code, bool)
+            or not isinstance(code, int)
+            or code not in ENTRA_UNKNOWN_CLIENT_CODES
+        ):
+            raise ValueError("entra_unknown_client_code must be 700016 or 700011.")
+        self.entra_unknown_client_code = code
+
+    def set_entra_refuse_ps256(self, refuse: bool) -> None:
+        """Make Entra refuse PS256 client assertions (AADSTS700027), as an older tenant might."""
+        if not isinstance(refuse, bool):
+            raise ValueError("entra_refuse_ps256 must be true or false.")
+        self.entra_refuse_ps256 = refuse
+
+    def set_business_central_unknown_environment(self, answer: str) -> None:
+        """Choose the 404 body for an unknown environment: an OData code, empty, or HTML."""
+        if answer not in BC_UNKNOWN_ENVIRONMENT_ANSWERS:
+            raise ValueError(
+                "business_central_unknown_environment must be one of: "
+                f"{', '.join(BC_UNKNOWN_ENVIRONMENT_ANSWERS)}."
+            )
+        self.business_central_unknown_environment = answer
 
     # --- faults --------------------------------------------------------------
     def set_fault(

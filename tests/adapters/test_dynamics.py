@@ -12,13 +12,17 @@ from dataclasses import replace
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import Voucher
 from accountlink_ui.integrations.deadline import Deadline
-from accountlink_ui.integrations.dynamics import DynamicsAdapter, document_number
+from accountlink_ui.integrations.dynamics import (
+    DynamicsAdapter,
+    dataverse_resource,
+    document_number,
+)
 from accountlink_ui.integrations.entra import ClientCertificate, client_assertion
 from accountlink_ui.integrations.registry import (
     ConnectionResult,
@@ -154,8 +158,13 @@ def test_certificate_assertion_reaches_business_central(sandbox: Sandbox) -> Non
     result = run_test(sandbox, cert_config())
     assert result.ok, result.message
     assert result.reached == demo.BC_COMPANY_NAME
-    assert sandbox.requests("entra")[0]["auth_scheme"] == "client_assertion"
-    assert sandbox.requests("entra")[0]["credential"] == demo.DEMO_CERT_X5T
+    [entry] = sandbox.requests("entra")
+    assert entry["auth_scheme"] == "client_assertion"
+    assert entry["credential"] == demo.DEMO_CERT_X5T_S256  # PS256 names the SHA-256 thumbprint
+
+
+def _b64(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 def test_client_assertion_has_the_claims_entra_requires() -> None:
@@ -166,15 +175,80 @@ def test_client_assertion_has_the_claims_entra_requires() -> None:
         client_id=demo.ENTRA_CLIENT_ID,
         now=1_700_000_000,
     )
-    header_b64, claims_b64, _ = token.split(".")
-    header = json.loads(base64.urlsafe_b64decode(header_b64 + "=="))
-    claims = json.loads(base64.urlsafe_b64decode(claims_b64 + "=="))
-    assert header == {"alg": "RS256", "typ": "JWT", "x5t": demo.DEMO_CERT_X5T}
+    header_b64, claims_b64, signature_b64 = token.split(".")
+    header = json.loads(_b64(header_b64))
+    claims = json.loads(_b64(claims_b64))
+    assert header == {"alg": "PS256", "typ": "JWT", "x5t#S256": demo.DEMO_CERT_X5T_S256}
+    public_key = x509.load_pem_x509_certificate(demo.DEMO_CERT_PEM.encode()).public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
+    # PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt (RFC 7518): verify raises otherwise.
+    public_key.verify(
+        _b64(signature_b64),
+        f"{header_b64}.{claims_b64}".encode(),
+        padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+        hashes.SHA256(),
+    )
     assert claims["aud"] == url
     assert claims["iss"] == claims["sub"] == demo.ENTRA_CLIENT_ID
     assert uuid.UUID(claims["jti"])
     assert claims["nbf"] == claims["iat"] == 1_700_000_000
     assert claims["exp"] - claims["nbf"] == 600
+
+
+def test_rs256_assertion_names_the_sha1_thumbprint() -> None:
+    token = client_assertion(
+        ClientCertificate(demo.DEMO_CERT_PEM, demo.DEMO_KEY_PEM),
+        token_url="https://login.example/t/oauth2/v2.0/token",
+        client_id=demo.ENTRA_CLIENT_ID,
+        algorithm="RS256",
+    )
+    header_b64, claims_b64, signature_b64 = token.split(".")
+    assert json.loads(_b64(header_b64)) == {"alg": "RS256", "typ": "JWT", "x5t": demo.DEMO_CERT_X5T}
+    public_key = x509.load_pem_x509_certificate(demo.DEMO_CERT_PEM.encode()).public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
+    public_key.verify(
+        _b64(signature_b64),
+        f"{header_b64}.{claims_b64}".encode(),
+        padding.PKCS1v15(),
+        hashes.SHA256(),
+    )
+
+
+def test_refused_ps256_falls_back_to_rs256_once_and_is_remembered(sandbox: Sandbox) -> None:
+    sandbox.state.set_entra_refuse_ps256(True)
+    adapter = DynamicsAdapter(sandbox.settings())
+    result = run_test(sandbox, cert_config(), adapter)
+    assert result.ok, result.message
+    tried = [(e["credential"], e["status"]) for e in sandbox.requests("entra")]
+    assert tried == [(demo.DEMO_CERT_X5T_S256, 401), (demo.DEMO_CERT_X5T, 200)]
+    adapter.tokens.cache.clear()  # the next test must ask Entra again
+    assert run_test(sandbox, cert_config(), adapter).ok
+    tried = [(e["credential"], e["status"]) for e in sandbox.requests("entra")]
+    assert tried[2:] == [(demo.DEMO_CERT_X5T, 200)]  # straight to RS256
+
+
+def test_rs256_fallback_shares_the_connection_tests_deadline(sandbox: Sandbox) -> None:
+    sandbox.state.set_entra_refuse_ps256(True)
+    sandbox.state.set_fault("entra", "slow", times=2, seconds=1.5)
+    started = time.monotonic()
+    result = DynamicsAdapter(sandbox.settings()).test_connection(cert_config(), Deadline(2.5))
+    assert time.monotonic() - started <= 3.0
+    assert not result.ok
+    assert result.message.startswith("Timed out after 2.5 s waiting for Microsoft Entra ID")
+    assert [e["credential"] for e in sandbox.requests("entra")] == [
+        demo.DEMO_CERT_X5T_S256,
+        demo.DEMO_CERT_X5T,
+    ]
+
+
+def test_rs256_is_not_remembered_when_it_is_refused_too(sandbox: Sandbox) -> None:
+    cert_pem, key_pem = new_certificate()
+    adapter = DynamicsAdapter(sandbox.settings())
+    result = run_test(sandbox, cert_config(cert_pem, key_pem), adapter)
+    assert result.code == "AADSTS700027"
+    loaded = ClientCertificate(cert_pem, key_pem).load()
+    assert [e["credential"] for e in sandbox.requests("entra")] == [loaded.x5t_s256, loaded.x5t]
+    assert not adapter.tokens.needs_rs256(loaded.x5t_s256)
 
 
 def test_key_that_does_not_match_the_certificate_is_caught_locally(sandbox: Sandbox) -> None:
@@ -219,6 +293,12 @@ def test_unregistered_certificate_is_aadsts700027(sandbox: Sandbox) -> None:
             ("tenant_id",),
         ),
         (
+            dataverse_settings(dataverse_url="https://other.api.crm4.dynamics.com"),
+            demo.ENTRA_CLIENT_SECRET,
+            "AADSTS500011",
+            ("dataverse_url",),
+        ),
+        (
             dataverse_settings(dataverse_url="https://other.crm4.dynamics.com"),
             demo.ENTRA_CLIENT_SECRET,
             "AADSTS500011",
@@ -235,6 +315,17 @@ def test_entra_refusal_points_at_the_field_to_fix(
     assert code in result.message
     assert result.fields == fields
     assert sandbox.requests("business_central") == []
+
+
+@pytest.mark.parametrize("flow", ["client_secret", "certificate"])
+def test_unauthorized_client_700011_points_at_the_client_id(sandbox: Sandbox, flow: str) -> None:
+    """Entra's `unauthorized_client` means the app is unknown in the tenant, whatever the code."""
+    sandbox.state.set_entra_unknown_client_code(700011)
+    cfg = secret_config() if flow == "client_secret" else cert_config()
+    cfg.settings["client_id"] = str(uuid.uuid4())
+    result = run_test(sandbox, cfg)
+    assert (result.ok, result.code, result.fields) == (False, "AADSTS700011", ("client_id",))
+    assert cfg.settings["client_id"] in result.message
 
 
 @pytest.mark.parametrize(
@@ -273,11 +364,19 @@ def test_service_faults_are_explained_without_blaming_a_field(
     assert result.fields == ()
 
 
-def test_unknown_environment_points_at_the_environment(sandbox: Sandbox) -> None:
+@pytest.mark.parametrize(
+    "answer", ["NoEnvironment", "BadRequest_ResourceNotFound", "empty", "html"]
+)
+def test_unknown_environment_points_at_the_environment_whatever_the_404_says(
+    sandbox: Sandbox, answer: str
+) -> None:
+    sandbox.state.set_business_central_unknown_environment(answer)
     result = run_test(sandbox, secret_config(bc_settings(bc_environment="nosuchenv")))
     assert not result.ok
-    assert result.fields == ("bc_environment",)
+    assert result.fields == ("bc_environment", "tenant_id")
     assert "no environment 'nosuchenv'" in result.message
+    assert demo.ENTRA_TENANT_ID in result.message
+    assert "<" not in result.message  # an HTML error page is not echoed
 
 
 def test_named_company_is_found_case_insensitively(sandbox: Sandbox) -> None:
@@ -310,6 +409,26 @@ def test_dataverse_who_am_i_names_the_organization(sandbox: Sandbox) -> None:
     assert result.ok, result.message
     assert result.reached == f"Dataverse organization {demo.DATAVERSE_ORGANIZATION_ID}"
     assert sandbox.requests("dataverse")[0]["path"] == "/dataverse/api/data/v9.2/WhoAmI"
+
+
+def test_dataverse_api_host_form_reaches_who_am_i(sandbox: Sandbox) -> None:
+    result = run_test(
+        sandbox, secret_config(dataverse_settings(dataverse_url=demo.DATAVERSE_API_URL))
+    )
+    assert result.ok, result.message
+    assert result.reached == f"Dataverse organization {demo.DATAVERSE_ORGANIZATION_ID}"
+
+
+@pytest.mark.parametrize(
+    ("url", "resource"),
+    [
+        ("https://hlf.crm4.dynamics.com/", "https://hlf.crm4.dynamics.com"),
+        ("https://hlf.api.crm4.dynamics.com", "https://hlf.api.crm4.dynamics.com"),
+        ("https://HLF.api.crm4.dynamics.com/?x=1#f", "https://HLF.api.crm4.dynamics.com"),
+    ],
+)
+def test_dataverse_scope_is_the_environment_hosts_default(url: str, resource: str) -> None:
+    assert dataverse_resource(url) == resource
 
 
 def test_dataverse_server_error_is_explained(sandbox: Sandbox) -> None:

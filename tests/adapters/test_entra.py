@@ -17,16 +17,31 @@ from accountlink_ui.integrations.entra import (
 from accountlink_ui.sandbox import demo_credentials as demo
 
 CERT_FIELDS = ("certificate_pem", "private_key_pem")
+# The OAuth ``error`` value Entra sends with each code (as the sandbox does).
+ERROR_OF = {
+    700016: "unauthorized_client",
+    90002: "invalid_request",
+    900023: "invalid_request",
+    70011: "invalid_scope",
+    500011: "invalid_resource",
+}
 
 
-def explain_code(code: int, *, status: int = 401, error: str = "invalid_client", bc: bool = True):
+def explain_code(
+    code: int | None,
+    *,
+    status: int = 401,
+    error: str = "invalid_client",
+    bc: bool = True,
+    credential_fields: tuple[str, ...] = ("client_secret",),
+):
     return explain(
-        EntraError(status, error, "first sentence", (code,)),
+        EntraError(status, error, "first sentence", (code,) if code else ()),
         tenant="contoso.onmicrosoft.com",
         client_id="0c8a7e52-3b4f-4e1d-a9c6-7d2e1f3b5a90",
         resource="Business Central" if bc else "the Dataverse environment",
         resource_fields=("bc_environment",) if bc else ("dataverse_url",),
-        credential_fields=("client_secret",),
+        credential_fields=credential_fields,
     )
 
 
@@ -47,7 +62,7 @@ def explain_code(code: int, *, status: int = 401, error: str = "invalid_client",
 def test_aadsts_codes_point_at_the_field_to_fix(
     code: int, fields: tuple[str, ...], words: str
 ) -> None:
-    message, blamed = explain_code(code)
+    message, blamed = explain_code(code, error=ERROR_OF.get(code, "invalid_client"))
     assert blamed == fields
     assert words in message
     assert f"(AADSTS{code})" in message
@@ -55,8 +70,9 @@ def test_aadsts_codes_point_at_the_field_to_fix(
 
 @pytest.mark.parametrize("code", [70011, 500011])
 def test_scope_and_resource_codes_blame_the_products_field(code: int) -> None:
-    assert explain_code(code, status=400)[1] == ("bc_environment",)
-    message, fields = explain_code(code, status=400, bc=False)
+    error = ERROR_OF[code]
+    assert explain_code(code, status=400, error=error)[1] == ("bc_environment",)
+    message, fields = explain_code(code, status=400, error=error, bc=False)
     assert fields == ("dataverse_url",)
     assert "the Dataverse environment" in message
 
@@ -65,6 +81,45 @@ def test_unknown_code_keeps_entras_first_sentence() -> None:
     message, fields = explain_code(12345)
     assert message == "Microsoft Entra ID refused the sign-in (AADSTS12345: first sentence)."
     assert fields == ("client_secret",)  # invalid_client without a specific code
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "flow_fields", "fields"),
+    [
+        # unauthorized_client: the app is not known in the tenant, whatever the number.
+        ("unauthorized_client", 700011, ("client_secret",), ("client_id",)),
+        ("unauthorized_client", 700016, CERT_FIELDS, ("client_id",)),
+        ("unauthorized_client", 12345, ("client_secret",), ("client_id",)),
+        ("unauthorized_client", None, CERT_FIELDS, ("client_id",)),
+        # invalid_client: the credential, unless the code says the app is missing.
+        ("invalid_client", 12345, ("client_secret",), ("client_secret",)),
+        ("invalid_client", 12345, CERT_FIELDS, CERT_FIELDS),
+        ("invalid_client", 700016, ("client_secret",), ("client_id",)),
+        ("invalid_client", 7000229, CERT_FIELDS, ("client_id",)),
+        # invalid_request with a tenant code: the tenant; other invalid_request: no field.
+        ("invalid_request", 90002, ("client_secret",), ("tenant_id",)),
+        ("invalid_request", 50027, CERT_FIELDS, ()),
+        # invalid_scope: the product's environment / organization field.
+        ("invalid_scope", 12345, ("client_secret",), ("bc_environment",)),
+    ],
+)
+def test_oauth_error_value_chooses_the_field(
+    error: str,
+    code: int | None,
+    flow_fields: tuple[str, ...],
+    fields: tuple[str, ...],
+) -> None:
+    status = 401 if error == "invalid_client" else 400
+    _, blamed = explain_code(code, status=status, error=error, credential_fields=flow_fields)
+    assert blamed == fields
+
+
+def test_unauthorized_client_700011_says_the_app_is_unknown_in_the_tenant() -> None:
+    message, fields = explain_code(700011, status=400, error="unauthorized_client")
+    assert fields == ("client_id",)
+    assert "(AADSTS700011)" in message
+    assert "0c8a7e52-3b4f-4e1d-a9c6-7d2e1f3b5a90" in message
+    assert "contoso.onmicrosoft.com" in message
 
 
 def test_entra_outage_blames_no_field() -> None:
@@ -122,5 +177,5 @@ def test_password_protected_key_asks_for_an_unencrypted_one() -> None:
 
 
 def test_demo_certificate_and_key_belong_together() -> None:
-    x5t, _ = ClientCertificate(demo.DEMO_CERT_PEM, demo.DEMO_KEY_PEM).load()
-    assert x5t == demo.DEMO_CERT_X5T
+    loaded = ClientCertificate(demo.DEMO_CERT_PEM, demo.DEMO_KEY_PEM).load()
+    assert (loaded.x5t, loaded.x5t_s256) == (demo.DEMO_CERT_X5T, demo.DEMO_CERT_X5T_S256)

@@ -77,6 +77,21 @@ def test_settings_switch_the_xledger_invalid_token_status(sandbox: Any) -> None:
     assert bad.status_code == 422
 
 
+def test_a_bad_setting_changes_no_setting(sandbox: Any) -> None:
+    mixed = {"entra_refuse_ps256": True, "business_central_unknown_environment": "teapot"}
+    refused = sandbox.client.post("/_control/settings", json=mixed)
+    assert refused.status_code == 422
+    assert "business_central_unknown_environment must be one of" in refused.json()["detail"]
+    assert sandbox.state.entra_refuse_ps256 is False
+    unknown = sandbox.client.post("/_control/settings", json={"entra_refuse_rs256": True})
+    assert unknown.status_code == 422
+    assert "Unknown setting(s): entra_refuse_rs256" in unknown.json()["detail"]
+    float_code = sandbox.client.post(
+        "/_control/settings", json={"entra_unknown_client_code": 700011.0}
+    )
+    assert float_code.status_code == 422
+
+
 def test_credentials_can_be_rotated_over_http(sandbox: Any) -> None:
     post = sandbox.client.post
     post("/_control/credentials", json={"system": "rest", "action": "register", "value": "k2"})

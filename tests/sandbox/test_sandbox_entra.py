@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 import time
 import uuid
@@ -11,8 +12,8 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from accountlink_ui.sandbox import demo_credentials as demo
 
@@ -114,9 +115,15 @@ def test_tenant_domain_names_the_same_tenant(sandbox: Any) -> None:
     assert sandbox.client.post(path, data=secret_form()).status_code == 200
 
 
-def test_dataverse_scope_is_accepted(sandbox: Any) -> None:
-    form = secret_form(scope=demo.DATAVERSE_SCOPE)
-    assert sandbox.client.post(TOKEN_PATH, data=form).status_code == 200
+@pytest.mark.parametrize("org_url", [demo.DATAVERSE_ORG_URL, demo.DATAVERSE_API_URL])
+def test_dataverse_scope_is_accepted(sandbox: Any, org_url: str) -> None:
+    """Both host forms Microsoft's samples use name the demo org."""
+    form = secret_form(scope=f"{org_url}/.default")
+    token = sandbox.client.post(TOKEN_PATH, data=form).json()["access_token"]
+    who = sandbox.client.get(
+        "/dataverse/api/data/v9.2/WhoAmI", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert who.status_code == 200
 
 
 def test_wrong_secret_is_7000215(sandbox: Any) -> None:
@@ -134,6 +141,19 @@ def test_expired_secret_is_7000222(sandbox: Any) -> None:
 def test_unknown_client_id_is_700016(sandbox: Any) -> None:
     form = secret_form(client_id=str(uuid.uuid4()))
     assert_aadsts(sandbox.client.post(TOKEN_PATH, data=form), 400, "unauthorized_client", 700016)
+
+
+def test_unknown_client_id_can_be_switched_to_700011(sandbox: Any) -> None:
+    switched = sandbox.client.post("/_control/settings", json={"entra_unknown_client_code": 700011})
+    assert switched.json()["entra_unknown_client_code"] == 700011
+    form = secret_form(client_id=str(uuid.uuid4()))
+    description = assert_aadsts(
+        sandbox.client.post(TOKEN_PATH, data=form), 400, "unauthorized_client", 700011
+    )
+    assert form["client_id"] in description
+    assert sandbox.client.post(TOKEN_PATH, data=secret_form()).status_code == 200
+    refused = sandbox.client.post("/_control/settings", json={"entra_unknown_client_code": 7000})
+    assert refused.status_code == 422
 
 
 @pytest.mark.parametrize("tenant", [str(uuid.uuid4()), "contoso.onmicrosoft.com"])
@@ -195,6 +215,66 @@ def test_certificate_assertion_gets_a_token(sandbox: Any, algorithm: str, sha256
     thumbprint = demo.DEMO_CERT_THUMBPRINT_SHA256 if sha256 else demo.DEMO_CERT_THUMBPRINT_SHA1
     expected = base64.urlsafe_b64encode(bytes.fromhex(thumbprint)).rstrip(b"=").decode()
     assert entry["credential"] == expected
+
+
+def test_refuse_ps256_switch_refuses_ps256_and_keeps_rs256(sandbox: Any) -> None:
+    switched = sandbox.client.post("/_control/settings", json={"entra_refuse_ps256": True})
+    assert switched.json()["entra_refuse_ps256"] is True
+    ps256 = assertion(sandbox.url + TOKEN_PATH, algorithm="PS256", sha256=True)
+    description = assert_aadsts(
+        sandbox.client.post(TOKEN_PATH, data=cert_form(ps256)), 401, "invalid_client", 700027
+    )
+    assert "'PS256'" in description
+    rs256 = assertion(sandbox.url + TOKEN_PATH, algorithm="RS256")
+    assert sandbox.client.post(TOKEN_PATH, data=cert_form(rs256)).status_code == 200
+    sandbox.client.post("/_control/settings", json={"entra_refuse_ps256": False})
+    again = assertion(sandbox.url + TOKEN_PATH, algorithm="PS256", sha256=True)
+    assert sandbox.client.post(TOKEN_PATH, data=cert_form(again)).status_code == 200
+    not_bool = sandbox.client.post("/_control/settings", json={"entra_refuse_ps256": "yes"})
+    assert not_bool.status_code == 422
+
+
+def _ps256_signed_with(audience: str, pss: padding.PSS) -> str:
+    """A PS256-labelled assertion signed with the PSS parameters given (right or wrong)."""
+    now = int(time.time())
+    thumbprint = bytes.fromhex(demo.DEMO_CERT_THUMBPRINT_SHA256)
+    header = {"alg": "PS256", "typ": "JWT", "x5t#S256": _b64url(thumbprint)}
+    claims = {"aud": audience, "iss": demo.ENTRA_CLIENT_ID, "sub": demo.ENTRA_CLIENT_ID}
+    claims |= {"jti": str(uuid.uuid4()), "nbf": now, "iat": now, "exp": now + 600}
+    signing_input = f"{_b64url(_compact(header))}.{_b64url(_compact(claims))}"
+    key = serialization.load_pem_private_key(demo.DEMO_KEY_PEM.encode(), None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    signature = key.sign(signing_input.encode(), pss, hashes.SHA256())
+    return f"{signing_input}.{_b64url(signature)}"
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _compact(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize(
+    ("pss", "accepted"),
+    [
+        (padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32), True),
+        (padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.MAX_LENGTH), False),
+        (padding.PSS(mgf=padding.MGF1(hashes.SHA1()), salt_length=32), False),
+    ],
+    ids=["rfc7518", "max-salt", "mgf1-sha1"],
+)
+def test_ps256_is_checked_with_rfc7518_pss_parameters(
+    sandbox: Any, pss: padding.PSS, accepted: bool
+) -> None:
+    signed = _ps256_signed_with(sandbox.url + TOKEN_PATH, pss)
+    response = sandbox.client.post(TOKEN_PATH, data=cert_form(signed))
+    if accepted:
+        assert response.status_code == 200, response.text
+        assert sandbox.state.request_log("entra")[-1]["credential"] == demo.DEMO_CERT_X5T_S256
+    else:
+        assert "did not match" in assert_aadsts(response, 401, "invalid_client", 700027)
 
 
 def test_assertion_signed_by_another_key_is_700027(sandbox: Any, other_key_pem: str) -> None:

@@ -55,6 +55,28 @@ def test_fields_of_the_other_product_do_not_apply() -> None:
     assert dynamics(product="dataverse", dataverse_url="https://hlf.crm4.dynamics.com") == {}
 
 
+def test_dataverse_url_takes_both_microsoft_host_forms() -> None:
+    for url in (
+        "https://hlf.crm4.dynamics.com",
+        "https://hlf.crm.dynamics.com/",
+        "https://hlf.api.crm4.dynamics.com",
+        "https://HLF.API.CRM11.dynamics.com",
+    ):
+        assert dynamics(product="dataverse", dataverse_url=url) == {}, url
+
+
+def test_dataverse_url_refuses_other_hosts_naming_both_forms() -> None:
+    for url in (
+        "https://hlf.operations.dynamics.com",
+        "https://hlf.api.businesscentral.dynamics.com",
+        "https://hlf.crm4.dynamics.com.evil.example",
+        "https://evil.example/hlf.api.crm4.dynamics.com",
+        "https://hlf.api.crm4.dynamics.com/api/data/v9.2",
+    ):
+        message = dynamics(product="dataverse", dataverse_url=url)["dataverse_url"]
+        assert "https://contoso.api.crm4.dynamics.com" in message, url
+
+
 def test_urls_must_be_https_unless_allowlisted() -> None:
     values = {
         "base_url": "http://ledger.internal/api",
