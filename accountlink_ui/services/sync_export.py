@@ -156,8 +156,13 @@ class ExportJob:
                     previous = self._send(batch)
                 except RunStopped as stop:
                     self.tally.stopped = str(stop)
-                    background.result()
-                    previous = _Outcome(released=stop.release)
+                    unsent, _ = background.result()
+                    release = list(stop.release)
+                    # The batch reserved meanwhile was never sent: it waits again too, unless
+                    # an earlier run may have delivered it (then the next run asks first).
+                    if unsent is not None and not unsent.uncertain:
+                        release.extend(unsent.claim_ids.values())
+                    previous = _Outcome(released=release)
                     break
                 batch, alive = background.result()
                 self._progress()

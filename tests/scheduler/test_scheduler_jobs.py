@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import Engine, update
 
+from accountlink_ui.demo_drafts import save_demo_posting
 from accountlink_ui.models import Integration
 from accountlink_ui.services import wiring
 from accountlink_ui.services.errors import ServiceError
@@ -81,6 +82,28 @@ def test_editing_credentials_and_endpoint_leaves_the_job_untouched(
     assert scheduled_jobs(engine) == jobs_before
     config = world.services.integrations.connection_config(xledger)
     assert config.secrets["api_token"] == "xl-rotated-token-ZZZ999999", "the job will use it"
+
+
+def test_editing_posting_settings_leaves_the_job_untouched(
+    world: World, engine: Engine, schedulers: MakeScheduler
+) -> None:
+    xledger = save(world, xledger_draft())
+    postings = world.services.postings
+    save_demo_posting(postings, world.bf_admin, xledger)
+    scheduler = leading(schedulers)
+    row_before, jobs_before = job_row(engine, xledger), scheduled_jobs(engine)
+
+    version = save_demo_posting(
+        postings, world.bf_admin, xledger, default_expense_account="6800", vat_registered="yes"
+    )
+    scheduler.reconcile()
+    time.sleep(0.4)  # and a background reconcile round (every 0.3 s here)
+
+    assert version == 2
+    assert job_row(engine, xledger) == row_before, "id, trigger and next run time, byte for byte"
+    assert scheduled_jobs(engine) == jobs_before
+    config = world.services.integrations.connection_config(xledger)
+    assert config.posting is not None and config.posting.default_expense_account == "6800"
 
 
 def test_changing_the_interval_reschedules_only_that_job(
