@@ -33,7 +33,7 @@ def _claim_row(row: ClaimRow) -> rx.Component:
         rx.table.cell(row.claimant),
         rx.table.cell(row.description),
         rx.table.cell(row.amount, text_align="right", white_space="nowrap"),
-        rx.table.cell(row.account),
+        rx.table.cell(rx.text(row.category, size="1")),
         rx.table.cell(_state_badge(row)),
         rx.table.cell(rx.text(row.detail, size="1", color_scheme="gray")),
     )
@@ -67,7 +67,7 @@ def claims_body() -> rx.Component:
                                         "Claimant",
                                         "Description",
                                         "Amount",
-                                        "Account",
+                                        "Category",
                                         "State",
                                         "Details",
                                     )

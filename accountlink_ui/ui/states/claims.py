@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from accountlink_ui.accounting.posting_settings import CATEGORIES
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import when
 from accountlink_ui.ui.states.page_load import PageLoadState
@@ -19,7 +20,7 @@ class ClaimRow:
     claimant: str
     description: str
     amount: str
-    account: str
+    category: str
     state: str
     exported: bool
     refused: bool
@@ -38,12 +39,26 @@ def _row(claim: ClaimView) -> ClaimRow:
         claimant=claim.claimant,
         description=claim.description,
         amount=f"{amount} {claim.currency}",
-        account=claim.account_code,
+        category=_category(claim),
         state=claim.export_state,
         exported=claim.status == "exported",
         refused=bool(claim.last_error),
         detail=detail.strip(" ,"),
     )
+
+
+_CATEGORY_LABELS = {category.key: category.label for category in CATEGORIES}
+
+
+def _category(claim: ClaimView) -> str:
+    """Category, VAT and cost centre: what the posting settings map the claim by."""
+    parts = [_CATEGORY_LABELS.get(claim.category, claim.category)]
+    if claim.vat_amount:
+        parts.append(f"VAT {claim.vat_amount:,.2f}".replace(",", " "))
+    parts += [part for part in (claim.cost_centre, claim.project) if part]
+    if claim.account_code:
+        parts.append(f"account {claim.account_code}")
+    return " · ".join(parts)
 
 
 class ClaimsState(PageLoadState, SessionState):
