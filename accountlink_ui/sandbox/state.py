@@ -176,21 +176,18 @@ class SandboxState:
         with self._lock:
             return change(self._stored[system])
 
-    def snapshot(self, system: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """A copy of what `system` received and kept, for `restore` (an atomicity group)."""
+    def mark(self, system: str) -> tuple[int, int]:
+        """How many records `system` received and kept so far, for `truncate`."""
         check_system(system)
         with self._lock:
-            return copy.deepcopy(self._received[system]), copy.deepcopy(self._stored[system])
+            return len(self._received[system]), len(self._stored[system])
 
-    def restore(
-        self, system: str, snapshot: tuple[list[dict[str, Any]], list[dict[str, Any]]]
-    ) -> None:
-        """Put back what `snapshot` copied: the changes since then never happened."""
+    def truncate(self, system: str, mark: tuple[int, int]) -> None:
+        """Forget the records added since `mark` (an atomicity group that failed)."""
         check_system(system)
-        received, stored = snapshot
         with self._lock:
-            self._received[system] = copy.deepcopy(received)
-            self._stored[system] = copy.deepcopy(stored)
+            del self._received[system][mark[0] :]
+            del self._stored[system][mark[1] :]
 
     def claim_idempotency_key(self, system: str, key: str, value: Any) -> tuple[bool, Any]:
         """Claim `key` for `value` the first time: (True, value); on a repeat: (False, first value)."""

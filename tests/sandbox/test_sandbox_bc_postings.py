@@ -263,6 +263,29 @@ def test_atomicity_group_succeeds_or_fails_together(sandbox: Any) -> None:
     assert sandbox.state.received("business_central") == sandbox.state.stored("business_central")
 
 
+def test_a_failed_atomicity_group_undoes_its_posting_too(sandbox: Any) -> None:
+    post(sandbox, f"{GENERAL}/journalLines", expense("OPEN-1"))
+    requests = [
+        {
+            "method": "POST",
+            "id": "p",
+            "url": f"{GENERAL}/Microsoft.NAV.post",
+            "atomicityGroup": "g",
+        },
+        batch_request(2, expense("BAD", accountNumber="7999"), atomicityGroup="g"),
+    ]
+    answers = post(sandbox, "$batch", {"requests": requests}).json()["responses"]
+    assert [a["status"] for a in answers] == [424, 400]
+    assert [line["documentNumber"] for line in get(sandbox, f"{GENERAL}/journalLines")] == [
+        "OPEN-1"
+    ]
+    assert ledger(sandbox, posted="true")["entries"] == []
+    # The same post outside a group goes through.
+    alone = post(sandbox, "$batch", {"requests": requests[:1]}).json()["responses"]
+    assert alone[0]["status"] == 204 and "body" not in alone[0]
+    assert get(sandbox, f"{GENERAL}/journalLines") == []
+
+
 def test_batch_inner_authorization_is_checked(sandbox: Any) -> None:
     dataverse = sandbox.entra_token(demo.DATAVERSE_SCOPE)
     request = batch_request(1, expense("AUTH-1"))
