@@ -431,7 +431,12 @@ def _run_group(
     if group is None:
         return [_response(r, _run_one(state, r, base, authorized)) for r in requests]
     mark = state.mark(SYSTEM)
-    posted = state.update_stored(SYSTEM, lambda items: [line["posted"] for line in items])
+    posts = any("Microsoft.NAV.post" in str(r.get("url")) for r in requests)
+    posted = (
+        state.update_stored(SYSTEM, lambda items: [line["posted"] for line in items])
+        if posts
+        else []
+    )
     answers: list[Answer] = []
     for request in requests:
         answers.append(_run_one(state, request, base, authorized))
@@ -446,7 +451,8 @@ def _run_group(
         for line, flag in zip(items, posted, strict=False):
             line["posted"] = flag
 
-    state.update_stored(SYSTEM, unpost)
+    if posts:
+        state.update_stored(SYSTEM, unpost)
     culprit = requests[failed].get("id")
     dependent = f"Not done: request '{culprit}' in atomicity group '{group}' failed."
     return [

@@ -38,6 +38,7 @@ class SandboxState:
         self._stored: dict[str, list[dict[str, Any]]] = {s: [] for s in SYSTEMS}
         self._idempotency_keys: dict[str, dict[str, Any]] = {s: {} for s in SYSTEMS}
         self._log: dict[str, list[dict[str, Any]]] = {s: [] for s in SYSTEMS}
+        self._sequences: dict[str, int] = {}
         self._hang_epoch = 0
         self.chart: Chart = demo_chart()
         self._defaults()
@@ -198,6 +199,13 @@ class SandboxState:
             seen[key] = copy.deepcopy(value)
             return True, value
 
+    def next_in_sequence(self, name: str, step: int = 1) -> int:
+        """The next number of a named sequence (e.g. a journal's line numbers), from `step`."""
+        with self._lock:
+            value = self._sequences.get(name, 0) + step
+            self._sequences[name] = value
+            return value
+
     def next_id(self) -> int:
         """A fresh numeric id, unique across the sandbox (Xledger dbIds and the like)."""
         with self._lock:
@@ -262,6 +270,7 @@ class SandboxState:
                 self._stored[system].clear()
                 self._idempotency_keys[system].clear()
                 self._log[system].clear()
+            self._sequences.clear()
             self._defaults()
             self.chart = demo_chart()
             self._hang_epoch += 1
