@@ -284,8 +284,24 @@ def _entity_list(state: SandboxState, call: Call, groups: tuple[str, ...]) -> An
     elif kind == "journals":
         items = journals(state)
     else:
-        items = _gl_entries(state)
+        entity = f"companies({demo.BC_COMPANY_ID})/{kind}"
+        return _list(call, _gl_entries(state), entity, GL_ENTRY_FIELDS)
     return _list(call, items, f"companies({demo.BC_COMPANY_ID})/{kind}")
+
+
+GL_ENTRY_FIELDS = (
+    "id",
+    "entryNumber",
+    "postingDate",
+    "documentNumber",
+    "documentType",
+    "accountId",
+    "accountNumber",
+    "description",
+    "debitAmount",
+    "creditAmount",
+    "lastModifiedDateTime",
+)
 
 
 def _gl_entries(state: SandboxState) -> list[dict[str, Any]]:

@@ -322,15 +322,15 @@ def test_post_books_balanced_documents_and_empties_the_journal(sandbox: Any) -> 
         expense("DOC-2", accountType="Employee", accountNumber="E1002", amount=-1250, **plain),
     )
     post(sandbox, f"{UTLEGG}/journalLines", expense("DOC-3"))  # another journal: stays open
+    by_document = {"$filter": "documentNumber eq 'DOC-2'"}
+    assert get(sandbox, f"{COMPANY}/generalLedgerEntries", **by_document) == []
     posted = post(sandbox, f"{GENERAL}/Microsoft.NAV.post", None)
     assert posted.status_code == 204
     assert get(sandbox, f"{GENERAL}/journalLines") == []
     assert len(get(sandbox, f"{UTLEGG}/journalLines")) == 1
     book = ledger(sandbox, posted="true")
     assert book["trial_balance"] == {"2910": "-1250.00", "7140": "1250.00"}
-    entries = get(
-        sandbox, f"{COMPANY}/generalLedgerEntries", **{"$filter": "documentNumber eq 'DOC-2'"}
-    )
+    entries = get(sandbox, f"{COMPANY}/generalLedgerEntries", **by_document)
     assert [(e["accountNumber"], e["debitAmount"], e["creditAmount"]) for e in entries] == [
         ("7140", 1250.0, 0),
         ("2910", 0, 1250.0),
