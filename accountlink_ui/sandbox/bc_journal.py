@@ -236,19 +236,12 @@ def new_line(state: SandboxState, journal: dict[str, Any], body: dict[str, Any])
     account_type = body.get("accountType") or "G/L Account"
     amount = rounded_amount(body["amount"])
 
-    def next_number(items: list[dict[str, Any]]) -> int:
-        numbers = [
-            line["lineNumber"]
-            for line in items
-            if line["journalId"] == journal["id"] and not line.get("posted")
-        ]
-        return max(numbers, default=0) + 10000
-
     line = {
         "id": str(uuid.uuid4()),
         "journalId": journal["id"],
         "journalDisplayName": journal["code"],
-        "lineNumber": body.get("lineNumber") or state.update_stored(SYSTEM, next_number),
+        "lineNumber": body.get("lineNumber")
+        or state.next_in_sequence(f"journal-lines:{journal['id']}", 10000),
         "accountType": account_type,
         "accountId": _party_id(chart, account_type, body["accountNumber"]),
         "accountNumber": body["accountNumber"],

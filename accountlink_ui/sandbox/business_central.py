@@ -51,6 +51,7 @@ from accountlink_ui.sandbox.state import SandboxState
 API = "/businesscentral/v2.0/{tenant}/{environment}/api/v2.0"
 ENVIRONMENTS = (demo.BC_ENVIRONMENT,)
 MAX_BATCH_REQUESTS = 100
+FAILED_DEPENDENCY = "BadRequest_FailedDependency"  # UNVERIFIED, as atomicity groups are
 MODIFIED = "2024-01-15T08:00:00Z"
 _CLAUSE = r"(\w+)\s+eq\s+('(?:[^']|'')*'|-?\d+(?:\.\d+)?|true|false)"
 _FILTER = re.compile(rf"^\s*{_CLAUSE}(\s+and\s+{_CLAUSE})*\s*$")
@@ -304,8 +305,24 @@ def _entity_list(state: SandboxState, call: Call, groups: tuple[str, ...]) -> An
     elif kind == "journals":
         items = journals(state)
     else:
-        items = _gl_entries(state)
+        entity = f"companies({demo.BC_COMPANY_ID})/{kind}"
+        return _list(call, _gl_entries(state), entity, GL_ENTRY_FIELDS)
     return _list(call, items, f"companies({demo.BC_COMPANY_ID})/{kind}")
+
+
+GL_ENTRY_FIELDS = (
+    "id",
+    "entryNumber",
+    "postingDate",
+    "documentNumber",
+    "documentType",
+    "accountId",
+    "accountNumber",
+    "description",
+    "debitAmount",
+    "creditAmount",
+    "lastModifiedDateTime",
+)
 
 
 def _gl_entries(state: SandboxState) -> list[dict[str, Any]]:
@@ -443,41 +460,42 @@ def _run_group(
     authorized: Callable[[str | None], bool],
     group: Any,
 ) -> list[dict[str, Any]]:
-    """One request alone, or an atomicity group: all done, or none (424 for the rest)."""
-    snapshot = state.snapshot(SYSTEM) if group is not None else None
-    answers: list[tuple[dict[str, Any], Answer]] = []
+    """One request alone, or an atomicity group: all done, or none (424 for the rest).
+
+    Nothing awaits between the requests of a group, so no other call interleaves
+    and undoing the group's appends and posted flags restores the state exactly.
+    """
+    if group is None:
+        return [_response(r, _run_one(state, r, base, authorized)) for r in requests]
+    mark = state.mark(SYSTEM)
+    posts = any("Microsoft.NAV.post" in str(r.get("url")) for r in requests)
+    posted = (
+        state.update_stored(SYSTEM, lambda items: [line["posted"] for line in items])
+        if posts
+        else []
+    )
+    answers: list[Answer] = []
     for request in requests:
-        answer = _run_one(state, request, base, authorized)
-        answers.append((request, answer))
-        if snapshot is not None and answer.status >= 400:
-            state.restore(SYSTEM, snapshot)
-            failed = str(request.get("id"))
-            answers = [
-                (
-                    r,
-                    a
-                    if r is request
-                    else _fail(
-                        424,
-                        "BadRequest_FailedDependency",
-                        f"Not done: request '{failed}' in atomicity group '{group}' failed.",
-                    ),
-                )
-                for r, a in answers
-            ]
-            answers += [
-                (
-                    r,
-                    _fail(
-                        424,
-                        "BadRequest_FailedDependency",
-                        f"Not done: request '{failed}' in atomicity group '{group}' failed.",
-                    ),
-                )
-                for r in requests[len(answers) :]
-            ]
+        answers.append(_run_one(state, request, base, authorized))
+        if answers[-1].status >= 400:
             break
-    return [_response(r, a) for r, a in answers]
+    else:
+        return [_response(r, a) for r, a in zip(requests, answers, strict=True)]
+    failed = len(answers) - 1
+    state.truncate(SYSTEM, mark)
+
+    def unpost(items: list[dict[str, Any]]) -> None:
+        for line, flag in zip(items, posted, strict=False):
+            line["posted"] = flag
+
+    if posts:
+        state.update_stored(SYSTEM, unpost)
+    culprit = requests[failed].get("id")
+    dependent = f"Not done: request '{culprit}' in atomicity group '{group}' failed."
+    return [
+        _response(r, answers[i] if i == failed else _fail(424, FAILED_DEPENDENCY, dependent))
+        for i, r in enumerate(requests)
+    ]
 
 
 def _run_one(

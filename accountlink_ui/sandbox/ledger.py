@@ -13,6 +13,13 @@ amount first). An Employee line (or balancing side) posts to the employees'
 payables account 2910, with the employee as `party`. Business Central entries
 say whether their journal was posted (`posted`); open journal lines count too,
 since the company holds them (`?posted=true` reads posted entries only).
+
+Dimensions read the same in both: keyed by the chart's dimension code
+(`{"AVDELING": "200", "PROSJEKT": "P-2026-01"}`), whether they came as Xledger's
+glObject1/glObject2 or as Business Central dimension set lines. Xledger entries
+carry their `environment`; `?environment=demo` reads one environment only.
+A voucher is counted once: Xledger, per call, trRegNumber and postedDate;
+Business Central, per journal, documentNumber and postingDate.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from accountlink_ui.sandbox.chart import EMPLOYEE_PAYABLES_ACCOUNT, VAT_ACCOUNT, Chart
+from accountlink_ui.sandbox.chart import EMPLOYEE_PAYABLES_ACCOUNT, VAT_ACCOUNT
 from accountlink_ui.sandbox.state import SandboxState
 from accountlink_ui.sandbox.xledger_vouchers import (
     CENT,
@@ -95,7 +102,7 @@ def _xledger_entries(
     return entries, len(vouchers)
 
 
-def _side(chart: Chart, kind: str, number: str) -> tuple[str, str | None]:
+def _side(kind: str, number: str) -> tuple[str, str | None]:
     """(G/L account, party) a journal line side posts to."""
     if kind == "Employee":
         return EMPLOYEE_PAYABLES_ACCOUNT, number
@@ -120,7 +127,7 @@ def _bc_entries(state: SandboxState, posted: bool | None) -> tuple[list[dict[str
             "journal": line["journalDisplayName"],
             "posted": line["posted"],
         }
-        account, party = _side(chart, line["accountType"], line["accountNumber"])
+        account, party = _side(line["accountType"], line["accountNumber"])
         tax = chart.bc_tax_group(line["taxCode"]) if line["taxCode"] else None
         tax_code = line["taxCode"] or None
         if tax is not None and tax.rate and line["accountType"] == "G/L Account":
@@ -148,9 +155,7 @@ def _bc_entries(state: SandboxState, posted: bool | None) -> tuple[list[dict[str
                 }
             )
         if line["balancingAccountNumber"]:
-            account, party = _side(
-                chart, line["balanceAccountType"], line["balancingAccountNumber"]
-            )
+            account, party = _side(line["balanceAccountType"], line["balancingAccountNumber"])
             entries.append(
                 {**common, "account": account, "party": party, "amount": -amount, "tax_code": None}
             )

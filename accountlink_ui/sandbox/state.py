@@ -44,6 +44,7 @@ class SandboxState:
         self._stored: dict[str, list[dict[str, Any]]] = {s: [] for s in SYSTEMS}
         self._idempotency_keys: dict[str, dict[str, Any]] = {s: {} for s in SYSTEMS}
         self._log: dict[str, list[dict[str, Any]]] = {s: [] for s in SYSTEMS}
+        self._sequences: dict[str, int] = {}
         self._hang_epoch = 0
         self.chart: Chart = demo_chart()
         self._defaults()
@@ -227,21 +228,18 @@ class SandboxState:
         with self._lock:
             return change(self._stored[system])
 
-    def snapshot(self, system: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """A copy of what `system` received and kept, for `restore` (an atomicity group)."""
+    def mark(self, system: str) -> tuple[int, int]:
+        """How many records `system` received and kept so far, for `truncate`."""
         check_system(system)
         with self._lock:
-            return copy.deepcopy(self._received[system]), copy.deepcopy(self._stored[system])
+            return len(self._received[system]), len(self._stored[system])
 
-    def restore(
-        self, system: str, snapshot: tuple[list[dict[str, Any]], list[dict[str, Any]]]
-    ) -> None:
-        """Put back what `snapshot` copied: the changes since then never happened."""
+    def truncate(self, system: str, mark: tuple[int, int]) -> None:
+        """Forget the records added since `mark` (an atomicity group that failed)."""
         check_system(system)
-        received, stored = snapshot
         with self._lock:
-            self._received[system] = copy.deepcopy(received)
-            self._stored[system] = copy.deepcopy(stored)
+            del self._received[system][mark[0] :]
+            del self._stored[system][mark[1] :]
 
     def claim_idempotency_key(self, system: str, key: str, value: Any) -> tuple[bool, Any]:
         """Claim `key` for `value` the first time: (True, value); on a repeat: (False, first value)."""
@@ -251,6 +249,13 @@ class SandboxState:
                 return False, copy.deepcopy(seen[key])
             seen[key] = copy.deepcopy(value)
             return True, value
+
+    def next_in_sequence(self, name: str, step: int = 1) -> int:
+        """The next number of a named sequence (e.g. a journal's line numbers), from `step`."""
+        with self._lock:
+            value = self._sequences.get(name, 0) + step
+            self._sequences[name] = value
+            return value
 
     def next_id(self) -> int:
         """A fresh numeric id, unique across the sandbox (Xledger dbIds and the like)."""
@@ -316,6 +321,7 @@ class SandboxState:
                 self._stored[system].clear()
                 self._idempotency_keys[system].clear()
                 self._log[system].clear()
+            self._sequences.clear()
             self._defaults()
             self.chart = demo_chart()
             self._hang_epoch += 1

@@ -2,7 +2,11 @@
 
 Types are declared as data so a query is validated before anything runs (an
 unknown field fails the whole request, as on a real GraphQL server), and a
-bulk mutation is checked in full before any node is stored.
+bulk mutation is checked in full before any node is stored: its shape here, its
+codes and voucher balance in `xledger_vouchers`. Reads cover companies, stored
+GL import items and the chart (accounts, taxRules, transactionSources,
+glObjectValues; names UNVERIFIED except `accounts`). A token without the write
+scope gets the whole mutation refused (`MISSING_WRITE_SCOPE`, shape UNVERIFIED).
 """
 
 from __future__ import annotations

@@ -263,6 +263,29 @@ def test_atomicity_group_succeeds_or_fails_together(sandbox: Any) -> None:
     assert sandbox.state.received("business_central") == sandbox.state.stored("business_central")
 
 
+def test_a_failed_atomicity_group_undoes_its_posting_too(sandbox: Any) -> None:
+    post(sandbox, f"{GENERAL}/journalLines", expense("OPEN-1"))
+    requests = [
+        {
+            "method": "POST",
+            "id": "p",
+            "url": f"{GENERAL}/Microsoft.NAV.post",
+            "atomicityGroup": "g",
+        },
+        batch_request(2, expense("BAD", accountNumber="7999"), atomicityGroup="g"),
+    ]
+    answers = post(sandbox, "$batch", {"requests": requests}).json()["responses"]
+    assert [a["status"] for a in answers] == [424, 400]
+    assert [line["documentNumber"] for line in get(sandbox, f"{GENERAL}/journalLines")] == [
+        "OPEN-1"
+    ]
+    assert ledger(sandbox, posted="true")["entries"] == []
+    # The same post outside a group goes through.
+    alone = post(sandbox, "$batch", {"requests": requests[:1]}).json()["responses"]
+    assert alone[0]["status"] == 204 and "body" not in alone[0]
+    assert get(sandbox, f"{GENERAL}/journalLines") == []
+
+
 def test_batch_inner_authorization_is_checked(sandbox: Any) -> None:
     dataverse = sandbox.entra_token(demo.DATAVERSE_SCOPE)
     request = batch_request(1, expense("AUTH-1"))
@@ -299,15 +322,15 @@ def test_post_books_balanced_documents_and_empties_the_journal(sandbox: Any) -> 
         expense("DOC-2", accountType="Employee", accountNumber="E1002", amount=-1250, **plain),
     )
     post(sandbox, f"{UTLEGG}/journalLines", expense("DOC-3"))  # another journal: stays open
+    by_document = {"$filter": "documentNumber eq 'DOC-2'"}
+    assert get(sandbox, f"{COMPANY}/generalLedgerEntries", **by_document) == []
     posted = post(sandbox, f"{GENERAL}/Microsoft.NAV.post", None)
     assert posted.status_code == 204
     assert get(sandbox, f"{GENERAL}/journalLines") == []
     assert len(get(sandbox, f"{UTLEGG}/journalLines")) == 1
     book = ledger(sandbox, posted="true")
     assert book["trial_balance"] == {"2910": "-1250.00", "7140": "1250.00"}
-    entries = get(
-        sandbox, f"{COMPANY}/generalLedgerEntries", **{"$filter": "documentNumber eq 'DOC-2'"}
-    )
+    entries = get(sandbox, f"{COMPANY}/generalLedgerEntries", **by_document)
     assert [(e["accountNumber"], e["debitAmount"], e["creditAmount"]) for e in entries] == [
         ("7140", 1250.0, 0),
         ("2910", 0, 1250.0),

@@ -297,3 +297,21 @@ def test_token_registered_with_read_scope_cannot_add(sandbox: Any) -> None:
         json={"system": "xledger", "action": "register", "value": "x", "scopes": ["admin"]},
     )
     assert bad.status_code == 422
+
+
+def test_ledger_reads_one_environment_when_asked(sandbox: Any) -> None:
+    gql(sandbox, ADD, {"inputs": claim_voucher(1)})
+    gql(
+        sandbox,
+        ADD,
+        {"inputs": claim_voucher(1, "99.99")},
+        token=demo.XLEDGER_PRODUCTION_TOKEN,
+        environment="production",
+    )
+    both = ledger(sandbox)
+    assert (both["vouchers"], both["total"]) == (2, "0.00")
+    production = sandbox.client.get(
+        "/_control/ledger/xledger", params={"environment": "production"}
+    ).json()
+    assert production["trial_balance"] == {"2710": "20.00", "2910": "-99.99", "7140": "79.99"}
+    assert {e["environment"] for e in production["entries"]} == {"production"}
