@@ -166,10 +166,16 @@ class HttpReply:
         return 200 <= self.status_code < 300
 
     def json(self) -> Any:
-        """The body as JSON, or :class:`NotJsonError` saying what came instead."""
+        """The body as JSON, or :class:`NotJsonError` saying what came instead.
+
+        The body is already capped (``MAX_RESPONSE_BYTES``), but a few hundred KiB of
+        ``[[[[...`` nest deeper than the parser recurses: RecursionError is not a
+        ValueError, so it is caught here too, or a hostile target would crash the test
+        with a stack trace instead of getting a plain answer.
+        """
         try:
             return json.loads(self.content)
-        except ValueError:
+        except (ValueError, RecursionError):
             kind = self.headers.get("content-type", "no content type").split(";")[0]
             raise NotJsonError(
                 f"{self.host} answered HTTP {self.status_code} with something that is not "
