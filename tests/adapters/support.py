@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from accountlink_ui.integrations.registry import ConnectionConfig
 from accountlink_ui.sandbox import demo_credentials as demo
@@ -53,7 +54,7 @@ class Sandbox:
             "entra_authority_url": f"{self.base}/entra",
             "business_central_url": f"{self.base}/businesscentral",
             "dataverse_url": f"{self.base}/dataverse",
-            "allowed_hosts": ["127.0.0.1", "localhost"],
+            "allowed_hosts": [urlsplit(self.base).netloc],
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
