@@ -132,6 +132,7 @@ def allowlist_entry(entry: str) -> str:
         port, parts = None, None
     if (
         parts is None
+        or port == 0
         or not parts.hostname
         or parts.path
         or parts.query
@@ -142,7 +143,7 @@ def allowlist_entry(entry: str) -> str:
             f"ACCOUNTLINK_ALLOWED_HOSTS entry '{entry.strip()}' is not host:port "
             "(for example ledger.internal:443 or [fd00::5]:8080)."
         )
-    if not port:
+    if port is None:
         raise ValueError(
             f"ACCOUNTLINK_ALLOWED_HOSTS entry '{entry.strip()}' has no port: each entry "
             f"allows one host on one port, e.g. '{entry.strip()}:443' for https."
