@@ -20,9 +20,12 @@ def mount_backend_routes(reflex_app: ASGIApp) -> ASGIApp:
     """Put our routes in front of Reflex's; everything else falls through to Reflex."""
     routes: list[Route | Mount] = [Route("/healthz", healthz)]
     routes.extend(api_routes())  # /readyz and the JSON API under /api/v1
-    if get_settings().mount_sandbox:
+    settings = get_settings()
+    if settings.mount_sandbox:
         from accountlink_ui.sandbox.app import create_sandbox_app
 
-        routes.append(Mount("/sandbox", app=create_sandbox_app()))
+        # Fault control only in the demo: outside it nobody should switch faults on.
+        sandbox = create_sandbox_app(control=settings.demo)
+        routes.append(Mount("/sandbox", app=sandbox))
     routes.append(Mount("/", app=reflex_app))
     return Starlette(routes=routes)

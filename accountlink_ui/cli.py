@@ -10,10 +10,12 @@ from accountlink_ui.settings import get_settings
 
 
 def _migrate(_: argparse.Namespace) -> int:
-    from accountlink_ui.db import migrate
+    from accountlink_ui.db import display_url, migrate
 
     migrate()
-    print(f"Database is at the newest migration: {get_settings().resolved_database_url}")
+    print(
+        f"Database is at the newest migration: {display_url(get_settings().resolved_database_url)}"
+    )
     return 0
 
 

@@ -15,7 +15,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, create_engine
 
 from accountlink_ui.settings import get_settings
@@ -63,10 +64,20 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
+def display_url(url: str) -> str:
+    """``url`` fit for a terminal or a log line: the password, if any, becomes ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(an unreadable database URL)"
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(ALEMBIC_DIR))
-    config.set_main_option("sqlalchemy.url", url)
+    # The option goes through ConfigParser interpolation: an unescaped '%' (a URL-encoded
+    # password such as p%40ss) would raise an error quoting the URL, password included.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from accountlink_ui.integrations.ssrf import allowlist_entry, default_port, host_port
+
 
 class Settings(BaseSettings):
     """Everything an operator can configure; nothing here is per-organization."""
@@ -37,11 +39,13 @@ class Settings(BaseSettings):
     """When set, Dataverse calls go here instead of the organization URL the admin typed."""
 
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    """Hosts an admin may type although they resolve to private or loopback addresses."""
+    """``host:port`` entries an admin may type although they resolve to private or loopback
+    addresses (and may use plain http for). A bare host is refused at startup."""
 
     sandbox_url: str | None = None
     """Where the sandbox answers (e.g. http://127.0.0.1:8000/sandbox). When set, every
-    external base URL not given explicitly points at it, and its host is allowlisted."""
+    external base URL not given explicitly points at it, and its host and port (only
+    those: not the rest of loopback) are allowlisted."""
     mount_sandbox: bool = False
     """Serve the sandbox inside the app under /sandbox (the demo does)."""
     demo: bool = False
@@ -49,6 +53,9 @@ class Settings(BaseSettings):
     """Run the sync scheduler in this process (one process holds the lease at a time)."""
     scheduler_reconcile_seconds: float = 15.0
     """How soon a new or re-timed integration gets its job."""
+    api_organization_budget: int = Field(default=30, ge=1)
+    """API connection tests (and, separately, syncs) one organization may start per minute
+    over all its API tokens together; each token also has its own budget of 10."""
     session_hours: int = 12
     connection_test_seconds: float = 10.0
 
@@ -56,7 +63,9 @@ class Settings(BaseSettings):
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
-            return [host.strip().lower() for host in value.split(",") if host.strip()]
+            value = [entry for entry in value.split(",") if entry.strip()]
+        if isinstance(value, list | tuple | set):
+            return [allowlist_entry(str(entry)) for entry in value]
         return value
 
     @model_validator(mode="after")
@@ -74,9 +83,11 @@ class Settings(BaseSettings):
         for name, url in defaults.items():
             if name not in self.model_fields_set:
                 setattr(self, name, url)
-        host = (urlsplit(base).hostname or "").lower()
-        extra = {host, "localhost", "127.0.0.1"} if host in ("localhost", "127.0.0.1") else {host}
-        self.allowed_hosts = sorted(set(self.allowed_hosts) | extra)
+        parts = urlsplit(base)
+        sandbox = host_port(
+            (parts.hostname or "").lower(), parts.port or default_port(parts.scheme)
+        )
+        self.allowed_hosts = sorted(set(self.allowed_hosts) | {sandbox})
         return self
 
     @property

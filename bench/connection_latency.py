@@ -22,6 +22,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import httpx
 from remote_sandbox import remote_sandbox
@@ -71,7 +72,7 @@ def main() -> None:
             entra_authority_url=f"{base}/entra",
             business_central_url=f"{base}/businesscentral",
             dataverse_url=f"{base}/dataverse",
-            allowed_hosts=["127.0.0.1"],
+            allowed_hosts=[urlsplit(base).netloc],
         )
         bc = {
             "product": "business_central",

@@ -5,19 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from accountlink_ui.api import errors
 from accountlink_ui.api.limits import MAX_BODY_BYTES, BodySizeLimit, RateLimit, RateLimiter
 from accountlink_ui.api.routes import audit, integrations
 from accountlink_ui.services.wiring import Services, get_services
+from accountlink_ui.settings import get_settings
 
+DOCS_ASSETS = "/docs-assets"
 DESCRIPTION = """\
 Monitor and operate an organization's accounting integrations with `curl` and a token.
 
 Authenticate with an organization API token (Settings → API tokens) sent as
 `Authorization: Bearer alk_...`. Every answer is JSON; errors are
-`{"detail": "..."}`. Connection tests and syncs are limited per token
-(429 with `Retry-After`). No answer ever contains a credential.
+`{"detail": "..."}`. Connection tests and syncs are limited per token and,
+over all its tokens, per organization (429 with `Retry-After`). No answer ever
+contains a credential.
 """
 
 
@@ -28,17 +32,23 @@ def create_api_app(
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """Build the API over ``services``, called per request so the app builds them lazily."""
-    app = FastAPI(
+    # FastAPIOffline: the docs page loads Swagger UI from the installed package
+    # (/docs-assets/...), not from a CDN, so it works offline and leaks no visits.
+    app = FastAPIOffline(
         title="AccountLink API",
         version="1.0.0",
         description=DESCRIPTION,
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        static_url=DOCS_ASSETS,
+        swagger_ui_parameters={"validatorUrl": None},
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.services = services
-    app.state.limiter = RateLimiter(rate_limit or RateLimit())
+    app.state.limiter = RateLimiter(
+        rate_limit or RateLimit(organization_calls=get_settings().api_organization_budget)
+    )
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     errors.install(app)
     app.include_router(integrations.router)

@@ -92,10 +92,20 @@ def rate_limited(action: str, description: str) -> Callable[..., None]:
         refusal = limiter.take(services.engine, caller.token_id, action)
         if refusal is not None:
             limit = limiter.limit
+            if refusal.scope == "organization":
+                spent = (
+                    f"Too many {description} for this organization: at most "
+                    f"{limit.organization_calls} per {limit.per_seconds:g} seconds across all "
+                    "its API tokens."
+                )
+            else:
+                spent = (
+                    f"Too many {description} with this token: at most {limit.calls} per "
+                    f"{limit.per_seconds:g} seconds."
+                )
             raise HTTPException(
                 status_code=429,
-                detail=f"Too many {description} with this token: at most {limit.calls} per "
-                f"{limit.per_seconds:g} seconds. Try again in {refusal.retry_after} s.",
+                detail=f"{spent} Try again in {refusal.retry_after} s.",
                 headers={"Retry-After": str(refusal.retry_after)},
             )
 

@@ -4,7 +4,8 @@ Liveness (``/healthz``) only says the process answers; readiness also says its
 database is reachable, its schema is the one this code expects, and a
 scheduler leader holds the lease, so synced claims keep flowing. Each check is
 named in the body so an operator sees which one failed without reading logs;
-no check detail contains a connection string or any other secret.
+no check detail contains a connection string, a host name, a process id or any
+other secret (the endpoint answers anonymous callers).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from accountlink_ui.services.wiring import Services
 
 log = logging.getLogger(__name__)
 SCHEDULER_MODULE = "accountlink_ui.services.scheduler"
+SCHEDULER_LEADER_PRESENT = "A scheduler leader holds the lease."
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,9 @@ def check_scheduler(engine: Engine) -> Check:
         return Check("scheduler", False, f"Could not read the leader lease ({type(exc).__name__}).")
     if not leader:
         return Check("scheduler", False, "No scheduler leader holds the lease.")
-    return Check("scheduler", True, f"Leader: {leader}.")
+    # The holder id names a host and a process id: useful to an attacker mapping the
+    # deployment, and /readyz answers anyone, so only the fact is shown.
+    return Check("scheduler", True, SCHEDULER_LEADER_PRESENT)
 
 
 def readiness(engine: Engine) -> list[Check]:

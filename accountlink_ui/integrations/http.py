@@ -166,10 +166,16 @@ class HttpReply:
         return 200 <= self.status_code < 300
 
     def json(self) -> Any:
-        """The body as JSON, or :class:`NotJsonError` saying what came instead."""
+        """The body as JSON, or :class:`NotJsonError` saying what came instead.
+
+        The body is already capped (``MAX_RESPONSE_BYTES``), but a few hundred KiB of
+        ``[[[[...`` nest deeper than the parser recurses: RecursionError is not a
+        ValueError, so it is caught here too, or a hostile target would crash the test
+        with a stack trace instead of getting a plain answer.
+        """
         try:
             return json.loads(self.content)
-        except ValueError:
+        except (ValueError, RecursionError):
             kind = self.headers.get("content-type", "no content type").split(";")[0]
             raise NotJsonError(
                 f"{self.host} answered HTTP {self.status_code} with something that is not "
@@ -258,9 +264,9 @@ class _ResolvingBackend(httpcore.NetworkBackend):
         if not addresses:
             raise DnsError(f"The DNS lookup for '{host}' returned no addresses.", host=host)
         if self._allowed_hosts is not None:
-            refusal = ssrf.find_refusal(host, addresses, self._allowed_hosts)
+            refusal = ssrf.find_refusal(host, addresses, self._allowed_hosts, port=port)
             if refusal is not None:
-                raise blocked_error(host, refusal)
+                raise blocked_error(host, refusal, port)
         failure: OutboundError | None = None
         for address in addresses:
             try:
@@ -286,7 +292,7 @@ class _ResolvingBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def blocked_error(host: str, refusal: ssrf.Refusal) -> BlockedAddressError:
+def blocked_error(host: str, refusal: ssrf.Refusal, port: int) -> BlockedAddressError:
     address = str(refusal.address)
     where = (
         f"{address} is {refusal.reason}"
@@ -296,7 +302,8 @@ def blocked_error(host: str, refusal: ssrf.Refusal) -> BlockedAddressError:
     return BlockedAddressError(
         f"Refused to call {host}: {where}. For safety, URLs typed in AccountLink may only "
         "reach public internet addresses. If this API really runs on an internal network, "
-        f"ask the operator to add '{host}' to ACCOUNTLINK_ALLOWED_HOSTS.",
+        f"ask the operator to add '{ssrf.host_port(host.strip('[]'), port)}' to "
+        "ACCOUNTLINK_ALLOWED_HOSTS.",
         host=host,
         address=address,
     )
@@ -440,12 +447,13 @@ class OutboundClient:
             )
         if not guarded:
             return
+        port = url.port or ssrf.default_port(url.scheme)
         literal = ssrf.decode_ip_literal(url.host)
         if literal is not None:  # refuse a literal IP before any DNS lookup or socket
-            refusal = ssrf.find_refusal(url.host, [literal], self._allowed_hosts)
+            refusal = ssrf.find_refusal(url.host, [literal], self._allowed_hosts, port=port)
             if refusal is not None:
-                raise blocked_error(url.host, refusal)
-        if url.scheme != "https" and not ssrf.is_allowlisted(url.host, self._allowed_hosts):
+                raise blocked_error(url.host, refusal, port)
+        if url.scheme != "https" and not ssrf.is_allowlisted(url.host, port, self._allowed_hosts):
             raise InsecureUrlError(
                 f"Use https for {url.host}: plain http would send credentials unencrypted "
                 "(the operator can allow http for internal hosts in ACCOUNTLINK_ALLOWED_HOSTS).",

@@ -19,6 +19,7 @@ import re
 import socket
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -106,27 +107,74 @@ def decode_ip_literal(host: str) -> IPAddress | None:
         return None
 
 
-def is_allowlisted(host: str, allowed_hosts: Collection[str]) -> bool:
-    """True if the operator allowlisted this host as typed, or the address it spells."""
+def default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+def host_port(host: str, port: int) -> str:
+    """``host:port`` as allowlist entries are written (IPv6 in brackets: ``[::1]:8000``)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def allowlist_entry(entry: str) -> str:
+    """One ``ACCOUNTLINK_ALLOWED_HOSTS`` entry in canonical form, or ValueError naming it.
+
+    An entry allows one host on one port: allowing a whole host would also open
+    every other service that listens on it (a database, an admin console, a
+    metadata proxy) to URLs typed by admins. A bare host is refused rather than
+    guessed at, so an operator learns this at startup instead of by a refused test.
+    """
+    text = entry.strip().lower()
+    try:
+        parts = urlsplit(f"//{text}")
+        port = parts.port
+    except ValueError:
+        port, parts = None, None
+    if (
+        parts is None
+        or port == 0
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or (parts.username is not None)
+    ):
+        raise ValueError(
+            f"ACCOUNTLINK_ALLOWED_HOSTS entry '{entry.strip()}' is not host:port "
+            "(for example ledger.internal:443 or [fd00::5]:8080)."
+        )
+    if port is None:
+        raise ValueError(
+            f"ACCOUNTLINK_ALLOWED_HOSTS entry '{entry.strip()}' has no port: each entry "
+            f"allows one host on one port, e.g. '{entry.strip()}:443' for https."
+        )
+    host = parts.hostname.rstrip(".")
+    literal = decode_ip_literal(host)
+    return host_port(str(literal) if literal is not None else host, port)
+
+
+def is_allowlisted(host: str, port: int, allowed_hosts: Collection[str]) -> bool:
+    """True if the operator allowlisted this host (as typed, or the address it spells)
+    on this port; the same host on any other port is not allowlisted."""
     if not allowed_hosts:
         return False
-    wanted = {entry.strip().lower().strip("[]") for entry in allowed_hosts}
+    wanted = {entry.strip().lower() for entry in allowed_hosts}
     name = host.strip().lower().strip("[]").rstrip(".")
-    if name in wanted:
+    if host_port(name, port) in wanted:
         return True
     literal = decode_ip_literal(name)
-    return literal is not None and str(literal) in wanted
+    return literal is not None and host_port(str(literal), port) in wanted
 
 
 def find_refusal(
-    host: str, addresses: Iterable[IPAddress], allowed_hosts: Collection[str]
+    host: str, addresses: Iterable[IPAddress], allowed_hosts: Collection[str], *, port: int
 ) -> Refusal | None:
-    """The first address that makes ``host`` off limits, or None.
+    """The first address that makes ``host`` (on ``port``) off limits, or None.
 
     One bad address refuses the whole host: a name that resolves to both a
     public and a private address is exactly what a rebinding attack looks like.
     """
-    if is_allowlisted(host, allowed_hosts):
+    if is_allowlisted(host, port, allowed_hosts):
         return None
     for address in addresses:
         reason = blocked_reason(address)

@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from accountlink_ui.integrations import ssrf
 from accountlink_ui.integrations.types import FieldKind, FieldSpec, IntegrationType, get_type
 
 FieldErrors = dict[str, str]
@@ -79,7 +80,7 @@ def url_error(text: str, *, label: str, allowed_hosts: Collection[str] = ()) -> 
     try:
         parts = urlsplit(text)
         host = parts.hostname
-        parts.port  # noqa: B018  (raises ValueError on a bad port)
+        port = parts.port or ssrf.default_port(parts.scheme)
     except ValueError:
         return f"{label} is not a valid URL."
     if parts.scheme not in ("https", "http") or not host:
@@ -90,7 +91,7 @@ def url_error(text: str, *, label: str, allowed_hosts: Collection[str] = ()) -> 
         return f"{label} must not contain a '#' fragment."
     if not _valid_host(host):
         return f"{label} has an invalid host name '{host}'."
-    allowed = host.lower() in {h.lower() for h in allowed_hosts}
+    allowed = ssrf.is_allowlisted(host, port, allowed_hosts)
     if parts.scheme == "http" and not allowed:
         return f"{label} must use https:// (plain http is allowed only for hosts the operator allowlists)."
     return None

@@ -38,20 +38,20 @@ def sandbox_endpoints(root: str) -> dict[str, str]:
     }
 
 
-def create_sandbox_app(state: SandboxState | None = None) -> Starlette:
+def create_sandbox_app(state: SandboxState | None = None, *, control: bool = True) -> Starlette:
     """Build the sandbox app around `state` (a fresh demo-seeded one if omitted).
 
-    The state is also reachable as `app.state.sandbox`.
+    The state is also reachable as `app.state.sandbox`. ``control=False`` leaves out
+    `/_control/...` (switching faults on, reading request logs): mounted in an app that
+    is not a demo, anyone could otherwise break or read the sandbox that app talks to.
     """
     state = state or SandboxState()
 
     async def index(request: Request) -> Response:
-        return JSONResponse(
-            {
-                "service": "AccountLink sandbox",
-                "endpoints": sandbox_endpoints(sandbox_root(request)),
-            }
-        )
+        endpoints = sandbox_endpoints(sandbox_root(request))
+        if not control:
+            del endpoints["control"]
+        return JSONResponse({"service": "AccountLink sandbox", "endpoints": endpoints})
 
     app = Starlette(
         routes=[
@@ -61,7 +61,7 @@ def create_sandbox_app(state: SandboxState | None = None) -> Starlette:
             *business_central_routes(state),
             *dataverse_routes(state),
             *rest_routes(state),
-            *control_routes(state),
+            *(control_routes(state) if control else ()),
         ]
     )
     app.state.sandbox = state

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import ExportRecord, Voucher, build_voucher
@@ -57,7 +58,7 @@ class Sandbox:
             "entra_authority_url": f"{self.base}/entra",
             "business_central_url": f"{self.base}/businesscentral",
             "dataverse_url": f"{self.base}/dataverse",
-            "allowed_hosts": ["127.0.0.1", "localhost"],
+            "allowed_hosts": [urlsplit(self.base).netloc],
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

@@ -155,7 +155,8 @@ def test_plain_http_to_a_public_host_is_refused_before_any_lookup(sandbox: Sandb
 
 
 def test_refused_connection_points_at_the_base_url(sandbox: Sandbox) -> None:
-    result = run_test(sandbox, rest_config(sandbox, base="http://127.0.0.1:9/rest"))
+    adapter = GenericRestAdapter(sandbox.settings(allowed_hosts=["127.0.0.1:9"]))
+    result = run_test(sandbox, rest_config(sandbox, base="http://127.0.0.1:9/rest"), adapter)
     assert not result.ok
     assert result.fields == ("base_url",)
     assert "127.0.0.1:9 refused the connection" in result.message

@@ -53,7 +53,7 @@ def test_ready_names_every_check(world: ApiWorld) -> None:
     assert body["checks"] == {
         "database": {"ok": True, "detail": "Reachable."},
         "migrations": {"ok": True, "detail": "At the newest migration."},
-        "scheduler": {"ok": True, "detail": "Leader: web-1:4242:abcd."},
+        "scheduler": {"ok": True, "detail": "A scheduler leader holds the lease."},
     }
 
 

@@ -238,7 +238,9 @@ def test_pinned_address_still_verifies_the_certificate_by_name(
         return system_resolver("127.0.0.1", port)
 
     http = OutboundClient(
-        Settings(allowed_hosts=["ledger.test"]), ssl_context=context, resolver=resolver
+        Settings(allowed_hosts=[f"ledger.test:{httpx.URL(tls_base).port}"]),
+        ssl_context=context,
+        resolver=resolver,
     )
     port = httpx.URL(tls_base).port
     reply = http.request(

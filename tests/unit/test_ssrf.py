@@ -89,15 +89,15 @@ def test_names_are_not_mistaken_for_ip_literals(host: str) -> None:
 
 def test_one_private_answer_refuses_the_whole_host() -> None:
     answers = [ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("10.0.0.1")]
-    refusal = ssrf.find_refusal("rebind.example", answers, allowed_hosts=())
+    refusal = ssrf.find_refusal("rebind.example", answers, allowed_hosts=(), port=443)
     assert refusal == ssrf.Refusal(answers[1], "a private network address")
 
 
 def test_allowlist_matches_the_host_as_typed_or_the_address_it_spells() -> None:
-    assert ssrf.is_allowlisted("LOCALHOST", ["localhost"])
-    assert ssrf.is_allowlisted("2130706433", ["127.0.0.1"])
-    assert ssrf.is_allowlisted("[::1]", ["::1"])
-    assert not ssrf.is_allowlisted("evil.example", ["127.0.0.1"])
+    assert ssrf.is_allowlisted("LOCALHOST", 8000, ["localhost:8000"])
+    assert ssrf.is_allowlisted("2130706433", 80, ["127.0.0.1:80"])
+    assert ssrf.is_allowlisted("[::1]", 8443, ["[::1]:8443"])
+    assert not ssrf.is_allowlisted("evil.example", 80, ["127.0.0.1:80"])
 
 
 # --- the guard in the client ----------------------------------------------------------------
@@ -229,15 +229,15 @@ def test_plain_http_is_refused_for_hosts_not_allowlisted(connects: list[str]) ->
 @pytest.mark.parametrize(
     ("url", "allowed"),
     [
-        ("http://127.0.0.1:{port}/", "127.0.0.1"),
-        ("http://localhost:{port}/", "localhost"),
-        ("http://2130706433:{port}/", "127.0.0.1"),
+        ("http://127.0.0.1:{port}/", "127.0.0.1:{port}"),
+        ("http://localhost:{port}/", "localhost:{port}"),
+        ("http://2130706433:{port}/", "127.0.0.1:{port}"),
     ],
 )
 def test_allowlisted_hosts_are_reached(
     url: str, allowed: str, port: int, connects: list[str]
 ) -> None:
-    reply = get(client(allowed), url.format(port=port))
+    reply = get(client(allowed.format(port=port)), url.format(port=port))
     assert reply.status_code == 200
     assert connects and all(ipaddress.ip_address(h).is_loopback for h in connects)
 
@@ -251,7 +251,7 @@ def test_allowlisted_ipv6_loopback_is_reached(connects: list[str]) -> None:
     except OSError:
         pytest.skip("cannot bind ::1 here")
     try:
-        assert get(client("::1"), f"http://[::1]:{v6_port}/").status_code == 200
+        assert get(client(f"[::1]:{v6_port}"), f"http://[::1]:{v6_port}/").status_code == 200
     finally:
         serving.close()
 
@@ -264,7 +264,7 @@ def test_redirect_from_allowlisted_host_to_private_address_is_refused(
     port: int, connects: list[str]
 ) -> None:
     with pytest.raises(CrossHostRedirectError) as caught:
-        get(client("127.0.0.1"), f"http://127.0.0.1:{port}/redirect-to-private")
+        get(client(f"127.0.0.1:{port}"), f"http://127.0.0.1:{port}/redirect-to-private")
     assert "redirected to another host (10.0.0.1)" in str(caught.value)
     assert connects == ["127.0.0.1"]
 
@@ -277,7 +277,7 @@ def test_connection_is_pinned_to_the_vetted_address(port: int, connects: list[st
         lookups.append(host)
         return [ipaddress.ip_address("127.0.0.1")]
 
-    http = client("ledger.test", resolver=resolver)
+    http = client(f"ledger.test:{port}", resolver=resolver)
     first = get(http, f"http://ledger.test:{port}/")
     second = get(http, f"http://ledger.test:{port}/")
     assert first.json() == second.json() == {"host": f"ledger.test:{port}"}

@@ -89,7 +89,7 @@ def test_urls_must_be_https_unless_allowlisted() -> None:
     assert "https://" in errors["base_url"]
     assert (
         validate_config(
-            "generic_rest", "production", "bearer", values, allowed_hosts=["ledger.internal"]
+            "generic_rest", "production", "bearer", values, allowed_hosts=["ledger.internal:80"]
         )
         == {}
     )
