@@ -102,12 +102,12 @@ class ClaimView:
     account_code: str
     status: str
     """'approved' (waiting), 'sending' (sent, confirmation pending) or 'exported'."""
+    export_state: str
+    """The status in words: 'Waiting', 'Refused', 'Awaiting confirmation', 'Exported'."""
     category: str = "other"
     vat_amount: Decimal | None = None
     cost_centre: str | None = None
     project: str | None = None
-    export_state: str
-    """The status in words: 'Waiting', 'Refused', 'Awaiting confirmation', 'Exported'."""
     external_reference: str | None = None
     exported_at: datetime | None = None
     exported_to: str | None = None
