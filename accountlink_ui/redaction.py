@@ -69,6 +69,7 @@ _ISSUED_GRACE_SECONDS = 24 * 3600.0
 """An expired token is harmless, but an echo of it is still noise to scrub: keep it a day."""
 
 _VALUE = r"[A-Za-z0-9._~+/-]*[A-Za-z0-9_~+/-]={0,2}"
+_SCHEMES = ("basic", "bearer", "token", "digest", "negotiate", "ntlm")
 _SCHEME_VALUE = re.compile(r"(?i)\b(basic|bearer|token|digest|negotiate|ntlm)(\s+)(" + _VALUE + ")")
 _AUTH_HEADER = re.compile(
     r"(?i)\b((?:proxy-)?authorization)([\"']?\s*[:=]\s*[\"']?)([^\r\n\"',;}\]]+)"
@@ -97,16 +98,30 @@ def remember_issued(token: str, seconds: float) -> None:
         _issued_version += 1
 
 
+_PURGE_SECONDS = 60.0
+_next_purge = 0.0
+_issued_snapshot: tuple[int, tuple[str, ...]] = (0, ())
+
+
 def _issued_tokens() -> tuple[int, tuple[str, ...]]:
-    global _issued_version
+    """The live tokens and a version that changes with them (the compiled-scrubber cache key).
+
+    Expired ones are dropped at most once a minute: a sync scrubs every refusal
+    message, and a scan of thousands of tokens per message would dominate.
+    """
+    global _issued_version, _next_purge, _issued_snapshot
     now = time.monotonic()
     with _issued_lock:
-        expired = [token for token, until in _issued.items() if until <= now]
-        for token in expired:
-            del _issued[token]
-        if expired:
-            _issued_version += 1
-        return _issued_version, tuple(_issued)
+        if now >= _next_purge:
+            _next_purge = now + _PURGE_SECONDS
+            expired = [token for token, until in _issued.items() if until <= now]
+            for token in expired:
+                del _issued[token]
+            if expired:
+                _issued_version += 1
+        if _issued_snapshot[0] != _issued_version:
+            _issued_snapshot = (_issued_version, tuple(_issued))
+        return _issued_snapshot
 
 
 # --- the scrubber -----------------------------------------------------------------------------
@@ -129,14 +144,12 @@ def scrub(
     if not text:
         return text
     version, issued = _issued_tokens()
-    known = tuple(
-        sorted(
-            {s for s in (*secrets, *issued) if isinstance(s, str) and len(s) >= MIN_SECRET_CHARS}
-        )
-    )
+    if issued:
+        text = _issued_values(version, issued).sub(MASK, text)
+    known = tuple(sorted({s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_CHARS}))
     who = tuple(sorted({i for i in identities if isinstance(i, str) and i}))
     names = tuple(sorted({p.lower() for p in params if isinstance(p, str) and p}))
-    return _scrubber(known, who, names, version).apply(text)
+    return _scrubber(known, who, names).apply(text)
 
 
 def scrub_data(value: Any, secrets: Iterable[str] = ()) -> Any:
@@ -181,10 +194,17 @@ class _Scrubber:
             text = self._values.sub(MASK, text)
         if self._secrets:
             text = _BASE64_RUN.sub(self._blank_encoded, text)
-        text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
-        text = _SCHEME_VALUE.sub(_blank_scheme_value, text)
-        text = self._query.sub(lambda m: f"{m.group(1)}={MASK}", text)
-        return self._member.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
+        # Cheap substring checks first: most texts (refusal reasons) hold none of these.
+        lowered = text.lower()
+        if "authorization" in lowered:
+            text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+        if any(scheme in lowered for scheme in _SCHEMES):
+            text = _SCHEME_VALUE.sub(_blank_scheme_value, text)
+        if "=" in text:
+            text = self._query.sub(lambda m: f"{m.group(1)}={MASK}", text)
+        if ":" in text and ('"' in text or "'" in text):
+            text = self._member.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
+        return text
 
     def _blank_encoded(self, match: re.Match[str]) -> str:
         run = match.group(0)
@@ -196,9 +216,20 @@ class _Scrubber:
 
 @lru_cache(maxsize=64)
 def _scrubber(
-    secrets: tuple[str, ...], identities: tuple[str, ...], params: tuple[str, ...], version: int
+    secrets: tuple[str, ...], identities: tuple[str, ...], params: tuple[str, ...]
 ) -> _Scrubber:
     return _Scrubber(secrets, identities, params)
+
+
+@lru_cache(maxsize=2)
+def _issued_values(version: int, tokens: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for every live issued token and its encodings; rebuilt when they change.
+
+    ``tokens`` is the same tuple object for one ``version``, so the cache key is cheap.
+    """
+    forms = {form for token in tokens for form in _derived_forms(token)}
+    forms = {form for form in forms if len(form) >= MIN_SECRET_CHARS}
+    return re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)))
 
 
 def _derived_forms(secret: str) -> set[str]:

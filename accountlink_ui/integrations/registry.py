@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple, Protocol
 
+from accountlink_ui import redaction
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.settings import Settings
 
@@ -71,7 +72,7 @@ class TransientError(Exception):
     """Worth retrying: rate limits, 5xx, timeouts. ``retry_after`` is in seconds when known."""
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
+        super().__init__(redaction.scrub(message))  # header values, secret params, issued tokens
         self.retry_after = retry_after
 
 
@@ -79,7 +80,7 @@ class PermanentError(Exception):
     """Retrying will not help until someone changes the configuration or the data."""
 
     def __init__(self, message: str, *, fields: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
+        super().__init__(redaction.scrub(message))  # header values, secret params, issued tokens
         self.fields = fields
 
 

@@ -50,7 +50,6 @@ from accountlink_ui.vault import (
     save_key_ring,
 )
 from accountlink_ui.views import Actor
-from tests.support.databases import sqlite_database
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DYNAMICS_SETTINGS = {
@@ -138,9 +137,9 @@ def _env(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-def app(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+def app(database_url: str, tmp_path: Path) -> Iterator[App]:
     settings = Settings(
-        database_url=sqlite_database(tmp_path, tmp_path_factory.getbasetemp()),
+        database_url=database_url,
         data_dir=tmp_path,
         master_key_file=tmp_path / "keys.json",
     )

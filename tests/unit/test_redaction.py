@@ -11,7 +11,7 @@ import pytest
 
 from accountlink_ui.integrations.entra import TokenCache
 from accountlink_ui.integrations.http import AdapterFailure, scrub, scrub_config
-from accountlink_ui.integrations.registry import ConnectionConfig
+from accountlink_ui.integrations.registry import ConnectionConfig, PermanentError, TransientError
 from accountlink_ui.redaction import install_log_scrubbing, scrub_data
 
 PASSWORD = "Pw-9xQ2mZ7vL4tR"
@@ -127,3 +127,10 @@ def test_log_records_are_scrubbed_whichever_logger_and_handler(
     text = caplog.text
     assert token not in text and "Basic Zm9v" not in text
     assert "sent *** and Authorization: ***" in text
+
+
+def test_push_errors_are_scrubbed_as_they_are_raised() -> None:
+    permanent = PermanentError("refused: you sent Authorization: Basic cm9ib3Q6cHc=")
+    transient = TransientError("slow down, api_key=k-99887766 is over its quota")
+    assert "cm9ib3Q6cHc" not in str(permanent)
+    assert "k-99887766" not in str(transient)
