@@ -134,3 +134,19 @@ def test_push_errors_are_scrubbed_as_they_are_raised() -> None:
     transient = TransientError("slow down, api_key=k-99887766 is over its quota")
     assert "cm9ib3Q6cHc" not in str(permanent)
     assert "k-99887766" not in str(transient)
+
+
+def test_audit_rows_written_before_scrubbing_are_cleaned_when_read() -> None:
+    from accountlink_ui.models import AuditEvent, utcnow
+    from accountlink_ui.services.audit_service import _view
+
+    event = AuditEvent(
+        id=1,
+        organization_id=1,
+        actor_id=None,
+        action="integration.synced",
+        details={"error": "refused: Authorization: Basic cm9ib3Q6UHctOXhRMm1a"},
+        created_at=utcnow(),
+    )
+    view = _view(event, {}, {})
+    assert "cm9ib3Q6UHctOXhRMm1a" not in str(view.details)
