@@ -42,7 +42,7 @@ from tests.support.databases import sqlite_database
 
 USERNAME = "ledger-robot"
 PASSWORD = "Pw-" + random_secrets.token_urlsafe(12)
-API_KEY = "ak-" + random_secrets.token_urlsafe(12)
+API_KEY = "ak+" + random_secrets.token_urlsafe(12) + "/k="  # percent-encoded in the URL
 CLIENT_SECRET = "cs-" + random_secrets.token_urlsafe(12)
 
 
