@@ -313,14 +313,17 @@ _install_lock = threading.Lock()
 def install_log_scrubbing() -> None:
     """Scrub every log record this process creates, whichever logger or handler it goes to.
 
-    A record factory rather than a handler filter: it covers loggers and
-    handlers configured later (uvicorn, Reflex) and records that propagate.
-    Idempotent.
+    A record factory first: it covers loggers and handlers configured later
+    (uvicorn, Reflex) and records that propagate. The root handlers present now
+    also get :class:`ScrubbingLogFilter`, for records made by a factory some
+    library installs after this one. Idempotent.
     """
     global _installed
     with _install_lock:
         if _installed:
             return
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(ScrubbingLogFilter())
         previous = logging.getLogRecordFactory()
 
         def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:

@@ -12,7 +12,7 @@ import pytest
 from accountlink_ui.integrations.entra import TokenCache
 from accountlink_ui.integrations.http import AdapterFailure, scrub, scrub_config
 from accountlink_ui.integrations.registry import ConnectionConfig, PermanentError, TransientError
-from accountlink_ui.redaction import install_log_scrubbing, scrub_data
+from accountlink_ui.redaction import ScrubbingLogFilter, install_log_scrubbing, scrub_data
 
 PASSWORD = "Pw-9xQ2mZ7vL4tR"
 PAIR = f"robot:{PASSWORD}"
@@ -150,3 +150,11 @@ def test_audit_rows_written_before_scrubbing_are_cleaned_when_read() -> None:
     )
     view = _view(event, {}, {})
     assert "cm9ib3Q6UHctOXhRMm1a" not in str(view.details)
+
+
+def test_the_handler_filter_scrubs_a_record_made_without_our_factory() -> None:
+    record = logging.LogRecord(
+        "lib", logging.INFO, __file__, 1, "GET %s", ("/x?client_secret=abc123",), None
+    )
+    assert ScrubbingLogFilter().filter(record) is True
+    assert record.getMessage() == "GET /x?client_secret=***"
