@@ -31,10 +31,18 @@ def _seed_demo(_: argparse.Namespace) -> int:
 
 
 def _rotate_keys(args: argparse.Namespace) -> int:
-    from accountlink_ui.services.key_rotation import rotate_master_key
+    from accountlink_ui.services.key_rotation import WAITING_MESSAGE, rotate_master_key
     from accountlink_ui.services.wiring import get_services
+    from accountlink_ui.vault import VaultError
 
-    report = rotate_master_key(get_services(), retire_old=args.retire_old)
+    def waiting() -> None:
+        print(WAITING_MESSAGE, file=sys.stderr, flush=True)
+
+    try:
+        report = rotate_master_key(get_services(), retire_old=args.retire_old, on_wait=waiting)
+    except VaultError as exc:
+        print(f"Key rotation: {exc}", file=sys.stderr)
+        return 1
     print(report)
     return 0
 
@@ -69,7 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     keys = commands.add_parser("keys", help="master key operations")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     rotate = key_commands.add_parser("rotate", help="add a master key and re-wrap every data key")
-    rotate.add_argument("--retire-old", action="store_true", help="drop the older keys afterwards")
+    rotate.add_argument(
+        "--retire-old",
+        action="store_true",
+        help="drop the older keys once every credential opens with the new key alone",
+    )
     rotate.set_defaults(run=_rotate_keys)
     test = commands.add_parser("test-connection", help="test a saved integration's connection")
     test.add_argument("integration_id", type=int)
@@ -82,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from accountlink_ui.redaction import install_log_scrubbing
+
+    install_log_scrubbing()
     args = build_parser().parse_args(argv)
     return int(args.run(args))
 

@@ -33,6 +33,7 @@ from accountlink_ui.models import (
     SyncRunOutcome,
     User,
 )
+from accountlink_ui.redaction import scrub_data
 
 
 def organization(session: Session, organization_id: int) -> Organization | None:
@@ -158,7 +159,8 @@ def add_audit_event(
         actor_id=actor_id,
         action=action,
         integration_id=integration_id,
-        details=details or {},
+        # Scrubbed as written: a detail quoting a target's answer may echo a credential.
+        details=scrub_data(details or {}),
     )
     session.add(event)
     return event

@@ -20,11 +20,15 @@ async def prepare_database() -> AsyncIterator[None]:
     A context manager, so Reflex waits for it before accepting requests and a
     failure stops the server instead of being logged and ignored.
     """
+    from accountlink_ui.services.wiring import get_services
+
     settings = get_settings()
     await asyncio.to_thread(migrate)
+    # Built now, not on the first request: a key file missing while sealed
+    # credentials exist stops the server here with a message naming the file.
+    await asyncio.to_thread(get_services)
     if settings.demo:
         from accountlink_ui.demo import seed_demo
-        from accountlink_ui.services.wiring import get_services
 
         created = await asyncio.to_thread(seed_demo, get_services())
         if created:

@@ -1,8 +1,10 @@
 """Readiness for load balancers: ``/readyz`` answers 200 only when this process can serve.
 
 Liveness (``/healthz``) only says the process answers; readiness also says its
-database is reachable, its schema is the one this code expects, and a
-scheduler leader holds the lease, so synced claims keep flowing. Each check is
+database is reachable, its schema is the one this code expects, a
+scheduler leader holds the lease, so synced claims keep flowing, and one
+stored credential opens with the master keys (a canary for a lost or
+mismatched key file). Each check is
 named in the body so an operator sees which one failed without reading logs;
 no check detail contains a connection string, a host name, a process id or any
 other secret (the endpoint answers anonymous callers).
@@ -22,6 +24,7 @@ from starlette.responses import JSONResponse
 
 from accountlink_ui.db import migrations_current
 from accountlink_ui.services.wiring import Services
+from accountlink_ui.vault import Vault
 
 log = logging.getLogger(__name__)
 SCHEDULER_MODULE = "accountlink_ui.services.scheduler"
@@ -84,13 +87,32 @@ def readiness(engine: Engine) -> list[Check]:
     return [database, check_migrations(engine), check_scheduler(engine)]
 
 
+def check_vault(engine: Engine, vault: Vault) -> Check:
+    """Open one stored credential: proves the master keys match what is sealed."""
+    from accountlink_ui.services.key_rotation import open_canary
+
+    try:
+        problem = open_canary(engine, vault)
+    except Exception as exc:
+        log.warning("readiness: vault canary failed", exc_info=True)
+        return Check("vault", False, f"Could not read a stored credential ({type(exc).__name__}).")
+    if problem:
+        return Check("vault", False, problem)
+    return Check("vault", True, "A stored credential opens with the master keys.")
+
+
 def _checks(services: Callable[[], Services]) -> list[Check]:
     try:
-        engine = services().engine
-    except Exception as exc:  # e.g. an unreadable master key file
+        built = services()
+        engine = built.engine
+    except Exception as exc:  # e.g. an unreadable or missing master key file
         log.warning("readiness: services could not start", exc_info=True)
         return [Check("services", False, f"Could not start ({type(exc).__name__}).")]
-    return readiness(engine)
+    checks = readiness(engine)
+    vault = getattr(built, "vault", None)  # stand-ins in tests may carry an engine only
+    if vault is not None and checks[0].ok:
+        checks.append(check_vault(engine, vault))
+    return checks
 
 
 def readiness_endpoint(

@@ -32,6 +32,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from accountlink_ui import redaction
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.http import HttpReply, NotJsonError, OutboundClient, scrub
 
@@ -82,6 +83,7 @@ class TokenCache:
             return token
 
     def put(self, key: tuple[str, ...], token: str, expires_in: float) -> None:
+        redaction.remember_issued(token, expires_in)  # an echo of it is scrubbed everywhere
         with self._lock:
             self._tokens[key] = (token, self._clock() + expires_in - self._margin)
 

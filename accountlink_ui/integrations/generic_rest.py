@@ -33,6 +33,7 @@ from accountlink_ui.integrations.http import (
     OutboundError,
     run_connection_test,
     scrub,
+    scrub_config,
 )
 from accountlink_ui.integrations.registry import (
     ConnectionConfig,
@@ -431,7 +432,7 @@ def _problem_detail(reply: HttpReply, config: ConnectionConfig) -> str:
     if not isinstance(body, dict):
         return ""
     text = body.get("detail") or body.get("message") or body.get("error") or body.get("title")
-    return f": {scrub(str(text), config.secrets.values())[:200]}" if text else ""
+    return f": {scrub_config(str(text), config)[:200]}" if text else ""
 
 
 def _host_label(url: str) -> str:

@@ -48,9 +48,11 @@ from typing import Any
 import httpcore
 import httpx
 
+from accountlink_ui import redaction
 from accountlink_ui.integrations import ssrf
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.registry import (
+    ConnectionConfig,
     ConnectionResult,
     PermanentError,
     TransientError,
@@ -217,11 +219,30 @@ def redact_url(url: httpx.URL, secret_params: Collection[str] = ()) -> str:
     return f"{bare}?{'&'.join(pairs)}" if pairs else bare
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value replaced by ``***`` (servers sometimes echo input)."""
-    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` without ``secrets``, anything derived from them, or credential-shaped values.
+
+    The one scrubber (``accountlink_ui.redaction``); servers sometimes echo input.
+    """
+    return redaction.scrub(text, secrets)
+
+
+IDENTITY_FIELDS = ("username", "client_id", "user", "login")
+"""Fields whose value pairs with a secret in ``identity:secret`` (Basic auth)."""
+
+
+def scrub_config(text: str, config: ConnectionConfig) -> str:
+    """``text`` scrubbed of everything one configuration's secrets could have become."""
+    identities = [
+        value
+        for key in IDENTITY_FIELDS
+        for value in (config.settings.get(key), config.secrets.get(key))
+        if value
+    ]
+    params = [config.settings.get("query_param") or "", config.settings.get("header_name") or ""]
+    return redaction.scrub(
+        text, config.secrets.values(), identities=identities, params=[p for p in params if p]
+    )
 
 
 # --- connecting -----------------------------------------------------------------------------------
@@ -583,6 +604,9 @@ class AdapterFailure(Exception):
         transient: bool = False,
         retry_after: float | None = None,
     ) -> None:
+        # Scrubbed as it is worded: header values, secret parameters and issued tokens
+        # go even where the adapter had no configuration at hand.
+        message = redaction.scrub(message)
         super().__init__(message)
         self.message = message
         self.fields = fields

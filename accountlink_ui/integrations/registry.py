@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
+from accountlink_ui import redaction
 from accountlink_ui.accounting.chart import Chart
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import ExportRecord as ExportRecord
@@ -77,7 +78,7 @@ class TransientError(Exception):
     """Worth retrying: rate limits, 5xx, timeouts. ``retry_after`` is in seconds when known."""
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
+        super().__init__(redaction.scrub(message))  # header values, secret params, issued tokens
         self.retry_after = retry_after
 
 
@@ -91,7 +92,7 @@ class PermanentError(Exception):
     def __init__(
         self, message: str, *, fields: tuple[str, ...] = (), nothing_sent: bool = False
     ) -> None:
-        super().__init__(message)
+        super().__init__(redaction.scrub(message))  # header values, secret params, issued tokens
         self.fields = fields
         self.nothing_sent = nothing_sent
 

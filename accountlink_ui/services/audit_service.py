@@ -24,6 +24,7 @@ from accountlink_ui import repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.types import INTEGRATION_TYPES
 from accountlink_ui.models import AuditEvent, Integration, User, as_utc
+from accountlink_ui.redaction import scrub
 from accountlink_ui.services.access import require_admin
 from accountlink_ui.services.errors import NotFound
 from accountlink_ui.views import Actor
@@ -259,6 +260,10 @@ def _masked(value: Any, key: str = "") -> Any:
         return [_masked(item, key) for item in value]
     if key in _SECRET_KEYS and isinstance(value, str) and value:
         return REDACTED
+    if isinstance(value, str):
+        # Also on read: rows written before details were scrubbed on write lose
+        # credential-shaped values (Authorization values, secret parameters) here.
+        return scrub(value)
     return value
 
 

@@ -22,6 +22,7 @@ from accountlink_ui import repository
 from accountlink_ui.accounting.posting_settings import from_values
 from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.deadline import Deadline
+from accountlink_ui.integrations.http import scrub_config
 from accountlink_ui.integrations.registry import AdapterRegistry, ConnectionConfig, ConnectionResult
 from accountlink_ui.integrations.types import (
     INTEGRATION_TYPES,
@@ -209,7 +210,9 @@ class IntegrationService:
             raise RetestRequired()
         now = self._clock()
         try:
-            with session_scope(self._engine) as session:
+            # Sealing and the commit under one vault lock: a key rotation cannot retire
+            # the key this row is sealed with before the row is in the database.
+            with self._vault.sealing(), session_scope(self._engine) as session:
                 require_admin(session, actor, organization_id, to=_MANAGE)
                 if repository.integration_of_type(session, organization_id, draft.type_key):
                     raise AlreadyConfigured(
@@ -283,7 +286,7 @@ class IntegrationService:
         if not self._proofs.verify(proof, tested):
             raise RetestRequired()
         now = self._clock()
-        with session_scope(self._engine) as session:
+        with self._vault.sealing(), session_scope(self._engine) as session:  # see create
             row = repository.integration(session, integration_id)
             if row is None:
                 raise NotFound("That integration was deleted meanwhile.")
@@ -512,7 +515,9 @@ class IntegrationService:
     def _run_config(self, config: ConnectionConfig) -> ConnectionResult:
         deadline = Deadline(self._settings.connection_test_seconds)
         try:
-            return self._adapters.get(config.type_key).test_connection(config, deadline)
+            result = self._adapters.get(config.type_key).test_connection(config, deadline)
+            # The one place every adapter's test answer passes before it is shown or stored.
+            return replace(result, message=scrub_config(result.message, config))
         except Exception as exc:  # an adapter bug must not reach the admin as a stack trace
             log.exception("connection test for %s failed unexpectedly", config.type_key)
             return ConnectionResult(

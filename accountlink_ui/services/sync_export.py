@@ -54,7 +54,7 @@ from sqlmodel import Session, col
 from accountlink_ui import repository
 from accountlink_ui.accounting.vouchers import ExportRecord, Voucher, VoucherError, build_voucher
 from accountlink_ui.db import session_scope
-from accountlink_ui.integrations.http import scrub
+from accountlink_ui.integrations.http import scrub_config
 from accountlink_ui.integrations.registry import (
     Adapter,
     ConnectionConfig,
@@ -310,7 +310,7 @@ class ExportJob:
 
     def _words(self, error: Exception | str) -> str:
         """An adapter's message, with any secret of this configuration blanked out."""
-        return scrub(str(error), self.config.secrets.values())
+        return scrub_config(str(error), self.config)
 
 
 @dataclass(frozen=True)

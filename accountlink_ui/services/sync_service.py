@@ -43,6 +43,7 @@ from accountlink_ui.models import (
     as_utc,
     utcnow,
 )
+from accountlink_ui.redaction import scrub
 from accountlink_ui.services.errors import NotFound, ServiceError
 from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.services.sync_export import ExportJob, RunTally
@@ -326,7 +327,7 @@ class SyncService:
             run.outcome = outcome.value
             run.records_sent = tally.sent
             run.records_failed = tally.failed
-            run.error_summary = summary[:2000] if summary else None
+            run.error_summary = scrub(summary)[:2000] if summary else None
             session.add(run)
             self._update_integration(session, target, run, actor)
             repository.add_audit_event(

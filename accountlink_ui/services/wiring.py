@@ -8,10 +8,11 @@ from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 
 from accountlink_ui.db import engine_for
 from accountlink_ui.integrations.registry import AdapterRegistry, default_registry
+from accountlink_ui.redaction import install_log_scrubbing
 from accountlink_ui.services.auth_service import AuthService
 from accountlink_ui.services.drafts import DraftSecrets
 from accountlink_ui.services.integration_service import IntegrationService
@@ -20,19 +21,30 @@ from accountlink_ui.services.proofs import ProofSigner
 from accountlink_ui.services.scheduler_jobs import scheduled_jobs
 from accountlink_ui.services.sync_service import SyncService
 from accountlink_ui.settings import Settings, get_settings
-from accountlink_ui.vault import KeyRing, Vault, load_key_ring
+from accountlink_ui.vault import KeyRing, KeyRingError, KeySource, Vault, load_key_ring
+
+MISSING_KEY_FILE = (
+    "Key file {path} is missing, but the database holds {count} sealed credential "
+    "version(s) that only its keys can open. Restore the key file (or set "
+    "ACCOUNTLINK_MASTER_KEYS) and start again; a new key would make them unreadable."
+)
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
     engine: Engine
-    key_ring: KeyRing
+    vault: Vault
     auth: AuthService
     integrations: IntegrationService
     drafts: DraftSecrets
     sync: SyncService
     postings: PostingService
+
+    @property
+    def key_ring(self) -> KeyRing:
+        """The ring as this process last read it (it follows rotations by other processes)."""
+        return self.vault.key_ring
 
     def schedule_of(self, integration_ids: list[int]) -> dict[int, datetime | None]:
         """Next scheduled sync of each integration, read from the job store (any process)."""
@@ -40,12 +52,44 @@ class Services:
         return {i: jobs[i].next_run_time if i in jobs else None for i in integration_ids}
 
 
-def load_settings_key_ring(settings: Settings) -> KeyRing:
-    return load_key_ring(
-        env_value=settings.master_keys,
-        key_file=settings.resolved_master_key_file,
-        create_if_missing=True,
-    )
+def load_settings_key_ring(settings: Settings, engine: Engine | None = None) -> KeyRing:
+    """The configured ring; a first key file is created only while nothing is sealed.
+
+    A missing key file next to sealed credentials means the keys were lost or
+    the path is wrong: generating a fresh key would start the app fine and make
+    every stored credential unreadable, so that is a start-up error naming the
+    file instead.
+    """
+    key_file = settings.resolved_master_key_file
+    try:
+        return load_key_ring(
+            env_value=settings.master_keys, key_file=key_file, create_if_missing=False
+        )
+    except KeyRingError:
+        if settings.master_keys is not None or key_file.exists():
+            raise
+    sealed = sealed_credential_count(engine or engine_for(settings.resolved_database_url))
+    if sealed:
+        raise KeyRingError(MISSING_KEY_FILE.format(path=key_file, count=sealed))
+    return load_key_ring(env_value=None, key_file=key_file, create_if_missing=True)
+
+
+def sealed_credential_count(engine: Engine) -> int:
+    """Stored credential versions; 0 for a database not migrated yet."""
+    if not inspect(engine).has_table("credential_versions"):
+        return 0
+    with engine.connect() as connection:
+        return int(
+            connection.execute(text("SELECT COUNT(*) FROM credential_versions")).scalar_one()
+        )
+
+
+def settings_key_source(settings: Settings, engine: Engine | None = None) -> KeySource:
+    """A source that follows the key file, or a fixed one for environment keys."""
+    ring = load_settings_key_ring(settings, engine)
+    if settings.master_keys is not None:
+        return KeySource.fixed(ring)
+    return KeySource(ring, key_file=settings.resolved_master_key_file)
 
 
 def derived_key(key_ring: KeyRing, purpose: str) -> bytes:
@@ -62,12 +106,22 @@ def derived_key(key_ring: KeyRing, purpose: str) -> bytes:
 def build_services(
     settings: Settings, *, adapters: AdapterRegistry | None = None, key_ring: KeyRing | None = None
 ) -> Services:
+    install_log_scrubbing()  # every process that serves or syncs builds services first
     engine = engine_for(settings.resolved_database_url)
-    ring = key_ring or load_settings_key_ring(settings)
+    if key_ring is not None:
+        source = (
+            KeySource(key_ring, key_file=settings.resolved_master_key_file)
+            if settings.master_keys is None and settings.resolved_master_key_file.exists()
+            else KeySource.fixed(key_ring)
+        )
+    else:
+        source = settings_key_source(settings, engine)
+    ring = source.ring
+    vault = Vault(source)
     registry = adapters or default_registry(settings)
     integrations = IntegrationService(
         engine=engine,
-        vault=Vault(ring),
+        vault=vault,
         adapters=registry,
         proofs=ProofSigner(derived_key(ring, "connection-test proof")),
         settings=settings,
@@ -75,7 +129,7 @@ def build_services(
     return Services(
         settings=settings,
         engine=engine,
-        key_ring=ring,
+        vault=vault,
         auth=AuthService(engine=engine, session_hours=settings.session_hours),
         integrations=integrations,
         drafts=DraftSecrets(derived_key(ring, "form draft secrets")),

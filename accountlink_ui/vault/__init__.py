@@ -15,6 +15,7 @@ from accountlink_ui.vault.errors import (
 from accountlink_ui.vault.keyring import (
     ENV_VAR,
     KeyRing,
+    KeySource,
     MasterKey,
     load_key_ring,
     save_key_ring,
@@ -25,6 +26,7 @@ __all__ = [
     "DecryptionError",
     "KeyRing",
     "KeyRingError",
+    "KeySource",
     "MasterKey",
     "SealedSecret",
     "SecretBinding",

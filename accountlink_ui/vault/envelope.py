@@ -18,9 +18,10 @@ carries a format tag so a future format cannot be confused with this one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,7 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from accountlink_ui.vault.errors import DecryptionError, UnknownKeyError, VaultError
-from accountlink_ui.vault.keyring import KEY_BYTES, KeyRing, MasterKey
+from accountlink_ui.vault.keyring import KEY_BYTES, KeyRing, KeySource, MasterKey
 
 __all__ = [
     "DecryptionError",
@@ -96,16 +97,31 @@ class SealedSecret:
 class Vault:
     """Seals and opens credential secrets with a key ring.
 
-    Holds no state besides the ring, so callers build a new ``Vault`` after a
-    rotation rather than mutating this one.
+    Given a :class:`KeySource` over the key file, it follows rotations made by
+    other processes: sealing uses the file's current key, and a row wrapped by
+    a key this process has not seen yet triggers one re-read. Given a plain
+    ``KeyRing`` the ring is fixed.
     """
 
-    def __init__(self, key_ring: KeyRing) -> None:
-        self._key_ring = key_ring
+    def __init__(self, keys: KeyRing | KeySource) -> None:
+        self._source = keys if isinstance(keys, KeySource) else KeySource.fixed(keys)
 
     @property
     def key_ring(self) -> KeyRing:
-        return self._key_ring
+        return self._source.ring
+
+    @property
+    def key_source(self) -> KeySource:
+        return self._source
+
+    @contextlib.contextmanager
+    def sealing(self) -> Iterator[None]:
+        """Wrap "seal, then commit the row" so no rotation retires the key in between.
+
+        See :class:`KeySource` for how the shared lock closes that race.
+        """
+        with self._source.sealing():
+            yield
 
     def seal(self, secrets: Mapping[str, str], binding: SecretBinding) -> SealedSecret:
         """Encrypt ``secrets`` for one credential version under a fresh data key."""
@@ -113,7 +129,7 @@ class Vault:
         data_key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
         nonce = os.urandom(_NONCE_BYTES)
         ciphertext = AESGCM(data_key).encrypt(nonce, payload, binding.associated_data("payload"))
-        master_key = self._key_ring.current
+        master_key = self._source.fresh().current
         return SealedSecret(
             key_id=master_key.key_id,
             wrapped_key=_wrap(master_key, data_key, binding),
@@ -136,7 +152,7 @@ class Vault:
         """
         data_key = self._unwrap(sealed, binding)
         _decrypt_payload(data_key, sealed, binding)
-        master_key = self._key_ring.current
+        master_key = self._source.ring.current
         return replace(
             sealed,
             key_id=master_key.key_id,
@@ -144,7 +160,11 @@ class Vault:
         )
 
     def _unwrap(self, sealed: SealedSecret, binding: SecretBinding) -> bytes:
-        master_key = self._key_ring.get(sealed.key_id)
+        try:
+            master_key = self._source.ring.get(sealed.key_id)
+        except UnknownKeyError:
+            # Another process may have rotated: one re-read, then the error stands.
+            master_key = self._source.reload().get(sealed.key_id)
         if len(sealed.wrapped_key) != _WRAPPED_KEY_BYTES:
             raise DecryptionError(
                 f"cannot decrypt the credential for {binding}: the wrapped key is "

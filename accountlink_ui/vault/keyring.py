@@ -22,6 +22,9 @@ import re
 import secrets
 import stat
 import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +40,12 @@ _KEY_ID_RULE = "1-64 letters, digits, '.', '_' or '-', starting with a letter or
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _OWNER_ONLY = 0o600
 _PRIVATE_DIR = 0o700
+SEAL_LOCK_SECONDS = 30.0
+"""How long a save waits for a rotation in progress before it gives up with a clear error."""
+ROTATING_MESSAGE = (
+    "The master key is being rotated right now; saving credentials waited "
+    f"{SEAL_LOCK_SECONDS:g} s for it. Try again in a minute."
+)
 
 
 @dataclass(frozen=True)
@@ -132,6 +141,194 @@ class KeyRing:
                 "add a newer key and re-wrap every credential first"
             )
         return KeyRing(tuple(k for k in self.keys if k.key_id != key_id))
+
+
+@dataclass(frozen=True)
+class _FileStamp:
+    """What tells a changed key file apart cheaply: one ``stat``, no read."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> _FileStamp | None:
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None
+        return cls(status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+class KeySource:
+    """The key ring a running process uses, kept in step with the key file.
+
+    Another process (``accountlink keys rotate``) may add and retire keys while
+    this one runs. The ring is re-read when the key file's device, inode, size
+    or modification time changed (one ``stat``, before every seal) and when a
+    row names a key id the ring does not hold (before giving up on an open).
+    ``save_key_ring`` replaces the file by rename, so a rotation always changes
+    the inode and a reader never sees half a file.
+
+    Rings from ``ACCOUNTLINK_MASTER_KEYS`` (or handed in directly) are fixed for
+    the life of the process: there is no file to watch.
+
+    **Sealing versus retiring.** A stat check alone cannot stop this race: a
+    process checks the file, a rotation then adds the new key, re-wraps every
+    row and retires the old key, and only then does the process commit the
+    row it sealed with the old key, which nothing can open any more. So saving
+    and rotating share a lock file next to the key file (``<key file>.lock``,
+    ``flock``): a save holds it *shared* from the freshness check through the
+    database commit of the sealed row (:meth:`sealing`), and a rotation holds
+    it *exclusive* from adding the key to retiring the old one
+    (:meth:`rotating`). A rotation therefore starts only after every save that
+    may have used the old key has committed (so its re-wrap sees those rows),
+    and every save that starts later re-reads the file under the lock and seals
+    with the new key. The rotation also re-checks the database after retiring
+    and puts the old key back if anything still uses it (a process that does
+    not take the lock, e.g. an older build), so no row is ever left without its
+    key. ``flock`` is advisory and per host: processes sharing one key file on
+    one host are covered; the re-check is what remains for anything else.
+    """
+
+    def __init__(
+        self,
+        ring: KeyRing,
+        *,
+        key_file: Path | None = None,
+        on_reload: Callable[[KeyRing], None] | None = None,
+    ) -> None:
+        self._ring = ring
+        self._key_file = key_file
+        # No stamp yet: the first check re-reads the file, so a rotation that
+        # finished between loading ``ring`` and building this source is not missed.
+        self._stamp: _FileStamp | None = None
+        self._guard = threading.Lock()
+        self._on_reload = on_reload
+        self.reloads = 0
+        """How many times the file was read again (for tests and operators)."""
+
+    @classmethod
+    def fixed(cls, ring: KeyRing) -> KeySource:
+        """A ring that never changes (environment keys, tests)."""
+        return cls(ring)
+
+    @property
+    def key_file(self) -> Path | None:
+        """The watched file, or None for a fixed ring."""
+        return self._key_file
+
+    @property
+    def ring(self) -> KeyRing:
+        """The ring as last read, without touching the file."""
+        return self._ring
+
+    def fresh(self) -> KeyRing:
+        """The ring, re-read first if the key file changed since it was last read."""
+        if self._key_file is None:
+            return self._ring
+        stamp = _FileStamp.of(self._key_file)
+        if stamp is None or stamp == self._stamp:
+            # A key file that vanished under a running process is an operator
+            # mistake: keep the keys in memory rather than invent new ones.
+            return self._ring
+        return self._read(stamp)
+
+    def reload(self) -> KeyRing:
+        """Read the key file again now (a row named a key id this ring does not hold)."""
+        if self._key_file is None:
+            return self._ring
+        stamp = _FileStamp.of(self._key_file)
+        if stamp is None:
+            return self._ring
+        return self._read(stamp)
+
+    def _read(self, stamp: _FileStamp) -> KeyRing:
+        assert self._key_file is not None
+        with self._guard:
+            ring = _read_key_file(self._key_file)
+            # Stamp taken before the read: a change during the read is caught next time.
+            self._ring, self._stamp = ring, stamp
+            self.reloads += 1
+        if self._on_reload is not None:
+            self._on_reload(ring)
+        return ring
+
+    @contextlib.contextmanager
+    def sealing(self, *, wait_seconds: float = SEAL_LOCK_SECONDS) -> Iterator[KeyRing]:
+        """Hold the shared lock while sealing and committing; yields the fresh ring.
+
+        Waits at most ``wait_seconds`` for a rotation in progress, then raises
+        :class:`KeyRingError` with :data:`ROTATING_MESSAGE`.
+        """
+        if self._key_file is None:
+            yield self._ring
+            return
+        with _file_lock(self._key_file, exclusive=False, wait_seconds=wait_seconds):
+            yield self.fresh()
+
+    @contextlib.contextmanager
+    def rotating(self, *, on_wait: Callable[[], None] | None = None) -> Iterator[KeyRing]:
+        """Hold the exclusive lock for a whole rotation; ``on_wait`` runs if a save holds it."""
+        if self._key_file is None:
+            raise KeyRingError("a fixed key ring (environment keys) cannot be rotated here")
+        with _file_lock(self._key_file, exclusive=True, wait_seconds=None, on_wait=on_wait):
+            yield self.reload()
+
+
+def lock_file_for(key_file: Path) -> Path:
+    """Where saving and rotating coordinate (see :class:`KeySource`)."""
+    return key_file.with_name(key_file.name + ".lock")
+
+
+@contextlib.contextmanager
+def _file_lock(
+    key_file: Path,
+    *,
+    exclusive: bool,
+    wait_seconds: float | None,
+    on_wait: Callable[[], None] | None = None,
+) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no cross-process lock; the re-check remains
+        yield
+        return
+    path = lock_file_for(key_file)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, _OWNER_ONLY)
+    except OSError as exc:
+        raise KeyRingError(f"cannot open the key lock file {path}: {exc.strerror}") from None
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    try:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            if wait_seconds is None:
+                fcntl.flock(fd, mode)
+            else:
+                _poll_lock(fd, mode, wait_seconds)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _poll_lock(fd: int, mode: int, wait_seconds: float) -> None:
+    """``flock`` has no timeout: poll, so a stuck rotation cannot hang a save for ever."""
+    import fcntl
+
+    give_up = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= give_up:
+                raise KeyRingError(ROTATING_MESSAGE) from None
+            time.sleep(0.05)
 
 
 def load_key_ring(

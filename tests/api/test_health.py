@@ -54,6 +54,7 @@ def test_ready_names_every_check(world: ApiWorld) -> None:
         "database": {"ok": True, "detail": "Reachable."},
         "migrations": {"ok": True, "detail": "At the newest migration."},
         "scheduler": {"ok": True, "detail": "A scheduler leader holds the lease."},
+        "vault": {"ok": True, "detail": "A stored credential opens with the master keys."},
     }
 
 
