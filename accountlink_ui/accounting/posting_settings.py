@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from accountlink_ui.accounting.chart import Chart, codes
@@ -286,14 +286,8 @@ def validate(
     if errors:
         return None, errors
     if type_key == "dynamics" and chart.company_id:
-        settings = _with_company(settings, chart.company_id)
+        settings = replace(settings, company_id=chart.company_id)
     return settings, {}
-
-
-def _with_company(settings: PostingSettings, company_id: str) -> PostingSettings:
-    from dataclasses import replace
-
-    return replace(settings, company_id=company_id)
 
 
 def suggested(type_key: str, chart: Chart) -> dict[str, str]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 import pytest
@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from accountlink_ui.api import API_PREFIX, api_routes
 from accountlink_ui.db import session_scope
+from accountlink_ui.demo_drafts import save_demo_posting
 from accountlink_ui.integrations.registry import default_registry
 from accountlink_ui.models import ExpenseClaim, Role
 from accountlink_ui.sandbox.server import running_app
@@ -142,23 +143,21 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     api = EchoApi()
-    settings = Settings(
-        database_url=sqlite_database(tmp_path, tmp_path_factory.getbasetemp()),
-        data_dir=tmp_path,
-        master_key_file=tmp_path / "keys.json",
-        allowed_hosts=["127.0.0.1"],
-    )
-    services = build_services(settings, adapters=default_registry(settings))
-    auth = services.auth
-    organization_id = auth.create_organization(name="Echo Org", slug="echo")
-    admin = auth.create_user(email="admin@echo.test", name="Admin", password="correct horse")
-    auth.add_membership(organization_id=organization_id, user_id=admin.user_id, role=Role.ADMIN)
-    token = ApiTokenService(engine=services.engine).create_token(admin, organization_id, "t").token
-    with (
-        running_app(api.app()) as api_base,
-        running_app(Starlette(routes=api_routes(lambda: services))) as app_base,
-    ):
-        yield World(services, api, api_base, app_base, admin, organization_id, token)
+    with running_app(api.app()) as api_base:
+        settings = Settings(
+            database_url=sqlite_database(tmp_path, tmp_path_factory.getbasetemp()),
+            data_dir=tmp_path,
+            master_key_file=tmp_path / "keys.json",
+            allowed_hosts=[urlsplit(api_base).netloc],
+        )
+        services = build_services(settings, adapters=default_registry(settings))
+        auth = services.auth
+        organization_id = auth.create_organization(name="Echo Org", slug="echo")
+        admin = auth.create_user(email="admin@echo.test", name="Admin", password="correct horse")
+        auth.add_membership(organization_id=organization_id, user_id=admin.user_id, role=Role.ADMIN)
+        issued = ApiTokenService(engine=services.engine).create_token(admin, organization_id, "t")
+        with running_app(Starlette(routes=api_routes(lambda: services))) as app_base:
+            yield World(services, api, api_base, app_base, admin, organization_id, issued.token)
     services.engine.dispose()
 
 
@@ -219,6 +218,7 @@ def test_an_echoing_target_leaks_no_credential_anywhere(
     assert outcome.proof, outcome.result.message
     view = integrations.create_integration(world.admin, world.organization_id, draft, outcome.proof)
     assert view.id is not None
+    save_demo_posting(world.services.postings, world.admin, view.id)
     _seed_claim(world)
 
     world.api.echo = True
