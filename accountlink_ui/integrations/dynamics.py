@@ -250,7 +250,7 @@ class DynamicsAdapter:
         group). Throttling or an outage raises even if earlier requests were booked: the
         sync reconciles with :meth:`find_existing` before sending the batch again.
         """
-        posting = _posting(config)
+        posting = config.require_posting()
         accepted: dict[str, str] = {}
         failed: dict[str, str] = {}
         try:
@@ -340,7 +340,7 @@ class DynamicsAdapter:
         return PushResult(accepted=accepted, failed={**refused, **failed})
 
     def payload_lines(self, config: ConnectionConfig, voucher: Voucher) -> list[PostedLine]:
-        return [_posted(line) for line in journal_lines(voucher, _posting(config))]
+        return [_posted(line) for line in journal_lines(voucher, config.require_posting())]
 
     def chart(self, config: ConnectionConfig) -> Chart:
         """Accounts, tax groups, dimensions with values, journals and employees of the
@@ -400,7 +400,7 @@ class DynamicsAdapter:
         """
         try:
             session = self._posting_session(config)
-            path = self._journal_lines_path(session, config, _posting(config))
+            path = self._journal_lines_path(session, config, config.require_posting())
             found: dict[str, str] = {}
             for key in keys:
                 number = document_number(key)
@@ -585,16 +585,6 @@ def _posted(line: Mapping[str, Any]) -> PostedLine:
         text=str(line["description"]),
         account_type=str(line["accountType"]),
     )
-
-
-def _posting(config: ConnectionConfig) -> PostingSettings:
-    if config.posting is None:
-        raise PermanentError(
-            "Posting is not set up for this integration: choose the accounts and the journal "
-            "on its Posting settings first.",
-            nothing_sent=True,
-        )
-    return config.posting
 
 
 def _batches(vouchers: Sequence[Voucher], posting: PostingSettings) -> list[list[Voucher]]:

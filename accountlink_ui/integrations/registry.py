@@ -33,6 +33,16 @@ class ConnectionConfig:
     posting: PostingSettings | None = None
     """How claims become postings; None until the integration's Posting step is done."""
 
+    def require_posting(self) -> PostingSettings:
+        """The posting settings, or a refusal that leaves every claim waiting."""
+        if self.posting is None:
+            raise PermanentError(
+                "Posting is not set up for this integration: choose the accounts on its "
+                "Posting settings first.",
+                nothing_sent=True,
+            )
+        return self.posting
+
 
 @dataclass(frozen=True)
 class ConnectionResult:

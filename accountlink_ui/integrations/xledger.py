@@ -112,7 +112,7 @@ class XledgerAdapter:
     def push(self, config: ConnectionConfig, vouchers: Sequence[Voucher]) -> PushResult:
         """``addGLImportItems`` calls of at most 500 lines, each voucher whole in one call;
         ``yourReference`` carries the claim's idempotency key on every line of its voucher."""
-        posting = _posting(config)
+        posting = config.require_posting()
         accepted: dict[str, str] = {}
         refused: dict[str, str] = {}
         for chunk in _chunks(vouchers):
@@ -179,7 +179,7 @@ class XledgerAdapter:
         )
 
     def payload_lines(self, config: ConnectionConfig, voucher: Voucher) -> list[PostedLine]:
-        nodes, _ = _nodes([voucher], _posting(config))
+        nodes, _ = _nodes([voucher], config.require_posting())
         return [_posted(node) for node in nodes]
 
     def chart(self, config: ConnectionConfig) -> Chart:
@@ -323,16 +323,6 @@ class _Budget:
                 "against Xledger."
             )
         self.left -= 1
-
-
-def _posting(config: ConnectionConfig) -> PostingSettings:
-    if config.posting is None:
-        raise PermanentError(
-            "Posting is not set up for this integration: choose the accounts on its Posting "
-            "settings first.",
-            nothing_sent=True,
-        )
-    return config.posting
 
 
 def _chunks(vouchers: Sequence[Voucher]) -> list[list[Voucher]]:
