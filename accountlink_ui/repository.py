@@ -367,40 +367,32 @@ def reserve_waiting_claims(
         else values
     )
     raw = connection.exec_driver_sql(compiled.string, parameters).fetchall()
-    rows = [
-        ExportRecord(
-            claim_id,
-            key,
-            claim_date if isinstance(claim_date, date) else date.fromisoformat(claim_date),
-            _decimal(amount),
-            currency,
-            category,
-            None if vat is None else _decimal(vat),
-            cost_centre,
-            project,
-            employee,
-            account_code,
-            description,
-            claimant,
-        )
-        for (
-            claim_id,
-            key,
-            claim_date,
-            amount,
-            currency,
-            category,
-            vat,
-            cost_centre,
-            project,
-            employee,
-            account_code,
-            description,
-            claimant,
-        ) in raw
-    ]
+    rows = [_export_record(*row) for row in raw]
     rows.sort(key=_OLDEST_FIRST)  # RETURNING keeps no order
     return rows
+
+
+def _export_record(
+    claim_id: int,
+    key: str,
+    claim_date: Any,
+    amount: Any,
+    currency: str,
+    category: str,
+    vat: Any,
+    *rest: Any,
+) -> ExportRecord:
+    """A driver row as the ORM would read it: SQLite gives dates as text and NUMERIC as float."""
+    return ExportRecord(
+        claim_id,
+        key,
+        claim_date if isinstance(claim_date, date) else date.fromisoformat(claim_date),
+        _decimal(amount),
+        currency,
+        category,
+        None if vat is None else _decimal(vat),
+        *rest,
+    )
 
 
 def _decimal(value: Any) -> Decimal:

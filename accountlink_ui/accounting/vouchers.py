@@ -12,6 +12,7 @@ decide accounts or amounts themselves.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -130,6 +131,23 @@ def build_voucher(record: ExportRecord, settings: PostingSettings) -> Voucher:
         text=f"{record.description} ({record.claimant})",
         lines=tuple(lines),
     )
+
+
+def whole_groups(
+    vouchers: Sequence[Voucher], limit: int, size: Callable[[Voucher], int]
+) -> list[list[Voucher]]:
+    """Vouchers in order, grouped so no group holds more than ``limit`` by ``size`` (lines,
+    requests), and no voucher is ever split across two groups (two calls)."""
+    groups: list[list[Voucher]] = [[]]
+    used = 0
+    for voucher in vouchers:
+        weight = size(voucher)
+        if used + weight > limit and groups[-1]:
+            groups.append([])
+            used = 0
+        groups[-1].append(voucher)
+        used += weight
+    return [group for group in groups if group]
 
 
 def _counter(record: ExportRecord, settings: PostingSettings, gross: int) -> VoucherLine:

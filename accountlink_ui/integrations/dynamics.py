@@ -32,7 +32,13 @@ from accountlink_ui.accounting.posting_settings import (
     EXPLICIT_LINES,
     PostingSettings,
 )
-from accountlink_ui.accounting.vouchers import COUNTER, EXPENSE, Voucher, VoucherLine
+from accountlink_ui.accounting.vouchers import (
+    COUNTER,
+    EXPENSE,
+    Voucher,
+    VoucherLine,
+    whole_groups,
+)
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.entra import (
     AccessToken,
@@ -589,16 +595,8 @@ def _posted(line: Mapping[str, Any]) -> PostedLine:
 
 def _batches(vouchers: Sequence[Voucher], posting: PostingSettings) -> list[list[Voucher]]:
     """Vouchers grouped into ``$batch`` requests of at most 100 operations, never split."""
-    batches: list[list[Voucher]] = [[]]
-    operations = 0
-    for voucher in vouchers:
-        size = 1 if posting.counter_line != EXPLICIT_LINES else len(voucher.lines)
-        if operations + size > BATCH_OPERATIONS and batches[-1]:
-            batches.append([])
-            operations = 0
-        batches[-1].append(voucher)
-        operations += size
-    return [batch for batch in batches if batch]
+    explicit = posting.counter_line == EXPLICIT_LINES
+    return whole_groups(vouchers, BATCH_OPERATIONS, lambda v: len(v.lines) if explicit else 1)
 
 
 def _entry(row: Mapping[str, Any], key: str, *, detail: str = "") -> ChartEntry:

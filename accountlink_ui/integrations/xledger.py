@@ -19,7 +19,7 @@ from typing import Any
 
 from accountlink_ui.accounting.chart import Chart, ChartEntry
 from accountlink_ui.accounting.posting_settings import PostingSettings
-from accountlink_ui.accounting.vouchers import Voucher
+from accountlink_ui.accounting.vouchers import Voucher, whole_groups
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.http import (
     AdapterFailure,
@@ -327,16 +327,7 @@ class _Budget:
 
 def _chunks(vouchers: Sequence[Voucher]) -> list[list[Voucher]]:
     """Vouchers grouped into calls of at most ``MAX_NODES`` lines, never splitting one."""
-    chunks: list[list[Voucher]] = [[]]
-    lines = 0
-    for voucher in vouchers:
-        size = len(voucher.lines)
-        if lines + size > MAX_NODES and chunks[-1]:
-            chunks.append([])
-            lines = 0
-        chunks[-1].append(voucher)
-        lines += size
-    return [chunk for chunk in chunks if chunk]
+    return whole_groups(vouchers, MAX_NODES, lambda voucher: len(voucher.lines))
 
 
 def _nodes(
