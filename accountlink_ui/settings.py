@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     scheduler_reconcile_seconds: float = 15.0
     """How soon a new or re-timed integration gets its job."""
     session_hours: int = 12
+    """A browser session ends this long after sign-in, however active it is."""
+    session_idle_minutes: int = 30
+    """A browser session with no event for this long is refused and ended."""
+    session_cookie_secure: bool | None = None
+    """Mark the session cookie Secure: None decides per request (HTTPS or not); set true
+    behind a proxy that terminates TLS without telling the app."""
     connection_test_seconds: float = 10.0
 
     @field_validator("allowed_hosts", mode="before")

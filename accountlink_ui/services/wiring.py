@@ -74,7 +74,11 @@ def build_services(
         settings=settings,
         engine=engine,
         key_ring=ring,
-        auth=AuthService(engine=engine, session_hours=settings.session_hours),
+        auth=AuthService(
+            engine=engine,
+            session_hours=settings.session_hours,
+            idle_minutes=settings.session_idle_minutes,
+        ),
         integrations=integrations,
         drafts=DraftSecrets(derived_key(ring, "form draft secrets")),
         sync=SyncService(
