@@ -29,6 +29,7 @@ import reflex as rx
 from reflex.middleware import Middleware
 from reflex.state import BaseState, StateUpdate
 from reflex_base.event import Event, EventHandler
+from reflex_base.registry import RegistrationContext
 
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.states.session import SessionState, session_key_of
@@ -115,17 +116,14 @@ def payload_refusal(handler: EventHandler, payload: object) -> str:
     return ""
 
 
-def _handler_of(event: Event) -> tuple[type[SessionState], EventHandler] | None:
-    """The app state and handler an event names, or None for Reflex's own events."""
-    state_path, _, handler_name = event.name.rpartition(".")
-    try:
-        target = rx.State.get_class_substate(state_path)
-    except ValueError:
+def _handler_of(event: Event) -> EventHandler | None:
+    """The handler of ours an event names (as Reflex finds it), or None for Reflex's own."""
+    registered = RegistrationContext.get().event_handlers.get(event.name)
+    if registered is None or not registered.states:
+        return None  # Reflex refuses an unregistered name itself, before any middleware
+    if not issubclass(registered.states[0], SessionState):
         return None
-    if not issubclass(target, SessionState):
-        return None
-    handler = target.event_handlers.get(handler_name)
-    return (target, handler) if handler is not None else None
+    return registered.handler
 
 
 def _update(*specs: Any) -> StateUpdate:
@@ -138,10 +136,9 @@ class EventGuard(Middleware):
     async def preprocess(  # type: ignore[override]
         self, app: rx.App, state: BaseState, event: Event
     ) -> StateUpdate | None:
-        found = _handler_of(event)
-        if found is None:
+        handler = _handler_of(event)
+        if handler is None:
             return None
-        _, handler = found
         handler_name = event.name.rpartition(".")[2]
         if handler_name not in PUBLIC_HANDLERS:
             signed_in = get_services().auth.resolve_key(session_key_of(state))  # type: ignore[arg-type]

@@ -6,9 +6,8 @@ from collections.abc import Callable
 
 import reflex as rx
 
-from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.states.session import SIGN_OUT_SCRIPT, SessionState
 from accountlink_ui.ui.theme import PAGE_MAX_WIDTH
-from accountlink_ui.web_session import SIGN_OUT_PATH
 
 
 def _brand() -> rx.Component:
@@ -44,18 +43,13 @@ def header() -> rx.Component:
             rx.hstack(
                 _organization_switcher(),
                 rx.text(SessionState.user_name, size="2", color_scheme="gray"),
-                rx.el.form(
-                    rx.button(
-                        rx.icon("log-out", size=16, aria_hidden="true"),
-                        "Sign out",
-                        type="submit",
-                        variant="soft",
-                        size="2",
-                    ),
-                    # A plain POST: only the backend can end the session and clear
-                    # the HttpOnly cookie.
-                    action=SIGN_OUT_PATH,
-                    method="post",
+                rx.button(
+                    rx.icon("log-out", size=16, aria_hidden="true"),
+                    "Sign out",
+                    variant="soft",
+                    size="2",
+                    # Only the backend can end the session and clear the HttpOnly cookie.
+                    on_click=rx.call_script(SIGN_OUT_SCRIPT),
                 ),
                 align="center",
                 spacing="3",

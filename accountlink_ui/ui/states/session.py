@@ -17,8 +17,10 @@ from accountlink_ui.services.wiring import get_services
 from accountlink_ui.views import Actor
 from accountlink_ui.web_session import (
     AFTER_SIGN_IN,
+    AFTER_SIGN_OUT,
     SIGN_IN_PATH,
     SIGN_IN_REFUSALS,
+    SIGN_OUT_PATH,
     session_key_from_cookie_header,
 )
 
@@ -54,6 +56,13 @@ SIGN_IN_SCRIPT = f"""
 A full page load follows a successful sign-in: the websocket's cookie header is
 fixed when it connects, so the signed-in pages need a new connection.
 """
+
+SIGN_OUT_SCRIPT = f"""
+fetch({SIGN_OUT_PATH!r}, {{ method: "POST", credentials: "same-origin", redirect: "manual" }})
+  .catch(() => null)
+  .then(() => window.location.replace({AFTER_SIGN_OUT!r}))
+"""
+"""Ends the session server-side and clears the cookie (a backend route), then a fresh page."""
 
 
 def session_key_of(state: rx.State) -> str:
