@@ -30,6 +30,7 @@ from reflex.middleware import Middleware
 from reflex.state import BaseState, StateUpdate
 from reflex_base.event import Event, EventHandler
 from reflex_base.registry import RegistrationContext
+from reflex_base.utils.form import FORM_DATA_ENTRIES_KEY
 
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.states.session import SessionState, session_key_of
@@ -39,12 +40,14 @@ log = logging.getLogger(__name__)
 PUBLIC_HANDLERS = frozenset({"redirect_if_signed_in", "sign_in_answered"})
 """Handlers a browser that is not signed in may run: the sign-in page's own."""
 
-MAX_PAYLOAD_CHARS = 64 * 1024
+MAX_PAYLOAD_CHARS = 128 * 1024
 """One event's whole payload, as JSON. The largest legitimate one is a credential form
-with a certificate and a private key (20,000 characters each at most)."""
+with a certificate and a private key (20,000 characters each at most), each reported
+twice (by name and by element id)."""
 MAX_TEXT_CHARS = 20_000
 """Any one text argument or form value: the longest field a page declares."""
-MAX_FORM_FIELDS = 40
+MAX_FORM_FIELDS = 60
+"""The longest form (8 fields, each reported by name and by id, and the name) has 17."""
 MAX_FORM_KEY_CHARS = 100
 MAX_ID = 2**53
 """Ids and other integers arrive from JavaScript; anything larger is not one of ours."""
@@ -65,13 +68,23 @@ def _int_ok(value: object) -> bool:
 
 
 def _form_ok(value: object) -> bool:
-    if not isinstance(value, dict) or len(value) > MAX_FORM_FIELDS:
+    """A submitted form: the browser sends ``{FORM_DATA_ENTRIES_KEY: [[name, value], ...]}``."""
+    if not isinstance(value, dict):
         return False
-    return all(
+    if set(value) == {FORM_DATA_ENTRIES_KEY}:
+        entries = value[FORM_DATA_ENTRIES_KEY]
+        if not isinstance(entries, list) or not all(
+            isinstance(entry, list) and len(entry) == 2 for entry in entries
+        ):
+            return False
+        pairs = [(entry[0], entry[1]) for entry in entries]
+    else:
+        pairs = list(value.items())
+    return len(pairs) <= MAX_FORM_FIELDS and all(
         isinstance(key, str)
         and len(key) <= MAX_FORM_KEY_CHARS
         and (_text_ok(item) or isinstance(item, bool | int | float) or item is None)
-        for key, item in value.items()
+        for key, item in pairs
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 from reflex.istate.data import HeaderData
 from reflex.state import State
 from reflex_base.event import Event
+from reflex_base.utils.form import FORM_DATA_ENTRIES_KEY
 
 import accountlink_ui.accountlink_ui  # noqa: F401  (registers every page state)
 from accountlink_ui.integrations.types import get_type
@@ -119,10 +120,35 @@ def test_a_signed_in_client_gets_a_refusal_for_what_a_page_never_sends(
     assert events and REFUSED_MESSAGE in str(events[0].payload)
 
 
+def _submitted(fields: dict[str, str]) -> dict[str, list[list[str]]]:
+    """A form as the browser sends it: its entries, wrapped (Reflex's state.js)."""
+    return {FORM_DATA_ENTRIES_KEY: [[name, value] for name, value in fields.items()]}
+
+
 def test_a_signed_in_client_with_a_declared_payload_passes(wired: SessionWorld) -> None:
     root = _signed_in_root(wired)
     assert _guard(root, "set_value", {"key": "base_url", "value": "https://x.example"}) is None
     assert _guard(root, "submit_credentials", {"form": {"api_token": "t" * 100}}) is None
+    # The largest form a page sends: a certificate and a key at their maximum length,
+    # each reported by name and by element id.
+    pem = "-----BEGIN X-----\n" + "A" * 19_900 + "\n-----END X-----\n"
+    biggest = {
+        "certificate": pem,
+        "field-certificate": pem,
+        "private_key": pem,
+        "field-private_key": pem,
+        **{f"field-{n}": "value" for n in range(12)},
+    }
+    assert _guard(root, "submit_credentials", {"form": _submitted(biggest)}) is None
+
+
+def test_a_submitted_form_beyond_its_bounds_is_refused(wired: SessionWorld) -> None:
+    root = _signed_in_root(wired)
+    too_many = _submitted({f"f{n}": "v" for n in range(500)})
+    too_long = _submitted({"base_url": "u" * 50_000})
+    nested = {FORM_DATA_ENTRIES_KEY: [["base_url", {"nested": "object"}]]}
+    for form in (too_many, too_long, nested):
+        assert _names(_guard(root, "submit_credentials", {"form": form})) == [TOAST]
 
 
 def _wizard(world: SessionWorld, type_key: str = "generic_rest") -> WizardState:
