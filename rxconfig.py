@@ -13,13 +13,23 @@ deprecates both implicit enablement and ``rx.App(theme=...)``); the sitemap
 plugin that Reflex adds by default is off (an admin console has nothing to
 index); there is no Tailwind plugin. A build fetches nothing beyond the npm
 registry.
+
+One websocket message is capped at 256 KiB (Reflex's default is 1 MB): the
+largest message a page sends is a credential form with a certificate and a key,
+and what a browser sends is kept in the session's state until its next event.
+Auto-generated ``set_<var>`` setters are off (Reflex 0.10's default); the app's
+event guard refuses them and ``setvar`` even if they were switched on.
 """
+
+import os
 
 import reflex as rx
 
 from accountlink_ui.ui.theme import APP_THEME
 
 PORT = 8000
+
+os.environ.setdefault("REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE", str(256 * 1024))
 
 config = rx.Config(
     app_name="accountlink_ui",

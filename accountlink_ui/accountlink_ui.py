@@ -6,6 +6,7 @@ import reflex as rx
 
 from accountlink_ui.asgi import mount_backend_routes
 from accountlink_ui.startup import prepare_database, run_sync_scheduler
+from accountlink_ui.ui.event_guard import EventGuard
 from accountlink_ui.ui.pages.api_tokens import api_tokens_page
 from accountlink_ui.ui.pages.audit import audit_page
 from accountlink_ui.ui.pages.claims import claims_page
@@ -28,6 +29,8 @@ app = rx.App(
     html_lang="en",
     api_transformer=mount_backend_routes,
 )
+# Before any handler of ours runs: signed in, and a payload of the declared shape.
+app.add_middleware(EventGuard())
 app.register_lifespan_task(prepare_database)
 app.register_lifespan_task(run_sync_scheduler)
 

@@ -1,4 +1,4 @@
-"""Backend routes mounted beside Reflex's own: health checks and the sandbox."""
+"""Backend routes mounted beside Reflex's own: health checks, sign-in/out and the sandbox."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from starlette.types import ASGIApp
 
 from accountlink_ui.api import api_routes
 from accountlink_ui.settings import get_settings
+from accountlink_ui.web_session import SessionKeyMiddleware, session_routes
 
 
 async def healthz(_: Request) -> JSONResponse:
@@ -17,9 +18,13 @@ async def healthz(_: Request) -> JSONResponse:
 
 
 def mount_backend_routes(reflex_app: ASGIApp) -> ASGIApp:
-    """Put our routes in front of Reflex's; everything else falls through to Reflex."""
+    """Put our routes in front of Reflex's; everything else falls through to Reflex.
+
+    Reflex (its pages' websocket included) sees the session key, never the token.
+    """
     routes: list[Route | Mount] = [Route("/healthz", healthz)]
     routes.extend(api_routes())  # /readyz and the JSON API under /api/v1
+    routes.extend(session_routes())  # POST /auth/sign-in, /auth/sign-out
     settings = get_settings()
     if settings.mount_sandbox:
         from accountlink_ui.sandbox.app import create_sandbox_app
@@ -27,5 +32,5 @@ def mount_backend_routes(reflex_app: ASGIApp) -> ASGIApp:
         # Fault control only in the demo: outside it nobody should switch faults on.
         sandbox = create_sandbox_app(control=settings.demo)
         routes.append(Mount("/sandbox", app=sandbox))
-    routes.append(Mount("/", app=reflex_app))
+    routes.append(Mount("/", app=SessionKeyMiddleware(reflex_app)))
     return Starlette(routes=routes)

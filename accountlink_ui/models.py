@@ -87,6 +87,10 @@ class UserSession(SQLModel, table=True):
     ended_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    last_seen_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    """Last event seen with this session (kept to the minute): the idle timeout runs from it."""
 
 
 class Integration(SQLModel, table=True):

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     """API connection tests (and, separately, syncs) one organization may start per minute
     over all its API tokens together; each token also has its own budget of 10."""
     session_hours: int = 12
+    """A browser session ends this long after sign-in, however active it is."""
+    session_idle_minutes: int = 30
+    """A browser session with no event for this long is refused and ended."""
+    session_cookie_secure: bool | None = None
+    """Mark the session cookie Secure: None decides per request (HTTPS or not); set true
+    behind a proxy that terminates TLS without telling the app."""
     connection_test_seconds: float = 10.0
 
     @field_validator("allowed_hosts", mode="before")

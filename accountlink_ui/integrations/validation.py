@@ -24,7 +24,8 @@ from accountlink_ui.integrations.types import FieldKind, FieldSpec, IntegrationT
 FieldErrors = dict[str, str]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_DISPLAY_NAME_MAX = 120
+DISPLAY_NAME_MAX = 120
+DISPLAY_NAME_TOO_LONG = f"The name is at most {DISPLAY_NAME_MAX} characters."
 
 
 def applicable_fields(
@@ -32,6 +33,13 @@ def applicable_fields(
 ) -> tuple[FieldSpec, ...]:
     """The fields that apply given the current choices (e.g. product = Dataverse)."""
     return tuple(spec for spec in integration_type.fields_for(auth_flow) if spec.applies(values))
+
+
+def length_error(spec: FieldSpec, text: str) -> str | None:
+    """The too-long message alone: forms refuse to keep such a value at all."""
+    if len(text) > spec.max_length:
+        return f"{spec.label} is at most {spec.max_length} characters (got {len(text)})."
+    return None
 
 
 def validate_field(
@@ -51,8 +59,8 @@ def validate_field(
         if spec.required and not blank_means_keep:
             return f"{spec.label} is required."
         return None
-    if len(text) > spec.max_length:
-        return f"{spec.label} is at most {spec.max_length} characters (got {len(text)})."
+    if too_long := length_error(spec, text):
+        return too_long
     if _CONTROL.search(text) or (
         spec.kind not in (FieldKind.PEM, FieldKind.SECRET_PEM) and ("\n" in text or "\r" in text)
     ):
@@ -180,8 +188,8 @@ def validate_config(
         return errors
     if display_name is not None and not isinstance(display_name, str):
         errors["display_name"] = "The name must be text."
-    elif isinstance(display_name, str) and len(display_name.strip()) > _DISPLAY_NAME_MAX:
-        errors["display_name"] = f"The name is at most {_DISPLAY_NAME_MAX} characters."
+    elif isinstance(display_name, str) and len(display_name.strip()) > DISPLAY_NAME_MAX:
+        errors["display_name"] = DISPLAY_NAME_TOO_LONG
 
     text_values = {key: value for key, value in values.items() if isinstance(value, str)}
     for spec in applicable_fields(integration_type, auth_flow, text_values):

@@ -130,7 +130,11 @@ def build_services(
         settings=settings,
         engine=engine,
         vault=vault,
-        auth=AuthService(engine=engine, session_hours=settings.session_hours),
+        auth=AuthService(
+            engine=engine,
+            session_hours=settings.session_hours,
+            idle_minutes=settings.session_idle_minutes,
+        ),
         integrations=integrations,
         drafts=DraftSecrets(derived_key(ring, "form draft secrets")),
         sync=SyncService(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import reflex as rx
 
-from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.states.session import SIGN_OUT_SCRIPT, SessionState
 from accountlink_ui.ui.theme import PAGE_MAX_WIDTH
 
 
@@ -48,7 +48,8 @@ def header() -> rx.Component:
                     "Sign out",
                     variant="soft",
                     size="2",
-                    on_click=SessionState.sign_out,
+                    # Only the backend can end the session and clear the HttpOnly cookie.
+                    on_click=rx.call_script(SIGN_OUT_SCRIPT),
                 ),
                 align="center",
                 spacing="3",

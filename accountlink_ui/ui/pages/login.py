@@ -1,10 +1,14 @@
-"""Sign-in page."""
+"""Sign-in page.
+
+The form posts to the backend's ``/auth/sign-in`` route (SIGN_IN_SCRIPT), which
+sets the HttpOnly session cookie; the password never enters the Reflex state.
+"""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.states.session import SIGN_IN_FORM_ID, SIGN_IN_SCRIPT, SessionState
 
 
 def login() -> rx.Component:
@@ -55,7 +59,8 @@ def login() -> rx.Component:
                     spacing="3",
                     align="stretch",
                 ),
-                on_submit=SessionState.sign_in,
+                id=SIGN_IN_FORM_ID,
+                on_submit=rx.call_script(SIGN_IN_SCRIPT, callback=SessionState.sign_in_answered),
                 reset_on_submit=False,
             ),
             width="100%",

@@ -82,7 +82,7 @@ class AuditState(PageLoadState, SessionState):
 
     @rx.event
     def filter_by(self, value: str):  # type: ignore[no-untyped-def]
-        self.integration_filter = value if value.isdigit() else ALL
+        self.integration_filter = value if value.isdigit() and len(value) <= 12 else ALL
         return AuditState.load
 
     @rx.event

@@ -1,6 +1,9 @@
 """State shared by the setup wizard and the credential form.
 
-Non-secret values live in state (the admin sees them anyway). Secret inputs
+Non-secret values live in state (the admin sees them anyway), but only under
+the keys the integration type declares and only up to each field's maximum
+length: a value beyond it is refused with a message by the field and not kept,
+so whatever a browser sends, the state stays small. Secret inputs
 are uncontrolled: their values arrive only in the form's submit payload, are
 sealed at once (services/drafts.py) and never written to a public var, so no
 state delta can carry them back to the browser (DESIGN rule 1).
@@ -15,9 +18,12 @@ from typing import Any, ClassVar
 
 import reflex as rx
 
-from accountlink_ui.integrations.types import FieldKind, get_type
+from accountlink_ui.integrations.types import FieldKind, FieldSpec, get_type
 from accountlink_ui.integrations.validation import (
+    DISPLAY_NAME_MAX,
+    DISPLAY_NAME_TOO_LONG,
     applicable_fields,
+    length_error,
     validate_config,
     validate_field,
 )
@@ -25,6 +31,9 @@ from accountlink_ui.services.errors import InvalidConfig, RetestRequired, Servic
 from accountlink_ui.services.integration_service import ConnectionDraft
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.views import Actor
+
+UNDECLARED_FIELD = "That field is not part of this form; nothing was kept."
+UNKNOWN_CHOICE = "That choice is not offered for this system; nothing was changed."
 
 
 def clear_secret_inputs() -> Any:
@@ -174,10 +183,37 @@ class ConnectionFormState(rx.State, mixin=True):
         self.test_fields = []
         self._proof = ""
 
+    def _declared(self, key: str, *, secret: bool) -> FieldSpec | None:
+        """The current flow's field called ``key`` (secret or not), or None: then say so."""
+        spec = None
+        if self.type_key:
+            integration_type = get_type(self.type_key)
+            if integration_type.has_flow(self.auth_flow):
+                spec = next(
+                    (s for s in integration_type.fields_for(self.auth_flow) if s.key == key), None
+                )
+        if spec is None or spec.secret != secret:
+            self.form_error = UNDECLARED_FIELD
+            return None
+        return spec
+
+    def _keep_value(self, key: str, value: str) -> bool:
+        """Keep a non-secret value if its field is declared and the value fits; else say why."""
+        spec = self._declared(key, secret=False)
+        if spec is None:
+            return False
+        too_long = length_error(spec, value)
+        if too_long:
+            self.field_errors = {**self.field_errors, key: too_long}
+            return False
+        self.values = {**self.values, key: value}
+        return True
+
     @rx.event
     def set_value(self, key: str, value: str) -> None:
         """A non-secret field changed: keep it, and the last test no longer applies."""
-        self.values = {**self.values, key: value}
+        if not self._keep_value(key, value):
+            return
         self._invalidate_test()
         if key in self.field_errors:
             self.field_errors = {k: v for k, v in self.field_errors.items() if k != key}
@@ -185,13 +221,14 @@ class ConnectionFormState(rx.State, mixin=True):
     @rx.event
     def check_value(self, key: str, value: str) -> None:
         """Inline validation as the admin leaves a non-secret field."""
-        self.values = {**self.values, key: value}
-        self._set_field_error(key, value)
+        if self._keep_value(key, value):
+            self._set_field_error(key, value)
 
     @rx.event
     def check_secret(self, key: str, value: str) -> None:
         """Inline validation of a secret on blur: only the verdict is kept, never the value."""
-        self._set_field_error(key, value)
+        if self._declared(key, secret=True) is not None:
+            self._set_field_error(key, value)
 
     @rx.event
     def secret_edited(self) -> None:
@@ -213,21 +250,32 @@ class ConnectionFormState(rx.State, mixin=True):
 
     @rx.event
     def set_environment(self, environment: str) -> None:
+        if not self.type_key or not get_type(self.type_key).has_environment(environment):
+            self.form_error = UNKNOWN_CHOICE
+            return
         self.environment = environment
         self._invalidate_test()
 
     @rx.event
     def set_auth_flow(self, auth_flow: str) -> None:
+        if not self.type_key or not get_type(self.type_key).has_flow(auth_flow):
+            self.form_error = UNKNOWN_CHOICE
+            return
         self.auth_flow = auth_flow
         self.field_errors = {}
         self._invalidate_test()
 
     @rx.event
     def set_display_name(self, name: str) -> None:
+        if len(name.strip()) > DISPLAY_NAME_MAX:
+            self.field_errors = {**self.field_errors, "display_name": DISPLAY_NAME_TOO_LONG}
+            return
         self.display_name = name
 
     @rx.event
     def toggle_secret(self, key: str) -> None:
+        if self._declared(key, secret=True) is None:
+            return
         self.shown_secrets = (
             [k for k in self.shown_secrets if k != key]
             if key in self.shown_secrets
@@ -252,27 +300,42 @@ class ConnectionFormState(rx.State, mixin=True):
         secret_keys = set(integration_type.secret_keys(self.auth_flow))
         # Only declared non-secret fields are kept: Reflex also reports inputs by their
         # element id, and such an entry may hold a secret's value.
-        plain_keys = {
-            spec.key for spec in integration_type.fields_for(self.auth_flow)
-        } - secret_keys
+        plain_specs = {
+            spec.key: spec
+            for spec in integration_type.fields_for(self.auth_flow)
+            if not spec.secret
+        }
         values = dict(self.values)
+        too_long: dict[str, str] = {}
         for key, value in form.items():
-            if key in plain_keys and isinstance(value, str):
-                values[key] = value
+            if key in plain_specs and isinstance(value, str):
+                if error := length_error(plain_specs[key], value):
+                    too_long[key] = error  # refused, not kept
+                else:
+                    values[key] = value
         self.values = values
         secrets = services.drafts.open(
             self._sealed_secrets, actor_id=actor.user_id, organization_id=self.organization_id
         )
+        secret_specs = {s.key: s for s in integration_type.fields_for(self.auth_flow) if s.secret}
         for key in secret_keys:
             typed = form.get(key, "")
             if isinstance(typed, str) and typed.strip():
-                secrets[key] = typed
+                if error := length_error(secret_specs[key], typed):
+                    too_long[key] = error  # refused, not sealed
+                else:
+                    secrets[key] = typed
         secrets = {k: v for k, v in secrets.items() if k in secret_keys}
         self._sealed_secrets = services.drafts.seal(
             secrets, actor_id=actor.user_id, organization_id=self.organization_id
         )
         self.entered_secrets = sorted(secrets)
-        self.display_name = str(form.get("display_name", self.display_name) or "")
+        name = form.get("display_name", self.display_name)
+        name = name if isinstance(name, str) else ""
+        if len(name.strip()) > DISPLAY_NAME_MAX:
+            too_long["display_name"] = DISPLAY_NAME_TOO_LONG
+        else:
+            self.display_name = name
         errors = validate_config(
             self.type_key,
             self.environment,
@@ -282,6 +345,7 @@ class ConnectionFormState(rx.State, mixin=True):
             allowed_hosts=services.settings.allowed_hosts,
             stored_secret_keys=self._stored_secret_keys(),
         )
+        errors = {**errors, **too_long}
         self.field_errors = errors
         self._invalidate_test()
         if errors:

@@ -76,7 +76,9 @@ class IntegrationsState(PageLoadState, SessionState):
             return rx.redirect("/login", replace=True)
         try:
             get_services().integrations.set_sync_interval(
-                actor, integration_id, int(minutes) if minutes.isdigit() else -1
+                actor,
+                integration_id,
+                int(minutes) if minutes.isdigit() and len(minutes) < 7 else -1,
             )
             self.notice = f"Sync schedule set to every {minutes} minutes."
         except ServiceError as refused:

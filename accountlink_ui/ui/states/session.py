@@ -1,23 +1,76 @@
 """Who is signed in, for which organization: the base of every page's state.
 
-The session token lives in an HTTP cookie the browser already holds; the user
-is resolved from it on the server for each page load, and every service call
-passes the resulting actor so the service, not the page, decides access.
+The session token lives in an HttpOnly cookie that only backend routes set and
+clear (``web_session.py``); neither page scripts nor this state ever hold it.
+Reflex sees the cookie header with the token already replaced by its session
+key, and the person is resolved from that key on every event (``_actor()``,
+and first of all by ``ui/event_guard.py``), so signing out or going idle takes
+effect at once. The state keeps only who that is: names, the organization and
+the role, which the service re-checks on every call.
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
-from accountlink_ui.services.errors import SignInFailed
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.views import Actor
+from accountlink_ui.web_session import (
+    AFTER_SIGN_IN,
+    AFTER_SIGN_OUT,
+    SIGN_IN_PATH,
+    SIGN_IN_REFUSALS,
+    SIGN_OUT_PATH,
+    session_key_from_cookie_header,
+)
 
-SESSION_COOKIE = "accountlink_session"
+SIGN_IN_FORM_ID = "sign-in-form"
+
+SIGN_IN_SCRIPT = f"""
+(async () => {{
+  const form = document.getElementById({SIGN_IN_FORM_ID!r});
+  let answer;
+  try {{
+    answer = await fetch({SIGN_IN_PATH!r}, {{
+      method: "POST",
+      body: new URLSearchParams(new FormData(form)),
+      credentials: "same-origin",
+      headers: {{ Accept: "application/json" }},
+    }});
+  }} catch (e) {{
+    return "failed";
+  }}
+  if (answer.ok) {{
+    window.location.replace({AFTER_SIGN_IN!r});
+    return "";
+  }}
+  try {{
+    return (await answer.json()).error || "failed";
+  }} catch (e) {{
+    return "failed";
+  }}
+}})()
+"""
+"""Posts the sign-in form to the backend route, which sets the HttpOnly cookie.
+
+A full page load follows a successful sign-in: the websocket's cookie header is
+fixed when it connects, so the signed-in pages need a new connection.
+"""
+
+SIGN_OUT_SCRIPT = f"""
+fetch({SIGN_OUT_PATH!r}, {{ method: "POST", credentials: "same-origin", redirect: "manual" }})
+  .catch(() => null)
+  .then(() => window.location.replace({AFTER_SIGN_OUT!r}))
+"""
+"""Ends the session server-side and clears the cookie (a backend route), then a fresh page."""
+
+
+def session_key_of(state: rx.State) -> str:
+    """The session key in the cookie header of the connection that sent the current event."""
+    return session_key_from_cookie_header(state.router.headers.cookie)
 
 
 class SessionState(rx.State):
-    session_token: str = rx.Cookie("", name=SESSION_COOKIE, same_site="strict", max_age=12 * 3600)
     user_name: str = ""
     organization_id: int = 0
     organization_name: str = ""
@@ -30,8 +83,10 @@ class SessionState(rx.State):
         return self.role == "admin"
 
     def _actor(self) -> Actor | None:
-        signed_in = get_services().auth.resolve(self.session_token)
+        signed_in = get_services().auth.resolve_key(session_key_of(self))
         if signed_in is None:
+            self.user_name = self.organization_name = self.role = ""
+            self.organizations = []
             return None
         self.user_name = signed_in.actor.name
         self.organizations = [
@@ -50,32 +105,27 @@ class SessionState(rx.State):
 
     @rx.event
     def redirect_if_signed_in(self):  # type: ignore[no-untyped-def]
+        self.sign_in_error = ""
         if self._actor() is not None:
-            return rx.redirect("/settings/integrations", replace=True)
+            return rx.redirect(AFTER_SIGN_IN, replace=True)
         return None
 
     @rx.event
-    def sign_in(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        """The password arrives once in the submit payload and is never kept in state."""
-        try:
-            signed_in = get_services().auth.sign_in(form.get("email", ""), form.get("password", ""))
-        except SignInFailed as refused:
-            self.sign_in_error = str(refused)
-            return None
-        self.sign_in_error = ""
-        self.session_token = signed_in.token
-        self.organization_id = 0
-        return rx.redirect("/settings/integrations", replace=True)
+    def sign_in_answered(self, refusal: str) -> None:
+        """The sign-in route answered (see SIGN_IN_SCRIPT): show why it refused, if it did.
 
-    @rx.event
-    def sign_out(self):  # type: ignore[no-untyped-def]
-        get_services().auth.sign_out(self.session_token)
-        self.session_token = ""
-        self.user_name = self.organization_name = self.role = ""
-        self.organization_id = 0
-        return rx.redirect("/login", replace=True)
+        Only a known refusal code is shown; anything else a client sends gets the
+        generic message, so this cannot be used to store text in the state.
+        """
+        if refusal:
+            self.sign_in_error = SIGN_IN_REFUSALS.get(refusal, SIGN_IN_REFUSALS["failed"])
+        else:
+            self.sign_in_error = ""
 
     @rx.event
     def switch_organization(self, organization_id: str):  # type: ignore[no-untyped-def]
-        self.organization_id = int(organization_id) if organization_id.isdigit() else 0
-        return rx.redirect("/settings/integrations")
+        """Only an organization the person belongs to can be chosen."""
+        member_of = {org["id"] for org in self.organizations}
+        if organization_id in member_of:
+            self.organization_id = int(organization_id)
+        return rx.redirect(AFTER_SIGN_IN)

@@ -1,0 +1,194 @@
+"""The browser session over HTTP: an HttpOnly cookie set and cleared by backend routes.
+
+Page scripts never see the session token: ``POST /auth/sign-in`` sets it in an
+``HttpOnly; SameSite=Strict`` cookie (``Secure`` over HTTPS) and
+``POST /auth/sign-out`` ends the session server-side and clears the cookie.
+
+Reflex keeps every request header of a websocket connection in the state it
+pickles to ``.states/`` (or Redis), cookie header included. So
+``SessionKeyMiddleware`` sits in front of Reflex and replaces the token in the
+``cookie`` header by its session key (the SHA-256 the database stores). The
+pages resolve the signed-in person from that key on every event; a state file
+holds at most the key, which cannot be turned back into a token or presented
+as a cookie (the middleware hashes whatever the browser sends, and drops any
+key cookie the browser tries to send itself).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from accountlink_ui.services.auth_service import WRONG_CREDENTIALS, session_key
+from accountlink_ui.services.errors import SignInFailed
+from accountlink_ui.services.wiring import Services, get_services
+
+SESSION_COOKIE = "accountlink_session"
+"""Holds the session token; HttpOnly, so only the browser's HTTP stack reads it."""
+SESSION_KEY_COOKIE = "accountlink_session_key"
+"""What Reflex sees instead: the token's SHA-256, put there by ``SessionKeyMiddleware``."""
+
+SIGN_IN_PATH = "/auth/sign-in"
+SIGN_OUT_PATH = "/auth/sign-out"
+AFTER_SIGN_IN = "/settings/integrations"
+AFTER_SIGN_OUT = "/login"
+MAX_SIGN_IN_BODY = 4096
+"""Bytes; an email and a password fit many times over."""
+
+SIGN_IN_REFUSALS: dict[str, str] = {
+    "missing": "Enter your email and password.",
+    "wrong": WRONG_CREDENTIALS,
+    "origin": "Sign-in was refused because the request did not come from this site. "
+    "Reload the page and try again.",
+    "too_large": "That sign-in request was too large. Check the email and password.",
+    "failed": "Sign-in did not go through. Try again in a moment.",
+}
+"""What the sign-in page shows for each refusal code the route answers with."""
+
+_KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+
+def _cookie_pairs(header: str) -> list[tuple[str, str]]:
+    pairs = []
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name:
+            pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def cookie_value(header: str, name: str) -> str:
+    """One cookie's value from a ``cookie`` header, or ''."""
+    return next((value for key, value in _cookie_pairs(header) if key == name), "")
+
+
+def session_key_from_cookie_header(header: str | None) -> str:
+    """The session key ``SessionKeyMiddleware`` left in a request's cookie header, or ''."""
+    key = cookie_value(header or "", SESSION_KEY_COOKIE)
+    return key if _KEY_PATTERN.fullmatch(key) else ""
+
+
+def rewrite_cookie_header(header: str) -> str:
+    """The cookie header with the session token replaced by its key, and any forged key dropped."""
+    kept: list[str] = []
+    for name, value in _cookie_pairs(header):
+        if name == SESSION_KEY_COOKIE:
+            continue
+        if name == SESSION_COOKIE:
+            if value:
+                kept.append(f"{SESSION_KEY_COOKIE}={session_key(value)}")
+            continue
+        kept.append(f"{name}={value}")
+    return "; ".join(kept)
+
+
+class SessionKeyMiddleware:
+    """ASGI wrapper for Reflex: its requests and websockets never carry the session token."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = []
+            for name, value in scope.get("headers", []):
+                if name.lower() == b"cookie":
+                    value = rewrite_cookie_header(value.decode("latin-1")).encode("latin-1")
+                    if not value:
+                        continue
+                headers.append((name, value))
+            scope = {**scope, "headers": headers}
+        await self._app(scope, receive, send)
+
+
+def _same_site_origin(request: Request) -> bool:
+    """A browser always names the page that posts; refuse posts made by another site's page."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # not a browser form or fetch: no cookie of the user's to abuse
+    return bool(urlsplit(origin).hostname) and urlsplit(origin).hostname == request.url.hostname
+
+
+def _secure(request: Request, services: Services) -> bool:
+    configured = services.settings.session_cookie_secure
+    return configured if configured is not None else request.url.scheme == "https"
+
+
+def _refused(code: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": code}, status_code=status)
+
+
+def sign_in_endpoint(services: Callable[[], Services]) -> Callable[[Request], object]:
+    async def sign_in(request: Request) -> Response:
+        """Check the password, start a new session (a new token every time), set the cookie."""
+        if not _same_site_origin(request):
+            return _refused("origin", 403)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_SIGN_IN_BODY:
+                return _refused("too_large", 413)
+        form = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=10)
+        email = (form.get("email") or [""])[0]
+        password = (form.get("password") or [""])[0]
+        if not email.strip() or not password:
+            return _refused("missing", 400)
+        wired = services()
+        try:
+            signed_in = await run_in_threadpool(wired.auth.sign_in, email, password)
+        except SignInFailed:
+            return _refused("wrong", 401)
+        # Whatever session this browser presented before is ended, not reused.
+        await run_in_threadpool(wired.auth.sign_out, request.cookies.get(SESSION_COOKIE))
+        response = JSONResponse({"ok": True, "next": AFTER_SIGN_IN})
+        response.set_cookie(
+            SESSION_COOKIE,
+            signed_in.token,
+            max_age=wired.settings.session_hours * 3600,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request, wired),
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return sign_in
+
+
+def sign_out_endpoint(services: Callable[[], Services]) -> Callable[[Request], object]:
+    async def sign_out(request: Request) -> Response:
+        """End the session server-side, clear the cookie, go to the sign-in page."""
+        if not _same_site_origin(request):
+            return PlainTextResponse("Sign-out must come from this site.", status_code=403)
+        wired = services()
+        await run_in_threadpool(wired.auth.sign_out, request.cookies.get(SESSION_COOKIE))
+        origin = request.headers.get("origin", "")
+        target = f"{origin}{AFTER_SIGN_OUT}" if origin else AFTER_SIGN_OUT
+        response = RedirectResponse(target, status_code=303)
+        response.delete_cookie(
+            SESSION_COOKIE,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request, wired),
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return sign_out
+
+
+def session_routes(services: Callable[[], Services] = get_services) -> list[Route]:
+    """``POST /auth/sign-in`` and ``POST /auth/sign-out``, mounted in front of Reflex."""
+    return [
+        Route(SIGN_IN_PATH, sign_in_endpoint(services), methods=["POST"]),
+        Route(SIGN_OUT_PATH, sign_out_endpoint(services), methods=["POST"]),
+    ]
