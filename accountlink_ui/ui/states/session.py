@@ -55,10 +55,19 @@ class SessionState(rx.State):
         return None
 
     @rx.event
-    def sign_in(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        """The password arrives once in the submit payload and is never kept in state."""
+    async def sign_in(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        """The password arrives once in the submit payload and is never kept in state.
+
+        Awaited, so the password check runs off the event loop. The client address is
+        Reflex's: the socket's peer, or X-Forwarded-For only through as many proxies as
+        the operator declared trusted (``trusted_proxy_hops``).
+        """
         try:
-            signed_in = get_services().auth.sign_in(form.get("email", ""), form.get("password", ""))
+            signed_in = await get_services().auth.sign_in_async(
+                form.get("email", ""),
+                form.get("password", ""),
+                address=self.router.session.client_ip,
+            )
         except SignInFailed as refused:
             self.sign_in_error = str(refused)
             return None
