@@ -68,8 +68,12 @@ class Settings(BaseSettings):
     signin_address_free_failures: int = Field(default=20, ge=0)
     """The same per client address: higher, as an office shares one address."""
     signin_address_lockout_failures: int = Field(default=100, ge=1)
-    signin_hash_workers: int = Field(default=2, ge=1)
-    """Threads that check passwords (argon2), so a flood cannot take every thread."""
+    signin_throttled_answer_seconds: float = Field(default=1.0, ge=0)
+    """A throttled attempt is answered after this long, so one connection cannot ask
+    again and again at full speed (it costs the server nothing to wait)."""
+    signin_hash_workers: int = Field(default=1, ge=1)
+    """Threads that check passwords, so a flood cannot take every thread. One check already
+    keeps several cores busy (argon2 runs 4 lanes in threads of its own)."""
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

@@ -13,8 +13,10 @@ keeps serving everyone else while it hashes, and a flood cannot take every threa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
+import os
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -45,12 +47,25 @@ THROTTLED = "Too many failed sign-ins. Wait {wait} and try again."
 UNKNOWN_ADDRESS = "unknown"
 FAILED_ACTION = "sign_in.failed"
 THROTTLED_ACTION = "sign_in.throttled"
+HASH_THREAD_NICE = 10
 AUDIT_BY = "someone signing in"
 """The audit trail's actor for these events: whoever typed the email, not its owner."""
 
 
 class Verifier(Protocol):
     def verify(self, hash: str, password: str) -> object: ...
+
+
+def _yield_cpu() -> None:
+    """Hashing threads (and argon2's own, which inherit it) run at a lower priority.
+
+    argon2 is meant to be costly: with a few checks running, the CPU would be shared
+    evenly with the event loop thread, and every page and health check would wait. At
+    nice 10 the loop gets the CPU first; hashing takes what is left. Linux sets nice per
+    thread; elsewhere (or if refused) this changes nothing.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICE)
 
 
 def wait_text(seconds: int) -> str:
@@ -93,13 +108,15 @@ class AuthService:
         session_hours: int = 12,
         throttle: SignInThrottle | None = None,
         hasher: Verifier = _hasher,
-        hash_workers: int = 2,
+        hash_workers: int = 1,
+        throttled_answer_seconds: float = 0.0,
     ) -> None:
         self._engine = engine
         self._lifetime = timedelta(hours=session_hours)
         self._throttle = throttle or SignInThrottle()
         self._hasher = hasher
         self._hash_workers = hash_workers
+        self._throttled_answer_seconds = throttled_answer_seconds
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
@@ -115,7 +132,14 @@ class AuthService:
         arrive, the default executor (the database steps, other handlers) and the event
         loop stay free; attempts beyond the pool's size wait their turn.
         """
-        admitted = await asyncio.to_thread(self._admit, email, password, address)
+        try:
+            admitted = await asyncio.to_thread(self._admit, email, password, address)
+        except SignInThrottled:
+            # A refusal is cheap to give, so one connection could ask again at once, all
+            # day, at the event loop's expense. Answering late (an awaited sleep, which
+            # costs nothing) paces each connection: Reflex runs its events one at a time.
+            await asyncio.sleep(self._throttled_answer_seconds)
+            raise
         loop = asyncio.get_running_loop()
         ok = await loop.run_in_executor(
             self._hash_pool(), self._verify, admitted.password_hash, password
@@ -126,7 +150,9 @@ class AuthService:
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(
-                    max_workers=self._hash_workers, thread_name_prefix="sign-in-hash"
+                    max_workers=self._hash_workers,
+                    thread_name_prefix="sign-in-hash",
+                    initializer=_yield_cpu,
                 )
             return self._pool
 

@@ -88,6 +88,7 @@ def build_services(
             session_hours=settings.session_hours,
             throttle=sign_in_throttle(settings, ring),
             hash_workers=settings.signin_hash_workers,
+            throttled_answer_seconds=settings.signin_throttled_answer_seconds,
         ),
         integrations=integrations,
         drafts=DraftSecrets(derived_key(ring, "form draft secrets")),
