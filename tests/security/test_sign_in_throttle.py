@@ -77,6 +77,7 @@ class World:
         address: ThrottlePolicy = ADDRESS_DEFAULTS,
         hasher: object | None = None,
         hash_workers: int = 2,
+        throttled_answer_seconds: float = 0.0,
     ) -> AuthService:
         throttle = SignInThrottle(key=self.key, account=account, address=address, clock=self.clock)
         return AuthService(
@@ -84,6 +85,7 @@ class World:
             throttle=throttle,
             hasher=hasher or self.hasher,  # type: ignore[arg-type]
             hash_workers=hash_workers,
+            throttled_answer_seconds=throttled_answer_seconds,
         )
 
     def other_worker(self) -> Engine:
@@ -344,3 +346,34 @@ def test_a_flood_cannot_take_more_than_the_hashing_pool(world: World) -> None:
     outcomes = asyncio.run(main())
     assert all(isinstance(o, SignInFailed) for o in outcomes)
     assert peak[0] == 2
+
+
+def test_a_throttled_answer_is_paced_by_an_awaited_wait(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One connection cannot ask again at full speed; the wait is awaited, not slept."""
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recording_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(auth_service.asyncio, "sleep", recording_sleep)
+    auth = world.auth(
+        account=ThrottlePolicy(free_failures=0, lockout_failures=5), throttled_answer_seconds=1.5
+    )
+
+    async def main() -> list[str]:
+        outcomes = []
+        for _ in range(2):
+            try:
+                await auth.sign_in_async(KARI, "guess", address=ADDRESSES[0])
+            except SignInThrottled:
+                outcomes.append("throttled")
+            except SignInFailed:
+                outcomes.append("wrong")
+        return outcomes
+
+    assert asyncio.run(main()) == ["wrong", "throttled"]
+    assert waits == [1.5], "the wrong password answered at once, the throttled one late"
