@@ -15,6 +15,7 @@ all pass the check while the first of them is still hashing.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import math
@@ -22,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -136,12 +137,12 @@ class SignInThrottle:
         rows = {row.key: row for row in session.exec(_rows(keys.both)).all()}
         refusal = self._refusal(rows.get(keys.account), rows.get(keys.address), now)
         if refusal is not None and mark_audited and refusal.first_of_block:
-            self._lock(session, (keys.account,), now)
-            session.execute(
-                update(ThrottleRow)
-                .where(col(ThrottleRow.key) == keys.account)
-                .values(refusal_audited_until=refusal.until)
-            )
+            row = self._lock(session, (keys.account,), now)[keys.account]
+            if as_utc(row.refusal_audited_until) == refusal.until:
+                # Another worker's refusal of the same moment got the lock first.
+                return dataclasses.replace(refusal, first_of_block=False)
+            row.refusal_audited_until = refusal.until
+            session.add(row)
         return refusal
 
     def _refusal(
@@ -200,11 +201,12 @@ class SignInThrottle:
     def succeeded(self, session: Session, keys: Keys) -> None:
         """The password was right: the email starts afresh, the address forgets this attempt."""
         session.execute(delete(ThrottleRow).where(col(ThrottleRow.key) == keys.account))
-        session.execute(
-            update(ThrottleRow)
-            .where(col(ThrottleRow.key) == keys.address, col(ThrottleRow.failures) > 0)
-            .values(failures=col(ThrottleRow.failures) - 1)
-        )
+        address = self._lock(session, (keys.address,), self._clock()).get(keys.address)
+        if address is not None and address.failures > 0:
+            address.failures -= 1
+            if self.address.wait_after(address.failures) == 0:
+                address.blocked_until = None  # the wait this attempt itself had started
+            session.add(address)
 
     def _lock(self, session: Session, keys: Sequence[str], now: datetime) -> dict[str, ThrottleRow]:
         """Create missing rows (racing creators are fine) and lock them, in key order."""
