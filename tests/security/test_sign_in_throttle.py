@@ -207,6 +207,14 @@ def test_success_clears_the_accounts_counter(world: World) -> None:
     assert attempt(auth, KARI, "once more", ADDRESSES[0]) == 1
 
 
+def test_a_successful_sign_in_does_not_slow_its_address_down(world: World) -> None:
+    """It was counted before its password was checked; once right, it is forgiven."""
+    auth = world.auth(address=ThrottlePolicy(free_failures=1, lockout_failures=10))
+    assert attempt(auth, NOBODY, "typo", ADDRESSES[0]) == "wrong"
+    assert attempt(auth, KARI, PASSWORD, ADDRESSES[0]) == "ok"
+    assert attempt(auth, KARI, PASSWORD, ADDRESSES[0]) == "ok"
+
+
 def test_two_workers_share_the_counters(world: World) -> None:
     other = world.other_worker()
     try:
