@@ -334,3 +334,27 @@ class SchedulerLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=60)
     holder: str = Field(max_length=200)
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins of one typed email or one client address, shared by every worker.
+
+    ``key`` is an HMAC of the email or address, not the text itself: people type
+    passwords into the email field, and unknown emails are not ours to keep.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    """Attempts that ran the password check and were not (yet) known to succeed."""
+    last_attempt_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )
+    blocked_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    refusal_audited_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    """The block whose refused attempts are already in the audit trail (one entry per block)."""

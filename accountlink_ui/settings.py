@@ -65,6 +65,29 @@ class Settings(BaseSettings):
     behind a proxy that terminates TLS without telling the app."""
     connection_test_seconds: float = 10.0
 
+    # Sign-in throttling (services/sign_in_throttle.py). Counted per typed email and per
+    # client address, in the database so every backend worker shares the counts. The
+    # client address is Reflex's: X-Forwarded-For counts only when the operator sets
+    # Reflex's ``trusted_proxy_hops`` (REFLEX_TRUSTED_PROXY_HOPS).
+    signin_free_failures: int = Field(default=5, ge=0)
+    """Wrong passwords for one email that cost nothing; each one after waits longer."""
+    signin_first_delay_seconds: float = Field(default=1.0, gt=0)
+    """The wait after the first failure past the free ones; it doubles with each more."""
+    signin_lockout_failures: int = Field(default=20, ge=1)
+    """Failures for one email after which it is locked out for ``signin_lockout_minutes``."""
+    signin_lockout_minutes: float = Field(default=15.0, gt=0)
+    """Also how long failures are remembered: this long without attempts, once any wait
+    or lockout is over, and the email or address starts afresh."""
+    signin_address_free_failures: int = Field(default=20, ge=0)
+    """The same per client address: higher, as an office shares one address."""
+    signin_address_lockout_failures: int = Field(default=100, ge=1)
+    signin_throttled_answer_seconds: float = Field(default=1.0, ge=0)
+    """A throttled attempt is answered after this long, so one connection cannot ask
+    again and again at full speed (it costs the server nothing to wait)."""
+    signin_hash_workers: int = Field(default=1, ge=1)
+    """Threads that check passwords, so a flood cannot take every thread. One check already
+    keeps several cores busy (argon2 runs 4 lanes in threads of its own)."""
+
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:

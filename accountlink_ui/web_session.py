@@ -26,8 +26,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from accountlink_ui.services.auth_service import WRONG_CREDENTIALS, session_key
-from accountlink_ui.services.errors import SignInFailed
+from accountlink_ui.services.auth_service import (
+    THROTTLED,
+    WRONG_CREDENTIALS,
+    session_key,
+    wait_text,
+)
+from accountlink_ui.services.errors import SignInFailed, SignInThrottled
 from accountlink_ui.services.wiring import Services, get_services
 
 SESSION_COOKIE = "accountlink_session"
@@ -51,6 +56,17 @@ SIGN_IN_REFUSALS: dict[str, str] = {
     "failed": "Sign-in did not go through. Try again in a moment.",
 }
 """What the sign-in page shows for each refusal code the route answers with."""
+_THROTTLED = re.compile(r"throttled:(\d{1,6})")
+
+
+def refusal_message(code: str) -> str:
+    """The sentence for a refusal code; ``throttled:<seconds>`` says how long to wait. Any
+    other text a client sends gets the generic sentence, so none of it reaches the page."""
+    throttled = _THROTTLED.fullmatch(code)
+    if throttled:
+        return THROTTLED.format(wait=wait_text(int(throttled.group(1))))
+    return SIGN_IN_REFUSALS.get(code, SIGN_IN_REFUSALS["failed"])
+
 
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
 
@@ -141,8 +157,13 @@ def sign_in_endpoint(services: Callable[[], Services]) -> Callable[[Request], ob
         if not email.strip() or not password:
             return _refused("missing", 400)
         wired = services()
+        address = request.client.host if request.client else ""
         try:
-            signed_in = await run_in_threadpool(wired.auth.sign_in, email, password)
+            # Throttled per email and per address before any hashing; the hash itself runs
+            # on its own small pool, off the event loop (``AuthService.sign_in_async``).
+            signed_in = await wired.auth.sign_in_async(email, password, address=address)
+        except SignInThrottled as throttled:
+            return _refused(f"throttled:{throttled.retry_after}", 429)
         except SignInFailed:
             return _refused("wrong", 401)
         # Whatever session this browser presented before is ended, not reused.

@@ -56,6 +56,8 @@ ACTION_LABELS = {
     "vault.key_rotated": "Rotated master key",
     "api_token.created": "Created API token",
     "api_token.revoked": "Revoked API token",
+    "sign_in.failed": "Failed sign-in",
+    "sign_in.throttled": "Sign-in throttled",
 }
 CSV_COLUMNS = (
     "time_utc",
@@ -376,6 +378,22 @@ def _status_changed(d: Mapping[str, Any]) -> str:
     return f"{text}; {d['reason']}" if d.get("reason") else text
 
 
+def _sign_in_failed(d: Mapping[str, Any]) -> str:
+    failures = d.get("failures", 1)
+    return (
+        f"Wrong password for {d.get('email', '')} from {d.get('address', '')} "
+        f"({failures} {'failure' if failures == 1 else 'failures'} in a row)"
+    )
+
+
+def _sign_in_throttled(d: Mapping[str, Any]) -> str:
+    what = "Locked out" if d.get("locked") else "Slowed down"
+    return (
+        f"{what} after repeated failures: sign-ins as {d.get('email', '')} from "
+        f"{d.get('address', '')} refused without checking the password until {d.get('until', '')}"
+    )
+
+
 def _token(d: Mapping[str, Any]) -> str:
     return f"Token “{d.get('token', '')}” ({d.get('prefix', '')}…)"
 
@@ -395,4 +413,6 @@ _DESCRIBERS = {
     ),
     "api_token.created": _token,
     "api_token.revoked": _token,
+    "sign_in.failed": _sign_in_failed,
+    "sign_in.throttled": _sign_in_throttled,
 }

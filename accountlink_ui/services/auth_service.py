@@ -8,30 +8,77 @@ key before Reflex reads the request, so the key is all a state file can hold.
 
 A session ends at sign-out, after ``idle_minutes`` without an event, or
 ``session_hours`` after sign-in, whichever comes first.
+
+Failed sign-ins are throttled per typed email and per client address
+(``sign_in_throttle``); a throttled attempt never reaches argon2. The check
+itself runs on a small pool of its own (``sign_in_async``), so the event loop
+keeps serving everyone else while it hashes, and a flood cannot take every thread.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import logging
+import os
 import secrets
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import Membership, Organization, Role, User, UserSession, as_utc, utcnow
-from accountlink_ui.services.errors import SignInFailed
+from accountlink_ui.services.errors import SignInFailed, SignInThrottled
+from accountlink_ui.services.sign_in_throttle import Keys, Refusal, SignInThrottle
 from accountlink_ui.views import Actor, OrganizationMembershipView
+
+log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
+MISSING_CREDENTIALS = "Enter your email and password."
 WRONG_CREDENTIALS = "That email and password do not match an account. Check both and try again."
+THROTTLED = "Too many failed sign-ins. Wait {wait} and try again."
+"""The same text whether or not the email has an account: it must not tell them apart."""
+UNKNOWN_ADDRESS = "unknown"
+FAILED_ACTION = "sign_in.failed"
+THROTTLED_ACTION = "sign_in.throttled"
+HASH_THREAD_NICE = 10
+AUDIT_BY = "someone signing in"
+"""The audit trail's actor for these events: whoever typed the email, not its owner."""
+
+
+class Verifier(Protocol):
+    def verify(self, hash: str, password: str) -> object: ...
+
+
+def _yield_cpu() -> None:
+    """Hashing threads (and argon2's own, which inherit it) run at a lower priority.
+
+    argon2 is meant to be costly: with a few checks running, the CPU would be shared
+    evenly with the event loop thread, and every page and health check would wait. At
+    nice 10 the loop gets the CPU first; hashing takes what is left. Linux sets nice per
+    thread; elsewhere (or if refused) this changes nothing.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICE)
+
+
+def wait_text(seconds: int) -> str:
+    """'1 second', '40 seconds', '15 minutes': how long THROTTLED asks the person to wait."""
+    if seconds < 120:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    return f"{-(-seconds // 60)} minutes"
 
 
 @dataclass(frozen=True)
@@ -54,6 +101,16 @@ TOUCH_INTERVAL = timedelta(minutes=1)
 """``last_seen_at`` is written at most this often, not on every event."""
 
 
+@dataclass(frozen=True)
+class _Admitted:
+    keys: Keys
+    email: str
+    address: str
+    user_id: int | None
+    password_hash: str
+    failures: int
+
+
 class AuthService:
     def __init__(
         self,
@@ -62,36 +119,173 @@ class AuthService:
         session_hours: int = 12,
         idle_minutes: int = 30,
         clock: Callable[[], datetime] = utcnow,
+        throttle: SignInThrottle | None = None,
+        hasher: Verifier = _hasher,
+        hash_workers: int = 1,
+        throttled_answer_seconds: float = 0.0,
     ) -> None:
         self._engine = engine
         self._lifetime = timedelta(hours=session_hours)
         self._idle = timedelta(minutes=idle_minutes)
         self._now = clock
+        self._throttle = throttle or SignInThrottle()
+        self._hasher = hasher
+        self._hash_workers = hash_workers
+        self._throttled_answer_seconds = throttled_answer_seconds
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
-    def sign_in(self, email: str, password: str) -> SignedIn:
+    def sign_in(self, email: str, password: str, *, address: str = "") -> SignedIn:
+        """Check the password in this thread (CLI, tests); pages use ``sign_in_async``."""
+        admitted = self._admit(email, password, address)
+        return self._finish(admitted, self._verify(admitted.password_hash, password))
+
+    async def sign_in_async(self, email: str, password: str, *, address: str = "") -> SignedIn:
+        """The same, with the database work on threads and argon2 on the hashing pool.
+
+        Only the hashing pool's few threads ever run argon2, so however many attempts
+        arrive, the default executor (the database steps, other handlers) and the event
+        loop stay free; attempts beyond the pool's size wait their turn.
+        """
+        try:
+            admitted = await asyncio.to_thread(self._admit, email, password, address)
+        except SignInThrottled:
+            # A refusal is cheap to give, so one connection could ask again at once, all
+            # day, at the event loop's expense. Answering late (an awaited sleep, which
+            # costs nothing) paces each connection: Reflex runs its events one at a time.
+            await asyncio.sleep(self._throttled_answer_seconds)
+            raise
+        loop = asyncio.get_running_loop()
+        ok = await loop.run_in_executor(
+            self._hash_pool(), self._verify, admitted.password_hash, password
+        )
+        return await asyncio.to_thread(self._finish, admitted, ok)
+
+    def _hash_pool(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self._hash_workers,
+                    thread_name_prefix="sign-in-hash",
+                    initializer=_yield_cpu,
+                )
+            return self._pool
+
+    def _admit(self, email: str, password: str, address: str) -> _Admitted:
+        """Refuse a throttled attempt before any hashing, or count it and hand back the hash."""
         email = (email or "").strip().lower()
+        address = (address or "").strip().lower() or UNKNOWN_ADDRESS
         if not email or not password:
-            raise SignInFailed("Enter your email and password.")
+            raise SignInFailed(MISSING_CREDENTIALS)
+        keys = self._throttle.keys(email, address)
         with session_scope(self._engine) as session:
             user = repository.user_by_email(session, email)
-            try:
-                _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-            except (VerificationError, InvalidHashError):
-                raise SignInFailed(WRONG_CREDENTIALS) from None
-            if user is None:
-                raise SignInFailed(WRONG_CREDENTIALS)
-            token = secrets.token_urlsafe(32)
-            session.add(
-                UserSession(
-                    token_hash=session_key(token),
-                    user_id=user.id or 0,
-                    created_at=self._now(),
-                    last_seen_at=self._now(),
-                    expires_at=self._now() + self._lifetime,
+            known = user is not None
+            outcome = self._throttle.refusal(session, keys, mark_audited=known)
+            if outcome is None:
+                outcome = self._throttle.admit(session, keys, mark_audited=known)
+            if not isinstance(outcome, Refusal):
+                return _Admitted(
+                    keys=keys,
+                    email=email,
+                    address=address,
+                    user_id=user.id if user is not None else None,
+                    password_hash=user.password_hash if user is not None else _DUMMY_HASH,
+                    failures=outcome.account_failures,
                 )
+            self._refused(session, user, email, address, outcome)
+        # Raised after the commit: the audit entry and the block's mark must stay.
+        raise SignInThrottled(
+            THROTTLED.format(wait=wait_text(outcome.retry_after)), retry_after=outcome.retry_after
+        )
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        return True
+
+    def _finish(self, admitted: _Admitted, ok: bool) -> SignedIn:
+        with session_scope(self._engine) as session:
+            user = session.get(User, admitted.user_id) if admitted.user_id is not None else None
+            if ok and user is not None:
+                return self._signed_in(session, user, admitted)
+            self._failed(session, user, admitted)
+        # Raised after the commit, so the audit entry stays.
+        raise SignInFailed(WRONG_CREDENTIALS)
+
+    def _signed_in(self, session: Session, user: User, admitted: _Admitted) -> SignedIn:
+        self._throttle.succeeded(session, admitted.keys)
+        token = secrets.token_urlsafe(32)
+        session.add(
+            UserSession(
+                token_hash=session_key(token),
+                user_id=user.id or 0,
+                created_at=self._now(),
+                last_seen_at=self._now(),
+                expires_at=self._now() + self._lifetime,
             )
-            actor = Actor(user_id=user.id or 0, email=user.email, name=user.name)
-            return SignedIn(token=token, actor=actor, memberships=self._memberships(session, actor))
+        )
+        actor = Actor(user_id=user.id or 0, email=user.email, name=user.name)
+        return SignedIn(token=token, actor=actor, memberships=self._memberships(session, actor))
+
+    def _failed(self, session: Session, user: User | None, admitted: _Admitted) -> None:
+        """Audit a wrong password for an account; an unknown email goes to the log only."""
+        log.warning(
+            "Failed sign-in for %s %r from %s (failure %d in a row)",
+            "account" if user is not None else "unknown email",
+            admitted.email,
+            admitted.address,
+            admitted.failures,
+        )
+        if user is not None:
+            self._audit(
+                session,
+                user,
+                FAILED_ACTION,
+                {"email": user.email, "address": admitted.address, "failures": admitted.failures},
+            )
+
+    def _refused(
+        self, session: Session, user: User | None, email: str, address: str, refusal: Refusal
+    ) -> None:
+        """Log every refusal; audit the first one of each block for an account."""
+        log.info(
+            "Throttled sign-in for %s %r from %s: %s, retry after %d s",
+            "account" if user is not None else "unknown email",
+            email,
+            address,
+            "locked out" if refusal.locked else "delayed",
+            refusal.retry_after,
+        )
+        if user is not None and refusal.first_of_block:
+            self._audit(
+                session,
+                user,
+                THROTTLED_ACTION,
+                {
+                    "email": user.email,
+                    "address": address,
+                    "locked": refusal.locked,
+                    "until": refusal.until.isoformat(timespec="seconds"),
+                },
+            )
+
+    @staticmethod
+    def _audit(session: Session, user: User, action: str, details: dict[str, object]) -> None:
+        """One event per organization of the account: the trail is read per organization."""
+        organizations = session.exec(
+            select(Membership.organization_id).where(Membership.user_id == user.id)
+        ).all()
+        for organization_id in organizations:
+            repository.add_audit_event(
+                session,
+                organization_id=organization_id,
+                actor_id=None,
+                action=action,
+                details={**details, "by": AUDIT_BY},
+            )
 
     def resolve(self, token: str | None) -> SignedIn | None:
         """The person behind a session token, or None when it is unknown, ended or expired."""

@@ -36,3 +36,11 @@ class AlreadyConfigured(ServiceError):
 
 class SignInFailed(ServiceError):
     pass
+
+
+class SignInThrottled(SignInFailed):
+    """Too many failures for this email or address; the password was not checked."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

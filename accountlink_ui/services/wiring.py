@@ -19,6 +19,7 @@ from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.services.posting_service import PostingService
 from accountlink_ui.services.proofs import ProofSigner
 from accountlink_ui.services.scheduler_jobs import scheduled_jobs
+from accountlink_ui.services.sign_in_throttle import SignInThrottle, policies_from
 from accountlink_ui.services.sync_service import SyncService
 from accountlink_ui.settings import Settings, get_settings
 from accountlink_ui.vault import KeyRing, KeyRingError, KeySource, Vault, load_key_ring
@@ -103,6 +104,14 @@ def derived_key(key_ring: KeyRing, purpose: str) -> bytes:
     ).derive(key_ring.keys[0].key)
 
 
+def sign_in_throttle(settings: Settings, key_ring: KeyRing) -> SignInThrottle:
+    """Keyed from the key ring, so every worker (and restart) computes the same row keys."""
+    account, address = policies_from(settings)
+    return SignInThrottle(
+        key=derived_key(key_ring, "sign-in throttle"), account=account, address=address
+    )
+
+
 def build_services(
     settings: Settings, *, adapters: AdapterRegistry | None = None, key_ring: KeyRing | None = None
 ) -> Services:
@@ -134,6 +143,9 @@ def build_services(
             engine=engine,
             session_hours=settings.session_hours,
             idle_minutes=settings.session_idle_minutes,
+            throttle=sign_in_throttle(settings, ring),
+            hash_workers=settings.signin_hash_workers,
+            throttled_answer_seconds=settings.signin_throttled_answer_seconds,
         ),
         integrations=integrations,
         drafts=DraftSecrets(derived_key(ring, "form draft secrets")),

@@ -1,7 +1,7 @@
 """user sessions: last_seen_at, so a session idle for too long is refused
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-30 16:00:00
 
 Browser sessions had only an absolute lifetime. The idle timeout needs the time
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -19,8 +19,8 @@ from accountlink_ui.web_session import (
     AFTER_SIGN_IN,
     AFTER_SIGN_OUT,
     SIGN_IN_PATH,
-    SIGN_IN_REFUSALS,
     SIGN_OUT_PATH,
+    refusal_message,
     session_key_from_cookie_header,
 )
 
@@ -117,10 +117,7 @@ class SessionState(rx.State):
         Only a known refusal code is shown; anything else a client sends gets the
         generic message, so this cannot be used to store text in the state.
         """
-        if refusal:
-            self.sign_in_error = SIGN_IN_REFUSALS.get(refusal, SIGN_IN_REFUSALS["failed"])
-        else:
-            self.sign_in_error = ""
+        self.sign_in_error = refusal_message(refusal) if refusal else ""
 
     @rx.event
     def switch_organization(self, organization_id: str):  # type: ignore[no-untyped-def]
