@@ -1,0 +1,184 @@
+"""The Posting step in the wizard, the Posting page's preview, and Sync now from it."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from accountlink_ui.sandbox import demo_credentials as demo
+from tests.e2e.helpers import BF_ADMIN, BF_MEMBER, sign_in, sign_in_to_dashboard
+from tests.e2e.test_accessibility import serious_violations
+from tests.e2e.test_sync_from_dashboard import unexport_all_claims
+from tests.e2e.wizard_steps import (
+    choose_type,
+    fill_field,
+    open_wizard,
+    run_connection_test,
+    submit_credentials,
+)
+
+pytestmark = pytest.mark.usefixtures("no_integrations")
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+TRAVEL = "7140"
+COUNTER = "2910"
+DEFAULT = "7790"
+
+
+def _suggestions(page: Page, key: str) -> list[str]:
+    """The codes the field's datalist offers (what the browser's dropdown lists)."""
+    return page.evaluate(
+        "(id) => { const input = document.getElementById(id);"
+        " const list = input && input.list;"
+        " return list ? Array.from(list.options).map((o) => o.value) : []; }",
+        f"posting-{key}",
+    )
+
+
+def _pick(page: Page, key: str, code: str) -> None:
+    """Type into a picker as an admin does; the code must be one the system offered."""
+    offered = _suggestions(page, key)
+    assert code in offered, f"{code} not offered for {key}: {offered[:10]}"
+    field = page.locator(f"#posting-{key}")
+    field.fill(code)
+    expect(field).to_have_value(code)
+
+
+def _preview_rows(page: Page) -> list[dict[str, str]]:
+    return page.evaluate(
+        "() => { const heads = Array.from(document.querySelectorAll("
+        "'[data-testid=preview-table] thead th')).map((th) => th.innerText.trim());"
+        " return Array.from(document.querySelectorAll('[data-testid=preview-row]')).map((tr) =>"
+        " Object.fromEntries(Array.from(tr.children).map((td, i) => [heads[i], td.innerText.trim()]))); }"
+    )
+
+
+def _amount(text: str) -> Decimal:
+    return Decimal(text.replace(",", "")) if text else Decimal(0)
+
+
+def _set_up_xledger_to_the_posting_step(page: Page) -> None:
+    open_wizard(page)
+    choose_type(page, "Xledger")
+    fill_field(page, "api_token", demo.XLEDGER_DEMO_TOKEN)
+    submit_credentials(page)
+    ok, _ = run_connection_test(page)
+    assert ok, page.get_by_test_id("test-failure").inner_text()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Save Integration").click()
+    expect(page.get_by_role("heading", name="Posting", exact=True)).to_be_visible(timeout=15_000)
+    expect(page.locator("#posting-default_expense_account")).to_be_visible(timeout=45_000)
+
+
+def test_posting_step_then_preview_shows_balanced_vouchers_on_the_mapped_accounts_then_sync(
+    page: Page, app_server: str, app_database_url: str, screenshot: Callable[..., Path]
+) -> None:
+    claims = unexport_all_claims(app_database_url)
+    sign_in_to_dashboard(page, BF_ADMIN)
+    _set_up_xledger_to_the_posting_step(page)
+    expect(page.locator("[aria-current=step]")).to_contain_text("Posting")
+    expect(page.get_by_test_id("posting-chart-notice")).to_have_count(0)
+    violations = {"wizard posting step": serious_violations(page)}
+
+    # VAT is off by default: its tax codes appear only once the organization is registered.
+    expect(page.locator("#posting-vat_registered")).to_have_value("no")
+    expect(page.locator("#posting-tax_code\\.travel")).to_have_count(0)
+    page.locator("#posting-vat_registered").select_option("yes")
+    expect(page.locator("#posting-tax_code\\.travel")).to_be_visible()
+    expect(page.locator("#posting-vat_account")).to_be_visible()
+    page.locator("#posting-vat_registered").select_option("no")
+    expect(page.locator("#posting-vat_account")).to_have_count(0)
+
+    _pick(page, "default_expense_account", DEFAULT)
+    _pick(page, "expense_account.travel", TRAVEL)
+    _pick(page, "counter_account", COUNTER)
+    _pick(page, "transaction_source", "GL")
+
+    # The voucher template's example follows the typing; a bad one is refused on Save.
+    template = page.locator("#posting-voucher_number")
+    template.fill("EX{year}")
+    expect(page.get_by_test_id("voucher-example")).to_contain_text("Include {id}")
+    page.get_by_role("button", name="Save posting settings").click()
+    expect(page.get_by_test_id("posting-error-voucher_number")).to_contain_text("{id}")
+    expect(page.get_by_test_id("posting-saved")).to_have_count(0)
+    template.fill("EX{year}-{id:5}")
+    expect(page.get_by_test_id("voucher-example")).to_contain_text(
+        re.compile(r"voucher EX\d{4}-00123")
+    )
+    expect(page.get_by_test_id("posting-error-voucher_number")).to_have_count(0)
+    screenshot("posting-step-1280")
+    page.set_viewport_size(PHONE)
+    screenshot("posting-step-390")
+    page.set_viewport_size(DESKTOP)
+
+    page.get_by_role("button", name="Save posting settings").click()
+    expect(page.get_by_test_id("posting-saved")).to_contain_text("Saved as version 1")
+    page.get_by_role("button", name="Finish").click()
+
+    card = page.get_by_test_id("integration-xledger")
+    expect(card).to_contain_text("Active", timeout=15_000)
+    card.get_by_role("link", name="Posting and preview").click()
+    expect(page.get_by_test_id("posting-version")).to_contain_text("version 1", timeout=45_000)
+    expect(page.locator("#posting-expense_account\\.travel")).to_have_value(TRAVEL)
+    page.get_by_role("button", name="Preview postings").click()
+    expect(page.get_by_test_id("preview-summary")).to_have_text(
+        f"Showing the first {claims} pending claims; nothing is posted.", timeout=45_000
+    )
+    rows = _preview_rows(page)
+    assert rows, "the preview shows no voucher lines"
+    totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for row in rows:
+        totals[row["Voucher"]][0] += _amount(row["Debit"])
+        totals[row["Voucher"]][1] += _amount(row["Credit"])
+    assert len(totals) == claims
+    assert all(v.startswith("EX") for v in totals)
+    assert {v: d - c for v, (d, c) in totals.items() if d != c} == {}
+    credited = {row["Account"].split()[0] for row in rows if row["Credit"]}
+    debited = {row["Account"].split()[0] for row in rows if row["Debit"]}
+    assert credited == {COUNTER}
+    assert TRAVEL in debited
+    assert debited <= {TRAVEL, DEFAULT, *_stored_category_accounts(page)}
+    expect(page.get_by_test_id("preview-problems")).to_have_count(0)
+    violations["posting page with preview"] = serious_violations(page)
+    page.get_by_role("heading", name="Preview postings").scroll_into_view_if_needed()
+    screenshot("posting-preview-1280", full_page=False)
+    page.set_viewport_size(PHONE)
+    page.get_by_role("heading", name="Preview postings").scroll_into_view_if_needed()
+    screenshot("posting-preview-390", full_page=False)
+    page.set_viewport_size(DESKTOP)
+
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.get_by_test_id("sync-notice")).to_contain_text(
+        f"Sync finished: {claims} claims sent", timeout=60_000
+    )
+    received = httpx.get(f"{app_server}/sandbox/_control/received/xledger", timeout=5).json()
+    assert len({item.get("yourReference") for item in received}) == claims
+    page.get_by_role("button", name="Preview postings").click()
+    expect(page.get_by_test_id("preview-summary")).to_contain_text("No claims are waiting")
+    assert {where: v for where, v in violations.items() if v} == {}
+
+
+def _stored_category_accounts(page: Page) -> set[str]:
+    return set(
+        page.evaluate(
+            "() => Array.from(document.querySelectorAll('input[id^=\"posting-expense_account.\"]'))"
+            ".map((e) => e.value).filter((v) => v)"
+        )
+    )
+
+
+def test_a_member_is_refused_the_posting_page_and_an_unknown_integration_is_named(
+    page: Page,
+) -> None:
+    sign_in(page, BF_MEMBER)
+    page.goto("/settings/integrations/1/posting")
+    expect(page.get_by_role("alert")).to_contain_text("admin", timeout=15_000)
+    expect(page.locator("#posting-default_expense_account")).to_have_count(0)
