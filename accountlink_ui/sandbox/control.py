@@ -1,6 +1,7 @@
 """The `/_control` API: drive a running sandbox from another process.
 
-Tests and demos arm faults, reset, rotate credentials and read what arrived
+Tests and demos arm faults, reset, rotate credentials, change settings and the
+demo chart, and read what arrived (records, request log, ledger readback)
 without importing the server's memory. It has no authentication: it is a
 sandbox for demos and tests, never exposed as part of a production system.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from typing import Any
 
 from starlette.requests import Request
@@ -16,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from accountlink_ui.sandbox.faults import check_system
+from accountlink_ui.sandbox.ledger import ledger
 from accountlink_ui.sandbox.state import SandboxState
 
 
@@ -83,10 +86,45 @@ def control_routes(state: SandboxState) -> list[Route]:
         return JSONResponse(state.request_log(request.path_params["system"]))
 
     async def settings(request: Request) -> Response:
+        body = await _json_object(request) if request.method == "POST" else {}
+        return JSONResponse(state.change_settings(body))
+
+    async def ledger_readback(request: Request) -> Response:
+        posted = request.query_params.get("posted")
+        if posted not in (None, "true", "false"):
+            raise ValueError("'posted' must be true or false.")
+        return JSONResponse(
+            ledger(
+                state,
+                request.path_params["system"],
+                environment=request.query_params.get("environment"),
+                posted=None if posted is None else posted == "true",
+            )
+        )
+
+    async def chart(request: Request) -> Response:
+        return JSONResponse(state.chart.public())
+
+    async def chart_account(request: Request) -> Response:
+        code = request.path_params["code"]
+        if request.method == "DELETE":
+            if not state.chart.remove_account(code):
+                return JSONResponse({"detail": f"No account {code}."}, 404)
+            return JSONResponse({"status": "removed"})
         body = await _json_object(request)
-        if "xledger_invalid_token_status" in body:
-            state.set_xledger_invalid_token_status(body["xledger_invalid_token_status"])
-        return JSONResponse({"xledger_invalid_token_status": state.xledger_invalid_token_status})
+        unknown = set(body) - {"name", "category", "blocked"}
+        if unknown:
+            raise ValueError(f"Unknown field(s): {', '.join(sorted(unknown))}.")
+        existing = state.chart.account(code)
+        name = body.get("name", existing.name if existing else code)
+        category = body.get("category", existing.category if existing else "Expense")
+        blocked = body.get("blocked", existing.blocked if existing else False)
+        if not isinstance(name, str) or not isinstance(category, str):
+            raise ValueError("'name' and 'category' must be strings.")
+        if not isinstance(blocked, bool):
+            raise ValueError("'blocked' must be true or false.")
+        account = state.chart.put_account(code, name, category=category, blocked=blocked)
+        return JSONResponse(asdict(account))
 
     async def expire_tokens(request: Request) -> Response:
         state.credentials.expire_access_tokens()
@@ -103,7 +141,14 @@ def control_routes(state: SandboxState) -> list[Route]:
         Route("/_control/received/{system}", _guarded(received)),
         Route("/_control/stored/{system}", _guarded(stored)),
         Route("/_control/requests/{system}", _guarded(requests)),
-        Route("/_control/settings", _guarded(settings), methods=["POST"]),
+        Route("/_control/settings", _guarded(settings), methods=["GET", "POST"]),
+        Route("/_control/ledger/{system}", _guarded(ledger_readback)),
+        Route("/_control/chart", _guarded(chart)),
+        Route(
+            "/_control/chart/accounts/{code}",
+            _guarded(chart_account),
+            methods=["PUT", "DELETE"],
+        ),
         Route("/_control/expire-tokens", _guarded(expire_tokens), methods=["POST"]),
         Route("/_control/credentials", _guarded(credentials), methods=["POST"]),
     ]

@@ -119,6 +119,10 @@ class CredentialStore:
                         demo.XLEDGER_PRODUCTION_TOKEN, "production", frozenset({"read", "write"})
                     ),
                     XledgerToken(demo.XLEDGER_NO_READ_SCOPE_TOKEN, "demo", frozenset({"write"})),
+                    XledgerToken(demo.XLEDGER_DEMO_READONLY_TOKEN, "demo", frozenset({"read"})),
+                    XledgerToken(
+                        demo.XLEDGER_PRODUCTION_READONLY_TOKEN, "production", frozenset({"read"})
+                    ),
                 )
             }
             self._tenants = {tenant.tenant_id: tenant}
@@ -142,6 +146,8 @@ class CredentialStore:
             raise ValueError(
                 f"Unknown Xledger environment {environment!r}: use demo or production."
             )
+        if not scopes or not set(scopes) <= {"read", "write"}:
+            raise ValueError("Xledger token 'scopes' must be a non-empty list of read and write.")
         with self._lock:
             self._xledger[value] = XledgerToken(value, environment, frozenset(scopes))
 

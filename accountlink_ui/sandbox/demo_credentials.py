@@ -20,6 +20,9 @@ XLEDGER_DEMO_TOKEN = "xl-demo-blindeforbundet-7Q2mK9vR"
 XLEDGER_PRODUCTION_TOKEN = "xl-prod-blindeforbundet-3Ha8Lw2Z"
 # A demo token created with the write scope only: the read probe must fail.
 XLEDGER_NO_READ_SCOPE_TOKEN = "xl-demo-writeonly-5Tg1Pq7N"
+# Read-only tokens, one per environment: every query works, addGLImportItems is refused.
+XLEDGER_DEMO_READONLY_TOKEN = "xl-demo-readonly-blindeforbundet-5Tr9"
+XLEDGER_PRODUCTION_READONLY_TOKEN = "xl-prod-readonly-blindeforbundet-8Kw3"
 XLEDGER_COMPANY = "Blindeforbundet Demo"
 XLEDGER_PRODUCTION_COMPANY = "Blindeforbundet"
 XLEDGER_COMPANY_DB_ID = "2104783"
@@ -54,6 +57,9 @@ BC_COMPANY_NAME = "HLF Demo AS"
 BC_COMPANY_ID = "9d3f6b1e-2a47-4c8d-b5e0-71f2a3c4d5e6"
 BC_JOURNAL_CODE = "GENERAL"
 BC_JOURNAL_ID = "4e2a9c71-6b3d-4f85-a0e1-c2d3b4a59687"
+# A second journal batch for expense claims, whose default balancing account is 2910.
+BC_EXPENSE_JOURNAL_CODE = "UTLEGG"
+BC_EXPENSE_JOURNAL_ID = "7b1d4e92-0c5a-4a63-9f28-d3e6a1b7c840"
 
 # --- Dataverse -----------------------------------------------------------------
 DATAVERSE_ORG_URL = "https://hlf.crm4.dynamics.com"

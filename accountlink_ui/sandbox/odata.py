@@ -7,6 +7,7 @@ resource, and both answer failures as `{"error": {"code", "message"}}`.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -20,8 +21,12 @@ def odata_error(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     """An OData error; the message ends with a correlation id as Microsoft's do."""
-    body = {"error": {"code": code, "message": f"{message} CorrelationId: {uuid.uuid4()}."}}
-    return JSONResponse(body, status, headers=headers)
+    return JSONResponse(odata_error_body(code, message), status, headers=headers)
+
+
+def odata_error_body(code: str, message: str) -> dict[str, Any]:
+    """The body of an OData error (also an answer inside a `$batch`)."""
+    return {"error": {"code": code, "message": f"{message} CorrelationId: {uuid.uuid4()}."}}
 
 
 def entra_bearer(

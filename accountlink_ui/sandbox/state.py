@@ -11,13 +11,19 @@ import copy
 import itertools
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from accountlink_ui.sandbox.chart import Chart, demo_chart
 from accountlink_ui.sandbox.credentials import CredentialStore
 from accountlink_ui.sandbox.faults import SYSTEMS, Fault, check_system, validate_fault
 
 # The real status for a well-formed but unknown Xledger token is UNVERIFIED.
 XLEDGER_INVALID_TOKEN_STATUSES = (401, 200)
+# How Xledger reports a refused GL import batch is UNVERIFIED: with one problem per line
+# ("per_line", the default) or as one generic error without detail ("batch").
+XLEDGER_REFUSAL_DETAILS = ("per_line", "batch")
+_T = TypeVar("_T")
 
 
 class SandboxState:
@@ -32,8 +38,20 @@ class SandboxState:
         self._stored: dict[str, list[dict[str, Any]]] = {s: [] for s in SYSTEMS}
         self._idempotency_keys: dict[str, dict[str, Any]] = {s: {} for s in SYSTEMS}
         self._log: dict[str, list[dict[str, Any]]] = {s: [] for s in SYSTEMS}
-        self.xledger_invalid_token_status = 401
+        self._sequences: dict[str, int] = {}
         self._hang_epoch = 0
+        self.chart: Chart = demo_chart()
+        self._defaults()
+
+    def _defaults(self) -> None:
+        """The settings `/_control/settings` changes, at their defaults."""
+        self.xledger_invalid_token_status = 401
+        self.xledger_refusal_detail = "per_line"
+        # UNVERIFIED whether Xledger requires transactionSource on a GL import line.
+        self.xledger_require_transaction_source = False
+        # UNVERIFIED whether a line created through the API takes the journal's default
+        # balancing account when the body leaves balancingAccountNumber out (the UI does).
+        self.bc_journal_default_balancing = True
 
     # --- settings ------------------------------------------------------------
     def set_xledger_invalid_token_status(self, status: int) -> None:
@@ -41,6 +59,31 @@ class SandboxState:
         if status not in XLEDGER_INVALID_TOKEN_STATUSES:
             raise ValueError("xledger_invalid_token_status must be 401 or 200.")
         self.xledger_invalid_token_status = status
+
+    def change_settings(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Apply the known settings in `body` (all checked first) and return every setting."""
+        known = {
+            "xledger_invalid_token_status",
+            "xledger_refusal_detail",
+            "xledger_require_transaction_source",
+            "bc_journal_default_balancing",
+        }
+        unknown = set(body) - known
+        if unknown:
+            raise ValueError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+        detail = body.get("xledger_refusal_detail", self.xledger_refusal_detail)
+        if detail not in XLEDGER_REFUSAL_DETAILS:
+            raise ValueError("xledger_refusal_detail must be per_line or batch.")
+        for flag in ("xledger_require_transaction_source", "bc_journal_default_balancing"):
+            if flag in body and not isinstance(body[flag], bool):
+                raise ValueError(f"{flag} must be true or false.")
+        if "xledger_invalid_token_status" in body:
+            self.set_xledger_invalid_token_status(body["xledger_invalid_token_status"])
+        self.xledger_refusal_detail = detail
+        for flag in ("xledger_require_transaction_source", "bc_journal_default_balancing"):
+            if flag in body:
+                setattr(self, flag, body[flag])
+        return {name: getattr(self, name) for name in sorted(known)}
 
     # --- faults --------------------------------------------------------------
     def set_fault(
@@ -127,6 +170,26 @@ class SandboxState:
         with self._lock:
             return len(self._stored[system])
 
+    def update_stored(self, system: str, change: Callable[[list[dict[str, Any]]], _T]) -> _T:
+        """Run `change` on the live list of kept records, under the lock (e.g. posting a
+        Business Central journal marks its lines posted)."""
+        check_system(system)
+        with self._lock:
+            return change(self._stored[system])
+
+    def mark(self, system: str) -> tuple[int, int]:
+        """How many records `system` received and kept so far, for `truncate`."""
+        check_system(system)
+        with self._lock:
+            return len(self._received[system]), len(self._stored[system])
+
+    def truncate(self, system: str, mark: tuple[int, int]) -> None:
+        """Forget the records added since `mark` (an atomicity group that failed)."""
+        check_system(system)
+        with self._lock:
+            del self._received[system][mark[0] :]
+            del self._stored[system][mark[1] :]
+
     def claim_idempotency_key(self, system: str, key: str, value: Any) -> tuple[bool, Any]:
         """Claim `key` for `value` the first time: (True, value); on a repeat: (False, first value)."""
         with self._lock:
@@ -135,6 +198,13 @@ class SandboxState:
                 return False, copy.deepcopy(seen[key])
             seen[key] = copy.deepcopy(value)
             return True, value
+
+    def next_in_sequence(self, name: str, step: int = 1) -> int:
+        """The next number of a named sequence (e.g. a journal's line numbers), from `step`."""
+        with self._lock:
+            value = self._sequences.get(name, 0) + step
+            self._sequences[name] = value
+            return value
 
     def next_id(self) -> int:
         """A fresh numeric id, unique across the sandbox (Xledger dbIds and the like)."""
@@ -187,7 +257,8 @@ class SandboxState:
 
     # --- reset ---------------------------------------------------------------
     def reset(self) -> None:
-        """Back to a fresh sandbox: no faults, no data, empty log, demo credentials only.
+        """Back to a fresh sandbox: no faults, no data (ledgers empty), empty log, default
+        settings, the demo chart and demo credentials only.
 
         Access tokens already issued stay valid, so a running app's cached token
         does not break just because a test or demo started over.
@@ -199,6 +270,8 @@ class SandboxState:
                 self._stored[system].clear()
                 self._idempotency_keys[system].clear()
                 self._log[system].clear()
-            self.xledger_invalid_token_status = 401
+            self._sequences.clear()
+            self._defaults()
+            self.chart = demo_chart()
             self._hang_epoch += 1
         self.credentials.restore_demo()

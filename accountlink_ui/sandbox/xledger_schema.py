@@ -8,6 +8,7 @@ bulk mutation is checked in full before any node is stored.
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,12 +17,24 @@ from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.sandbox.credentials import XledgerToken
 from accountlink_ui.sandbox.state import SandboxState
 from accountlink_ui.sandbox.xledger_graphql import Field, Operation
+from accountlink_ui.sandbox.xledger_vouchers import (
+    GL_OBJECT_DIMENSIONS,
+    balance_problems,
+    chart_problems,
+)
 
 MAX_BULK_NODES = 500
 SCALAR = "scalar"
 
 _CODE_OBJECT = {"code": SCALAR}
-_GL_OBJECT_FIELDS = ("account", "currency", "transactionSource", "taxRule", "company")
+_GL_OBJECT_FIELDS = (
+    "account",
+    "currency",
+    "transactionSource",
+    "taxRule",
+    "company",
+    *GL_OBJECT_DIMENSIONS,
+)
 _GL_DATE_FIELDS = ("postedDate", "invoiceDate", "dueDate")
 _GL_DECIMAL_FIELDS = ("amount", "taxAmount")
 _GL_SCALAR_FIELDS = ("text", "yourReference", "trRegNumber", "invoiceNumber")
@@ -36,11 +49,27 @@ def _connection_types(node: str) -> dict[str, dict[str, str]]:
     }
 
 
+_CODED = {"dbId": SCALAR, "code": SCALAR, "description": SCALAR}
+# Read queries over the chart: names UNVERIFIED except `accounts`.
+CHART_QUERIES = {
+    "accounts": "Account",
+    "taxRules": "TaxRule",
+    "transactionSources": "TransactionSource",
+    "glObjectValues": "GLObjectValue",
+}
 TYPES: dict[str, dict[str, str]] = {
-    "Query": {"companies": "CompanyConnection", "glImportItems": "GLImportItemConnection"},
+    "Query": {
+        "companies": "CompanyConnection",
+        "glImportItems": "GLImportItemConnection",
+        **{name: f"{node}Connection" for name, node in CHART_QUERIES.items()},
+    },
     "Mutation": {"addGLImportItems": "GLImportItemConnection"},
     "PageInfo": {f: SCALAR for f in ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor")},
-    "Company": {"dbId": SCALAR, "code": SCALAR, "description": SCALAR},
+    "Company": _CODED,
+    "Account": _CODED,
+    "TaxRule": _CODED,
+    "TransactionSource": _CODED,
+    "GLObjectValue": {**_CODED, "objectNumber": SCALAR},
     "CodeObject": _CODE_OBJECT,
     "GLImportItem": {
         "dbId": SCALAR,
@@ -50,8 +79,20 @@ TYPES: dict[str, dict[str, str]] = {
     },
     **_connection_types("Company"),
     **_connection_types("GLImportItem"),
+    **{k: v for node in CHART_QUERIES.values() for k, v in _connection_types(node).items()},
 }
-ROOT_SCOPES = {"companies": "read", "glImportItems": "read", "addGLImportItems": "write"}
+ROOT_SCOPES = {
+    "companies": "read",
+    "glImportItems": "read",
+    **{name: "read" for name in CHART_QUERIES},
+    "addGLImportItems": "write",
+}
+# The answer to a mutation the token may not run; the shape is UNVERIFIED.
+MISSING_WRITE_SCOPE = {
+    "message": "The API token lacks the scope needed for addGLImportItems (GL import: write).",
+    "code": "FORBIDDEN.MISSING_SCOPE",
+    "extensions": {"code": "FORBIDDEN", "scope": "GLImport:write"},
+}
 
 
 class XledgerError(Exception):
@@ -120,6 +161,9 @@ def _invalid(message: str) -> XledgerError:
 def execute(state: SandboxState, token: XledgerToken, operation: Operation) -> dict[str, Any]:
     """Run a validated operation; field errors (e.g. a missing scope) null that field only."""
     root = "Query" if operation.kind == "query" else "Mutation"
+    if root == "Mutation" and "write" not in token.scopes:
+        # A read-only token: the whole mutation is refused before any field resolves.
+        return {"data": None, "errors": [copy.deepcopy(MISSING_WRITE_SCOPE)]}
     data: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     for selected in operation.selections:
@@ -208,21 +252,56 @@ def _add_gl_import_items(
             extensions={"maxNodes": MAX_BULK_NODES, "received": len(inputs)},
         )
     problems = [p for index, item in enumerate(inputs) for p in _node_problems(index, item)]
-    if problems:
-        raise XledgerError(
-            "BAD_REQUEST.INVALID_INPUT",
-            "; ".join(problems[:10]) + ("" if len(problems) <= 10 else " (and more)"),
-            extensions={"problems": problems},
+    nodes = [
+        (index, item["node"])
+        for index, item in enumerate(inputs)
+        if isinstance(item, dict) and isinstance(item.get("node"), dict)
+    ]
+    for index, node in nodes:
+        problems.extend(
+            chart_problems(
+                state.chart,
+                index,
+                node,
+                require_source=state.xledger_require_transaction_source,
+            )
         )
+    problems.extend(balance_problems(nodes))
+    if problems:
+        raise _refusal(state, sorted(problems, key=_input_index))
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    batch = str(state.next_id())
     records = []
     for item in inputs:
         node = item["node"]
         record = {"dbId": str(state.next_id()), "environment": token.environment, "createdAt": now}
         record.update({name: node.get(name) for name in GL_NODE_FIELDS})
+        record["importBatch"] = batch  # which call it came in: a voucher never spans two
         records.append(record)
     state.record("xledger", records, records)
     return _connection(records, {})
+
+
+def _input_index(problem: str) -> int:
+    """The N of a problem starting "inputs[N]", so problems read in input order."""
+    head = problem.partition("]")[0]
+    digits = head.removeprefix("inputs[")
+    return int(digits) if digits.isdigit() else -1
+
+
+def _refusal(state: SandboxState, problems: list[str]) -> XledgerError:
+    """The refusal of a whole batch, with per-line detail or without (a sandbox setting)."""
+    if state.xledger_refusal_detail == "batch":
+        return XledgerError(
+            "BAD_REQUEST.INVALID_INPUT",
+            "One or more inputs are invalid.",
+            extensions={"code": "INVALID_VALUE"},
+        )
+    return XledgerError(
+        "BAD_REQUEST.INVALID_INPUT",
+        "; ".join(problems[:10]) + ("" if len(problems) <= 10 else " (and more)"),
+        extensions={"problems": problems},
+    )
 
 
 def _node_problems(index: int, item: Any) -> list[str]:
@@ -308,7 +387,75 @@ def _decode_cursor(cursor: Any) -> int:
         raise XledgerError("BAD_REQUEST.INVALID_INPUT", f"Invalid cursor {cursor!r}.") from error
 
 
+def _chart_filter(selected: Field, allowed: tuple[str, ...], type_name: str) -> dict[str, Any]:
+    wanted = selected.arguments.get("filter") or {}
+    if not isinstance(wanted, dict):
+        raise XledgerError("BAD_REQUEST.INVALID_INPUT", "'filter' must be an input object.")
+    for key in wanted:
+        if key not in allowed:
+            raise XledgerError(
+                "GRAPHQL_VALIDATION_FAILED",
+                f'Field "{key}" is not defined by type "{type_name}".',
+            )
+    return wanted
+
+
+def _filtered(items: list[dict[str, Any]], wanted: dict[str, Any]) -> list[dict[str, Any]]:
+    for key, value in wanted.items():
+        name, _, op = key.partition("_")
+        accepted = set(value or []) if op == "in" else {value}
+        items = [item for item in items if item.get(name) in accepted]
+    return items
+
+
+def _accounts(state: SandboxState, token: XledgerToken, selected: Field) -> dict[str, Any]:
+    wanted = _chart_filter(selected, ("code", "code_in"), "AccountFilter")
+    items = [
+        {"dbId": str(a.db_id), "code": a.code, "description": a.name}
+        for a in state.chart.account_list()
+    ]
+    return _connection(_filtered(items, wanted), selected.arguments)
+
+
+def _tax_rules(state: SandboxState, token: XledgerToken, selected: Field) -> dict[str, Any]:
+    wanted = _chart_filter(selected, ("code", "code_in"), "TaxRuleFilter")
+    items = [
+        {"dbId": str(t.db_id), "code": t.code, "description": t.name} for t in state.chart.tax_codes
+    ]
+    return _connection(_filtered(items, wanted), selected.arguments)
+
+
+def _transaction_sources(
+    state: SandboxState, token: XledgerToken, selected: Field
+) -> dict[str, Any]:
+    wanted = _chart_filter(selected, ("code", "code_in"), "TransactionSourceFilter")
+    items = [
+        {"dbId": str(db_id), "code": code, "description": name}
+        for code, name, db_id in state.chart.transaction_sources
+    ]
+    return _connection(_filtered(items, wanted), selected.arguments)
+
+
+def _gl_object_values(state: SandboxState, token: XledgerToken, selected: Field) -> dict[str, Any]:
+    wanted = _chart_filter(selected, ("objectNumber", "code", "code_in"), "GLObjectValueFilter")
+    items = [
+        {
+            "dbId": str(v.db_id),
+            "code": v.code,
+            "description": v.name,
+            "objectNumber": d.object_number,
+        }
+        for d in state.chart.dimensions
+        for v in d.values
+    ]
+    return _connection(_filtered(items, wanted), selected.arguments)
+
+
 _RESOLVERS = {
+    "accounts": _accounts,
+    "taxRules": _tax_rules,
+    "transactionSources": _transaction_sources,
+    "glObjectValues": _gl_object_values,
     "companies": _companies,
     "glImportItems": _gl_import_items,
     "addGLImportItems": _add_gl_import_items,

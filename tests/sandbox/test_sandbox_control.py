@@ -72,7 +72,7 @@ def test_reset_forgets_faults_data_log_and_rotated_credentials(sandbox: Any) -> 
 
 def test_settings_switch_the_xledger_invalid_token_status(sandbox: Any) -> None:
     response = sandbox.client.post("/_control/settings", json={"xledger_invalid_token_status": 200})
-    assert response.json() == {"xledger_invalid_token_status": 200}
+    assert response.json()["xledger_invalid_token_status"] == 200
     bad = sandbox.client.post("/_control/settings", json={"xledger_invalid_token_status": 403})
     assert bad.status_code == 422
 

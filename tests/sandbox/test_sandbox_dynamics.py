@@ -67,7 +67,10 @@ def test_unknown_environment_is_a_404_naming_it(sandbox: Any) -> None:
 def test_journals_list_the_general_journal(sandbox: Any) -> None:
     path = f"{BC_API}/companies({demo.BC_COMPANY_ID})/journals"
     body = sandbox.client.get(path, headers=bearer(sandbox.entra_token())).json()
-    assert [(j["id"], j["code"]) for j in body["value"]] == [(demo.BC_JOURNAL_ID, "GENERAL")]
+    assert [(j["id"], j["code"], j["balancingAccountNumber"]) for j in body["value"]] == [
+        (demo.BC_JOURNAL_ID, "GENERAL", ""),
+        (demo.BC_EXPENSE_JOURNAL_ID, "UTLEGG", "2910"),
+    ]
 
 
 def test_unknown_company_is_404(sandbox: Any) -> None:
@@ -100,7 +103,7 @@ def test_posting_a_journal_line_returns_201_and_is_reconcilable(sandbox: Any) ->
         ({"amount": "lots"}, "Edm.Decimal"),
         ({"postingDate": "01.03.2025"}, "Edm.Date"),
         ({"accountNumber": None}, "'accountNumber' is required"),
-        ({"description": "x" * 101}, "less than or equal to 100"),
+        ({"description": "x" * 51}, "less than or equal to 50"),
         ({"vendor": "SAS"}, "The property 'vendor' does not exist"),
     ],
 )

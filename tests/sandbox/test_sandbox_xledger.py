@@ -50,6 +50,17 @@ def node(reference: str, **overrides: Any) -> dict[str, Any]:
     }
 
 
+def balanced(*references: str, amount: str = "250.50") -> list[dict[str, Any]]:
+    """Per reference, a balanced two-line voucher: the expense and its counter line on 2910."""
+    inputs = []
+    for number, reference in enumerate(references, start=1):
+        inputs.append(node(reference, amount=amount, trRegNumber=number))
+        inputs.append(
+            node(reference, account={"code": "2910"}, amount=f"-{amount}", trRegNumber=number)
+        )
+    return inputs
+
+
 def test_probe_with_demo_token_returns_demo_company(sandbox: Any) -> None:
     response = gql(sandbox, PROBE)
     assert response.status_code == 200
@@ -97,7 +108,7 @@ def test_write_only_token_is_refused_the_read_probe(sandbox: Any) -> None:
     assert body["errors"][0]["code"] == "UNAUTHORIZED.MISSING_SCOPE"
     assert "read" in body["errors"][0]["message"]
     # ...but it may post.
-    posted = gql(sandbox, ADD, {"inputs": [node("W-1")]}, token=demo.XLEDGER_NO_READ_SCOPE_TOKEN)
+    posted = gql(sandbox, ADD, {"inputs": balanced("W-1")}, token=demo.XLEDGER_NO_READ_SCOPE_TOKEN)
     assert "errors" not in posted.json()
 
 
@@ -112,7 +123,11 @@ def test_unknown_field_and_syntax_errors_are_graphql_errors(sandbox: Any) -> Non
 
 
 def test_add_gl_import_items_stores_nodes_and_assigns_int64_string_ids(sandbox: Any) -> None:
-    response = gql(sandbox, ADD, {"inputs": [node("EXP-1"), node("EXP-2", amount="99.90")]})
+    inputs = [
+        node("EXP-1", trRegNumber=7),
+        node("EXP-2", amount="-250.50", account={"code": "2910"}, trRegNumber=7),
+    ]
+    response = gql(sandbox, ADD, {"inputs": inputs})
     edges = response.json()["data"]["addGLImportItems"]["edges"]
     assert [e["node"]["yourReference"] for e in edges] == ["EXP-1", "EXP-2"]
     assert all(e["node"]["dbId"].isdigit() for e in edges)
@@ -125,7 +140,9 @@ def test_add_gl_import_items_stores_nodes_and_assigns_int64_string_ids(sandbox: 
 def test_inline_literal_inputs_are_parsed_too(sandbox: Any) -> None:
     query = (
         'mutation { addGLImportItems(inputs: [{ node: { account: { code: "1920" }, '
-        'amount: -10, postedDate: "2025-01-31", yourReference: "LIT-1" } }]) '
+        'amount: -10, postedDate: "2025-01-31", yourReference: "LIT-1", trRegNumber: 5 } }, '
+        '{ node: { account: { code: "7790" }, amount: 10, postedDate: "2025-01-31", '
+        'yourReference: "LIT-1", trRegNumber: 5 } }]) '
         "{ edges { node { dbId } } } }"
     )
     assert gql(sandbox, query).json()["data"]["addGLImportItems"]["edges"][0]["node"]["dbId"]
@@ -133,7 +150,7 @@ def test_inline_literal_inputs_are_parsed_too(sandbox: Any) -> None:
 
 
 def test_more_than_500_nodes_are_rejected_and_nothing_is_stored(sandbox: Any) -> None:
-    inputs = [node(f"B-{i}") for i in range(501)]
+    inputs = [*balanced(*(f"B-{i}" for i in range(250))), node("B-250", amount=0)]
     body = gql(sandbox, ADD, {"inputs": inputs}).json()
     assert body["data"] == {"addGLImportItems": None}
     assert body["errors"][0]["code"] == "BAD_REQUEST.TOO_MANY_NODES"
@@ -154,10 +171,10 @@ def test_missing_required_fields_reject_the_whole_batch(sandbox: Any) -> None:
 
 
 def test_gl_import_items_read_reconciles_by_your_reference(sandbox: Any) -> None:
-    gql(sandbox, ADD, {"inputs": [node("R-1"), node("R-2"), node("R-3")]})
+    gql(sandbox, ADD, {"inputs": balanced("R-1", "R-2", "R-3")})
     body = gql(sandbox, READ, {"refs": ["R-1", "R-3", "R-9"]}).json()
     found = [e["node"]["yourReference"] for e in body["data"]["glImportItems"]["edges"]]
-    assert found == ["R-1", "R-3"]
+    assert found == ["R-1", "R-1", "R-3", "R-3"]
     assert body["data"]["glImportItems"]["pageInfo"] == {"hasNextPage": False}
     # Items posted in demo are not visible from production.
     prod = gql(
