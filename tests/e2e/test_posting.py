@@ -10,10 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.e2e.helpers import BF_ADMIN, BF_MEMBER, sign_in, sign_in_to_dashboard
+from tests.e2e.helpers import BF_ADMIN, BF_MEMBER, sign_in_to_dashboard
 from tests.e2e.test_accessibility import serious_violations
 from tests.e2e.test_sync_from_dashboard import unexport_all_claims
 from tests.e2e.wizard_steps import (
@@ -21,6 +21,7 @@ from tests.e2e.wizard_steps import (
     fill_field,
     open_wizard,
     run_connection_test,
+    save_integration,
     submit_credentials,
 )
 
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("no_integrations")
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-TRAVEL = "7140"
+TRAVEL = "7130"
 COUNTER = "2910"
 DEFAULT = "7790"
 
@@ -47,9 +48,13 @@ def _pick(page: Page, key: str, code: str) -> None:
     """Type into a picker as an admin does; the code must be one the system offered."""
     offered = _suggestions(page, key)
     assert code in offered, f"{code} not offered for {key}: {offered[:10]}"
-    field = page.locator(f"#posting-{key}")
+    field = _field(page, key)
     field.fill(code)
     expect(field).to_have_value(code)
+
+
+def _field(page: Page, key: str) -> Locator:
+    return page.locator(f'[id="posting-{key}"]')
 
 
 def _preview_rows(page: Page) -> list[dict[str, str]]:
@@ -90,9 +95,9 @@ def test_posting_step_then_preview_shows_balanced_vouchers_on_the_mapped_account
 
     # VAT is off by default: its tax codes appear only once the organization is registered.
     expect(page.locator("#posting-vat_registered")).to_have_value("no")
-    expect(page.locator("#posting-tax_code\\.travel")).to_have_count(0)
+    expect(_field(page, "tax_code.travel")).to_have_count(0)
     page.locator("#posting-vat_registered").select_option("yes")
-    expect(page.locator("#posting-tax_code\\.travel")).to_be_visible()
+    expect(_field(page, "tax_code.travel")).to_be_visible()
     expect(page.locator("#posting-vat_account")).to_be_visible()
     page.locator("#posting-vat_registered").select_option("no")
     expect(page.locator("#posting-vat_account")).to_have_count(0)
@@ -114,6 +119,7 @@ def test_posting_step_then_preview_shows_balanced_vouchers_on_the_mapped_account
         re.compile(r"voucher EX\d{4}-00123")
     )
     expect(page.get_by_test_id("posting-error-voucher_number")).to_have_count(0)
+    expect(page.get_by_test_id("posting-form-error")).to_have_count(0)
     screenshot("posting-step-1280")
     page.set_viewport_size(PHONE)
     screenshot("posting-step-390")
@@ -127,7 +133,7 @@ def test_posting_step_then_preview_shows_balanced_vouchers_on_the_mapped_account
     expect(card).to_contain_text("Active", timeout=15_000)
     card.get_by_role("link", name="Posting and preview").click()
     expect(page.get_by_test_id("posting-version")).to_contain_text("version 1", timeout=45_000)
-    expect(page.locator("#posting-expense_account\\.travel")).to_have_value(TRAVEL)
+    expect(_field(page, "expense_account.travel")).to_have_value(TRAVEL)
     page.get_by_role("button", name="Preview postings").click()
     expect(page.get_by_test_id("preview-summary")).to_have_text(
         f"Showing the first {claims} pending claims; nothing is posted.", timeout=45_000
@@ -148,10 +154,10 @@ def test_posting_step_then_preview_shows_balanced_vouchers_on_the_mapped_account
     assert debited <= {TRAVEL, DEFAULT, *_stored_category_accounts(page)}
     expect(page.get_by_test_id("preview-problems")).to_have_count(0)
     violations["posting page with preview"] = serious_violations(page)
-    page.get_by_role("heading", name="Preview postings").scroll_into_view_if_needed()
+    _scroll_to_top_of(page, "preview")
     screenshot("posting-preview-1280", full_page=False)
     page.set_viewport_size(PHONE)
-    page.get_by_role("heading", name="Preview postings").scroll_into_view_if_needed()
+    _scroll_to_top_of(page, "preview")
     screenshot("posting-preview-390", full_page=False)
     page.set_viewport_size(DESKTOP)
 
@@ -166,6 +172,12 @@ def test_posting_step_then_preview_shows_balanced_vouchers_on_the_mapped_account
     assert {where: v for where, v in violations.items() if v} == {}
 
 
+def _scroll_to_top_of(page: Page, element_id: str) -> None:
+    page.evaluate(
+        "(id) => document.getElementById(id).scrollIntoView({block: 'start'})", element_id
+    )
+
+
 def _stored_category_accounts(page: Page) -> set[str]:
     return set(
         page.evaluate(
@@ -175,10 +187,41 @@ def _stored_category_accounts(page: Page) -> set[str]:
     )
 
 
-def test_a_member_is_refused_the_posting_page_and_an_unknown_integration_is_named(
+def test_when_the_lists_cannot_be_read_the_page_says_so_and_typed_codes_still_save(
+    page: Page, app_server: str
+) -> None:
+    sign_in_to_dashboard(page, BF_ADMIN)
+    open_wizard(page)
+    choose_type(page, "Xledger")
+    fill_field(page, "api_token", demo.XLEDGER_DEMO_TOKEN)
+    submit_credentials(page)
+    assert run_connection_test(page)[0]
+    save_integration(page, posting=True)
+    page.get_by_test_id("integration-xledger").get_by_role(
+        "link", name="Posting and preview"
+    ).click()
+    expect(page.get_by_test_id("posting-version")).to_contain_text("version 1", timeout=45_000)
+    httpx.post(
+        f"{app_server}/sandbox/_control/faults",
+        json={"system": "xledger", "mode": "http_500", "times": 1},
+        timeout=5,
+    ).raise_for_status()
+    page.get_by_role("button", name="Read the lists again").click()
+    expect(page.get_by_test_id("posting-chart-notice")).to_contain_text(
+        "Type the codes instead", timeout=45_000
+    )
+    assert _suggestions(page, "default_expense_account") == []
+    _field(page, "expense_account.travel").fill(TRAVEL)
+    page.get_by_role("button", name="Save posting settings").click()
+    expect(page.get_by_test_id("posting-saved")).to_contain_text("Saved as version 2")
+    page.reload()
+    expect(_field(page, "expense_account.travel")).to_have_value(TRAVEL, timeout=45_000)
+
+
+def test_a_member_is_refused_the_posting_page(
     page: Page,
 ) -> None:
-    sign_in(page, BF_MEMBER)
+    sign_in_to_dashboard(page, BF_MEMBER)
     page.goto("/settings/integrations/1/posting")
     expect(page.get_by_role("alert")).to_contain_text("admin", timeout=15_000)
     expect(page.locator("#posting-default_expense_account")).to_have_count(0)

@@ -182,6 +182,7 @@ def _form() -> rx.Component:
             color_scheme="gray",
             data_testid="posting-version",
         ),
+        rx.link("Jump to the preview of the postings", href="#preview", size="2"),
         posting_fields(PostingState),
         rx.hstack(
             rx.link(

@@ -384,6 +384,7 @@ class PostingFormState(rx.State, mixin=True):
     posting_message: str = ""
     posting_version: int = 0
     posting_saving: bool = False
+    posting_reloading: bool = False
     posting_listed: bool = False
     posting_accounts: list[Option] = []
     posting_tax_codes: list[Option] = []
@@ -427,21 +428,51 @@ class PostingFormState(rx.State, mixin=True):
     # ---- loading -------------------------------------------------------------------
 
     def _show_posting_form(self, form: PostingForm) -> None:
-        chart: Chart = form.chart
         self.posting_id = form.integration_id
         self.posting_type = form.type_key
         self.posting_label = form.label
         self.posting_values = dict(form.values)
         self.posting_errors = {}
-        self.posting_notice = form.chart_error
         self.posting_form_error = self.posting_message = ""
         self.posting_version = form.version or 0
+        self._show_chart(form)
+
+    def _show_chart(self, form: PostingForm) -> None:
+        chart: Chart = form.chart
+        self.posting_notice = form.chart_error
         self.posting_listed = chart.listed
         self.posting_accounts = chart_options(chart.accounts)
         self.posting_tax_codes = chart_options(chart.tax_codes)
         self.posting_dimensions = chart_options(chart.dimensions)
         self.posting_journals = chart_options(chart.journals)
         self.posting_sources = chart_options(chart.transaction_sources)
+
+    @rx.event(background=True)
+    async def reload_lists(self):  # type: ignore[no-untyped-def]
+        """Read the accounts and codes from the system again; what is typed stays."""
+        async with self:
+            actor = self._actor()
+            if actor is None or not self.posting_id or self.posting_reloading:
+                return
+            self.posting_reloading = True
+            integration_id = self.posting_id
+        form: PostingForm | None = None
+        failure = ""
+        try:
+            form = await asyncio.to_thread(
+                get_services().postings.form, actor, integration_id, fresh=True
+            )
+        except ServiceError as refused:
+            failure = str(refused)
+        except Exception:
+            log.exception("lists of integration %s could not be read again", integration_id)
+            failure = LOAD_FAILED
+        async with self:
+            self.posting_reloading = False
+            if form is None:
+                self.posting_form_error = failure
+            else:
+                self._show_chart(form)
 
     # ---- editing and saving ----------------------------------------------------------
 
@@ -456,6 +487,8 @@ class PostingFormState(rx.State, mixin=True):
         self.posting_message = ""
         if key in self.posting_errors:
             self.posting_errors = {k: v for k, v in self.posting_errors.items() if k != key}
+            if not self.posting_errors:
+                self.posting_form_error = ""
 
     @rx.event(background=True)
     async def save_posting(self):  # type: ignore[no-untyped-def]
