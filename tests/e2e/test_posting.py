@@ -11,7 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import text
 
+from accountlink_ui.db import engine_for
 from accountlink_ui.sandbox import demo_credentials as demo
 from tests.e2e.helpers import BF_ADMIN, BF_MEMBER, sign_in_to_dashboard
 from tests.e2e.test_accessibility import serious_violations
@@ -218,10 +220,20 @@ def test_when_the_lists_cannot_be_read_the_page_says_so_and_typed_codes_still_sa
     expect(_field(page, "expense_account.travel")).to_have_value(TRAVEL, timeout=45_000)
 
 
-def test_a_member_is_refused_the_posting_page(
-    page: Page,
-) -> None:
+def test_a_member_is_refused_the_posting_page(page: Page, app_database_url: str) -> None:
+    sign_in_to_dashboard(page, BF_ADMIN)
+    open_wizard(page)
+    choose_type(page, "Xledger")
+    fill_field(page, "api_token", demo.XLEDGER_DEMO_TOKEN)
+    submit_credentials(page)
+    assert run_connection_test(page)[0]
+    save_integration(page)
+    with engine_for(app_database_url).connect() as connection:
+        integration_id = connection.execute(
+            text("SELECT id FROM integrations WHERE type_key = 'xledger'")
+        ).scalar_one()
+    page.context.clear_cookies()
     sign_in_to_dashboard(page, BF_MEMBER)
-    page.goto("/settings/integrations/1/posting")
+    page.goto(f"/settings/integrations/{integration_id}/posting")
     expect(page.get_by_role("alert")).to_contain_text("admin", timeout=15_000)
     expect(page.locator("#posting-default_expense_account")).to_have_count(0)

@@ -111,7 +111,20 @@ def _preview() -> rx.Component:
                     weight="medium",
                     data_testid="preview-summary",
                 ),
-                rx.cond(PostingState.preview_lines.length() > 0, _preview_table()),  # type: ignore[attr-defined]
+                rx.cond(
+                    PostingState.preview_lines.length() > 0,  # type: ignore[attr-defined]
+                    rx.vstack(
+                        rx.text(
+                            "Scroll the table sideways to see every column.",
+                            size="1",
+                            color_scheme="gray",
+                            display={"initial": "block", "md": "none"},
+                        ),
+                        _preview_table(),
+                        spacing="1",
+                        width="100%",
+                    ),
+                ),
                 rx.cond(
                     PostingState.preview_problems.length() > 0,  # type: ignore[attr-defined]
                     rx.callout(
