@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from accountlink_ui.db import engine_for
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.e2e.helpers import BF_ADMIN, BF_MEMBER, sign_in_to_dashboard
+from tests.e2e.helpers import BF_ADMIN, BF_MEMBER, HLF_ADMIN, sign_in_to_dashboard
 from tests.e2e.test_accessibility import serious_violations
 from tests.e2e.test_sync_from_dashboard import unexport_all_claims
 from tests.e2e.wizard_steps import (
@@ -218,6 +218,46 @@ def test_when_the_lists_cannot_be_read_the_page_says_so_and_typed_codes_still_sa
     expect(page.get_by_test_id("posting-saved")).to_contain_text("Saved as version 2")
     page.reload()
     expect(_field(page, "expense_account.travel")).to_have_value(TRAVEL, timeout=45_000)
+
+
+def test_business_central_step_asks_for_a_journal_then_previews_balancing_lines(
+    page: Page, app_database_url: str
+) -> None:
+    sign_in_to_dashboard(page, HLF_ADMIN)
+    open_wizard(page)
+    choose_type(page, "Microsoft Dynamics 365")
+    fill_field(page, "tenant_id", demo.ENTRA_TENANT_DOMAIN)
+    fill_field(page, "client_id", demo.ENTRA_CLIENT_ID)
+    fill_field(page, "bc_environment", demo.BC_ENVIRONMENT)
+    fill_field(page, "client_secret", demo.ENTRA_CLIENT_SECRET)
+    submit_credentials(page)
+    assert run_connection_test(page)[0]
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Save Integration").click()
+    journal = _field(page, "journal")
+    expect(journal).to_be_visible(timeout=45_000)
+    # Two journals in the company: none is chosen for the admin.
+    expect(journal).to_have_value("")
+    expect(_field(page, "counter_account_type")).to_have_value("gl_account")
+    expect(_field(page, "counter_line")).to_have_value("balancing")
+    expect(_field(page, "transaction_source")).to_have_count(0)
+    page.get_by_role("button", name="Save posting settings").click()
+    expect(page.get_by_test_id("posting-error-journal")).to_contain_text("Choose the journal")
+    journal.select_option(label=f"{demo.BC_EXPENSE_JOURNAL_CODE} — Utlegg fra ansatte")
+    page.get_by_role("button", name="Save posting settings").click()
+    expect(page.get_by_test_id("posting-saved")).to_contain_text("Saved as version 1")
+    page.get_by_role("button", name="Finish").click()
+
+    page.get_by_test_id("integration-dynamics").get_by_role(
+        "link", name="Posting and preview"
+    ).click()
+    expect(_field(page, "journal")).to_have_value(demo.BC_EXPENSE_JOURNAL_ID, timeout=45_000)
+    page.get_by_role("button", name="Preview postings").click()
+    expect(page.get_by_test_id("preview-summary")).to_contain_text("nothing is posted")
+    rows = _preview_rows(page)
+    assert rows
+    assert {row["Balancing account"].split()[0] for row in rows} == {COUNTER}
+    assert all(row["Debit"] and not row["Credit"] for row in rows)
 
 
 def test_a_member_is_refused_the_posting_page(page: Page, app_database_url: str) -> None:

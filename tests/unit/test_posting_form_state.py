@@ -16,6 +16,7 @@ from accountlink_ui.ui.states.posting import (
     chart_options,
     counter_fields,
     expense_fields,
+    journal_options,
     preview_lines,
     vat_fields,
     voucher_example,
@@ -91,7 +92,10 @@ def test_business_central_asks_for_the_balancing_type_and_hides_the_account_for_
 
 
 def test_a_listed_journal_is_a_select_with_no_journal_chosen_silently() -> None:
-    journals = chart_options((ChartEntry("j-1", "General"), ChartEntry("j-2", "Expenses")))
+    journals = journal_options(
+        (ChartEntry("j-1", "General", "GENERAL"), ChartEntry("7b1d-guid", "Utlegg", "UTLEGG"))
+    )
+    assert [(o.value, o.label) for o in journals][1] == ("7b1d-guid", "UTLEGG — Utlegg")
     field = next(f for f in voucher_fields("dynamics", {}, {}, journals) if f.key == "journal")
     assert field.kind == "select"
     assert field.value == ""

@@ -110,6 +110,13 @@ def chart_options(entries: tuple[ChartEntry, ...]) -> list[Option]:
     return [Option(e.code, " — ".join(p for p in (e.code, e.name, e.detail) if p)) for e in entries]
 
 
+def journal_options(entries: tuple[ChartEntry, ...]) -> list[Option]:
+    """A journal is chosen by its code and name; its id (a GUID) is what is stored."""
+    return [
+        Option(e.code, " — ".join(p for p in (e.detail, e.name) if p) or e.code) for e in entries
+    ]
+
+
 def _named(code: str, name: str) -> str:
     return f"{code} {name}".strip() if code else ""
 
@@ -444,7 +451,7 @@ class PostingFormState(rx.State, mixin=True):
         self.posting_accounts = chart_options(chart.accounts)
         self.posting_tax_codes = chart_options(chart.tax_codes)
         self.posting_dimensions = chart_options(chart.dimensions)
-        self.posting_journals = chart_options(chart.journals)
+        self.posting_journals = journal_options(chart.journals)
         self.posting_sources = chart_options(chart.transaction_sources)
 
     @rx.event(background=True)
