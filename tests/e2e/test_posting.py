@@ -129,6 +129,9 @@ def test_posting_step_then_preview_shows_balanced_vouchers_on_the_mapped_account
 
     page.get_by_role("button", name="Save posting settings").click()
     expect(page.get_by_test_id("posting-saved")).to_contain_text("Saved as version 1")
+    expect(page.get_by_role("link", name="Preview postings")).to_have_attribute(
+        "href", re.compile(r"^/settings/integrations/\d+/posting#preview$")
+    )
     page.get_by_role("button", name="Finish").click()
 
     card = page.get_by_test_id("integration-xledger")
