@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import text
 
 from accountlink_ui.db import engine_for
@@ -263,7 +263,9 @@ def test_business_central_step_asks_for_a_journal_then_previews_balancing_lines(
     assert all(row["Debit"] and not row["Credit"] for row in rows)
 
 
-def test_a_member_is_refused_the_posting_page(page: Page, app_database_url: str) -> None:
+def test_a_member_is_refused_the_posting_page(
+    page: Page, browser: Browser, app_server: str, app_database_url: str
+) -> None:
     sign_in_to_dashboard(page, BF_ADMIN)
     open_wizard(page)
     choose_type(page, "Xledger")
@@ -275,8 +277,12 @@ def test_a_member_is_refused_the_posting_page(page: Page, app_database_url: str)
         integration_id = connection.execute(
             text("SELECT id FROM integrations WHERE type_key = 'xledger'")
         ).scalar_one()
-    page.context.clear_cookies()
-    sign_in_to_dashboard(page, BF_MEMBER)
-    page.goto(f"/settings/integrations/{integration_id}/posting")
-    expect(page.get_by_role("alert")).to_contain_text("admin", timeout=15_000)
-    expect(page.locator("#posting-default_expense_account")).to_have_count(0)
+    context = browser.new_context(viewport=DESKTOP, base_url=app_server)
+    try:
+        member = context.new_page()
+        sign_in_to_dashboard(member, BF_MEMBER)
+        member.goto(f"/settings/integrations/{integration_id}/posting")
+        expect(member.get_by_role("alert")).to_contain_text("admin", timeout=15_000)
+        expect(member.locator("#posting-default_expense_account")).to_have_count(0)
+    finally:
+        context.close()
