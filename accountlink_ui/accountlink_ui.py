@@ -13,12 +13,14 @@ from accountlink_ui.ui.pages.claims import claims_page
 from accountlink_ui.ui.pages.credentials import credentials_page
 from accountlink_ui.ui.pages.integrations import integrations_page
 from accountlink_ui.ui.pages.login import login
+from accountlink_ui.ui.pages.posting import posting_page
 from accountlink_ui.ui.pages.wizard import wizard_page
 from accountlink_ui.ui.states.api_tokens import ApiTokensState
 from accountlink_ui.ui.states.audit import AuditState
 from accountlink_ui.ui.states.claims import ClaimsState
 from accountlink_ui.ui.states.credentials import CredentialsState
 from accountlink_ui.ui.states.integrations import IntegrationsState
+from accountlink_ui.ui.states.posting import PostingState
 from accountlink_ui.ui.states.session import SessionState
 from accountlink_ui.ui.states.wizard import WizardState
 from accountlink_ui.ui.theme import GLOBAL_STYLE
@@ -54,6 +56,12 @@ app.add_page(
     route="/settings/integrations/[integration_id]/credentials",
     title="Edit Credentials · AccountLink",
     on_load=CredentialsState.open,
+)
+app.add_page(
+    posting_page,
+    route="/settings/integrations/[integration_id]/posting",
+    title="Posting · AccountLink",
+    on_load=PostingState.open,
 )
 app.add_page(
     api_tokens_page,

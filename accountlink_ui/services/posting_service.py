@@ -11,6 +11,7 @@ vouchers with ``accounting.vouchers.build_voucher`` and renders them with the ad
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -107,7 +108,7 @@ class PostingService:
         self._integrations = integrations
         self._adapters = adapters
         self._clock = clock
-        self._charts: dict[tuple[int, int | None], tuple[float, Chart]] = {}
+        self._charts: dict[tuple[int, int | None, str], tuple[float, Chart]] = {}
         self._lock = threading.Lock()
 
     def form(self, actor: Actor, integration_id: int, *, fresh: bool = False) -> PostingForm:
@@ -226,7 +227,7 @@ class PostingService:
         *,
         fresh: bool = False,
     ) -> tuple[Chart, str]:
-        key = (integration_id, version)
+        key = (integration_id, version, _connection_key(config))
         now = self._clock()
         with self._lock:
             cached = self._charts.get(key)
@@ -242,3 +243,24 @@ class PostingService:
         with self._lock:
             self._charts[key] = (now, chart)
         return chart, ""
+
+
+def _connection_key(config: ConnectionConfig) -> str:
+    """Which connection a chart was read through, as a digest kept only in memory.
+
+    An integration's id and credential version alone can name another connection: SQLite
+    reuses the highest id after a delete, so a new integration (of another organization,
+    even) would be served the deleted one's chart for up to ``CHART_SECONDS``.
+    """
+    digest = hashlib.sha256()
+    parts = (
+        config.type_key,
+        config.environment,
+        config.auth_flow,
+        *sorted(config.settings.items()),
+        *sorted(config.secrets.items()),
+    )
+    for part in parts:
+        digest.update(repr(part).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()

@@ -22,6 +22,7 @@ from tests.e2e.wizard_steps import (
     TEST_BUDGET_MS,
     choose_type,
     fill_field,
+    finish_posting_step,
     open_wizard,
     pick,
     run_connection_test,
@@ -39,7 +40,7 @@ def set_up_xledger(page: Page, token: str = demo.XLEDGER_DEMO_TOKEN) -> None:
     submit_credentials(page)
     ok, _ = run_connection_test(page)
     assert ok, page.get_by_test_id("test-failure").inner_text()
-    save_integration(page)
+    save_integration(page, posting=True)
 
 
 def test_given_org_admin_in_settings_when_selecting_external_integrations_then_dashboard_lists_types_and_status(
@@ -105,6 +106,7 @@ def test_given_validated_credentials_when_saving_then_stored_encrypted_and_statu
     page.get_by_role("button", name="Continue").click()
     screenshot("wizard-step4-confirm-1280")
     page.get_by_role("button", name="Save Integration").click()
+    finish_posting_step(page, save=False)
     card = page.get_by_test_id("integration-xledger")
     expect(card).to_contain_text("Active", timeout=15_000)
     screenshot("dashboard-xledger-active-1280")

@@ -48,7 +48,21 @@ def run_connection_test(page: Page) -> tuple[bool, float]:
     return page.get_by_test_id("test-success").is_visible(), elapsed
 
 
-def save_integration(page: Page) -> None:
+def save_integration(page: Page, *, posting: bool = False) -> None:
+    """Confirm and save, then save the suggested posting settings (``posting``) or skip them."""
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Save Integration").click()
+    finish_posting_step(page, save=posting)
+
+
+def finish_posting_step(page: Page, *, save: bool) -> None:
+    """The wizard's Posting step: keep the suggested values and save them, or skip."""
+    expect(page.get_by_role("heading", name="Posting", exact=True)).to_be_visible(timeout=15_000)
+    expect(page.locator("#posting-default_expense_account")).to_be_visible(timeout=45_000)
+    if save:
+        page.get_by_role("button", name="Save posting settings").click()
+        expect(page.get_by_test_id("posting-saved")).to_be_visible(timeout=45_000)
+        page.get_by_role("button", name="Finish").click()
+    else:
+        page.get_by_role("button", name="Skip for now").click()
     expect(page.get_by_role("heading", name="External Integrations")).to_be_visible(timeout=15_000)

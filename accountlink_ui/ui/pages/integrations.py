@@ -102,6 +102,14 @@ def _configured_details(item: IntegrationCard) -> rx.Component:
                 ),
                 href=f"/settings/integrations/{item.integration_id}/credentials",
             ),
+            rx.link(
+                rx.button(
+                    rx.icon("book-open-check", size=16, aria_hidden="true"),
+                    "Posting and preview",
+                    variant="soft",
+                ),
+                href=f"/settings/integrations/{item.integration_id}/posting",
+            ),
             rx.button(
                 rx.icon("plug-zap", size=16, aria_hidden="true"),
                 "Test again",

@@ -1,11 +1,12 @@
-"""Integration Setup Wizard ("Add Integration"): type → credentials → test → confirm."""
+"""Integration Setup Wizard ("Add Integration"): type → credentials → test → confirm → posting."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from accountlink_ui.ui.components.connection_form import connection_fields, test_result
-from accountlink_ui.ui.components.page_states import page_states
+from accountlink_ui.ui.components.page_states import error_callout, page_states
+from accountlink_ui.ui.components.posting_form import posting_fields, save_posting_button
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.states.wizard import STEPS, TypeOption, WizardState
 
@@ -231,6 +232,69 @@ def _step_confirm() -> rx.Component:
     )
 
 
+def _step_posting() -> rx.Component:
+    saved = WizardState.posting_version > 0
+    return rx.vstack(
+        rx.heading("Posting", size="4", as_="h2"),
+        rx.text(
+            WizardState.type_label,
+            " is saved. Now choose where its claims are posted: nothing is sent until "
+            "these settings are saved.",
+            size="2",
+        ),
+        rx.cond(
+            WizardState.posting_loading,
+            rx.vstack(
+                rx.hstack(
+                    rx.spinner(size="2"),
+                    rx.text("Reading the accounts from ", WizardState.type_label, "…", size="2"),
+                    align="center",
+                    role="status",
+                ),
+                rx.skeleton(rx.box(height="160px"), loading=True, width="100%"),
+                width="100%",
+            ),
+            rx.cond(
+                WizardState.posting_load_error != "",
+                error_callout(WizardState.posting_load_error),
+                posting_fields(WizardState),
+            ),
+        ),
+        rx.hstack(
+            rx.cond(
+                saved,
+                rx.link(
+                    rx.button(
+                        rx.icon("eye", size=16, aria_hidden="true"),
+                        "Preview postings",
+                        type="button",
+                        variant="soft",
+                    ),
+                    href=f"/settings/integrations/{WizardState.posting_id}/posting#preview",
+                ),
+            ),
+            rx.spacer(),
+            rx.button(
+                rx.cond(saved, "Finish", "Skip for now"),
+                type="button",
+                variant=rx.cond(saved, "solid", "soft"),
+                color_scheme=rx.cond(saved, "indigo", "gray"),
+                on_click=WizardState.finish,
+            ),
+            rx.cond(
+                (~WizardState.posting_loading) & (WizardState.posting_load_error == ""),
+                save_posting_button(WizardState),
+            ),
+            width="100%",
+            wrap="wrap",
+            spacing="3",
+            padding_top="2",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
 def wizard_body() -> rx.Component:
     return rx.vstack(
         rx.heading("Add Integration", size="7", as_="h1"),
@@ -244,7 +308,8 @@ def wizard_body() -> rx.Component:
                         (1, _step_type()),
                         (2, _step_credentials()),
                         (3, _step_test()),
-                        _step_confirm(),
+                        (4, _step_confirm()),
+                        _step_posting(),
                     ),
                     spacing="4",
                     width="100%",

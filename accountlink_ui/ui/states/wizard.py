@@ -1,19 +1,25 @@
-"""Integration Setup Wizard: type → credentials → test → confirm."""
+"""Integration Setup Wizard: type → credentials → test → confirm → posting."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 import reflex as rx
 
 from accountlink_ui.integrations.types import INTEGRATION_TYPES
 from accountlink_ui.services.errors import RetestRequired, ServiceError
+from accountlink_ui.services.posting_service import PostingForm
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.states.connection_form import ConnectionFormState
+from accountlink_ui.ui.states.posting import LOAD_FAILED, PostingFormState
 from accountlink_ui.ui.states.session import SessionState
 
-STEPS = ("Choose type", "Credentials", "Test connection", "Confirm")
+log = logging.getLogger(__name__)
+
+STEPS = ("Choose type", "Credentials", "Test connection", "Confirm", "Posting")
+POSTING_STEP = 5
 
 
 @dataclass
@@ -24,11 +30,13 @@ class TypeOption:
     configured: bool
 
 
-class WizardState(ConnectionFormState, SessionState):
+class WizardState(ConnectionFormState, PostingFormState, SessionState):
     step: int = 1
     type_options: list[TypeOption] = []
     refused: str = ""
     opening: bool = True
+    posting_loading: bool = False
+    posting_load_error: str = ""
 
     @rx.event
     def open(self):  # type: ignore[no-untyped-def]
@@ -41,6 +49,8 @@ class WizardState(ConnectionFormState, SessionState):
         self.step = 1
         self.type_key = ""
         self.form_error = ""
+        self.posting_id = 0
+        self.posting_load_error = ""
         self._sealed_secrets = ""
         self._invalidate_test()
         try:
@@ -81,6 +91,8 @@ class WizardState(ConnectionFormState, SessionState):
 
     @rx.event
     def back(self) -> None:
+        if self.step >= POSTING_STEP:
+            return  # the integration is saved: there is no going back to its unsaved form
         self.form_error = ""
         self.step = max(1, self.step - 1)
 
@@ -106,7 +118,7 @@ class WizardState(ConnectionFormState, SessionState):
             draft, proof, organization_id = self._draft(), self._proof, self.organization_id
         service = get_services().integrations
         try:
-            await asyncio.to_thread(
+            view = await asyncio.to_thread(
                 service.create_integration, actor, organization_id, draft, proof
             )
         except ServiceError as refused:
@@ -120,5 +132,27 @@ class WizardState(ConnectionFormState, SessionState):
             self.saving = False
             self._sealed_secrets = ""
             self._invalidate_test()
-            self.step = 1
-        yield rx.redirect("/settings/integrations?saved=1")
+            self.step = POSTING_STEP
+            self.posting_id = view.id or 0
+            self.posting_loading = True
+            self.posting_load_error = ""
+        # The integration is saved; its Posting step follows (the chart is read from the
+        # system just connected, so this can take a few seconds).
+        form: PostingForm | None = None
+        try:
+            form = await asyncio.to_thread(get_services().postings.form, actor, view.id or 0)
+        except Exception:
+            log.exception("posting settings of new integration %s could not be loaded", view.id)
+        async with self:
+            self.posting_loading = False
+            if form is None:
+                self.posting_load_error = LOAD_FAILED
+            else:
+                self._show_posting_form(form)
+
+    @rx.event
+    def finish(self):  # type: ignore[no-untyped-def]
+        """Leave the wizard after the Posting step (saved or skipped) for the dashboard."""
+        self.step = 1
+        self.posting_id = 0
+        return rx.redirect("/settings/integrations?saved=1")
