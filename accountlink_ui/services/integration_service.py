@@ -43,6 +43,7 @@ from accountlink_ui.services.errors import (
     InvalidConfig,
     NotFound,
     RetestRequired,
+    retype_secret_message,
 )
 from accountlink_ui.services.masking import mask_secrets
 from accountlink_ui.services.proofs import ConnectionValues, ProofSigner
@@ -76,6 +77,23 @@ class ConnectionTestOutcome:
     result: ConnectionResult
     proof: str | None
     """Present only after success: hand it back to save these exact values."""
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A saved integration as a draft on edit is compared with: where its secrets go."""
+
+    environment: str
+    auth_flow: str
+    settings: Mapping[str, str]
+    secrets: Mapping[str, str] = field(repr=False)
+
+    @classmethod
+    def of(cls, row: Integration, secrets: Mapping[str, str]) -> _Stored:
+        return cls(row.environment, row.auth_flow, dict(row.settings), secrets)
+
+
+_NOTHING_STORED = _Stored("", "", {}, {})
 
 
 @dataclass(frozen=True)
@@ -157,12 +175,12 @@ class IntegrationService:
         """Test what the admin typed; on edit, blank secrets are filled from the vault."""
         with session_scope(self._engine) as session:
             require_admin(session, actor, organization_id, to=_MANAGE)
-            stored: dict[str, str] = {}
+            stored = _NOTHING_STORED
             if integration_id is not None:
                 row = self._integration_for_admin(session, actor, integration_id)
                 if row.organization_id != organization_id or row.type_key != draft.type_key:
                     raise NotFound("That integration does not exist.")
-                stored = self._open_secrets(session, row)
+                stored = _Stored.of(row, self._open_secrets(session, row))
         prepared = self._prepare(draft, stored)
         result = self._run_test(draft.type_key, draft.environment, draft.auth_flow, prepared)
         proof = None
@@ -202,7 +220,7 @@ class IntegrationService:
     def create_integration(
         self, actor: Actor, organization_id: int, draft: ConnectionDraft, proof: str | None
     ) -> IntegrationView:
-        prepared = self._prepare(draft, {})
+        prepared = self._prepare(draft, _NOTHING_STORED)
         tested = self._tested(actor, organization_id, None, draft, prepared)
         if not self._proofs.verify(proof, tested):
             raise RetestRequired()
@@ -275,7 +293,7 @@ class IntegrationService:
                 raise InvalidConfig(
                     {"type_key": "The integration type cannot be changed; add a new one."}
                 )
-            stored = self._open_secrets(session, row)
+            stored = _Stored.of(row, self._open_secrets(session, row))
             organization_id = row.organization_id
         prepared = self._prepare(draft, stored)
         tested = self._tested(actor, organization_id, integration_id, draft, prepared)
@@ -291,7 +309,9 @@ class IntegrationService:
                 for key, value in prepared.settings.items()
                 if row.settings.get(key, "") != value
             }
-            changed_secrets = sorted(k for k, v in prepared.secrets.items() if stored.get(k) != v)
+            changed_secrets = sorted(
+                k for k, v in prepared.secrets.items() if stored.secrets.get(k) != v
+            )
             number = repository.next_credential_version(session, integration_id)
             version = self._store_secrets(session, row, prepared.secrets, actor, version=number)
             previous = {
@@ -430,18 +450,38 @@ class IntegrationService:
         require_admin(session, actor, row.organization_id, to=_MANAGE)
         return row
 
-    def _prepare(self, draft: ConnectionDraft, stored_secrets: Mapping[str, str]) -> _Prepared:
-        """Validate and split the draft into settings and secrets; blank secrets keep stored ones."""
+    def _prepare(self, draft: ConnectionDraft, stored: _Stored) -> _Prepared:
+        """Validate and split the draft into settings and secrets; blank secrets keep stored ones.
+
+        A stored secret is kept only while the draft sends it where the stored
+        configuration does: once a destination field (declared in the type registry)
+        changes, every blank secret must be typed again, so neither a test nor a save
+        can hand a stored secret to a new address.
+        """
         values = {key: value for key, value in draft.values.items() if isinstance(value, str)}
         try:
             integration_type = get_type(draft.type_key)
         except KeyError as exc:
             raise InvalidConfig({"type_key": str(exc)}) from None
         merged = dict(values)
+        retype: dict[str, str] = {}
         if integration_type.has_flow(draft.auth_flow):
+            moved: tuple[str, ...] = ()
+            if stored.secrets:
+                moved = integration_type.destination_changes(
+                    (stored.environment, stored.auth_flow, stored.settings),
+                    (draft.environment, draft.auth_flow, values),
+                )
             for key in integration_type.secret_keys(draft.auth_flow):
-                if not merged.get(key, "").strip() and stored_secrets.get(key):
-                    merged[key] = stored_secrets[key]
+                if merged.get(key, "").strip() or not stored.secrets.get(key):
+                    continue
+                if moved:
+                    retype[key] = retype_secret_message(
+                        integration_type.label_of(key),
+                        [integration_type.label_of(changed) for changed in moved],
+                    )
+                else:
+                    merged[key] = stored.secrets[key]
         errors = validate_config(
             draft.type_key,
             draft.environment,
@@ -450,6 +490,7 @@ class IntegrationService:
             display_name=draft.display_name,
             allowed_hosts=self._settings.allowed_hosts,
         )
+        errors.update(retype)
         if errors:
             raise InvalidConfig(errors)
         settings: dict[str, str] = {}

@@ -21,7 +21,12 @@ from accountlink_ui.integrations.validation import (
     validate_config,
     validate_field,
 )
-from accountlink_ui.services.errors import InvalidConfig, RetestRequired, ServiceError
+from accountlink_ui.services.errors import (
+    InvalidConfig,
+    RetestRequired,
+    ServiceError,
+    retype_secret_message,
+)
 from accountlink_ui.services.integration_service import ConnectionDraft
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.views import Actor
@@ -71,6 +76,10 @@ class ConnectionFormState(rx.State, mixin=True):
     shown_secrets: list[str] = []
     entered_secrets: list[str] = []
     """Keys of secrets typed in this form (never their values): lets blank mean 'keep'."""
+    stored_environment: str = ""
+    stored_auth_flow: str = ""
+    stored_settings: dict[str, str] = {}
+    """On edit, where the stored secrets go: once that changes they must be typed again."""
     testing: bool = False
     test_done: bool = False
     test_ok: bool = False
@@ -97,10 +106,11 @@ class ConnectionFormState(rx.State, mixin=True):
         if not integration_type.has_flow(self.auth_flow):
             return []
         views = []
+        moved = bool(self._destination_moved())
         for spec in applicable_fields(integration_type, self.auth_flow, self.values):
             if spec.secret and spec.key in self.entered_secrets:
                 mask = "Entered; leave blank to keep it, or type a new one."
-            elif spec.secret and spec.key in self.stored_masks:
+            elif spec.secret and spec.key in self.stored_masks and not moved:
                 mask = f"Stored: {self.stored_masks[spec.key]}. Leave blank to keep it."
             else:
                 mask = ""
@@ -165,6 +175,8 @@ class ConnectionFormState(rx.State, mixin=True):
         self.stored_masks = {}
         self.shown_secrets = []
         self.entered_secrets = []
+        self.stored_environment = self.stored_auth_flow = ""
+        self.stored_settings = {}
         self._sealed_secrets = ""
         self._invalidate_test()
 
@@ -240,7 +252,30 @@ class ConnectionFormState(rx.State, mixin=True):
         return None
 
     def _stored_secret_keys(self) -> set[str]:
-        return set(self.stored_masks)
+        """Stored secrets a blank field keeps: none once a destination field changed."""
+        return set() if self._destination_moved() else set(self.stored_masks)
+
+    def _destination_moved(self) -> tuple[str, ...]:
+        """The destination fields changed since the stored configuration (the service's rule)."""
+        if not self.stored_masks or not self.stored_auth_flow or not self.type_key:
+            return ()
+        return get_type(self.type_key).destination_changes(
+            (self.stored_environment, self.stored_auth_flow, self.stored_settings),
+            (self.environment, self.auth_flow, self.values),
+        )
+
+    def _retype_errors(self, secrets: dict[str, str]) -> dict[str, str]:
+        """The service's refusal, shown before it is asked: blank stored secrets to type again."""
+        moved = self._destination_moved()
+        if not moved:
+            return {}
+        integration_type = get_type(self.type_key)
+        changed = [integration_type.label_of(key) for key in moved]
+        return {
+            key: retype_secret_message(integration_type.label_of(key), changed)
+            for key in integration_type.secret_keys(self.auth_flow)
+            if key in self.stored_masks and not secrets.get(key, "").strip()
+        }
 
     def _accept_form(self, form: dict[str, str]) -> bool:
         """Read the submit payload: non-secrets into state, secrets sealed. True when valid."""
@@ -282,6 +317,7 @@ class ConnectionFormState(rx.State, mixin=True):
             allowed_hosts=services.settings.allowed_hosts,
             stored_secret_keys=self._stored_secret_keys(),
         )
+        errors.update(self._retype_errors(secrets))
         self.field_errors = errors
         self._invalidate_test()
         if errors:
@@ -337,6 +373,7 @@ class ConnectionFormState(rx.State, mixin=True):
             integration_id = self._integration_id()
         service = get_services().integrations
         proof, message, reached, fields, ok, seconds = "", "", "", [], False, ""
+        refused_fields: dict[str, str] = {}
         try:
             outcome = await asyncio.to_thread(
                 service.test_connection,
@@ -352,9 +389,12 @@ class ConnectionFormState(rx.State, mixin=True):
         except InvalidConfig as invalid:
             message = "Some values are not valid: " + "; ".join(invalid.errors.values())
             fields = list(invalid.errors)
+            refused_fields = invalid.errors
         except ServiceError as refused:
             message = str(refused)
         async with self:
+            if refused_fields:
+                self.field_errors = {**self.field_errors, **refused_fields}
             self.testing = False
             self.test_done = True
             self.test_ok = ok

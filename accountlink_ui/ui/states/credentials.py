@@ -51,6 +51,8 @@ class CredentialsState(ConnectionFormState, SessionState):
         self.display_name = view.display_name
         self.values = {**self.values, **view.settings}
         self.stored_masks = dict(view.secret_masks)
+        self.stored_environment, self.stored_auth_flow = view.environment, view.auth_flow
+        self.stored_settings = dict(view.settings)
         self.organization_id = view.organization_id
         self.credentials_summary = (
             f"Version {view.credential_version}, set {when(view.credentials_set_at)}"
@@ -96,6 +98,8 @@ class CredentialsState(ConnectionFormState, SessionState):
             self.entered_secrets = []
             self._invalidate_test()
             self.stored_masks = dict(view.secret_masks)
+            self.stored_environment, self.stored_auth_flow = view.environment, view.auth_flow
+            self.stored_settings = dict(view.settings)
             self.credentials_summary = (
                 f"Version {view.credential_version}, set {when(view.credentials_set_at)}"
                 + (f" by {view.credentials_set_by}" if view.credentials_set_by else "")
