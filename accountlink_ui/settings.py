@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     """How soon a new or re-timed integration gets its job."""
     session_hours: int = 12
     connection_test_seconds: float = 10.0
+    sync_lease_seconds: float = 60.0
+    """How long a sync run's claim on its integration lasts unless renewed. A live run renews
+    it every third of this; a run that crashed frees its integration within this long."""
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
