@@ -171,8 +171,13 @@ class IntegrationService:
         draft: ConnectionDraft,
         *,
         integration_id: int | None = None,
+        deadline: Deadline | None = None,
     ) -> ConnectionTestOutcome:
-        """Test what the admin typed; on edit, blank secrets are filled from the vault."""
+        """Test what the admin typed; on edit, blank secrets are filled from the vault.
+
+        ``deadline``: when the caller promised an answer by (the page: counted from the
+        click); otherwise ``connection_test_seconds`` from now.
+        """
         with session_scope(self._engine) as session:
             require_admin(session, actor, organization_id, to=_MANAGE)
             stored = _NOTHING_STORED
@@ -182,7 +187,9 @@ class IntegrationService:
                     raise NotFound("That integration does not exist.")
                 stored = _Stored.of(row, self._open_secrets(session, row))
         prepared = self._prepare(draft, stored)
-        result = self._run_test(draft.type_key, draft.environment, draft.auth_flow, prepared)
+        result = self._run_test(
+            draft.type_key, draft.environment, draft.auth_flow, prepared, deadline
+        )
         proof = None
         if result.ok:
             proof = self._proofs.issue(
@@ -204,13 +211,15 @@ class IntegrationService:
             )
         return ConnectionTestOutcome(result=result, proof=proof)
 
-    def retest(self, actor: Actor, integration_id: int) -> ConnectionResult:
+    def retest(
+        self, actor: Actor, integration_id: int, *, deadline: Deadline | None = None
+    ) -> ConnectionResult:
         """'Test again' on the dashboard: the stored configuration, as a sync would use it."""
         with session_scope(self._engine) as session:
             row = self._integration_for_admin(session, actor, integration_id)
             version = repository.credential_version(session, row.active_credential_version_id)
             config = self._config_of(row, version)
-        result = self._run_config(config)
+        result = self._run_config(config, deadline)
         if not self._record_outcome(integration_id, result, actor_id=actor.user_id):
             raise NotFound("That integration was deleted meanwhile.")
         return result
@@ -527,7 +536,12 @@ class IntegrationService:
         )
 
     def _run_test(
-        self, type_key: str, environment: str, auth_flow: str, prepared: _Prepared
+        self,
+        type_key: str,
+        environment: str,
+        auth_flow: str,
+        prepared: _Prepared,
+        deadline: Deadline | None = None,
     ) -> ConnectionResult:
         return self._run_config(
             ConnectionConfig(
@@ -536,11 +550,14 @@ class IntegrationService:
                 auth_flow=auth_flow,
                 settings=prepared.settings,
                 secrets=prepared.secrets,
-            )
+            ),
+            deadline,
         )
 
-    def _run_config(self, config: ConnectionConfig) -> ConnectionResult:
-        deadline = Deadline(self._settings.connection_test_seconds)
+    def _run_config(
+        self, config: ConnectionConfig, deadline: Deadline | None = None
+    ) -> ConnectionResult:
+        deadline = deadline or Deadline(self._settings.connection_test_seconds)
         try:
             return self._adapters.get(config.type_key).test_connection(config, deadline)
         except Exception as exc:  # an adapter bug must not reach the admin as a stack trace

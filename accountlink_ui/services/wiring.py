@@ -18,6 +18,11 @@ from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.services.proofs import ProofSigner
 from accountlink_ui.services.scheduler_jobs import scheduled_jobs
 from accountlink_ui.services.sync_service import SyncService
+from accountlink_ui.services.work import (
+    OrganizationExecutor,
+    connection_test_executor,
+    sync_executor,
+)
 from accountlink_ui.settings import Settings, get_settings
 from accountlink_ui.vault import KeyRing, Vault, load_key_ring
 
@@ -31,6 +36,10 @@ class Services:
     integrations: IntegrationService
     drafts: DraftSecrets
     sync: SyncService
+    test_runs: OrganizationExecutor
+    """Where connection tests pressed in the app run (bounded, per organization)."""
+    sync_runs: OrganizationExecutor
+    """Where Sync now pressed in the app runs (bounded, per organization)."""
 
     def schedule_of(self, integration_ids: list[int]) -> dict[int, datetime | None]:
         """Next scheduled sync of each integration, read from the job store (any process)."""
@@ -80,6 +89,8 @@ def build_services(
         sync=SyncService(
             engine=engine, integrations=integrations, adapters=registry, settings=settings
         ),
+        test_runs=connection_test_executor(engine, settings),
+        sync_runs=sync_executor(engine, settings),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import reflex as rx
 
@@ -69,9 +70,11 @@ class CredentialsState(ConnectionFormState, SessionState):
     @rx.event(background=True)
     async def test_form(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
         """Submit = accept the typed values (secrets sealed at once), then test them."""
+        arrived = time.time()
         async with self:
             valid = self._accept_form(form)
             self.saved_message = ""
+            self._pressed_at = arrived  # the test's 10 s count from this click
         if valid:
             yield CredentialsState.run_test
 
