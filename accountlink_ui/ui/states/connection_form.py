@@ -34,7 +34,7 @@ from accountlink_ui.services.wiring import get_services
 from accountlink_ui.views import Actor
 
 
-def test_deadline(arrived: float) -> Deadline:
+def deadline_from_click(arrived: float) -> Deadline:
     """A connection test's deadline counted from the click (``arrived``, wall clock), less
     the time the answer needs to reach the page: the result shows within the promise."""
     settings = get_services().settings
@@ -104,6 +104,10 @@ class ConnectionFormState(rx.State, mixin=True):
     _proof: str = ""
     _pressed_at: float = 0.0
     """When the click that leads to the next test arrived (wall clock), if not this event."""
+    _sealed_environment: str = ""
+    _sealed_auth_flow: str = ""
+    _sealed_values: dict[str, str] = {}
+    """Where the sealed secrets were typed for: a typed secret does not follow a new address."""
     # The concrete states also inherit SessionState, which provides `_actor()` and
     # `organization_id`; this mixin relies on both.
     organization_id: ClassVar[Any]
@@ -191,6 +195,7 @@ class ConnectionFormState(rx.State, mixin=True):
         self.stored_environment = self.stored_auth_flow = ""
         self.stored_settings = {}
         self._sealed_secrets = ""
+        self._sealed_auth_flow = ""
         self._invalidate_test()
 
     def _invalidate_test(self) -> None:
@@ -311,6 +316,20 @@ class ConnectionFormState(rx.State, mixin=True):
         secrets = services.drafts.open(
             self._sealed_secrets, actor_id=actor.user_id, organization_id=self.organization_id
         )
+        retype: dict[str, str] = {}
+        if secrets and self._sealed_auth_flow:
+            moved = integration_type.destination_changes(
+                (self._sealed_environment, self._sealed_auth_flow, self._sealed_values),
+                (self.environment, self.auth_flow, values),
+            )
+            if moved:  # typed for another address: never sent to this one unless typed again
+                changed = [integration_type.label_of(key) for key in moved]
+                retype = {
+                    key: retype_secret_message(integration_type.label_of(key), changed)
+                    for key in secrets
+                    if key in secret_keys
+                }
+                secrets = {}
         for key in secret_keys:
             typed = form.get(key, "")
             if isinstance(typed, str) and typed.strip():
@@ -319,6 +338,8 @@ class ConnectionFormState(rx.State, mixin=True):
         self._sealed_secrets = services.drafts.seal(
             secrets, actor_id=actor.user_id, organization_id=self.organization_id
         )
+        self._sealed_environment, self._sealed_auth_flow = self.environment, self.auth_flow
+        self._sealed_values = dict(values)
         self.entered_secrets = sorted(secrets)
         self.display_name = str(form.get("display_name", self.display_name) or "")
         errors = validate_config(
@@ -331,6 +352,8 @@ class ConnectionFormState(rx.State, mixin=True):
             stored_secret_keys=self._stored_secret_keys(),
         )
         errors.update(self._retype_errors(secrets))
+        kept = self._stored_secret_keys()
+        errors.update({k: v for k, v in retype.items() if k not in secrets and k not in kept})
         self.field_errors = errors
         self._invalidate_test()
         if errors:
@@ -400,7 +423,7 @@ class ConnectionFormState(rx.State, mixin=True):
                     organization_id,
                     draft,
                     integration_id=integration_id,
-                    deadline=test_deadline(arrived),
+                    deadline=deadline_from_click(arrived),
                 ),
             )
             result = outcome.result

@@ -12,7 +12,7 @@ from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.sync_service import SyncProgress
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import IntegrationCard, card, sync_summary
-from accountlink_ui.ui.states.connection_form import test_deadline
+from accountlink_ui.ui.states.connection_form import deadline_from_click
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
 
@@ -58,7 +58,7 @@ class IntegrationsState(PageLoadState, SessionState):
                     services.integrations.retest,
                     actor,
                     integration_id,
-                    deadline=test_deadline(arrived),
+                    deadline=deadline_from_click(arrived),
                 ),
             )
             message = ("Connection OK: " if result.ok else "Connection failed: ") + result.message
