@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     sync_workers: int = 8
     syncs_per_organization: int = 1
     syncs_per_minute: int = 5
-    ui_round_trip_seconds: float = 0.5
+    ui_round_trip_seconds: float = 0.8
     """Kept back from a test's deadline for the answer to reach the page: the result is on
     screen within ``connection_test_seconds`` of the click."""
     sync_lease_seconds: float = 60.0
