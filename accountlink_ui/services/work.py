@@ -150,9 +150,14 @@ class OrganizationExecutor:
                 return sum(self._in_flight.values())
             return self._in_flight[organization_id]
 
-    def submit(self, organization_id: int, task: Callable[[], T]) -> Future[T]:
+    def submit(
+        self, organization_id: int, task: Callable[[], T], *, budget: bool = True
+    ) -> Future[T]:
         """Start ``task`` now, or raise :class:`Busy`; the rate budget is checked in the worker,
-        so the caller's thread (the event loop) never waits on the database."""
+        so the caller's thread (the event loop) never waits on the database.
+
+        ``budget=False``: the caller spends a budget of its own (the API's, per token).
+        """
         with self._lock:
             if self._in_flight[organization_id] >= self.per_organization:
                 raise Busy(self._busy_message.format(count=self.per_organization))
@@ -160,7 +165,7 @@ class OrganizationExecutor:
                 raise Busy(SERVER_BUSY.format(what=self._what))
             self._in_flight[organization_id] += 1
         try:
-            future = self._pool.submit(self._within_budget, organization_id, task)
+            future = self._pool.submit(self._within_budget, organization_id, task, budget)
         except BaseException:
             self._done(organization_id)
             raise
@@ -174,8 +179,8 @@ class OrganizationExecutor:
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _within_budget(self, organization_id: int, task: Callable[[], T]) -> T:
-        if self._limiter is not None:
+    def _within_budget(self, organization_id: int, task: Callable[[], T], budget: bool) -> T:
+        if budget and self._limiter is not None:
             retry_after = self._limiter.take(organization_id, self._name)
             if retry_after is not None:
                 minutes = self._limiter.per_seconds / 60
