@@ -22,7 +22,12 @@ from accountlink_ui.services.errors import InvalidConfig
 from accountlink_ui.services.integration_service import ConnectionDraft
 from accountlink_ui.services.proofs import ConnectionValues, ProofSigner
 from accountlink_ui.services.wiring import derived_key
-from tests.security.conftest import World
+from tests.security.destination_world import (  # noqa: F401  (fixtures used by name)
+    World,
+    _recorder,
+    _sandbox,
+    world_fixture,
+)
 
 NEVER = "and a stored secret is never sent to a new address."
 

@@ -1,4 +1,6 @@
-"""Real adapters against the sandbox, plus a recording HTTP server on another port.
+"""Fixtures for the secret-destination tests: real adapters against the sandbox, plus a
+recording HTTP server on another port. (Not a conftest.py: the tests import them, so this
+folder's conftest stays free for other suites.)
 
 The recorder stands in for a host an attacker controls: it answers every request
 with 200 and a token-shaped JSON body (so a leaking client would carry on), and
@@ -104,8 +106,8 @@ class World:
         return view.id
 
 
-@pytest.fixture
-def world(
+@pytest.fixture(name="world")
+def world_fixture(
     database_url: str, tmp_path: Path, _sandbox: Sandbox, _recorder: Recorder
 ) -> Iterator[World]:
     _sandbox.state.reset()
