@@ -326,6 +326,19 @@ class ApiCall(SQLModel, table=True):
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class OrganizationCall(SQLModel, table=True):
+    """One connection test or Sync now started from the app for an organization, kept only
+    as long as the per-organization rate limit's window (``services/work.py``)."""
+
+    __tablename__ = "organization_calls"
+    __table_args__ = (Index("ix_organization_calls_budget", "organization_id", "action", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id")
+    action: str = Field(max_length=40)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class SchedulerLease(SQLModel, table=True):
     """Who runs the scheduler: one row per lease, held by renewing it before it expires."""
 

@@ -64,6 +64,21 @@ class Settings(BaseSettings):
     """Mark the session cookie Secure: None decides per request (HTTPS or not); set true
     behind a proxy that terminates TLS without telling the app."""
     connection_test_seconds: float = 10.0
+    connection_test_workers: int = 16
+    """Connection tests started from the app that may run at once (each waits on HTTP)."""
+    connection_tests_per_organization: int = 2
+    """Of those, at most this many for one organization; more are refused as busy at once."""
+    connection_tests_per_minute: int = 10
+    """Connection tests one organization may start from the app per minute (all workers)."""
+    sync_workers: int = 8
+    syncs_per_organization: int = 1
+    syncs_per_minute: int = 5
+    ui_round_trip_seconds: float = 0.8
+    """Kept back from a test's deadline for the answer to reach the page: the result is on
+    screen within ``connection_test_seconds`` of the click."""
+    sync_lease_seconds: float = 60.0
+    """How long a sync run's claim on its integration lasts unless renewed. A live run renews
+    it every third of this; a run that crashed frees its integration within this long."""
 
     # Sign-in throttling (services/sign_in_throttle.py). Counted per typed email and per
     # client address, in the database so every backend worker shares the counts. The

@@ -10,8 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from accountlink_ui.settings import Settings
+
+
+class Destination(StrEnum):
+    """How a field decides where the secrets go, and so how two of its values are compared."""
+
+    ORIGIN = "origin"
+    """A URL: its scheme, host and port (its path does not move a secret elsewhere)."""
+    NAME = "name"
+    """A name compared without regard to case (an HTTP header name, an Entra tenant)."""
+    EXACT = "exact"
+    """A name compared exactly (a query parameter name)."""
 
 
 class FieldKind(StrEnum):
@@ -39,6 +51,9 @@ class FieldSpec:
     max_length: int = 500
     shown_when: tuple[tuple[str, str], ...] = ()
     """The field applies only while each named field has the given value."""
+    destination: Destination | None = None
+    """Set when the field decides where a secret (or a token bought with it) is sent: a
+    stored secret is never reused once such a field changes (it must be typed again)."""
 
     @property
     def secret(self) -> bool:
@@ -80,6 +95,8 @@ class IntegrationType:
     environments: tuple[Environment, ...]
     common_fields: tuple[FieldSpec, ...]
     auth_flows: tuple[AuthFlow, ...]
+    environment_is_destination: bool = False
+    """True when choosing another environment sends the secrets to another host."""
     _flows: dict[str, AuthFlow] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -107,6 +124,78 @@ class IntegrationType:
     def default_flow(self) -> AuthFlow:
         return self.auth_flows[0]
 
+    def destination_of(
+        self, environment: str, auth_flow: str, values: Mapping[str, str]
+    ) -> dict[str, str]:
+        """Where this configuration sends its secrets, as comparable values keyed by field.
+
+        Only the destination fields that apply (given the flow and choices such as the
+        Dynamics product) are included, so switching to a flow or product with other
+        destination fields is a change too.
+        """
+        where: dict[str, str] = {}
+        if self.environment_is_destination:
+            where["environment"] = environment
+        if not self.has_flow(auth_flow):
+            return where
+        for spec in self.fields_for(auth_flow):
+            if spec.destination is not None and spec.applies(values):
+                raw = values.get(spec.key, "")
+                text = (raw.strip() if isinstance(raw, str) else "") or spec.default
+                where[spec.key] = _comparable(spec.destination, text)
+        return where
+
+    def destination_changes(
+        self,
+        before: tuple[str, str, Mapping[str, str]],
+        after: tuple[str, str, Mapping[str, str]],
+    ) -> tuple[str, ...]:
+        """Keys of the destination fields that differ between two (environment, flow, values).
+
+        ``"environment"`` and ``"auth_flow"`` stand for those choices. Empty: same destination.
+        """
+        old, new = self.destination_of(*before), self.destination_of(*after)
+        changed = [key for key in {**old, **new} if old.get(key) != new.get(key)]
+        if before[1] != after[1] and changed:
+            changed.insert(0, "auth_flow")
+        return tuple(changed)
+
+    def label_of(self, key: str) -> str:
+        """A field's label for messages (also 'environment' and 'auth_flow')."""
+        if key == "environment":
+            return "Environment"
+        if key == "auth_flow":
+            return "Sign-in method"
+        for flow in self.auth_flows:
+            for spec in self.fields_for(flow.key):
+                if spec.key == key:
+                    return spec.label
+        return key
+
+
+def _comparable(how: Destination, value: str) -> str:
+    if how is Destination.NAME:
+        return value.casefold()
+    if how is Destination.ORIGIN:
+        return _origin(value)
+    return value
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port with the default port made explicit; the raw text if unparsable."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if port is None:
+        port = {"https": 443, "http": 80}.get(scheme)
+    if not scheme or not host:
+        return url
+    return f"{scheme}://{host}:{port}"
+
 
 class UnknownTypeError(KeyError):
     def __str__(self) -> str:
@@ -132,6 +221,7 @@ XLEDGER = IntegrationType(
         Environment("production", "Production", "www.xledger.net: your live Xledger entity."),
     ),
     common_fields=(),
+    environment_is_destination=True,
     auth_flows=(
         AuthFlow(
             key="api_token",
@@ -186,6 +276,7 @@ DYNAMICS = IntegrationType(
             pattern=f"(?:{GUID})|(?:{DOMAIN})",
             pattern_message="Enter the tenant as a GUID or a domain such as contoso.onmicrosoft.com.",
             max_length=253,
+            destination=Destination.NAME,
         ),
         FieldSpec(
             key="client_id",
@@ -228,6 +319,7 @@ DYNAMICS = IntegrationType(
             ),
             shown_when=_DATAVERSE,
             max_length=200,
+            destination=Destination.ORIGIN,
         ),
     ),
     auth_flows=(
@@ -280,6 +372,7 @@ _BASE_URL = FieldSpec(
     help="The API's root, e.g. https://api.example.com/v1.",
     placeholder="https://api.example.com/v1",
     max_length=500,
+    destination=Destination.ORIGIN,
 )
 _SECRET_CHARS = r"\S{4,}"
 _API_KEY = FieldSpec(
@@ -340,6 +433,7 @@ GENERIC_REST = IntegrationType(
                     pattern=r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}",
                     pattern_message="A header name uses letters, digits and - (no spaces or colons).",
                     max_length=100,
+                    destination=Destination.NAME,
                 ),
                 _API_KEY,
             ),
@@ -356,6 +450,7 @@ GENERIC_REST = IntegrationType(
                     pattern=r"[A-Za-z0-9._~-]{1,100}",
                     pattern_message="A parameter name uses letters, digits, '.', '_', '~' and '-'.",
                     max_length=100,
+                    destination=Destination.EXACT,
                 ),
                 _API_KEY,
             ),
@@ -401,6 +496,7 @@ GENERIC_REST = IntegrationType(
                     kind=FieldKind.URL,
                     placeholder="https://auth.example.com/oauth2/token",
                     max_length=500,
+                    destination=Destination.ORIGIN,
                 ),
                 FieldSpec(key="client_id", label="Client ID", max_length=300),
                 FieldSpec(

@@ -45,6 +45,7 @@ from accountlink_ui.services.errors import (
     InvalidConfig,
     NotFound,
     RetestRequired,
+    retype_secret_message,
 )
 from accountlink_ui.services.masking import mask_secrets
 from accountlink_ui.services.proofs import ConnectionValues, ProofSigner
@@ -78,6 +79,23 @@ class ConnectionTestOutcome:
     result: ConnectionResult
     proof: str | None
     """Present only after success: hand it back to save these exact values."""
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A saved integration as a draft on edit is compared with: where its secrets go."""
+
+    environment: str
+    auth_flow: str
+    settings: Mapping[str, str]
+    secrets: Mapping[str, str] = field(repr=False)
+
+    @classmethod
+    def of(cls, row: Integration, secrets: Mapping[str, str]) -> _Stored:
+        return cls(row.environment, row.auth_flow, dict(row.settings), secrets)
+
+
+_NOTHING_STORED = _Stored("", "", {}, {})
 
 
 @dataclass(frozen=True)
@@ -155,18 +173,25 @@ class IntegrationService:
         draft: ConnectionDraft,
         *,
         integration_id: int | None = None,
+        deadline: Deadline | None = None,
     ) -> ConnectionTestOutcome:
-        """Test what the admin typed; on edit, blank secrets are filled from the vault."""
+        """Test what the admin typed; on edit, blank secrets are filled from the vault.
+
+        ``deadline``: when the caller promised an answer by (the page: counted from the
+        click); otherwise ``connection_test_seconds`` from now.
+        """
         with session_scope(self._engine) as session:
             require_admin(session, actor, organization_id, to=_MANAGE)
-            stored: dict[str, str] = {}
+            stored = _NOTHING_STORED
             if integration_id is not None:
                 row = self._integration_for_admin(session, actor, integration_id)
                 if row.organization_id != organization_id or row.type_key != draft.type_key:
                     raise NotFound("That integration does not exist.")
-                stored = self._open_secrets(session, row)
+                stored = _Stored.of(row, self._open_secrets(session, row))
         prepared = self._prepare(draft, stored)
-        result = self._run_test(draft.type_key, draft.environment, draft.auth_flow, prepared)
+        result = self._run_test(
+            draft.type_key, draft.environment, draft.auth_flow, prepared, deadline
+        )
         proof = None
         if result.ok:
             proof = self._proofs.issue(
@@ -188,13 +213,15 @@ class IntegrationService:
             )
         return ConnectionTestOutcome(result=result, proof=proof)
 
-    def retest(self, actor: Actor, integration_id: int) -> ConnectionResult:
+    def retest(
+        self, actor: Actor, integration_id: int, *, deadline: Deadline | None = None
+    ) -> ConnectionResult:
         """'Test again' on the dashboard: the stored configuration, as a sync would use it."""
         with session_scope(self._engine) as session:
             row = self._integration_for_admin(session, actor, integration_id)
             version = repository.credential_version(session, row.active_credential_version_id)
             config = self._config_of(row, version)
-        result = self._run_config(config)
+        result = self._run_config(config, deadline)
         if not self._record_outcome(integration_id, result, actor_id=actor.user_id):
             raise NotFound("That integration was deleted meanwhile.")
         return result
@@ -204,7 +231,7 @@ class IntegrationService:
     def create_integration(
         self, actor: Actor, organization_id: int, draft: ConnectionDraft, proof: str | None
     ) -> IntegrationView:
-        prepared = self._prepare(draft, {})
+        prepared = self._prepare(draft, _NOTHING_STORED)
         tested = self._tested(actor, organization_id, None, draft, prepared)
         if not self._proofs.verify(proof, tested):
             raise RetestRequired()
@@ -279,7 +306,7 @@ class IntegrationService:
                 raise InvalidConfig(
                     {"type_key": "The integration type cannot be changed; add a new one."}
                 )
-            stored = self._open_secrets(session, row)
+            stored = _Stored.of(row, self._open_secrets(session, row))
             organization_id = row.organization_id
         prepared = self._prepare(draft, stored)
         tested = self._tested(actor, organization_id, integration_id, draft, prepared)
@@ -295,7 +322,9 @@ class IntegrationService:
                 for key, value in prepared.settings.items()
                 if row.settings.get(key, "") != value
             }
-            changed_secrets = sorted(k for k, v in prepared.secrets.items() if stored.get(k) != v)
+            changed_secrets = sorted(
+                k for k, v in prepared.secrets.items() if stored.secrets.get(k) != v
+            )
             number = repository.next_credential_version(session, integration_id)
             version = self._store_secrets(session, row, prepared.secrets, actor, version=number)
             previous = {
@@ -444,18 +473,38 @@ class IntegrationService:
         require_admin(session, actor, row.organization_id, to=_MANAGE)
         return row
 
-    def _prepare(self, draft: ConnectionDraft, stored_secrets: Mapping[str, str]) -> _Prepared:
-        """Validate and split the draft into settings and secrets; blank secrets keep stored ones."""
+    def _prepare(self, draft: ConnectionDraft, stored: _Stored) -> _Prepared:
+        """Validate and split the draft into settings and secrets; blank secrets keep stored ones.
+
+        A stored secret is kept only while the draft sends it where the stored
+        configuration does: once a destination field (declared in the type registry)
+        changes, every blank secret must be typed again, so neither a test nor a save
+        can hand a stored secret to a new address.
+        """
         values = {key: value for key, value in draft.values.items() if isinstance(value, str)}
         try:
             integration_type = get_type(draft.type_key)
         except KeyError as exc:
             raise InvalidConfig({"type_key": str(exc)}) from None
         merged = dict(values)
+        retype: dict[str, str] = {}
         if integration_type.has_flow(draft.auth_flow):
+            moved: tuple[str, ...] = ()
+            if stored.secrets:
+                moved = integration_type.destination_changes(
+                    (stored.environment, stored.auth_flow, stored.settings),
+                    (draft.environment, draft.auth_flow, values),
+                )
             for key in integration_type.secret_keys(draft.auth_flow):
-                if not merged.get(key, "").strip() and stored_secrets.get(key):
-                    merged[key] = stored_secrets[key]
+                if merged.get(key, "").strip() or not stored.secrets.get(key):
+                    continue
+                if moved:
+                    retype[key] = retype_secret_message(
+                        integration_type.label_of(key),
+                        [integration_type.label_of(changed) for changed in moved],
+                    )
+                else:
+                    merged[key] = stored.secrets[key]
         errors = validate_config(
             draft.type_key,
             draft.environment,
@@ -464,6 +513,7 @@ class IntegrationService:
             display_name=draft.display_name,
             allowed_hosts=self._settings.allowed_hosts,
         )
+        errors.update(retype)
         if errors:
             raise InvalidConfig(errors)
         settings: dict[str, str] = {}
@@ -500,7 +550,12 @@ class IntegrationService:
         )
 
     def _run_test(
-        self, type_key: str, environment: str, auth_flow: str, prepared: _Prepared
+        self,
+        type_key: str,
+        environment: str,
+        auth_flow: str,
+        prepared: _Prepared,
+        deadline: Deadline | None = None,
     ) -> ConnectionResult:
         return self._run_config(
             ConnectionConfig(
@@ -509,11 +564,14 @@ class IntegrationService:
                 auth_flow=auth_flow,
                 settings=prepared.settings,
                 secrets=prepared.secrets,
-            )
+            ),
+            deadline,
         )
 
-    def _run_config(self, config: ConnectionConfig) -> ConnectionResult:
-        deadline = Deadline(self._settings.connection_test_seconds)
+    def _run_config(
+        self, config: ConnectionConfig, deadline: Deadline | None = None
+    ) -> ConnectionResult:
+        deadline = deadline or Deadline(self._settings.connection_test_seconds)
         try:
             result = self._adapters.get(config.type_key).test_connection(config, deadline)
             # The one place every adapter's test answer passes before it is shown or stored.

@@ -26,7 +26,7 @@ import random as random_module
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -40,6 +40,7 @@ from accountlink_ui.models import (
     IntegrationStatus,
     SyncRun,
     SyncRunOutcome,
+    User,
     as_utc,
     utcnow,
 )
@@ -47,7 +48,7 @@ from accountlink_ui.redaction import scrub
 from accountlink_ui.services.errors import NotFound, ServiceError
 from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.services.sync_export import ExportJob, RunTally
-from accountlink_ui.services.sync_lease import LEASE_SECONDS, RunLease, new_holder
+from accountlink_ui.services.sync_lease import Heartbeat, RunLease, new_holder
 from accountlink_ui.services.sync_retry import RetryPolicy
 from accountlink_ui.settings import Settings
 from accountlink_ui.views import Actor, ClaimView, SyncRunView
@@ -100,7 +101,7 @@ class SyncService:
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = random_module.random,
         policy: RetryPolicy | None = None,
-        lease_seconds: float = LEASE_SECONDS,
+        lease_seconds: float | None = None,
     ) -> None:
         self._engine = engine
         self._integrations = integrations
@@ -110,7 +111,11 @@ class SyncService:
         self._sleep = sleep
         self._random = random
         self._policy = policy or RetryPolicy()
-        self._lease = RunLease(engine, clock, seconds=lease_seconds)
+        self._lease = RunLease(
+            engine,
+            clock,
+            seconds=lease_seconds if lease_seconds is not None else settings.sync_lease_seconds,
+        )
 
     # ---- running -------------------------------------------------------------------
 
@@ -156,7 +161,9 @@ class SyncService:
         if not self._lease.acquire(integration_id, holder):
             raise SyncAlreadyRunning(self._busy_message(target))
         try:
-            return self._run_holding_lease(target, trigger, actor, progress, holder)
+            beat = self._lease.seconds / 3
+            with Heartbeat(self._lease, integration_id, holder, interval=beat) as heartbeat:
+                return self._run_holding_lease(target, trigger, actor, progress, holder, heartbeat)
         finally:
             self._lease.release(integration_id, holder)
 
@@ -190,13 +197,14 @@ class SyncService:
         actor: Actor | None,
         progress: Callable[[SyncProgress], None] | None,
         holder: str,
+        heartbeat: Heartbeat,
     ) -> SyncRunView:
         config, version, problem = self._load_config(target)
         run_id = self._open_run(target, trigger, actor, version)
         tally = RunTally(stopped=problem)
         try:
             if config is not None:
-                job = self._job(target, config, run_id, progress, holder)
+                job = self._job(target, config, run_id, progress, holder, heartbeat)
                 tally = job.tally
                 job.run()
         except BaseException:
@@ -215,6 +223,7 @@ class SyncService:
         run_id: int,
         progress: Callable[[SyncProgress], None] | None,
         holder: str,
+        heartbeat: Heartbeat,
     ) -> ExportJob:
         def report(tally: RunTally, message: str) -> None:
             if progress is None:
@@ -238,7 +247,9 @@ class SyncService:
             random=self._random,
             clock=self._clock,
             report=report,
-            renew=lambda session: self._lease.renew(session, target.integration_id, holder),
+            renew=lambda session: (
+                heartbeat.alive and self._lease.renew(session, target.integration_id, holder)
+            ),
         )
 
     def _target(self, integration_id: int, actor: Actor | None) -> _Target:
@@ -390,14 +401,38 @@ class SyncService:
             )
 
     def _busy_message(self, target: _Target) -> str:
+        """What is true of the run in flight: when and by whom it started, and when its
+        integration is free again should it have been interrupted (its lease runs out)."""
         with session_scope(self._engine) as session:
             running = repository.running_sync_runs(session, target.integration_id)
-        started = as_utc(running[-1].started_at) if running else None
-        when = f"started {started:%H:%M} UTC" if started else "started just now"
-        return (
-            f"A sync for {target.label} is already running ({when}). It carries on by "
-            "itself; its result will appear under recent runs."
-        )
+            run = running[-1] if running else None
+            started = as_utc(run.started_at) if run else None
+            by = _started_by(session, run)
+        expires = self._lease.expires_at(target.integration_id)
+        when = f"started {started:%H:%M} UTC {by}" if started else "started just now"
+        if expires is None:
+            after = "It has just finished; you can start a new one now."
+        else:
+            free = _next_minute(expires)
+            after = f"If it was interrupted, you can start a new one after {free:%H:%M} UTC."
+        return f"A sync of {target.label} is running ({when}). {after}"
+
+
+def _started_by(session: Session, run: SyncRun | None) -> str:
+    """'by Kari', 'by the schedule', 'through the API'."""
+    if run is None:
+        return ""
+    if run.actor_id is not None:
+        person = session.get(User, run.actor_id)
+        if person is not None:
+            return f"by {person.name}"
+    return "through the API" if run.trigger == "api" else "by the schedule"
+
+
+def _next_minute(moment: datetime) -> datetime:
+    """The first whole minute at or after ``moment``: a time said in HH:MM that is never early."""
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)
 
 
 def _run_view(run: SyncRun, actor_name: str | None) -> SyncRunView:

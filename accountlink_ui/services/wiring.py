@@ -21,6 +21,11 @@ from accountlink_ui.services.proofs import ProofSigner
 from accountlink_ui.services.scheduler_jobs import scheduled_jobs
 from accountlink_ui.services.sign_in_throttle import SignInThrottle, policies_from
 from accountlink_ui.services.sync_service import SyncService
+from accountlink_ui.services.work import (
+    OrganizationExecutor,
+    connection_test_executor,
+    sync_executor,
+)
 from accountlink_ui.settings import Settings, get_settings
 from accountlink_ui.vault import KeyRing, KeyRingError, KeySource, Vault, load_key_ring
 
@@ -41,6 +46,10 @@ class Services:
     drafts: DraftSecrets
     sync: SyncService
     postings: PostingService
+    test_runs: OrganizationExecutor
+    """Where connection tests pressed in the app run (bounded, per organization)."""
+    sync_runs: OrganizationExecutor
+    """Where Sync now pressed in the app runs (bounded, per organization)."""
 
     @property
     def key_ring(self) -> KeyRing:
@@ -153,6 +162,8 @@ def build_services(
             engine=engine, integrations=integrations, adapters=registry, settings=settings
         ),
         postings=PostingService(engine=engine, integrations=integrations, adapters=registry),
+        test_runs=connection_test_executor(engine, settings),
+        sync_runs=sync_executor(engine, settings),
     )
 
 

@@ -165,6 +165,10 @@ def app_server(
         "ACCOUNTLINK_DEMO": "1",
         "ACCOUNTLINK_MOUNT_SANDBOX": "1",
         "ACCOUNTLINK_SCHEDULER_RECONCILE_SECONDS": "1",
+        # One organization runs the whole suite's connection tests and syncs: the
+        # per-organization budget (10 tests, 5 syncs a minute) is not what these test.
+        "ACCOUNTLINK_CONNECTION_TESTS_PER_MINUTE": "600",
+        "ACCOUNTLINK_SYNCS_PER_MINUTE": "600",
         "ACCOUNTLINK_SANDBOX_URL": f"{base_url}/sandbox",
         "REFLEX_STATES_WORKDIR": str(app_states_dir),
     }

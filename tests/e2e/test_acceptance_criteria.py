@@ -171,6 +171,25 @@ def test_given_credentials_need_updating_when_editing_then_token_and_endpoint_ch
     assert any(demo.XLEDGER_PRODUCTION_TOKEN in str(entry) for entry in log)
 
 
+def test_a_stored_token_is_not_sent_to_another_environment_unless_typed_again(
+    page: Page, app_server: str
+) -> None:
+    sign_in_to_dashboard(page, BF_ADMIN)
+    set_up_xledger(page)
+    page.get_by_test_id("integration-xledger").get_by_role("link", name="Edit Credentials").click()
+    expect(page.get_by_test_id("mask-api_token")).to_be_visible()
+    pick(page, "Production")
+    page.get_by_role("button", name="Test Connection").click()
+
+    expect(page.get_by_test_id("error-api_token")).to_have_text(
+        "Type the API token again: the environment changed, and a stored secret is never "
+        "sent to a new address."
+    )
+    expect(page.get_by_test_id("test-success")).not_to_be_visible()
+    log = httpx.get(f"{app_server}/sandbox/_control/requests/xledger", timeout=5).json()
+    assert [entry for entry in log if "/production/" in entry["path"]] == []
+
+
 def wait_for_scheduled_sync(page: Page) -> str:
     """The scheduler gives a new integration its job within seconds; reload until shown."""
     next_sync = page.get_by_test_id("next-sync")
@@ -204,6 +223,8 @@ def test_save_stays_disabled_until_a_passing_test_and_after_a_change(page: Page)
     expect(page.get_by_role("button", name="Continue")).to_be_enabled()
     page.get_by_role("button", name="Back").click()
     pick(page, "Production")
+    # A token typed for the demo host is not sent to production unless typed again.
+    fill_field(page, "api_token", demo.XLEDGER_DEMO_TOKEN)
     submit_credentials(page)
     expect(page.get_by_role("button", name="Continue")).to_be_disabled()
 
@@ -223,7 +244,7 @@ def test_hang_fault_shows_a_timeout_within_10_seconds_and_the_page_stays_usable(
     submit_credentials(page)
     ok, seconds = run_connection_test(page)
     assert not ok
-    assert seconds * 1000 < TEST_BUDGET_MS + 1_000
+    assert seconds < 10.0, f"the verdict showed {seconds:.2f} s after the click"
     expect(page.get_by_test_id("test-failure")).to_contain_text(re.compile("timed out", re.I))
     page.get_by_role("button", name="Back").click()
     expect(page.get_by_role("heading", name="Connect Xledger")).to_be_visible()

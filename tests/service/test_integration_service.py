@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
@@ -124,14 +126,14 @@ def test_only_one_integration_per_type(world: World) -> None:
 def test_edit_with_blank_secret_keeps_the_stored_one(world: World) -> None:
     integration_id = save_xledger(world)
     service = world.services.integrations
-    draft = xledger_draft(token="", environment="production")
+    draft = replace(xledger_draft(token=""), display_name="Xledger, renamed")
     outcome = service.test_connection(
         world.bf_admin, world.bf_org, draft, integration_id=integration_id
     )
     assert outcome.result.ok, outcome.result.message
     assert world.xledger.seen[-1].secrets["api_token"] == XLEDGER_TOKEN
     view = service.update_integration(world.bf_admin, integration_id, draft, outcome.proof)
-    assert view.environment == "production"
+    assert view.display_name == "Xledger, renamed"
     assert view.credential_version == 2
     assert service.connection_config(integration_id).secrets["api_token"] == XLEDGER_TOKEN
 

@@ -194,12 +194,16 @@ def test_a_second_run_while_one_is_in_flight_is_refused_in_any_process(
     world.claims(600)
     with run_held_at_first_push(world, integration_id):
         assert world.sync.is_running(integration_id)
-        with pytest.raises(SyncAlreadyRunning, match=r"already running \(started \d\d:\d\d UTC\)"):
+        with pytest.raises(
+            SyncAlreadyRunning,
+            match=r"is running \(started \d\d:\d\d UTC by the schedule\)\. If it was interrupted, "
+            r"you can start a new one after \d\d:\d\d UTC\.",
+        ):
             world.sync.run(integration_id, trigger="manual", actor=world.bf_admin)
         # Another process: its own engine (connection pool) on the same database.
         other_engine = engine_for.__wrapped__(world.settings.resolved_database_url)
         other = world.new_sync_service(engine=other_engine)
-        with pytest.raises(SyncAlreadyRunning, match="A sync for Xledger is already running"):
+        with pytest.raises(SyncAlreadyRunning, match="A sync of Xledger is running"):
             other.run(integration_id, trigger="schedule")
         assert other.is_running(integration_id)
         other_engine.dispose()

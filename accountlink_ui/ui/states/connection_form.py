@@ -11,13 +11,15 @@ state delta can carry them back to the browser (DESIGN rule 1).
 
 from __future__ import annotations
 
-import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 import reflex as rx
 
+from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.types import FieldKind, FieldSpec, get_type
 from accountlink_ui.integrations.validation import (
     DISPLAY_NAME_MAX,
@@ -27,13 +29,27 @@ from accountlink_ui.integrations.validation import (
     validate_config,
     validate_field,
 )
-from accountlink_ui.services.errors import InvalidConfig, RetestRequired, ServiceError
+from accountlink_ui.services.errors import (
+    InvalidConfig,
+    RetestRequired,
+    ServiceError,
+    retype_secret_message,
+)
 from accountlink_ui.services.integration_service import ConnectionDraft
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.views import Actor
 
 UNDECLARED_FIELD = "That field is not part of this form; nothing was kept."
 UNKNOWN_CHOICE = "That choice is not offered for this system; nothing was changed."
+
+
+def deadline_from_click(arrived: float) -> Deadline:
+    """A connection test's deadline counted from the click (``arrived``, wall clock), less
+    the time the answer needs to reach the page: the result shows within the promise."""
+    settings = get_services().settings
+    budget = settings.connection_test_seconds - settings.ui_round_trip_seconds
+    waited = min(max(0.0, time.time() - arrived), budget)
+    return Deadline(budget, _started=time.monotonic() - waited)
 
 
 def clear_secret_inputs() -> Any:
@@ -80,6 +96,10 @@ class ConnectionFormState(rx.State, mixin=True):
     shown_secrets: list[str] = []
     entered_secrets: list[str] = []
     """Keys of secrets typed in this form (never their values): lets blank mean 'keep'."""
+    stored_environment: str = ""
+    stored_auth_flow: str = ""
+    stored_settings: dict[str, str] = {}
+    """On edit, where the stored secrets go: once that changes they must be typed again."""
     testing: bool = False
     test_done: bool = False
     test_ok: bool = False
@@ -91,6 +111,12 @@ class ConnectionFormState(rx.State, mixin=True):
     saving: bool = False
     _sealed_secrets: str = ""
     _proof: str = ""
+    _pressed_at: float = 0.0
+    """When the click that leads to the next test arrived (wall clock), if not this event."""
+    _sealed_environment: str = ""
+    _sealed_auth_flow: str = ""
+    _sealed_values: dict[str, str] = {}
+    """Where the sealed secrets were typed for: a typed secret does not follow a new address."""
     # The concrete states also inherit SessionState, which provides `_actor()` and
     # `organization_id`; this mixin relies on both.
     organization_id: ClassVar[Any]
@@ -106,10 +132,11 @@ class ConnectionFormState(rx.State, mixin=True):
         if not integration_type.has_flow(self.auth_flow):
             return []
         views = []
+        moved = bool(self._destination_moved())
         for spec in applicable_fields(integration_type, self.auth_flow, self.values):
             if spec.secret and spec.key in self.entered_secrets:
                 mask = "Entered; leave blank to keep it, or type a new one."
-            elif spec.secret and spec.key in self.stored_masks:
+            elif spec.secret and spec.key in self.stored_masks and not moved:
                 mask = f"Stored: {self.stored_masks[spec.key]}. Leave blank to keep it."
             else:
                 mask = ""
@@ -174,7 +201,10 @@ class ConnectionFormState(rx.State, mixin=True):
         self.stored_masks = {}
         self.shown_secrets = []
         self.entered_secrets = []
+        self.stored_environment = self.stored_auth_flow = ""
+        self.stored_settings = {}
         self._sealed_secrets = ""
+        self._sealed_auth_flow = ""
         self._invalidate_test()
 
     def _invalidate_test(self) -> None:
@@ -288,7 +318,30 @@ class ConnectionFormState(rx.State, mixin=True):
         return None
 
     def _stored_secret_keys(self) -> set[str]:
-        return set(self.stored_masks)
+        """Stored secrets a blank field keeps: none once a destination field changed."""
+        return set() if self._destination_moved() else set(self.stored_masks)
+
+    def _destination_moved(self) -> tuple[str, ...]:
+        """The destination fields changed since the stored configuration (the service's rule)."""
+        if not self.stored_masks or not self.stored_auth_flow or not self.type_key:
+            return ()
+        return get_type(self.type_key).destination_changes(
+            (self.stored_environment, self.stored_auth_flow, self.stored_settings),
+            (self.environment, self.auth_flow, self.values),
+        )
+
+    def _retype_errors(self, secrets: dict[str, str]) -> dict[str, str]:
+        """The service's refusal, shown before it is asked: blank stored secrets to type again."""
+        moved = self._destination_moved()
+        if not moved:
+            return {}
+        integration_type = get_type(self.type_key)
+        changed = [integration_type.label_of(key) for key in moved]
+        return {
+            key: retype_secret_message(integration_type.label_of(key), changed)
+            for key in integration_type.secret_keys(self.auth_flow)
+            if key in self.stored_masks and not secrets.get(key, "").strip()
+        }
 
     def _accept_form(self, form: dict[str, str]) -> bool:
         """Read the submit payload: non-secrets into state, secrets sealed. True when valid."""
@@ -318,6 +371,20 @@ class ConnectionFormState(rx.State, mixin=True):
             self._sealed_secrets, actor_id=actor.user_id, organization_id=self.organization_id
         )
         secret_specs = {s.key: s for s in integration_type.fields_for(self.auth_flow) if s.secret}
+        retype: dict[str, str] = {}
+        if secrets and self._sealed_auth_flow:
+            moved = integration_type.destination_changes(
+                (self._sealed_environment, self._sealed_auth_flow, self._sealed_values),
+                (self.environment, self.auth_flow, values),
+            )
+            if moved:  # typed for another address: never sent to this one unless typed again
+                changed = [integration_type.label_of(key) for key in moved]
+                retype = {
+                    key: retype_secret_message(integration_type.label_of(key), changed)
+                    for key in secrets
+                    if key in secret_keys
+                }
+                secrets = {}
         for key in secret_keys:
             typed = form.get(key, "")
             if isinstance(typed, str) and typed.strip():
@@ -329,6 +396,8 @@ class ConnectionFormState(rx.State, mixin=True):
         self._sealed_secrets = services.drafts.seal(
             secrets, actor_id=actor.user_id, organization_id=self.organization_id
         )
+        self._sealed_environment, self._sealed_auth_flow = self.environment, self.auth_flow
+        self._sealed_values = dict(values)
         self.entered_secrets = sorted(secrets)
         name = form.get("display_name", self.display_name)
         name = name if isinstance(name, str) else ""
@@ -346,6 +415,9 @@ class ConnectionFormState(rx.State, mixin=True):
             stored_secret_keys=self._stored_secret_keys(),
         )
         errors = {**errors, **too_long}
+        errors.update(self._retype_errors(secrets))
+        kept = self._stored_secret_keys()
+        errors.update({k: v for k, v in retype.items() if k not in secrets and k not in kept})
         self.field_errors = errors
         self._invalidate_test()
         if errors:
@@ -390,24 +462,33 @@ class ConnectionFormState(rx.State, mixin=True):
 
     @rx.event(background=True)
     async def run_test(self):  # type: ignore[no-untyped-def]
+        arrived = time.time()
         async with self:
             actor = self._actor()
             if actor is None or self.testing:
                 return
+            if 0 < arrived - self._pressed_at < 5:
+                arrived = self._pressed_at
+            self._pressed_at = 0.0
             self.testing = True
             self._invalidate_test()
             draft = self._draft()
             organization_id = self.organization_id
             integration_id = self._integration_id()
-        service = get_services().integrations
+        services = get_services()
         proof, message, reached, fields, ok, seconds = "", "", "", [], False, ""
+        refused_fields: dict[str, str] = {}
         try:
-            outcome = await asyncio.to_thread(
-                service.test_connection,
-                actor,
+            outcome = await services.test_runs.run(
                 organization_id,
-                draft,
-                integration_id=integration_id,
+                partial(
+                    services.integrations.test_connection,
+                    actor,
+                    organization_id,
+                    draft,
+                    integration_id=integration_id,
+                    deadline=deadline_from_click(arrived),
+                ),
             )
             result = outcome.result
             ok, message, reached = result.ok, result.message, result.reached or ""
@@ -416,9 +497,12 @@ class ConnectionFormState(rx.State, mixin=True):
         except InvalidConfig as invalid:
             message = "Some values are not valid: " + "; ".join(invalid.errors.values())
             fields = list(invalid.errors)
+            refused_fields = invalid.errors
         except ServiceError as refused:
             message = str(refused)
         async with self:
+            if refused_fields:
+                self.field_errors = {**self.field_errors, **refused_fields}
             self.testing = False
             self.test_done = True
             self.test_ok = ok

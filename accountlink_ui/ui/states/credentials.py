@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import reflex as rx
 
@@ -51,6 +52,8 @@ class CredentialsState(ConnectionFormState, SessionState):
         self.display_name = view.display_name
         self.values = {**self.values, **view.settings}
         self.stored_masks = dict(view.secret_masks)
+        self.stored_environment, self.stored_auth_flow = view.environment, view.auth_flow
+        self.stored_settings = dict(view.settings)
         self.organization_id = view.organization_id
         self.credentials_summary = (
             f"Version {view.credential_version}, set {when(view.credentials_set_at)}"
@@ -67,9 +70,11 @@ class CredentialsState(ConnectionFormState, SessionState):
     @rx.event(background=True)
     async def test_form(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
         """Submit = accept the typed values (secrets sealed at once), then test them."""
+        arrived = time.time()
         async with self:
             valid = self._accept_form(form)
             self.saved_message = ""
+            self._pressed_at = arrived  # the test's 10 s count from this click
         if valid:
             yield CredentialsState.run_test
 
@@ -96,6 +101,8 @@ class CredentialsState(ConnectionFormState, SessionState):
             self.entered_secrets = []
             self._invalidate_test()
             self.stored_masks = dict(view.secret_masks)
+            self.stored_environment, self.stored_auth_flow = view.environment, view.auth_flow
+            self.stored_settings = dict(view.settings)
             self.credentials_summary = (
                 f"Version {view.credential_version}, set {when(view.credentials_set_at)}"
                 + (f" by {view.credentials_set_by}" if view.credentials_set_by else "")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from functools import partial
 
 import reflex as rx
 
@@ -10,6 +12,7 @@ from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.sync_service import SyncProgress
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import IntegrationCard, card, sync_summary
+from accountlink_ui.ui.states.connection_form import deadline_from_click
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
 
@@ -39,15 +42,24 @@ class IntegrationsState(PageLoadState, SessionState):
 
     @rx.event(background=True)
     async def test_again(self, integration_id: int):  # type: ignore[no-untyped-def]
+        arrived = time.time()
         async with self:
             actor = self._actor()
             self.busy_integration = integration_id
             self.notice = ""
+            organization_id = self.organization_id
         if actor is None:
             return
+        services = get_services()
         try:
-            result = await asyncio.to_thread(
-                get_services().integrations.retest, actor, integration_id
+            result = await services.test_runs.run(
+                organization_id,
+                partial(
+                    services.integrations.retest,
+                    actor,
+                    integration_id,
+                    deadline=deadline_from_click(arrived),
+                ),
             )
             message = ("Connection OK: " if result.ok else "Connection failed: ") + result.message
         except ServiceError as refused:
@@ -95,6 +107,7 @@ class IntegrationsState(PageLoadState, SessionState):
             self.syncing_integration = integration_id
             self.sync_progress = "Starting…"
             self.notice = ""
+            organization_id = self.organization_id
         latest: dict[str, str] = {}
 
         def report(progress: SyncProgress) -> None:
@@ -104,15 +117,26 @@ class IntegrationsState(PageLoadState, SessionState):
                 + (f": {progress.message}" if progress.message else "")
             )
 
-        task = asyncio.create_task(
-            asyncio.to_thread(
-                get_services().sync.run,
-                integration_id,
-                trigger="manual",
-                actor=actor,
-                progress=report,
+        services = get_services()
+        try:
+            task = asyncio.wrap_future(
+                services.sync_runs.submit(
+                    organization_id,
+                    partial(
+                        services.sync.run,
+                        integration_id,
+                        trigger="manual",
+                        actor=actor,
+                        progress=report,
+                    ),
+                )
             )
-        )
+        except ServiceError as busy:
+            async with self:
+                self.syncing_integration = 0
+                self.sync_progress = ""
+                self.notice = str(busy)
+            return
         while not task.done():
             await asyncio.sleep(0.3)
             if "text" in latest:
