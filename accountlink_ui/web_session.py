@@ -16,6 +16,7 @@ key cookie the browser tries to send itself).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
@@ -137,6 +138,24 @@ def _secure(request: Request, services: Services) -> bool:
     return configured if configured is not None else request.url.scheme == "https"
 
 
+def client_address(request: Request) -> str:
+    """Who is signing in, for the per-address throttle: the socket's peer, or, behind as many
+    reverse proxies as the operator declared with ``REFLEX_TRUSTED_PROXY_HOPS`` (the setting
+    Reflex reads for its websocket), the address that many hops back in X-Forwarded-For, as
+    Reflex does. Never a header a client can simply make up."""
+    peer = request.client.host if request.client else ""
+    try:
+        hops = int(os.environ.get("REFLEX_TRUSTED_PROXY_HOPS", "0") or 0)
+    except ValueError:
+        return peer
+    forwarded = [
+        part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part
+    ]
+    if hops > 0 and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return peer
+
+
 def _refused(code: str, status: int) -> JSONResponse:
     return JSONResponse({"error": code}, status_code=status)
 
@@ -157,7 +176,7 @@ def sign_in_endpoint(services: Callable[[], Services]) -> Callable[[Request], ob
         if not email.strip() or not password:
             return _refused("missing", 400)
         wired = services()
-        address = request.client.host if request.client else ""
+        address = client_address(request)
         try:
             # Throttled per email and per address before any hashing; the hash itself runs
             # on its own small pool, off the event loop (``AuthService.sign_in_async``).

@@ -2,17 +2,17 @@
 
 Starts the app's backend (``reflex run --env prod --backend-only``) on a fresh
 demo database, measures the p95 of ``GET /healthz`` while idle, then again
-while several clients send wrong passwords over Reflex's websocket as fast as
-the answers come back for 30 s, and prints both, their ratio (target: at most
+while several clients post wrong passwords to the sign-in route as fast as the
+answers come back for 30 s, and prints both, their ratio (target: at most
 2x) and how many attempts were checked and how many were throttled.
 
-Only the backend: the websocket events, their handlers and ``/healthz`` all
-live in the backend process, on one event loop, which is what a flood stalls;
-the compiled frontend (a production build of a minute or more on a busy
-machine) serves static files and plays no part. The clients speak the
-frontend's protocol (python-socketio, ``/_event`` path and namespace, one
-``event`` message per submit with the handler's full name and the form as
-payload), so the server cannot tell them from browsers.
+Only the backend: the sign-in route (``POST /auth/sign-in``, which the page's
+form posts to), the websocket's handlers and ``/healthz`` all live in the
+backend process, on one event loop, which is what a flood stalls; the compiled
+frontend (a production build of a minute or more on a busy machine) serves
+static files and plays no part. The clients post what the page posts (the form
+fields and the page's own ``Origin``), so the server cannot tell them from
+browsers.
 
 Each client comes from an address of its own, as a real attack would: the app
 runs with ``REFLEX_TRUSTED_PROXY_HOPS=1`` (what an operator behind one proxy
@@ -38,13 +38,11 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 8
@@ -52,14 +50,9 @@ FLOOD_SECONDS = 30.0
 IDLE_SECONDS = 10.0
 PROBE_INTERVAL = 0.02
 TARGET_RATIO = 2.0
-SIGN_IN_EVENT = (
-    "reflex___state____state.accountlink_ui___ui___states___session____session_state.sign_in"
-)
-"""The handler's full name, as the compiled login page sends it."""
-ERROR_VAR = "sign_in_error_rx_state_"
+SIGN_IN_PATH = "/auth/sign-in"
+"""The backend route the sign-in page posts to (it sets the HttpOnly session cookie)."""
 DEMO_ACCOUNT = "kari@blindeforbundet.example"
-THROTTLED_PREFIX = "Too many failed sign-ins"
-WRONG_PREFIX = "That email and password do not match"
 
 
 def free_port() -> int:
@@ -146,7 +139,7 @@ def healthz_p95(base: str, seconds: float) -> tuple[float, int]:
 
 
 class Attacker:
-    """One websocket client: submits the sign-in form again as soon as the last answer is in."""
+    """One client: posts the sign-in form again as soon as the last answer is in."""
 
     def __init__(self, base: str, address: str, emails: Callable[[int], str], stop_at: float):
         self.base = base
@@ -154,55 +147,28 @@ class Attacker:
         self.emails = emails
         self.stop_at = stop_at
         self.outcomes: Counter[str] = Counter()
-        self._answer = threading.Event()
-        self._last = ""
-        self._client = socketio.Client(reconnection=False)
-        self._client.on("event", self._on_update, namespace="/_event")
-
-    def _on_update(self, update: dict) -> None:  # type: ignore[type-arg]
-        """The handler's one update; a message it did not change is the one shown before."""
-        for substate in (update.get("delta") or {}).values():
-            if ERROR_VAR in substate:
-                self._last = str(substate[ERROR_VAR])
-        self._answer.set()
 
     def run(self) -> None:
-        token = str(uuid.uuid4())
-        self._client.connect(
-            f"{self.base}?token={token}",
-            socketio_path="/_event",
-            namespaces=["/_event"],
-            transports=["websocket"],
-            headers={"X-Forwarded-For": self.address},
-        )
-        try:
+        with httpx.Client(base_url=self.base, timeout=120, trust_env=False) as client:
             attempt = 0
             while time.monotonic() < self.stop_at:
                 attempt += 1
-                self._answer.clear()
-                self._client.emit(
-                    "event",
-                    {
-                        "token": token,
-                        "name": SIGN_IN_EVENT,
-                        "router_data": {"pathname": "/login", "asPath": "/login"},
-                        "payload": {
-                            "form": {"email": self.emails(attempt), "password": f"guess-{attempt}"}
-                        },
-                    },
-                    namespace="/_event",
-                )
-                if not self._answer.wait(120):
-                    self.outcomes["no answer within 120 s"] += 1
+                try:
+                    reply = client.post(
+                        SIGN_IN_PATH,
+                        data={"email": self.emails(attempt), "password": f"guess-{attempt}"},
+                        headers={"X-Forwarded-For": self.address, "Origin": self.base},
+                    )
+                except httpx.HTTPError as error:
+                    self.outcomes[f"no answer: {type(error).__name__}"] += 1
                     break
-                if self._last.startswith(THROTTLED_PREFIX):
+                code = reply.json().get("error", "") if reply.content else ""
+                if reply.status_code == 429 and code.startswith("throttled"):
                     self.outcomes["throttled (not hashed)"] += 1
-                elif self._last.startswith(WRONG_PREFIX):
+                elif reply.status_code == 401 and code == "wrong":
                     self.outcomes["checked (wrong password)"] += 1
                 else:
-                    self.outcomes[f"other: {self._last[:60]!r}"] += 1
-        finally:
-            self._client.disconnect()
+                    self.outcomes[f"other: HTTP {reply.status_code} {code!r}"] += 1
 
 
 def flood(

@@ -167,8 +167,9 @@ def test_load_balancer_checks_answer_in_the_running_app(app_server: str) -> None
     assert alive.status_code == 200
     assert ready.status_code in (200, 503)
     checks = ready.json()["checks"]
-    assert set(checks) == {"database", "migrations", "scheduler"}
+    assert set(checks) == {"database", "migrations", "scheduler", "vault"}
     assert checks["database"]["ok"] and checks["migrations"]["ok"], checks
+    assert checks["vault"]["ok"], "a stored credential opens with the running app's keys"
     assert (ready.status_code == 200) == checks["scheduler"]["ok"]
     assert openapi.json()["info"]["title"] == "AccountLink API"
     print(f"/readyz in the running app: {ready.status_code} {checks}")

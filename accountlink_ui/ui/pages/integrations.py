@@ -199,6 +199,7 @@ def _loading() -> rx.Component:
         width="100%",
         aria_busy="true",
         aria_label="Loading integrations",
+        role="status",
     )
 
 

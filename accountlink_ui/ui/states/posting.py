@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import reflex as rx
 
@@ -484,8 +484,10 @@ class PostingFormState(rx.State, mixin=True):
     # ---- editing and saving ----------------------------------------------------------
 
     @rx.event
-    def set_posting_value(self, key: Any, value: Any) -> None:
-        """One field changed; anything but a known field's text is ignored."""
+    def set_posting_value(self, key: str, value: str) -> None:
+        """One field changed; anything but a known field's text is ignored (the event gate
+        refuses what is not text before this runs; the check here keeps it so when called
+        from elsewhere)."""
         accepted = accepted_value(key, value)
         if accepted is None:
             return
