@@ -82,3 +82,39 @@ def test_sync_now_shows_progress_then_figures_and_a_fault_run_shows_its_error(
     expect(card.get_by_text("Recent errors")).to_be_visible(timeout=30_000)
     expect(card).to_contain_text("Sync:")
     screenshot("dashboard-after-failed-sync-1280")
+
+
+def test_a_claim_on_an_unknown_account_is_refused_alone_and_the_claims_page_says_why(
+    page: Page, app_server: str, app_database_url: str
+) -> None:
+    claims = unexport_all_claims(app_database_url)
+    with engine_for(app_database_url).begin() as connection:
+        bad = connection.execute(
+            text(
+                "SELECT min(id) FROM expense_claims WHERE organization_id = "
+                "(SELECT id FROM organizations WHERE slug = 'blindeforbundet')"
+            )
+        ).scalar_one()
+        connection.execute(
+            text("UPDATE expense_claims SET account_code = '9999' WHERE id = :id"), {"id": bad}
+        )
+    try:
+        sign_in_to_dashboard(page, BF_ADMIN)
+        set_up_xledger(page)
+        card = page.get_by_test_id("integration-xledger")
+        card.get_by_role("button", name="Sync now").click()
+        expect(page.get_by_role("status").first).to_contain_text(
+            f"Sync partial: {claims - 1} sent, 1 failed", timeout=30_000
+        )
+        page.get_by_role("link", name="Expense claims").click()
+        expect(page.get_by_test_id("claims-summary")).to_contain_text(
+            f"{claims - 1} exported, 1 waiting"
+        )
+        refused = page.get_by_role("row").filter(has_text="Refused")
+        expect(refused).to_have_count(1)
+        expect(refused).to_contain_text("Unknown account 9999")
+    finally:
+        with engine_for(app_database_url).begin() as connection:
+            connection.execute(
+                text("UPDATE expense_claims SET account_code = '' WHERE id = :id"), {"id": bad}
+            )

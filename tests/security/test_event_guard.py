@@ -7,7 +7,6 @@ real websocket are in ``tests/e2e/test_session_security.py``.
 
 from __future__ import annotations
 
-import asyncio
 import pickle
 from collections.abc import Iterator
 
@@ -29,6 +28,7 @@ from accountlink_ui.ui.states.session import SessionState
 from accountlink_ui.ui.states.wizard import WizardState
 from accountlink_ui.web_session import SESSION_KEY_COOKIE
 from tests.security.conftest import ADMIN_EMAIL, PASSWORD, SessionWorld
+from tests.support.run_async import run_async
 
 WIZARD = WizardState.get_full_name()
 SESSION = SessionState.get_full_name()
@@ -58,7 +58,7 @@ def _guard(
     root: State, handler: str, payload: object, *, state: str = WIZARD
 ) -> list[Event] | None:
     event = Event(name=f"{state}.{handler}", payload=payload)  # type: ignore[arg-type]
-    update = asyncio.run(EventGuard().preprocess(app=None, state=root, event=event))  # type: ignore[arg-type]
+    update = run_async(EventGuard().preprocess(app=None, state=root, event=event))  # type: ignore[arg-type]
     return None if update is None else list(update.events)
 
 

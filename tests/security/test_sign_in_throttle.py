@@ -30,6 +30,7 @@ from accountlink_ui.services.sign_in_throttle import SignInThrottle, ThrottlePol
 from accountlink_ui.services.wiring import build_services
 from accountlink_ui.settings import Settings
 from accountlink_ui.views import Actor
+from tests.support.run_async import run_async
 
 PASSWORD = "correct horse battery staple"
 KARI = "kari@blindeforbundet.example"
@@ -315,7 +316,7 @@ def test_the_password_check_does_not_block_the_event_loop(world: World) -> None:
         ticking.cancel()
         return signed_in, ticks
 
-    signed_in, ticks = asyncio.run(main())
+    signed_in, ticks = run_async(main())
     assert signed_in.actor.email == KARI and hasher.calls == 1 and len(ticks) >= 3
 
 
@@ -351,7 +352,7 @@ def test_a_flood_cannot_take_more_than_the_hashing_pool(world: World) -> None:
         release.set()
         return await asyncio.gather(*attempts, return_exceptions=True)
 
-    outcomes = asyncio.run(main())
+    outcomes = run_async(main())
     assert all(isinstance(o, SignInFailed) for o in outcomes)
     assert peak[0] == 2
 
@@ -383,5 +384,5 @@ def test_a_throttled_answer_is_paced_by_an_awaited_wait(
                 outcomes.append("wrong")
         return outcomes
 
-    assert asyncio.run(main()) == ["wrong", "throttled"]
+    assert run_async(main()) == ["wrong", "throttled"]
     assert waits == [1.5], "the wrong password answered at once, the throttled one late"
