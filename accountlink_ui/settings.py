@@ -97,8 +97,9 @@ class Settings(BaseSettings):
     """The same per client address: higher, as an office shares one address."""
     signin_address_lockout_failures: int = Field(default=100, ge=1)
     signin_throttled_answer_seconds: float = Field(default=1.0, ge=0)
-    """A throttled attempt is answered after this long, so one connection cannot ask
-    again and again at full speed (it costs the server nothing to wait)."""
+    """A throttled attempt, or a wrong password, is answered after this long, so one
+    connection cannot ask again and again at full speed (it costs the server nothing to
+    wait)."""
     signin_hash_workers: int = Field(default=1, ge=1)
     """Threads that check passwords, so a flood cannot take every thread. One check already
     keeps several cores busy (argon2 runs 4 lanes in threads of its own)."""

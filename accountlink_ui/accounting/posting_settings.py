@@ -14,6 +14,7 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 
 from accountlink_ui.accounting.chart import Chart, codes
 
@@ -164,14 +165,26 @@ def from_values(values: Mapping[str, str]) -> PostingSettings:
 
 def format_voucher_number(template: str, claim_id: int, claim_date: date) -> str:
     out: list[str] = []
-    for literal, name, spec, _ in string.Formatter().parse(template):
+    for literal, name, width in _parsed(template):
         out.append(literal)
-        if name is None:
-            continue
-        value = {"id": claim_id, "year": claim_date.year, "month": claim_date.month}[name]
-        width = int(spec) if spec else 0
-        out.append(str(value).zfill(width if name == "id" else (2 if name == "month" else 4)))
+        if name:
+            value = {"id": claim_id, "year": claim_date.year, "month": claim_date.month}[name]
+            out.append(str(value).zfill(width))
     return "".join(out)
+
+
+@lru_cache(maxsize=64)
+def _parsed(template: str) -> tuple[tuple[str, str, int], ...]:
+    """(literal, placeholder or "", zero-padded width): parsed once per template, since a run
+    numbers thousands of vouchers with the same one."""
+    parts = []
+    for literal, name, spec, _ in string.Formatter().parse(template):
+        if name is None:
+            parts.append((literal, "", 0))
+        else:
+            width = int(spec) if spec else {"month": 2, "year": 4}.get(name, 0)
+            parts.append((literal, name, width))
+    return tuple(parts)
 
 
 def voucher_number_problem(template: str) -> str | None:

@@ -159,6 +159,11 @@ class AuthService:
         ok = await loop.run_in_executor(
             self._hash_pool(), self._verify, admitted.password_hash, password
         )
+        if not ok:
+            # A wrong password is answered late too: a client that waits for each answer
+            # (a browser, most scripts) then buys far fewer hashes per second, and a person
+            # who mistyped does not notice a second.
+            await asyncio.sleep(self._throttled_answer_seconds)
         return await asyncio.to_thread(self._finish, admitted, ok)
 
     def _hash_pool(self) -> ThreadPoolExecutor:

@@ -18,8 +18,8 @@ The order of writes is what makes a claim arrive exactly once:
    committed per batch; a refusal of one claim is stored on it and it is not
    sent again until someone clears it.
 
-Claims become vouchers here (``accounting.vouchers.build_voucher``, the function the
-preview calls too); a claim that cannot (no employee number where one is needed, VAT
+Claims become vouchers as their batch is reserved (``accounting.vouchers.build_voucher``,
+the function the preview calls too); a claim that cannot (no employee number where one is needed, VAT
 larger than the amount) is refused with the reason, like a claim the target refuses.
 
 A whole-batch failure leaves the batch ``sending``, so the next run starts
@@ -52,6 +52,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
 from accountlink_ui import repository
+from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import ExportRecord, Voucher, VoucherError, build_voucher
 from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.http import scrub_config
@@ -132,6 +133,13 @@ class ExportJob:
     _reported: tuple[int, int] = field(default=(0, 0), init=False, repr=False)
 
     def run(self) -> RunTally:
+        posting = self.config.posting
+        if posting is None:  # the service refuses such runs; nothing is reserved if one slips by
+            self.tally.stopped = (
+                f"Posting is not set up for {self.label}: choose the accounts under the "
+                "integration's Posting settings, then sync again. No claim was sent."
+            )
+            return self.tally
         with session_scope(self.engine) as session:
             unconfirmed = repository.unconfirmed_claims(
                 session, self.organization_id, self.integration_id
@@ -142,7 +150,7 @@ class ExportJob:
             self.report(self.tally, f"No approved claims are waiting for {self.label}.")
             return self.tally
         self.report(self.tally, f"Sending {self.tally.total:,} claims to {self.label}.")
-        batches = _Batches(self, unconfirmed, waiting)
+        batches = _Batches(self, posting, unconfirmed, waiting)
         with session_scope(self.engine) as session:
             batch = batches.take(session)
         previous = _Outcome()
@@ -187,8 +195,8 @@ class ExportJob:
     def _send(self, batch: _Batch) -> _Outcome:
         """Push the batch, asking the target first where it may already have it."""
         ids = batch.claim_ids
-        vouchers, unbookable = self._vouchers(batch.records)
-        pending = {voucher.key: voucher for voucher in vouchers}
+        unbookable = batch.unbookable
+        pending = {voucher.key: voucher for voucher in batch.vouchers}
         if not pending:
             return _Outcome(refused=unbookable)
         to_check = set(pending) if batch.uncertain else set()
@@ -235,24 +243,6 @@ class ExportJob:
                 },
             )
         return _Outcome(refused=unbookable)
-
-    def _vouchers(self, records: Sequence[ExportRecord]) -> tuple[list[Voucher], dict[int, str]]:
-        """The batch's vouchers, and claim id → why a claim cannot become one."""
-        posting = self.config.posting
-        if posting is None:
-            raise RunStopped(
-                f"Posting is not set up for {self.label}: choose the accounts under the "
-                "integration's Posting settings, then sync again. No claim was sent.",
-                [record.claim_id for record in records],
-            )
-        vouchers: list[Voucher] = []
-        unbookable: dict[int, str] = {}
-        for record in records:
-            try:
-                vouchers.append(build_voucher(record, posting))
-            except VoucherError as exc:
-                unbookable[record.claim_id] = str(exc)
-        return vouchers, unbookable
 
     def _wait_or_stop(self, attempt: int, exc: TransientError) -> None:
         message = self._words(exc)
@@ -315,32 +305,45 @@ class ExportJob:
 
 @dataclass(frozen=True)
 class _Batch:
-    """Claims reserved for one push, oldest first, as the adapters take them."""
+    """Claims reserved for one push, oldest first, as vouchers the adapters take.
 
-    records: list[ExportRecord]
+    Built in the worker thread with the reservation, so making the vouchers costs nothing
+    while the previous batch is on the wire."""
+
+    vouchers: list[Voucher]
+    unbookable: dict[int, str]
+    """Claim id → why it cannot become a voucher (refused like a claim the target refuses)."""
     claim_ids: dict[str, int]
     """Idempotency key → claim id."""
     uncertain: bool
     """Left ``sending`` by an earlier run: the target may have them already."""
 
     @classmethod
-    def of(cls, rows: Sequence[Any], *, uncertain: bool) -> _Batch:
+    def of(cls, rows: Sequence[Any], posting: PostingSettings, *, uncertain: bool) -> _Batch:
         """From rows of the repository's export queries, an ExportRecord's fields in order.
         Unpacked by position: by name costs several times as much."""
-        records = [row if isinstance(row, ExportRecord) else ExportRecord(*row) for row in rows]
-        return cls(
-            records=records,
-            claim_ids={record.idempotency_key: record.claim_id for record in records},
-            uncertain=uncertain,
-        )
+        vouchers: list[Voucher] = []
+        unbookable: dict[int, str] = {}
+        claim_ids: dict[str, int] = {}
+        for row in rows:
+            record = row if isinstance(row, ExportRecord) else ExportRecord(*row)
+            claim_ids[record.idempotency_key] = record.claim_id
+            try:
+                vouchers.append(build_voucher(record, posting))
+            except VoucherError as exc:
+                unbookable[record.claim_id] = str(exc)
+        return cls(vouchers, unbookable, claim_ids, uncertain)
 
 
 class _Batches:
     """Where a run's batches come from: first what earlier runs left unconfirmed, then the
     waiting claims, reserved a batch at a time (in the worker, one batch ahead)."""
 
-    def __init__(self, job: ExportJob, unconfirmed: Sequence[Any], waiting: int) -> None:
+    def __init__(
+        self, job: ExportJob, posting: PostingSettings, unconfirmed: Sequence[Any], waiting: int
+    ) -> None:
         self._job = job
+        self._posting = posting
         self._unconfirmed = list(unconfirmed)
         self._waiting = waiting
         """How many waiting claims the run still takes: as many as waited when it began."""
@@ -356,7 +359,7 @@ class _Batches:
             )
             rows = [row for row in rows if row.id in reserved]
             if rows:
-                return _Batch.of(rows, uncertain=True)
+                return _Batch.of(rows, self._posting, uncertain=True)
         if self._waiting <= 0:
             return None
         rows = repository.reserve_waiting_claims(
@@ -366,4 +369,4 @@ class _Batches:
             limit=min(job.batch_size, self._waiting),
         )
         self._waiting -= len(rows)
-        return _Batch.of(rows, uncertain=False) if rows else None
+        return _Batch.of(rows, self._posting, uncertain=False) if rows else None

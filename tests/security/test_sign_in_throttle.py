@@ -357,10 +357,11 @@ def test_a_flood_cannot_take_more_than_the_hashing_pool(world: World) -> None:
     assert peak[0] == 2
 
 
-def test_a_throttled_answer_is_paced_by_an_awaited_wait(
+def test_refusals_are_paced_by_an_awaited_wait(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One connection cannot ask again at full speed; the wait is awaited, not slept."""
+    """One connection cannot ask again at full speed, whether its attempt was checked (a wrong
+    password) or throttled; the wait is awaited, not slept, so it costs the server nothing."""
     waits: list[float] = []
     real_sleep = asyncio.sleep
 
@@ -385,4 +386,4 @@ def test_a_throttled_answer_is_paced_by_an_awaited_wait(
         return outcomes
 
     assert run_async(main()) == ["wrong", "throttled"]
-    assert waits == [1.5], "the wrong password answered at once, the throttled one late"
+    assert waits == [1.5, 1.5], "the wrong password and the throttled attempt both answered late"
