@@ -93,8 +93,10 @@ class Settings(BaseSettings):
     signin_lockout_minutes: float = Field(default=15.0, gt=0)
     """Also how long failures are remembered: this long without attempts, once any wait
     or lockout is over, and the email or address starts afresh."""
-    signin_address_free_failures: int = Field(default=20, ge=0)
-    """The same per client address: higher, as an office shares one address."""
+    signin_address_free_failures: int = Field(default=10, ge=0)
+    """The same per client address: higher than per email, as an office shares one address,
+    but low enough that an attacker rotating emails gets delays soon (``bench/sign_in_flood.py``:
+    every free failure costs one argon2 hash)."""
     signin_address_lockout_failures: int = Field(default=100, ge=1)
     signin_throttled_answer_seconds: float = Field(default=1.0, ge=0)
     """A throttled attempt, or a wrong password, is answered after this long, so one

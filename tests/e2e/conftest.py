@@ -169,6 +169,10 @@ def app_server(
         # per-organization budget (10 tests, 5 syncs a minute) is not what these test.
         "ACCOUNTLINK_CONNECTION_TESTS_PER_MINUTE": "600",
         "ACCOUNTLINK_SYNCS_PER_MINUTE": "600",
+        # Every browser test signs in from 127.0.0.1: the per-address throttle (covered by
+        # tests/security) would otherwise carry one test's wrong passwords into the next.
+        "ACCOUNTLINK_SIGNIN_ADDRESS_FREE_FAILURES": "1000",
+        "ACCOUNTLINK_SIGNIN_ADDRESS_LOCKOUT_FAILURES": "5000",
         "ACCOUNTLINK_SANDBOX_URL": f"{base_url}/sandbox",
         "REFLEX_STATES_WORKDIR": str(app_states_dir),
     }
