@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from accountlink_ui.demo import DEMO_PASSWORD
@@ -21,3 +23,11 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
 def sign_in_to_dashboard(page: Page, email: str) -> None:
     sign_in(page, email)
     expect(page.get_by_role("heading", name="External Integrations")).to_be_visible(timeout=15_000)
+
+
+def sign_out(page: Page) -> None:
+    """Sign out and wait for the sign-in page: the button posts to the backend, which
+    answers with a redirect, and a navigation started meanwhile would be aborted."""
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login/?$"), timeout=15_000)
+    expect(page.get_by_label("Email")).to_be_visible(timeout=15_000)

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from accountlink_ui.db import engine_for
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.e2e.helpers import BF_ADMIN, HLF_ADMIN, sign_in_to_dashboard
+from tests.e2e.helpers import BF_ADMIN, HLF_ADMIN, sign_in_to_dashboard, sign_out
 from tests.e2e.wizard_steps import (
     TEST_BUDGET_MS,
     choose_type,
@@ -253,7 +253,7 @@ def test_hang_fault_shows_a_timeout_within_10_seconds_and_the_page_stays_usable(
 def test_hlf_admin_never_sees_blindeforbundets_integration(page: Page) -> None:
     sign_in_to_dashboard(page, BF_ADMIN)
     set_up_xledger(page)
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     sign_in_to_dashboard(page, HLF_ADMIN)
     expect(page.get_by_test_id("integration-xledger")).to_contain_text("Not configured")
     expect(page.get_by_text("Blindeforbundet")).to_have_count(0)
