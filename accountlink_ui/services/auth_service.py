@@ -92,6 +92,12 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def _who(user: User | None) -> str:
+    """How a log line names whoever typed the email: the account's own address, never the
+    text typed for an unknown one (people paste passwords into the email field)."""
+    return f"account {user.email!r}" if user is not None else "an email with no account"
+
+
 def session_key(token: str) -> str:
     """The key a session is stored and looked up by: the SHA-256 of its token."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -238,9 +244,8 @@ class AuthService:
     def _failed(self, session: Session, user: User | None, admitted: _Admitted) -> None:
         """Audit a wrong password for an account; an unknown email goes to the log only."""
         log.warning(
-            "Failed sign-in for %s %r from %s (failure %d in a row)",
-            "account" if user is not None else "unknown email",
-            admitted.email,
+            "Failed sign-in for %s from %s (failure %d in a row)",
+            _who(user),
             admitted.address,
             admitted.failures,
         )
@@ -257,9 +262,8 @@ class AuthService:
     ) -> None:
         """Log every refusal; audit the first one of each block for an account."""
         log.info(
-            "Throttled sign-in for %s %r from %s: %s, retry after %d s",
-            "account" if user is not None else "unknown email",
-            email,
+            "Throttled sign-in for %s from %s: %s, retry after %d s",
+            _who(user),
             address,
             "locked out" if refusal.locked else "delayed",
             refusal.retry_after,

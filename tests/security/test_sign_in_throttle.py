@@ -392,3 +392,17 @@ def test_refusals_are_paced_by_an_awaited_wait(
 
     assert run_async(main()) == ["wrong", "throttled"]
     assert waits == [1.5, 1.5], "the wrong password and the throttled attempt both answered late"
+
+
+def test_text_typed_as_an_unknown_email_never_reaches_the_log(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """People paste passwords into the email field: what they typed is not logged."""
+    caplog.set_level("DEBUG")
+    auth = world.auth(account=ThrottlePolicy(free_failures=1, lockout_failures=50))
+    typed = "Hunter2-my-real-password"
+    for n in range(3):
+        attempt(auth, typed, f"guess-{n}", ADDRESSES[0])
+    assert "Failed sign-in for an email with no account" in caplog.text
+    assert "Throttled sign-in for an email with no account" in caplog.text
+    assert typed.lower() not in caplog.text.lower()
