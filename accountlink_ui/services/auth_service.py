@@ -105,6 +105,12 @@ def session_key(token: str) -> str:
 
 TOUCH_INTERVAL = timedelta(minutes=1)
 """``last_seen_at`` is written at most this often, not on every event."""
+RECHECK_INTERVAL = timedelta(seconds=2)
+"""How long a resolved session is reused without reading the database again. Every
+websocket event resolves its session twice (the event gate, then the handler's actor),
+and a page sends several events at once; sign-out in this process forgets it at once, in
+another worker within this interval."""
+_RECENT_MAX = 4096
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,8 @@ class AuthService:
         self._lifetime = timedelta(hours=session_hours)
         self._idle = timedelta(minutes=idle_minutes)
         self._now = clock
+        self._recent: dict[str, tuple[datetime, SignedIn]] = {}
+        self._recent_lock = threading.Lock()
         self._throttle = throttle or SignInThrottle()
         self._hasher = hasher
         self._hash_workers = hash_workers
@@ -312,6 +320,21 @@ class AuthService:
         if not key or len(key) != 64:
             return None
         now = self._now()
+        with self._recent_lock:
+            recent = self._recent.get(key)
+        if recent is not None and now < recent[0]:
+            return recent[1]
+        signed_in = self._read_session(key, now)
+        with self._recent_lock:
+            if len(self._recent) >= _RECENT_MAX:
+                self._recent = {k: v for k, v in self._recent.items() if now < v[0]}
+            if signed_in is None:
+                self._recent.pop(key, None)
+            else:  # only sessions that exist: made-up keys cannot fill this
+                self._recent[key] = (now + RECHECK_INTERVAL, signed_in)
+        return signed_in
+
+    def _read_session(self, key: str, now: datetime) -> SignedIn | None:
         with session_scope(self._engine) as session:
             record = session.exec(select(UserSession).where(UserSession.token_hash == key)).first()
             if record is None or record.ended_at is not None:
@@ -341,6 +364,8 @@ class AuthService:
     def sign_out_key(self, key: str | None) -> None:
         if not key:
             return
+        with self._recent_lock:
+            self._recent.pop(key, None)
         with session_scope(self._engine) as session:
             record = session.exec(select(UserSession).where(UserSession.token_hash == key)).first()
             if record is not None and record.ended_at is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from accountlink_ui.services.auth_service import AuthService, session_key
+from sqlalchemy import event
+
+from accountlink_ui.services.auth_service import RECHECK_INTERVAL, AuthService, session_key
 from tests.security.conftest import ADMIN_EMAIL, PASSWORD, Clock, SessionWorld
 
 
@@ -66,3 +68,40 @@ def test_a_session_key_is_not_a_token(session_world: SessionWorld) -> None:
     token = auth.sign_in(ADMIN_EMAIL, PASSWORD).token
     assert auth.resolve(session_key(token)) is None
     assert auth.resolve_key(token) is None
+
+
+def test_a_session_is_read_once_per_recheck_interval_and_sign_out_elsewhere_is_seen_after_it(
+    session_world: SessionWorld,
+) -> None:
+    """Each websocket event resolves its session twice (gate, then handler): one read serves
+    both. Sign-out in another worker takes effect within the recheck interval."""
+    clock = Clock()
+    engine = session_world.services.engine
+    worker_a, worker_b = _auth(session_world, clock), _auth(session_world, clock)
+    key = session_key(worker_a.sign_in(ADMIN_EMAIL, PASSWORD).token)
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if "FROM user_sessions" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert worker_a.resolve_key(key) is not None
+        assert worker_a.resolve_key(key) is not None
+        assert len(reads) == 1, "the second resolve within the interval reads nothing"
+
+        worker_b.sign_out_key(key)
+        clock.advance(seconds=RECHECK_INTERVAL.total_seconds())
+        assert worker_a.resolve_key(key) is None, "signed out in another worker"
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_sign_out_in_the_same_worker_is_refused_at_once(session_world: SessionWorld) -> None:
+    clock = Clock()
+    auth = _auth(session_world, clock)
+    key = session_key(auth.sign_in(ADMIN_EMAIL, PASSWORD).token)
+    assert auth.resolve_key(key) is not None
+    auth.sign_out_key(key)
+    assert auth.resolve_key(key) is None
