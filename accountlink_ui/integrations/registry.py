@@ -15,7 +15,6 @@ from typing import Protocol
 from accountlink_ui import redaction
 from accountlink_ui.accounting.chart import Chart
 from accountlink_ui.accounting.posting_settings import PostingSettings
-from accountlink_ui.accounting.vouchers import ExportRecord as ExportRecord
 from accountlink_ui.accounting.vouchers import Voucher
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.settings import Settings

@@ -10,8 +10,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from accountlink_ui import repository
+from accountlink_ui.accounting.vouchers import ExportRecord
 from accountlink_ui.db import engine_for, migrate, session_scope
-from accountlink_ui.integrations.registry import ExportRecord
 from accountlink_ui.models import ExpenseClaim
 from tests.sync.conftest import SyncWorld
 
