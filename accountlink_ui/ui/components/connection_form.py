@@ -14,6 +14,23 @@ from accountlink_ui.ui.states.connection_form import Choice, ConnectionFormState
 _MASKED = {"-webkit-text-security": "disc"}
 
 
+def field_error(error: rx.Var, key: rx.Var, *, test_id: rx.Var | str) -> rx.Component:
+    """A field's message under it, with an icon (not colour alone), linked by ``error-<key>``
+    from the input's aria-describedby; nothing when the field has no error."""
+    return rx.cond(
+        error != "",
+        rx.text(
+            rx.icon("circle-alert", size=12, aria_hidden="true"),
+            " ",
+            error,
+            size="2",
+            color_scheme="red",
+            id=f"error-{key}",
+            data_testid=test_id,
+        ),
+    )
+
+
 def _described_by(item: FieldView) -> rx.Var:
     return rx.cond(item.error != "", f"help-{item.key} error-{item.key}", f"help-{item.key}")  # type: ignore[return-value]
 
@@ -125,18 +142,7 @@ def field_row(state: type[ConnectionFormState], item: FieldView) -> rx.Component
             ),
         ),
         rx.text(item.help, size="1", color_scheme="gray", id=f"help-{item.key}"),
-        rx.cond(
-            item.error != "",
-            rx.text(
-                rx.icon("circle-alert", size=12, aria_hidden="true"),
-                " ",
-                item.error,
-                size="2",
-                color_scheme="red",
-                id=f"error-{item.key}",
-                data_testid=f"error-{item.key}",
-            ),
-        ),
+        field_error(item.error, item.key, test_id=f"error-{item.key}"),
         rx.cond(
             item.at_fault,
             rx.text(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from accountlink_ui.accounting.posting_settings import MAX_FIELD
+from accountlink_ui.ui.components.connection_form import field_error
 from accountlink_ui.ui.states.posting import (
     ACCOUNTS_LIST,
     DIMENSIONS_LIST,
@@ -59,18 +60,7 @@ def _field_row(state: type[PostingFormState], item: PostingField) -> rx.Componen
         rx.el.label(item.label, html_for=f"posting-{item.key}", font_weight="500"),
         _input(state, item),
         rx.text(item.help, size="1", color_scheme="gray", id=f"help-{item.key}"),
-        rx.cond(
-            item.error != "",
-            rx.text(
-                rx.icon("circle-alert", size=12, aria_hidden="true"),
-                " ",
-                item.error,
-                size="2",
-                color_scheme="red",
-                id=f"error-{item.key}",
-                data_testid=f"posting-error-{item.key}",
-            ),
-        ),
+        field_error(item.error, item.key, test_id=f"posting-error-{item.key}"),
         spacing="1",
         width="100%",
         align="stretch",
