@@ -24,13 +24,13 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from accountlink_ui.accounting.vouchers import ExportRecord
 from accountlink_ui.api.health import readiness_endpoint
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.registry import (
     AdapterRegistry,
     ConnectionConfig,
     ConnectionResult,
-    ExportRecord,
     PushResult,
 )
 from accountlink_ui.models import Role

@@ -13,11 +13,11 @@ import pytest
 from sqlmodel import select
 
 from accountlink_ui import repository
+from accountlink_ui.accounting.vouchers import ExportRecord
 from accountlink_ui.db import engine_for, session_scope
 from accountlink_ui.integrations.registry import (
     AdapterRegistry,
     ConnectionConfig,
-    ExportRecord,
     PushResult,
 )
 from accountlink_ui.models import AuditEvent, SchedulerLease, SyncRun
