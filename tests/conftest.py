@@ -26,6 +26,41 @@ _DATA_DIR = tempfile.mkdtemp(prefix="accountlink-test-data-")
 os.environ["ACCOUNTLINK_DATA_DIR"] = _DATA_DIR
 
 
+E2E_DIR = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark everything under tests/e2e as e2e (so ``-m "not e2e"`` skips it) and run it first.
+
+    First, because all browser tests form one long unit of work for one xdist worker
+    (see ``pytest_xdist_make_scheduler``): started early, it overlaps the rest.
+    """
+    browser_tests = [item for item in items if E2E_DIR in item.path.parents]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.e2e)
+    others = [item for item in items if E2E_DIR not in item.path.parents]
+    items[:] = browser_tests + others
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Spread tests one by one over the workers, except the browser tests, kept together.
+
+    The browser tests drive one session-scoped app server on one port, so they must
+    share a worker. xdist's own ``loadgroup`` cannot do this under pytest 9 (it renames
+    ``item._nodeid``, which pytest 9 no longer reads), so this scheduler makes the
+    e2e directory a single scope and every other test a scope of its own.
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    e2e_prefix = E2E_DIR.relative_to(config.rootpath).as_posix() + "/"
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "e2e" if nodeid.startswith(e2e_prefix) else nodeid
+
+    return BrowserTestsTogether(config, log)  # type: ignore[arg-type]
+
+
 def pytest_unconfigure(config: object) -> None:
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
 

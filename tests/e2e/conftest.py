@@ -48,14 +48,6 @@ expect.set_options(timeout=12_000)
 LOG_TAIL_LINES = 80
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Everything under tests/e2e is an e2e test, so ``-m "not e2e"`` skips it all."""
-    e2e_dir = Path(__file__).parent
-    for item in items:
-        if e2e_dir in item.path.parents:
-            item.add_marker(pytest.mark.e2e)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Keep each phase's report on the item so ``page`` can see that a test failed."""
