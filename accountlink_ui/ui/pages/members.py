@@ -22,14 +22,14 @@ def _new_link() -> rx.Component:
         rx.vstack(
             rx.text(MembersState.link_heading, weight="medium"),
             rx.text(MembersState.link_detail, size="2"),
-            rx.hstack(
+            rx.flex(
                 rx.input(
                     id=NEW_LINK_FIELD,
                     read_only=True,
                     aria_label="One-time link",
                     data_testid="new-link",
                     font_family="monospace",
-                    width="100%",
+                    flex="1 1 260px",
                     on_focus=rx.call_script("document.activeElement.select()"),
                 ),
                 rx.button(
@@ -41,6 +41,7 @@ def _new_link() -> rx.Component:
                 rx.button("Done", on_click=MembersState.dismiss_link),
                 width="100%",
                 spacing="2",
+                wrap="wrap",
             ),
             spacing="2",
             width="100%",

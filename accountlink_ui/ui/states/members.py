@@ -94,9 +94,9 @@ class MembersState(PageLoadState, SessionState):
         self._link(
             link,
             f"Invitation for {link.email} ({ROLE_LABELS.get(role, role)})",
-            "emailed to them, and here once to copy"
+            "It was emailed to them; here it is to copy."
             if link.emailed
-            else "Send it to them yourself: no email is sent (SMTP is not set up)",
+            else "Send it to them yourself: this site sends no email (SMTP is not set up).",
         )
         self._refresh(actor)
         return [rx.set_value(NEW_LINK_FIELD, link.url), rx.set_value("invite-email", "")]
@@ -157,9 +157,9 @@ class MembersState(PageLoadState, SessionState):
         self._link(
             link,
             f"Password reset link for {link.email}",
-            "emailed to them, and here once to copy"
+            "It was emailed to them; here it is to copy."
             if link.emailed
-            else "Send it to them yourself: no email is sent (SMTP is not set up)",
+            else "Send it to them yourself: this site sends no email (SMTP is not set up).",
         )
         return rx.set_value(NEW_LINK_FIELD, link.url)
 
@@ -182,8 +182,8 @@ class MembersState(PageLoadState, SessionState):
         self.link_shown = True
         self.link_heading = heading
         self.link_detail = (
-            f"It works once, until {when(link.expires_at)}; {how}. "
-            "It is shown only this once: AccountLink keeps only a fingerprint."
+            f"{how} It works once, until {when(link.expires_at)}, and is shown only this "
+            "once: AccountLink keeps only a fingerprint."
         )
 
     def _say(self, text: str, *, error: bool = False) -> None:
