@@ -21,7 +21,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -325,7 +325,8 @@ class MembersService:
                 theirs = repository.membership(session, other, actor.user_id)
                 if theirs is None or theirs.role != Role.ADMIN.value:
                     raise MemberRefused("reset_other_organization", email=user.email)
-            return self._issue_reset(session, user, by=actor, send=True)
+            link = self._issue_reset(session, user, by=actor, send=True)
+        return self._mail_reset(link)
 
     # --- anyone (the sign-in page's "Forgot password?") --------------------------------
 
@@ -351,7 +352,8 @@ class MembersService:
             )
             if latest is not None and self._now() - latest < RESET_REQUEST_INTERVAL:
                 return
-            self._issue_reset(session, user, by=None, send=True)
+            link = self._issue_reset(session, user, by=None, send=True)
+        self._mail_reset(link)
 
     def describe_link(self, kind: str, key: str) -> LinkView:
         """The link behind a token's SHA-256 (what the page's state may hold), or why not."""
@@ -557,28 +559,31 @@ class MembersService:
                 email=user.email,
                 **({} if by else {"by": "the person themselves" if send else OPERATOR}),
             )
-        url = self._url(RESET_PATH, token)
-        emailed = False
-        if send and self._mail_configured:
-            # UNVERIFIED: sent inside the request; a slow SMTP server slows the answer (the
-            # outbox of DESIGN rule 12 takes this over when the mailers are merged).
-            emailed = self._send(
-                to=user.email,
-                subject="Reset your AccountLink password",
-                body=(
-                    "Someone (hopefully you) asked to reset your AccountLink password.\n\n"
-                    f"Choose a new one here (the link works once, until "
-                    f"{expires:%Y-%m-%d %H:%M} UTC):\n{url}\n\n"
-                    "If it was not you, ignore this email: your password stays as it is.\n"
-                ),
-            )
         return IssuedLink(
             kind=SignInLinkKind.PASSWORD_RESET.value,
             email=user.email,
             expires_at=expires,
-            emailed=emailed,
-            url=url,
+            emailed=False,
+            url=self._url(RESET_PATH, token),
         )
+
+    def _mail_reset(self, link: IssuedLink) -> IssuedLink:
+        """Email a reset link, after its transaction committed (never inside one: a slow
+        SMTP server must not hold a database lock). UNVERIFIED: still inside the request;
+        the outbox of DESIGN rule 12 takes this over when the mailers are merged."""
+        if not self._mail_configured:
+            return link
+        emailed = self._send(
+            to=link.email,
+            subject="Reset your AccountLink password",
+            body=(
+                "Someone (hopefully you) asked to reset your AccountLink password.\n\n"
+                f"Choose a new one here (the link works once, until "
+                f"{link.expires_at:%Y-%m-%d %H:%M} UTC):\n{link.url}\n\n"
+                "If it was not you, ignore this email: your password stays as it is.\n"
+            ),
+        )
+        return replace(link, emailed=emailed)
 
     def _usable(self, session: Session, kind: str, key: str) -> SignInLink:
         link = people.link_by_hash(session, key) if len(key) == 64 else None
