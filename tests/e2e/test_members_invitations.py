@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from accountlink_ui.cli import main
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.settings import get_settings
+from tests.e2e.helpers import axe_serious_violations
 
 PASSWORD = "a long enough passphrase"
 _LINK = re.compile(r"https?://\S+/invite/([A-Za-z0-9_-]+)")
@@ -67,6 +68,7 @@ def test_an_invited_admin_joins_signs_in_and_manages_members(
     expect(page).to_have_url(re.compile(r"/invite/?$"))  # the token left the address bar
     expect(page.get_by_role("heading", name=f"Join Fjord Aid {suffix}")).to_be_visible()
     expect(page.get_by_text(f"a{suffix}@fjord.test")).to_be_visible()
+    assert axe_serious_violations(page) == [], "accept-invite page"
     screenshot("accept-invite-1280")
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot("accept-invite-390")
@@ -98,6 +100,7 @@ def test_an_invited_admin_joins_signs_in_and_manages_members(
     link_field = page.get_by_test_id("new-link")
     expect(link_field).to_have_value(re.compile(r"/invite/[A-Za-z0-9_-]{40,}$"))
     expect(page.get_by_test_id("invitation-row")).to_contain_text(f"m{suffix}@fjord.test")
+    assert axe_serious_violations(page) == [], "Members page"
     screenshot("members-1280")
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot("members-390")
