@@ -103,6 +103,8 @@ def test_an_invited_admin_joins_signs_in_and_manages_members(
     assert axe_serious_violations(page) == [], "Members page"
     screenshot("members-1280")
     page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.get_by_test_id("invitation-row")).to_be_visible()
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done(null)))")
     screenshot("members-390")
 
     # The operator's link was used once: a second use is refused with a clear message.
