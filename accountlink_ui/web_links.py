@@ -14,6 +14,7 @@ and answers the same whether or not the email has an account.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
@@ -44,6 +45,8 @@ FORGOT_PASSWORD_PATH = "/auth/forgot-password"
 LINK_COOKIE_SECONDS = 3600
 """How long an opened link stays in the browser before it must be opened again."""
 MAX_TOKEN_CHARS = 100
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
+"""What ``secrets.token_urlsafe`` makes; anything else is not one of our links."""
 
 
 def _answer(payload: dict[str, object], status: int = 200) -> JSONResponse:
@@ -58,7 +61,7 @@ def open_link_endpoint(page: str, services: Callable[[], Services]) -> Callable[
         response = RedirectResponse(page, status_code=303)
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "no-referrer"
-        if 0 < len(token) <= MAX_TOKEN_CHARS:
+        if _TOKEN.fullmatch(token):
             response.set_cookie(
                 LINK_COOKIE,
                 token,
@@ -91,7 +94,7 @@ def use_link_endpoint(kind: str, services: Callable[[], Services]) -> Callable[.
         if form is None:
             return _answer({"error": "too_large"}, 413)
         token = request.cookies.get(LINK_COOKIE, "")
-        if not token or len(token) > MAX_TOKEN_CHARS:
+        if not _TOKEN.fullmatch(token):
             return _answer({"error": "link_unknown"}, 400)
         wired = services()
         members = members_service(wired)
