@@ -114,5 +114,6 @@ def test_an_invited_admin_joins_signs_in_and_manages_members(
         again.goto(f"/invite/{token}")
         expect(again.get_by_test_id("link-problem")).to_contain_text("already been used")
         expect(again.get_by_role("button", name="Join and sign in")).to_have_count(0)
+        screenshot("accept-invite-used-1280", target=again)
     finally:
         other.close()

@@ -151,7 +151,15 @@ def _checking(content: rx.Component) -> rx.Component:
 
 def accept_invitation_page() -> rx.Component:
     return _card(
-        rx.heading("Join ", OneTimeLinkState.link_organization, size="5", as_="h1"),
+        rx.heading(
+            rx.cond(
+                OneTimeLinkState.link_organization != "",
+                "Join " + OneTimeLinkState.link_organization,
+                "Join AccountLink",
+            ),
+            size="5",
+            as_="h1",
+        ),
         _checking(
             rx.vstack(
                 rx.text(
