@@ -115,5 +115,26 @@ def test_an_invited_admin_joins_signs_in_and_manages_members(
         expect(again.get_by_test_id("link-problem")).to_contain_text("already been used")
         expect(again.get_by_role("button", name="Join and sign in")).to_have_count(0)
         screenshot("accept-invite-used-1280", target=again)
+
+        # A reset link from the CLI opens the new-password page (screenshots only: the
+        # reset itself is covered over HTTP), and "Forgot password?" answers alike.
+        printed = operator_cli("admin", "reset-link", "--email", f"a{suffix}@fjord.test")
+        reset = re.search(r"/reset/([A-Za-z0-9_-]+)", printed)
+        assert reset, printed
+        again.goto(f"/reset/{reset.group(1)}")
+        expect(again.get_by_role("heading", name="Choose a new password")).to_be_visible()
+        expect(again.get_by_text(f"a{suffix}@fjord.test")).to_be_visible()
+        screenshot("reset-password-1280", target=again)
+        again.set_viewport_size({"width": 390, "height": 844})
+        screenshot("reset-password-390", target=again)
+        again.goto("/login")
+        again.get_by_role("link", name="Forgot password?").click()
+        expect(again.get_by_role("heading", name="Forgot your password?")).to_be_visible()
+        screenshot("forgot-password-390", target=again)
+        again.get_by_label("Email").fill("nobody@fjord.test")
+        again.get_by_role("button", name="Send reset link").click()
+        expect(again.get_by_test_id("reset-requested")).to_be_visible()
+        again.set_viewport_size({"width": 1280, "height": 800})
+        screenshot("forgot-password-sent-1280", target=again)
     finally:
         other.close()
