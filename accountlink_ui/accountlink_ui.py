@@ -12,7 +12,13 @@ from accountlink_ui.ui.pages.audit import audit_page
 from accountlink_ui.ui.pages.claims import claims_page
 from accountlink_ui.ui.pages.credentials import credentials_page
 from accountlink_ui.ui.pages.integrations import integrations_page
+from accountlink_ui.ui.pages.links import (
+    accept_invitation_page,
+    forgot_password_page,
+    reset_password_page,
+)
 from accountlink_ui.ui.pages.login import login
+from accountlink_ui.ui.pages.members import members_page
 from accountlink_ui.ui.pages.posting import posting_page
 from accountlink_ui.ui.pages.wizard import wizard_page
 from accountlink_ui.ui.states.api_tokens import ApiTokensState
@@ -20,6 +26,8 @@ from accountlink_ui.ui.states.audit import AuditState
 from accountlink_ui.ui.states.claims import ClaimsState
 from accountlink_ui.ui.states.credentials import CredentialsState
 from accountlink_ui.ui.states.integrations import IntegrationsState
+from accountlink_ui.ui.states.links import OneTimeLinkState
+from accountlink_ui.ui.states.members import MembersState
 from accountlink_ui.ui.states.posting import PostingState
 from accountlink_ui.ui.states.session import SessionState
 from accountlink_ui.ui.states.wizard import WizardState
@@ -68,6 +76,30 @@ app.add_page(
     route="/settings/api-tokens",
     title="API tokens · AccountLink",
     on_load=ApiTokensState.load,
+)
+app.add_page(
+    members_page,
+    route="/settings/members",
+    title="Members · AccountLink",
+    on_load=MembersState.load,
+)
+app.add_page(
+    accept_invitation_page,
+    route="/invite",
+    title="Join · AccountLink",
+    on_load=OneTimeLinkState.open_invitation,
+)
+app.add_page(
+    reset_password_page,
+    route="/reset",
+    title="Choose a new password · AccountLink",
+    on_load=OneTimeLinkState.open_reset,
+)
+app.add_page(
+    forgot_password_page,
+    route="/forgot-password",
+    title="Forgot password · AccountLink",
+    on_load=OneTimeLinkState.open_forgot,
 )
 app.add_page(
     audit_page,

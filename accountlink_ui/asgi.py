@@ -10,6 +10,7 @@ from starlette.types import ASGIApp
 
 from accountlink_ui.api import api_routes
 from accountlink_ui.settings import get_settings
+from accountlink_ui.web_links import link_routes
 from accountlink_ui.web_session import SessionKeyMiddleware, session_routes
 
 
@@ -25,6 +26,7 @@ def mount_backend_routes(reflex_app: ASGIApp) -> ASGIApp:
     routes: list[Route | Mount] = [Route("/healthz", healthz)]
     routes.extend(api_routes())  # /readyz and the JSON API under /api/v1
     routes.extend(session_routes())  # POST /auth/sign-in, /auth/sign-out
+    routes.extend(link_routes())  # /invite/<token>, /reset/<token> and what their pages post
     settings = get_settings()
     if settings.mount_sandbox:
         from accountlink_ui.sandbox.app import create_sandbox_app

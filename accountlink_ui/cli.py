@@ -1,4 +1,5 @@
-"""`accountlink ...`: operator commands (migrate, seed the demo, rotate keys, test, sandbox)."""
+"""`accountlink ...`: operator commands (migrate, organizations and their people, seed the demo,
+rotate keys, test, sandbox)."""
 
 from __future__ import annotations
 
@@ -67,6 +68,63 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _members():  # type: ignore[no-untyped-def]
+    from accountlink_ui.services.members_service import members_service
+    from accountlink_ui.services.wiring import get_services
+
+    return members_service(get_services())
+
+
+def _refused(exc: Exception) -> int:
+    from accountlink_ui.ui.member_messages import member_message
+
+    print(member_message(exc), file=sys.stderr)  # type: ignore[arg-type]
+    return 1
+
+
+def _org_create(args: argparse.Namespace) -> int:
+    from accountlink_ui.services.errors import ServiceError
+
+    try:
+        organization = _members().create_organization(args.name, args.slug or "")
+    except ServiceError as exc:
+        return _refused(exc)
+    print(
+        f"Created organization {organization.name!r} (id {organization.id}, slug {organization.slug})"
+    )
+    print(f"Next: accountlink admin invite --org {organization.slug} --email <first admin>")
+    return 0
+
+
+def _print_link(link, what: str) -> None:  # type: ignore[no-untyped-def]
+    print(f"{what} for {link.email}; works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC:")
+    print(link.url)
+
+
+def _admin_invite(args: argparse.Namespace) -> int:
+    from accountlink_ui.services.errors import ServiceError
+
+    members = _members()
+    try:
+        organization = members.find_organization(args.org)
+        link = members.operator_invite(organization.id or 0, args.email, args.role)
+    except ServiceError as exc:
+        return _refused(exc)
+    _print_link(link, f"Invitation to {organization.name} as {args.role}")
+    return 0
+
+
+def _admin_reset_link(args: argparse.Namespace) -> int:
+    from accountlink_ui.services.errors import ServiceError
+
+    try:
+        link = _members().operator_reset_link(args.email)
+    except ServiceError as exc:
+        return _refused(exc)
+    _print_link(link, "Password reset link")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="accountlink", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +144,24 @@ def build_parser() -> argparse.ArgumentParser:
     test = commands.add_parser("test-connection", help="test a saved integration's connection")
     test.add_argument("integration_id", type=int)
     test.set_defaults(run=_test_connection)
+    org = commands.add_parser("org", help="organizations")
+    org_commands = org.add_subparsers(dest="org_command", required=True)
+    org_create = org_commands.add_parser("create", help="create an organization")
+    org_create.add_argument("--name", required=True, help="the organization's name")
+    org_create.add_argument("--slug", default="", help="short name (default: from the name)")
+    org_create.set_defaults(run=_org_create)
+    admin = commands.add_parser("admin", help="people: invitations and password reset links")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    invite = admin_commands.add_parser(
+        "invite", help="print a one-time sign-in link that makes someone an admin (or member)"
+    )
+    invite.add_argument("--org", required=True, help="the organization's slug or id")
+    invite.add_argument("--email", required=True)
+    invite.add_argument("--role", choices=["admin", "member"], default="admin")
+    invite.set_defaults(run=_admin_invite)
+    reset = admin_commands.add_parser("reset-link", help="print a one-time password reset link")
+    reset.add_argument("--email", required=True)
+    reset.set_defaults(run=_admin_reset_link)
     sandbox = commands.add_parser("sandbox", help="serve the sandbox external systems alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8765)

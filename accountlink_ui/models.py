@@ -371,3 +371,39 @@ class SignInThrottle(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     """The block whose refused attempts are already in the audit trail (one entry per block)."""
+
+
+class SignInLinkKind(StrEnum):
+    INVITATION = "invitation"
+    """Joins a new person to an organization: they choose their name and password."""
+    PASSWORD_RESET = "password_reset"
+    """Lets an existing person choose a new password; their other sessions end."""
+
+
+class SignInLink(SQLModel, table=True):
+    """A one-time link (an invitation or a password reset). Only the token's hash is stored."""
+
+    __tablename__ = "sign_in_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    kind: str = Field(max_length=20)
+    email: str = Field(max_length=320, index=True)
+    organization_id: int | None = Field(default=None, foreign_key="organizations.id", index=True)
+    """The organization an invitation joins; None for a password reset."""
+    role: str | None = Field(default=None, max_length=20)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    """The person a reset is for; None for an invitation (they have no account yet)."""
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    """The admin who made it; None when the operator made it from the CLI or the person
+    asked for a reset themselves."""
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )

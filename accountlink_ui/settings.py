@@ -80,6 +80,18 @@ class Settings(BaseSettings):
     """How long a sync run's claim on its integration lasts unless renewed. A live run renews
     it every third of this; a run that crashed frees its integration within this long."""
 
+    public_url: str = "http://localhost:8000"
+    """The address people reach this app at: invitation and password reset links start
+    with it (``<public_url>/invite/<token>``)."""
+    invitation_hours: int = Field(default=72, ge=1, le=24 * 30)
+    """How long an invitation link works."""
+    password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    """How long a password reset link works."""
+    smtp_url: str | None = Field(default=None, repr=False)
+    """``smtp://user:password@host:587`` (STARTTLS) or ``smtps://...:465``; unset, no email
+    is sent and invitation links are shown to the admin who invites."""
+    mail_from: str = "AccountLink <no-reply@localhost>"
+
     # Sign-in throttling (services/sign_in_throttle.py). Counted per typed email and per
     # client address, in the database so every backend worker shares the counts. The
     # client address is Reflex's: X-Forwarded-For counts only when the operator sets

@@ -41,6 +41,11 @@ SESSION_COOKIE = "accountlink_session"
 SESSION_KEY_COOKIE = "accountlink_session_key"
 """What Reflex sees instead: the token's SHA-256, put there by ``SessionKeyMiddleware``."""
 
+LINK_COOKIE = "accountlink_link"
+"""Holds a one-time link's token (invitation or reset) between opening the link and using it;
+HttpOnly, and replaced by its SHA-256 (``LINK_KEY_COOKIE``) before Reflex sees it."""
+LINK_KEY_COOKIE = "accountlink_link_key"
+
 SIGN_IN_PATH = "/auth/sign-in"
 SIGN_OUT_PATH = "/auth/sign-out"
 AFTER_SIGN_IN = "/settings/integrations"
@@ -92,15 +97,25 @@ def session_key_from_cookie_header(header: str | None) -> str:
     return key if _KEY_PATTERN.fullmatch(key) else ""
 
 
+def link_key_from_cookie_header(header: str | None) -> str:
+    """The one-time link's key ``SessionKeyMiddleware`` left in a cookie header, or ''."""
+    key = cookie_value(header or "", LINK_KEY_COOKIE)
+    return key if _KEY_PATTERN.fullmatch(key) else ""
+
+
+_HASHED_COOKIES = {SESSION_COOKIE: SESSION_KEY_COOKIE, LINK_COOKIE: LINK_KEY_COOKIE}
+
+
 def rewrite_cookie_header(header: str) -> str:
-    """The cookie header with the session token replaced by its key, and any forged key dropped."""
+    """The cookie header with each token (session, one-time link) replaced by its key, and any
+    key the browser sent itself dropped."""
     kept: list[str] = []
     for name, value in _cookie_pairs(header):
-        if name == SESSION_KEY_COOKIE:
+        if name in _HASHED_COOKIES.values():
             continue
-        if name == SESSION_COOKIE:
+        if name in _HASHED_COOKIES:
             if value:
-                kept.append(f"{SESSION_KEY_COOKIE}={session_key(value)}")
+                kept.append(f"{_HASHED_COOKIES[name]}={session_key(value)}")
             continue
         kept.append(f"{name}={value}")
     return "; ".join(kept)
@@ -125,7 +140,7 @@ class SessionKeyMiddleware:
         await self._app(scope, receive, send)
 
 
-def _same_site_origin(request: Request) -> bool:
+def same_site_origin(request: Request) -> bool:
     """A browser always names the page that posts; refuse posts made by another site's page."""
     origin = request.headers.get("origin")
     if origin is None:
@@ -133,7 +148,7 @@ def _same_site_origin(request: Request) -> bool:
     return bool(urlsplit(origin).hostname) and urlsplit(origin).hostname == request.url.hostname
 
 
-def _secure(request: Request, services: Services) -> bool:
+def secure_cookie(request: Request, services: Services) -> bool:
     configured = services.settings.session_cookie_secure
     return configured if configured is not None else request.url.scheme == "https"
 
@@ -163,7 +178,7 @@ def _refused(code: str, status: int) -> JSONResponse:
 def sign_in_endpoint(services: Callable[[], Services]) -> Callable[[Request], object]:
     async def sign_in(request: Request) -> Response:
         """Check the password, start a new session (a new token every time), set the cookie."""
-        if not _same_site_origin(request):
+        if not same_site_origin(request):
             return _refused("origin", 403)
         body = b""
         async for chunk in request.stream():
@@ -185,28 +200,33 @@ def sign_in_endpoint(services: Callable[[], Services]) -> Callable[[Request], ob
             return _refused(f"throttled:{throttled.retry_after}", 429)
         except SignInFailed:
             return _refused("wrong", 401)
-        # Whatever session this browser presented before is ended, not reused.
-        await run_in_threadpool(wired.auth.sign_out, request.cookies.get(SESSION_COOKIE))
-        response = JSONResponse({"ok": True, "next": AFTER_SIGN_IN})
-        response.set_cookie(
-            SESSION_COOKIE,
-            signed_in.token,
-            max_age=wired.settings.session_hours * 3600,
-            path="/",
-            httponly=True,
-            samesite="strict",
-            secure=_secure(request, wired),
-        )
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return await signed_in_response(request, wired, signed_in.token)
 
     return sign_in
+
+
+async def signed_in_response(request: Request, wired: Services, token: str) -> Response:
+    """Answer a successful sign-in (password or one-time link): the new session's cookie."""
+    # Whatever session this browser presented before is ended, not reused.
+    await run_in_threadpool(wired.auth.sign_out, request.cookies.get(SESSION_COOKIE))
+    response = JSONResponse({"ok": True, "next": AFTER_SIGN_IN})
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=wired.settings.session_hours * 3600,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookie(request, wired),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def sign_out_endpoint(services: Callable[[], Services]) -> Callable[[Request], object]:
     async def sign_out(request: Request) -> Response:
         """End the session server-side, clear the cookie, go to the sign-in page."""
-        if not _same_site_origin(request):
+        if not same_site_origin(request):
             return PlainTextResponse("Sign-out must come from this site.", status_code=403)
         wired = services()
         await run_in_threadpool(wired.auth.sign_out, request.cookies.get(SESSION_COOKIE))
@@ -218,7 +238,7 @@ def sign_out_endpoint(services: Callable[[], Services]) -> Callable[[Request], o
             path="/",
             httponly=True,
             samesite="strict",
-            secure=_secure(request, wired),
+            secure=secure_cookie(request, wired),
         )
         response.headers["Cache-Control"] = "no-store"
         return response

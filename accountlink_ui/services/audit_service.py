@@ -58,6 +58,14 @@ ACTION_LABELS = {
     "api_token.revoked": "Revoked API token",
     "sign_in.failed": "Failed sign-in",
     "sign_in.throttled": "Sign-in throttled",
+    "organization.created": "Created organization",
+    "member.invited": "Invited someone",
+    "member.invitation_revoked": "Cancelled invitation",
+    "member.joined": "Joined",
+    "member.role_changed": "Changed role",
+    "member.removed": "Removed someone",
+    "member.reset_link_created": "Created password reset link",
+    "member.password_reset": "Reset password",
 }
 CSV_COLUMNS = (
     "time_utc",

@@ -236,6 +236,26 @@ class AuthService:
 
     def _signed_in(self, session: Session, user: User, admitted: _Admitted) -> SignedIn:
         self._throttle.succeeded(session, admitted.keys)
+        return self._new_session(session, user)
+
+    def open_session(self, user_id: int) -> SignedIn:
+        """A new session for someone who proved who they are by a one-time link."""
+        with session_scope(self._engine) as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise SignInFailed(WRONG_CREDENTIALS)
+            return self._new_session(session, user)
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop this process's resolved sessions of a person (their sessions were ended)."""
+        with self._recent_lock:
+            self._recent = {
+                key: value
+                for key, value in self._recent.items()
+                if value[1].actor.user_id != user_id
+            }
+
+    def _new_session(self, session: Session, user: User) -> SignedIn:
         token = secrets.token_urlsafe(32)
         session.add(
             UserSession(

@@ -37,8 +37,20 @@ from accountlink_ui.ui.states.session import SessionState, session_key_of
 
 log = logging.getLogger(__name__)
 
-PUBLIC_HANDLERS = frozenset({"redirect_if_signed_in", "sign_in_answered"})
-"""Handlers a browser that is not signed in may run: the sign-in page's own."""
+PUBLIC_HANDLERS = frozenset(
+    {
+        "redirect_if_signed_in",
+        "sign_in_answered",
+        # The pages one-time links open, and "Forgot password?" (ui/states/links.py).
+        "open_invitation",
+        "open_reset",
+        "open_forgot",
+        "one_time_link_answered",
+        "reset_request_answered",
+    }
+)
+"""Handlers a browser that is not signed in may run: the sign-in page's own, and those of
+the pages a one-time link opens."""
 
 MAX_PAYLOAD_CHARS = 128 * 1024
 """One event's whole payload, as JSON. The largest legitimate one is a credential form

@@ -56,6 +56,7 @@ def login() -> rx.Component:
                         size="3",
                     ),
                     rx.button("Sign in", type="submit", size="3", width="100%"),
+                    rx.link("Forgot password?", href="/forgot-password", size="2"),
                     spacing="3",
                     align="stretch",
                 ),
