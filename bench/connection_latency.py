@@ -27,10 +27,10 @@ from urllib.parse import urlsplit
 import httpx
 from remote_sandbox import remote_sandbox
 
+from accountlink_ui.integrations.contracts import Adapter, ConnectionConfig
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.dynamics import BC_SCOPE, DynamicsAdapter
 from accountlink_ui.integrations.generic_rest import GenericRestAdapter
-from accountlink_ui.integrations.registry import Adapter, ConnectionConfig
 from accountlink_ui.integrations.xledger import PROBE_QUERY, XledgerAdapter
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.settings import Settings

@@ -39,6 +39,15 @@ from accountlink_ui.accounting.vouchers import (
     VoucherLine,
     whole_groups,
 )
+from accountlink_ui.integrations.contracts import (
+    ConnectionConfig,
+    ConnectionResult,
+    IntegrationError,
+    PermanentError,
+    PostedLine,
+    PushResult,
+    TransientError,
+)
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.entra import (
     AccessToken,
@@ -51,20 +60,13 @@ from accountlink_ui.integrations.entra import (
     explain,
 )
 from accountlink_ui.integrations.http import (
-    AdapterFailure,
+    DeadlineExceeded,
     HttpReply,
     OutboundClient,
     OutboundError,
+    from_outbound,
     run_connection_test,
     scrub,
-)
-from accountlink_ui.integrations.registry import (
-    ConnectionConfig,
-    ConnectionResult,
-    PermanentError,
-    PostedLine,
-    PushResult,
-    TransientError,
 )
 from accountlink_ui.integrations.types import DYNAMICS, endpoints
 from accountlink_ui.settings import Settings
@@ -121,7 +123,7 @@ class _Target:
                 guarded="dataverse" not in urls,
                 **common,
             )
-        raise AdapterFailure(f"Unknown Dynamics product '{product}'.", ("product",))
+        raise IntegrationError.of(f"Unknown Dynamics product '{product}'.", ("product",))
 
 
 def dataverse_resource(url: str) -> str:
@@ -177,7 +179,7 @@ class _Session:
         try:
             return reply.json()
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound(self.target.label, exc) from None
+            raise from_outbound(self.target.label, exc) from None
 
     def _send(self, method: str, path: str, token: AccessToken, json: Any) -> HttpReply:
         try:
@@ -191,7 +193,7 @@ class _Session:
             )
         except OutboundError as exc:
             fields = ("dataverse_url",) if self.target.guarded else ()
-            raise AdapterFailure.from_outbound(self.target.label, exc, fields) from None
+            raise from_outbound(self.target.label, exc, fields) from None
 
 
 class DynamicsAdapter:
@@ -238,13 +240,15 @@ class DynamicsAdapter:
             who = session.get_json("/WhoAmI")
             organization = who.get("OrganizationId") if isinstance(who, dict) else None
             if not organization:
-                raise AdapterFailure("Dataverse answered WhoAmI without an OrganizationId.")
+                raise IntegrationError.of("Dataverse answered WhoAmI without an OrganizationId.")
             return ConnectionResult(
                 ok=True,
                 message="Connected to Dataverse.",
                 reached=f"Dataverse organization {organization}",
             )
-        except AdapterFailure as failure:
+        except DeadlineExceeded:
+            raise  # run_connection_test words it, naming what was awaited
+        except IntegrationError as failure:
             return failure.result()
 
     # --- push ---------------------------------------------------------------------------
@@ -267,8 +271,8 @@ class DynamicsAdapter:
                 accepted.update(result.accepted)
                 failed.update(result.failed)
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound("Business Central", exc).push_error() from None
-        except AdapterFailure as failure:
+            raise from_outbound("Business Central", exc).push_error() from None
+        except IntegrationError as failure:
             raise failure.push_error(nothing_sent=not accepted and not failed) from None
         return PushResult(accepted=accepted, failed=failed)
 
@@ -303,10 +307,10 @@ class DynamicsAdapter:
         try:
             body = reply.json()
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound("Business Central", exc) from None
+            raise from_outbound("Business Central", exc) from None
         answers = body.get("responses") if isinstance(body, dict) else None
         if not isinstance(answers, list):
-            raise AdapterFailure("Business Central answered the batch without responses.")
+            raise IntegrationError.of("Business Central answered the batch without responses.")
         accepted: dict[str, str] = {}
         refused: dict[str, str] = {}
         for answer in answers:
@@ -323,9 +327,9 @@ class DynamicsAdapter:
                     "trying again after checking what arrived."
                 )
             elif status in (401, 403):
-                raise AdapterFailure(_inner_error(inner, status), code=str(status))
+                raise IntegrationError.of(_inner_error(inner, status), code=str(status))
             elif status == 404 and not accepted and not refused:
-                raise AdapterFailure(
+                raise IntegrationError.of(
                     "The journal chosen in the posting settings was not found in Business "
                     "Central (deleted or renamed?). Choose the journal again under Posting.",
                     ("journal",),
@@ -393,8 +397,8 @@ class DynamicsAdapter:
                 company_id=str(company["id"]),
             )
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound("Business Central", exc).push_error() from None
-        except AdapterFailure as failure:
+            raise from_outbound("Business Central", exc).push_error() from None
+        except IntegrationError as failure:
             raise failure.push_error() from None
 
     def find_existing(self, config: ConnectionConfig, keys: Sequence[str]) -> dict[str, str]:
@@ -417,8 +421,8 @@ class DynamicsAdapter:
                         found[key] = str(line.get("id", ""))
             return found
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound("Business Central", exc).push_error() from None
-        except AdapterFailure as failure:
+            raise from_outbound("Business Central", exc).push_error() from None
+        except IntegrationError as failure:
             raise failure.push_error() from None
 
     # --- helpers --------------------------------------------------------------------------
@@ -454,7 +458,7 @@ class DynamicsAdapter:
         )
         environment = _value(config, "bc_environment")
         if not companies:
-            raise AdapterFailure(
+            raise IntegrationError.of(
                 f"Business Central environment '{environment}' has no companies this app can see.",
                 ("bc_environment",),
             )
@@ -466,7 +470,7 @@ class DynamicsAdapter:
             if wanted.casefold() in names:
                 return company
         known = ", ".join(str(c.get("displayName") or c.get("name")) for c in companies[:10])
-        raise AdapterFailure(
+        raise IntegrationError.of(
             f"Business Central environment '{environment}' has no company named '{wanted}'. "
             f"Companies found: {known}.",
             ("bc_company",),
@@ -478,7 +482,7 @@ class DynamicsAdapter:
         """The chosen journal's lines: never another journal in its place. The company id
         was stored with the posting settings; it is looked up only when it was not."""
         if not posting.journal:
-            raise AdapterFailure(
+            raise IntegrationError.of(
                 "Choose the Business Central journal under Posting before the first sync.",
                 ("journal",),
             )
@@ -507,11 +511,11 @@ class DynamicsAdapter:
                 refresh=refresh,
             )
         except CredentialFormatError as exc:
-            raise AdapterFailure(str(exc), exc.fields) from None
+            raise IntegrationError.of(str(exc), exc.fields) from None
         except EntraError as exc:
             raise _entra_failure(exc, config, target) from None
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound(ENTRA, exc) from None
+            raise from_outbound(ENTRA, exc) from None
 
 
 def _credential(config: ConnectionConfig) -> Credential:
@@ -532,7 +536,7 @@ def _required(config: ConnectionConfig, key: str, *, strip: bool = True) -> str:
     value = _value(config, key, strip=strip)
     if not value.strip():
         label = next((f.label for f in DYNAMICS.fields_for(config.auth_flow) if f.key == key), key)
-        raise AdapterFailure(f"{label} is required.", (key,))
+        raise IntegrationError.of(f"{label} is required.", (key,))
     return value
 
 
@@ -626,7 +630,9 @@ def _odata(text: str) -> str:
     return text.replace("'", "''")
 
 
-def _entra_failure(error: EntraError, config: ConnectionConfig, target: _Target) -> AdapterFailure:
+def _entra_failure(
+    error: EntraError, config: ConnectionConfig, target: _Target
+) -> IntegrationError:
     bc = target.product == "business_central"
     message, fields = explain(
         error,
@@ -638,7 +644,7 @@ def _entra_failure(error: EntraError, config: ConnectionConfig, target: _Target)
     )
     transient = error.status == 429 or error.status >= 500
     code = f"AADSTS{error.aadsts}" if error.aadsts else (error.error or None)
-    return AdapterFailure(
+    return IntegrationError.of(
         message, fields, code=code, transient=transient, retry_after=error.retry_after
     )
 
@@ -646,7 +652,7 @@ def _entra_failure(error: EntraError, config: ConnectionConfig, target: _Target)
 _CERT_FIELDS = ("certificate_pem", "private_key_pem")
 
 
-def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> AdapterFailure:
+def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> IntegrationError:
     """A Business Central or Dataverse error answer, worded for the admin."""
     label = "Business Central" if product == "business_central" else "Dataverse"
     status = reply.status_code
@@ -655,14 +661,14 @@ def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> Ada
     if status == 429:
         wait = reply.retry_after()
         when = f" in {wait:g} s" if wait is not None else " shortly"
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} is throttling requests (HTTP 429); try again{when}.",
             code=code or "429",
             transient=True,
             retry_after=wait,
         )
     if status >= 500:
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} had a server error (HTTP {status}){said}. Try again later.",
             code=code,
             transient=True,
@@ -678,18 +684,18 @@ def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> Ada
                 "Create an application user for this client ID in the Dataverse environment "
                 "and give it a security role."
             )
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} did not accept the app's token{said}. {hint}", ("client_id",), code=code
         )
     if status == 403:
-        return AdapterFailure(
+        return IntegrationError.of(
             f"The app may sign in but is not allowed to read {label}{said}. Give the app's "
             "user a role or permission set that can read companies and post journals.",
             ("client_id",),
             code=code,
         )
     if status == 404 and product == "business_central" and code != "NoEnvironment":
-        return AdapterFailure(
+        return IntegrationError.of(
             f"Business Central could not find what AccountLink asked for{said}. Check the "
             "company name and that the company has a general journal.",
             ("bc_company",),
@@ -698,24 +704,24 @@ def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> Ada
     if status == 404 and product == "business_central":
         return _no_environment(reply, config)
     if status == 404:
-        return AdapterFailure(
+        return IntegrationError.of(
             f"Dataverse answered 'not found'{said}. Check the environment URL.",
             ("dataverse_url",),
             code=code,
         )
-    return AdapterFailure(f"{label} answered HTTP {status}{said}.", code=code)
+    return IntegrationError.of(f"{label} answered HTTP {status}{said}.", code=code)
 
 
 _BC_ENVIRONMENT_FIELDS = ("bc_environment", "tenant_id")
 
 
-def _no_environment(reply: HttpReply, config: ConnectionConfig) -> AdapterFailure:
+def _no_environment(reply: HttpReply, config: ConnectionConfig) -> IntegrationError:
     """Business Central's 404 for the environment: blame the environment and the tenant."""
     code, detail = _odata_error(reply, config)
     said = f" ({code}: {detail})" if code and detail else (f" ({detail})" if detail else "")
     environment = _value(config, "bc_environment")
     tenant = _value(config, "tenant_id")
-    return AdapterFailure(
+    return IntegrationError.of(
         f"Business Central has no environment '{environment}' in tenant '{tenant}'{said}. "
         "Check the environment name in the Business Central admin center, and the tenant ID.",
         _BC_ENVIRONMENT_FIELDS,

@@ -24,22 +24,24 @@ import httpx
 from accountlink_ui.accounting.chart import Chart
 from accountlink_ui.accounting.money import to_major
 from accountlink_ui.accounting.vouchers import EXPENSE, Voucher
+from accountlink_ui.integrations.contracts import (
+    ConnectionConfig,
+    ConnectionResult,
+    IntegrationError,
+    PostedLine,
+    PushResult,
+)
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.entra import TokenCache, credential_fingerprint
 from accountlink_ui.integrations.http import (
-    AdapterFailure,
+    DeadlineExceeded,
     HttpReply,
     OutboundClient,
     OutboundError,
+    from_outbound,
     run_connection_test,
     scrub,
     scrub_config,
-)
-from accountlink_ui.integrations.registry import (
-    ConnectionConfig,
-    ConnectionResult,
-    PostedLine,
-    PushResult,
 )
 from accountlink_ui.integrations.types import GENERIC_REST
 from accountlink_ui.settings import Settings
@@ -101,7 +103,9 @@ class GenericRestAdapter:
                     reached=label,
                 )
             raise _status_failure(reply, config, f"GET {path}", expected=expected)
-        except AdapterFailure as failure:
+        except DeadlineExceeded:
+            raise  # run_connection_test words it, naming what was awaited
+        except IntegrationError as failure:
             return failure.result()
 
     # --- push -----------------------------------------------------------------------------
@@ -125,7 +129,7 @@ class GenericRestAdapter:
             if not reply.ok:
                 raise _status_failure(reply, config, f"POST {path}")
             return _push_result(reply, keys)
-        except AdapterFailure as failure:
+        except IntegrationError as failure:
             raise failure.push_error() from None
 
     def payload_lines(self, config: ConnectionConfig, voucher: Voucher) -> list[PostedLine]:
@@ -161,7 +165,7 @@ class GenericRestAdapter:
         """One authorized request; an OAuth token from the cache that fails 401 is renewed once."""
         base = _setting(config, "base_url")
         if not base:
-            raise AdapterFailure("Enter the API's base URL.", ("base_url",))
+            raise IntegrationError.of("Enter the API's base URL.", ("base_url",))
         url = f"{base.rstrip('/')}/{path.lstrip('/')}"
         auth = self._auth(config, deadline)
         reply = self._send(method, url, deadline, auth, json, headers)
@@ -191,7 +195,7 @@ class GenericRestAdapter:
                 secret_params=auth.secret_params,
             )
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound(_host_label(url), exc, ("base_url",)) from None
+            raise from_outbound(_host_label(url), exc, ("base_url",)) from None
 
     def _auth(
         self, config: ConnectionConfig, deadline: Deadline, *, refresh: bool = False
@@ -212,7 +216,7 @@ class GenericRestAdapter:
         if flow == "oauth2_client_credentials":
             token, from_cache = self._oauth_token(config, deadline, refresh=refresh)
             return _Auth(headers={"Authorization": f"Bearer {token}"}, from_cache=from_cache)
-        raise AdapterFailure(f"Unknown sign-in method '{flow}'.")
+        raise IntegrationError.of(f"Unknown sign-in method '{flow}'.")
 
     def _oauth_token(
         self, config: ConnectionConfig, deadline: Deadline, *, refresh: bool
@@ -235,7 +239,7 @@ class GenericRestAdapter:
                 "POST", token_url, deadline=deadline, guarded=True, data=form
             )
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound(
+            raise from_outbound(
                 f"the token URL ({_host_label(token_url)})", exc, ("token_url",)
             ) from None
         body = _json_or_none(reply)
@@ -251,28 +255,28 @@ class GenericRestAdapter:
 
 def _status_failure(
     reply: HttpReply, config: ConnectionConfig, what: str, *, expected: str | None = None
-) -> AdapterFailure:
+) -> IntegrationError:
     status = reply.status_code
     label = _host_label(str(reply.url))
     if status in (401, 403):
         fields = CREDENTIAL_FIELDS.get(config.auth_flow, ())
         labels = _labels(config, fields)
         word = "rejected" if status == 401 else "accepted but did not authorize"
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} {word} the credentials (HTTP {status} for {what}). Check the {labels}.",
             fields,
             code=str(status),
         )
     if status == 404:
         field_key = "health_path" if what.startswith("GET") else "records_path"
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} has no {what.split(' ', 1)[1]} (HTTP 404). Check the path and the base URL.",
             (field_key, "base_url"),
             code="404",
         )
     if status == 429:
         wait = reply.retry_after()
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} is limiting requests (HTTP 429); try again "
             + (f"in {wait:g} s." if wait is not None else "shortly."),
             code="429",
@@ -281,23 +285,23 @@ def _status_failure(
         )
     if status >= 500:
         got = f"expected HTTP {expected}, got {status}" if expected else f"HTTP {status}"
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} had a server error ({got} for {what}). Try again later.",
             code=str(status),
             transient=True,
         )
     if expected is not None:
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} answered {what} with HTTP {status}, but HTTP {expected} was expected. "
             "Check the health check path and the expected status.",
             ("expected_status", "health_path"),
             code=str(status),
         )
     detail = _problem_detail(reply, config)
-    return AdapterFailure(f"{label} refused {what} (HTTP {status}){detail}.", code=str(status))
+    return IntegrationError.of(f"{label} refused {what} (HTTP {status}){detail}.", code=str(status))
 
 
-def _token_failure(reply: HttpReply, body: object, secret: str) -> AdapterFailure:
+def _token_failure(reply: HttpReply, body: object, secret: str) -> IntegrationError:
     status = reply.status_code
     error = str(body.get("error") or "") if isinstance(body, dict) else ""
     description = (
@@ -309,39 +313,39 @@ def _token_failure(reply: HttpReply, body: object, secret: str) -> AdapterFailur
         f" ({error}: {description})" if error and description else (f" ({error})" if error else "")
     )
     if error == "invalid_client" or (status == 401 and not error):
-        return AdapterFailure(
+        return IntegrationError.of(
             f"The token URL rejected the client ID or secret{said}.",
             ("client_id", "client_secret"),
             code=error or "401",
         )
     if error == "invalid_scope":
-        return AdapterFailure(
+        return IntegrationError.of(
             f"The token URL did not accept the scope{said}.", ("scope",), code=error
         )
     if error in ("unauthorized_client", "unsupported_grant_type"):
-        return AdapterFailure(
+        return IntegrationError.of(
             f"This client may not use the client-credentials grant{said}.",
             ("client_id",),
             code=error,
         )
     if status == 404:
-        return AdapterFailure(
+        return IntegrationError.of(
             "The token URL answered 'not found' (HTTP 404).", ("token_url",), code="404"
         )
     if status == 429 or status >= 500:
-        return AdapterFailure(
+        return IntegrationError.of(
             f"The token URL is not answering normally (HTTP {status}). Try again later.",
             code=str(status),
             transient=True,
             retry_after=reply.retry_after(),
         )
     if body is None:
-        return AdapterFailure(
+        return IntegrationError.of(
             f"The token URL answered HTTP {status} with something that is not JSON. Check "
             "that it is the OAuth token endpoint.",
             ("token_url",),
         )
-    return AdapterFailure(
+    return IntegrationError.of(
         f"The token URL refused the request (HTTP {status}){said}.",
         ("token_url",),
         code=error or None,
@@ -456,12 +460,12 @@ def _setting(config: ConnectionConfig, key: str) -> str:
 def _required(config: ConnectionConfig, key: str) -> str:
     value = _setting(config, key) or (config.secrets.get(key) or "").strip()
     if not value:
-        raise AdapterFailure(f"{_labels(config, (key,))} is required.", (key,))
+        raise IntegrationError.of(f"{_labels(config, (key,))} is required.", (key,))
     return value
 
 
 def _secret(config: ConnectionConfig, key: str) -> str:
     value = (config.secrets.get(key) or "").strip()
     if not value:
-        raise AdapterFailure(f"{_labels(config, (key,))} is required.", (key,))
+        raise IntegrationError.of(f"{_labels(config, (key,))} is required.", (key,))
     return value

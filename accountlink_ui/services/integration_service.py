@@ -21,9 +21,10 @@ from sqlmodel import Session
 from accountlink_ui import repository
 from accountlink_ui.accounting.posting_settings import from_values
 from accountlink_ui.db import session_scope
+from accountlink_ui.integrations.contracts import ConnectionConfig, ConnectionResult
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.http import scrub_config
-from accountlink_ui.integrations.registry import AdapterRegistry, ConnectionConfig, ConnectionResult
+from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.integrations.types import (
     INTEGRATION_TYPES,
     FieldKind,

@@ -33,7 +33,8 @@ from sqlmodel import Session
 
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
-from accountlink_ui.integrations.registry import AdapterRegistry, ConnectionConfig
+from accountlink_ui.integrations.contracts import ConnectionConfig
+from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.models import (
     ClaimStatus,
     ExpenseClaim,

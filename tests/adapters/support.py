@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import ExportRecord, Voucher, build_voucher
-from accountlink_ui.integrations.registry import ConnectionConfig
+from accountlink_ui.integrations.contracts import ConnectionConfig
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.sandbox.state import SandboxState
 from accountlink_ui.settings import Settings

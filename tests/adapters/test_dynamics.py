@@ -17,6 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import Voucher
+from accountlink_ui.integrations.contracts import ConnectionResult, PermanentError, TransientError
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.dynamics import (
     DynamicsAdapter,
@@ -24,11 +25,6 @@ from accountlink_ui.integrations.dynamics import (
     document_number,
 )
 from accountlink_ui.integrations.entra import ClientCertificate, client_assertion
-from accountlink_ui.integrations.registry import (
-    ConnectionResult,
-    PermanentError,
-    TransientError,
-)
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.sandbox.ledger import ledger
 from tests.adapters.support import (

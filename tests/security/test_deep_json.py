@@ -9,11 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from accountlink_ui.integrations.contracts import Adapter, ConnectionConfig
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.dynamics import DynamicsAdapter
 from accountlink_ui.integrations.generic_rest import GenericRestAdapter
 from accountlink_ui.integrations.http import MAX_RESPONSE_BYTES, OutboundClient
-from accountlink_ui.integrations.registry import Adapter, ConnectionConfig
 from accountlink_ui.integrations.xledger import XledgerAdapter
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.settings import Settings
