@@ -67,13 +67,7 @@ def entra_token(bare: httpx.Client, base: str, scope: str) -> str:
 
 def main() -> None:
     with remote_sandbox() as base:
-        settings = Settings(
-            xledger_sandbox_url=f"{base}/xledger/demo/graphql",
-            entra_authority_url=f"{base}/entra",
-            business_central_url=f"{base}/businesscentral",
-            dataverse_url=f"{base}/dataverse",
-            allowed_hosts=[urlsplit(base).netloc],
-        )
+        settings = Settings(sandbox_url=base, allowed_hosts=[urlsplit(base).netloc])
         bc = {
             "product": "business_central",
             "tenant_id": demo.ENTRA_TENANT_ID,
@@ -92,7 +86,7 @@ def main() -> None:
                 XledgerAdapter,
                 ConnectionConfig("xledger", "sandbox", "api_token", {}, {"api_token": demo.XLEDGER_DEMO_TOKEN}),
                 lambda: bare.post(
-                    settings.xledger_sandbox_url,
+                    f"{base}/xledger/demo/graphql",
                     json={"query": PROBE_QUERY},
                     headers={"Authorization": f"token {demo.XLEDGER_DEMO_TOKEN}"},
                 ),

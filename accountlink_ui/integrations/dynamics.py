@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -68,7 +68,19 @@ from accountlink_ui.integrations.http import (
     run_connection_test,
     scrub,
 )
-from accountlink_ui.integrations.types import DYNAMICS, endpoints
+from accountlink_ui.integrations.types import (
+    DATAVERSE_URL,
+    DOMAIN,
+    GUID,
+    PRODUCTION,
+    SANDBOX,
+    AuthFlow,
+    Destination,
+    Endpoint,
+    FieldKind,
+    FieldSpec,
+    IntegrationType,
+)
 from accountlink_ui.settings import Settings
 
 ENTRA = "Microsoft Entra ID"
@@ -80,6 +92,143 @@ BATCH_OPERATIONS = 100
 """Operations in one ``$batch`` request, Business Central's documented maximum."""
 ACCOUNT_TYPES = {"gl_account": "G/L Account", COUNTER_EMPLOYEE: "Employee"}
 CHART_SECONDS = 30.0
+
+
+# --- the declaration ------------------------------------------------------------------
+
+_PRODUCT = FieldSpec(
+    key="product",
+    label="Dynamics product",
+    kind=FieldKind.SELECT,
+    options=(
+        ("business_central", "Business Central"),
+        ("dataverse", "Dataverse (Dynamics 365 Sales / Customer Service)"),
+    ),
+    default="business_central",
+    help="Which Dynamics 365 product holds your accounts.",
+)
+_BC = (("product", "business_central"),)
+_DATAVERSE = (("product", "dataverse"),)
+
+_DYNAMICS_ENDPOINTS = (
+    Endpoint("authority", "https://login.microsoftonline.com", "/entra"),
+    Endpoint("business_central", "https://api.businesscentral.dynamics.com", "/businesscentral"),
+    Endpoint("dataverse", "", "/dataverse"),
+)
+"""Dataverse has no URL to pin: the admin's environment URL is called (and guarded)."""
+
+DYNAMICS = IntegrationType(
+    key="dynamics",
+    order=20,
+    label="Microsoft Dynamics 365",
+    summary="Needs a Microsoft Entra app registration: tenant, client id, and a secret or certificate.",
+    probe="gets a token from Microsoft Entra ID, then lists companies (Business Central) "
+    "or calls WhoAmI (Dataverse)",
+    environments=(
+        replace(SANDBOX, endpoints=_DYNAMICS_ENDPOINTS),
+        replace(PRODUCTION, endpoints=_DYNAMICS_ENDPOINTS),
+    ),
+    batch_size=100,
+    adapter=lambda settings: DynamicsAdapter(settings),
+    common_fields=(
+        _PRODUCT,
+        FieldSpec(
+            key="tenant_id",
+            label="Tenant (directory) ID",
+            help="The directory GUID or a verified domain such as contoso.onmicrosoft.com.",
+            placeholder="00000000-0000-0000-0000-000000000000",
+            pattern=f"(?:{GUID})|(?:{DOMAIN})",
+            pattern_message="Enter the tenant as a GUID or a domain such as contoso.onmicrosoft.com.",
+            max_length=253,
+            destination=Destination.NAME,
+        ),
+        FieldSpec(
+            key="client_id",
+            label="Application (client) ID",
+            help="The app registration's Application (client) ID in Microsoft Entra.",
+            placeholder="00000000-0000-0000-0000-000000000000",
+            pattern=GUID,
+            pattern_message="The application (client) ID is a GUID like 0c8a7e52-3b4f-4e1d-a9c6-7d2e1f3b5a90.",
+            max_length=36,
+        ),
+        FieldSpec(
+            key="bc_environment",
+            label="Business Central environment",
+            help="The environment name in the Business Central admin center, e.g. 'production' or 'sandbox'.",
+            default="production",
+            pattern=r"[A-Za-z0-9_-]{1,30}",
+            pattern_message="Environment names use letters, digits, '-' and '_' (at most 30).",
+            shown_when=_BC,
+            max_length=30,
+        ),
+        FieldSpec(
+            key="bc_company",
+            label="Company name",
+            required=False,
+            help="The company to post journal lines to; empty means the first company.",
+            shown_when=_BC,
+            max_length=120,
+        ),
+        FieldSpec(
+            key="dataverse_url",
+            label="Environment URL",
+            kind=FieldKind.URL,
+            help="Your Dataverse environment URL, e.g. https://contoso.crm4.dynamics.com or "
+            "https://contoso.api.crm4.dynamics.com.",
+            placeholder="https://contoso.crm4.dynamics.com",
+            pattern=DATAVERSE_URL,
+            pattern_message=(
+                "Use your Dataverse environment URL without a path, like "
+                "https://contoso.crm4.dynamics.com or https://contoso.api.crm4.dynamics.com."
+            ),
+            shown_when=_DATAVERSE,
+            max_length=200,
+            destination=Destination.ORIGIN,
+        ),
+    ),
+    auth_flows=(
+        AuthFlow(
+            key="client_secret",
+            label="Client secret",
+            description="OAuth 2.0 client credentials with an app secret.",
+            fields=(
+                FieldSpec(
+                    key="client_secret",
+                    label="Client secret",
+                    kind=FieldKind.SECRET,
+                    help="The secret's Value (not its ID) from Certificates & secrets.",
+                    pattern=r"\S{8,}",
+                    pattern_message="A client secret is at least 8 characters with no spaces.",
+                    max_length=200,
+                ),
+            ),
+        ),
+        AuthFlow(
+            key="certificate",
+            label="Certificate",
+            description="OAuth 2.0 client credentials with a signed client assertion.",
+            fields=(
+                FieldSpec(
+                    key="certificate_pem",
+                    label="Certificate (PEM)",
+                    kind=FieldKind.PEM,
+                    help="The public certificate uploaded to the app registration.",
+                    placeholder="-----BEGIN CERTIFICATE-----",
+                    max_length=20_000,
+                ),
+                FieldSpec(
+                    key="private_key_pem",
+                    label="Private key (PEM)",
+                    kind=FieldKind.SECRET_PEM,
+                    help="The certificate's RSA private key, unencrypted PEM.",
+                    placeholder="-----BEGIN PRIVATE KEY-----",
+                    max_length=20_000,
+                ),
+            ),
+        ),
+    ),
+)
+INTEGRATION_TYPE = DYNAMICS
 
 
 @dataclass(frozen=True)
@@ -98,7 +247,7 @@ class _Target:
 
     @classmethod
     def of(cls, config: ConnectionConfig, settings: Settings) -> _Target:
-        urls = endpoints(DYNAMICS.key, config.environment, settings)
+        urls = DYNAMICS.endpoints(config.environment, settings)
         product = _value(config, "product") or "business_central"
         tenant = _required(config, "tenant_id")
         client_id = _required(config, "client_id")

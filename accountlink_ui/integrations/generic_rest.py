@@ -43,7 +43,15 @@ from accountlink_ui.integrations.http import (
     scrub,
     scrub_config,
 )
-from accountlink_ui.integrations.types import GENERIC_REST
+from accountlink_ui.integrations.types import (
+    PRODUCTION,
+    SANDBOX,
+    AuthFlow,
+    Destination,
+    FieldKind,
+    FieldSpec,
+    IntegrationType,
+)
 from accountlink_ui.settings import Settings
 
 PUSH_SECONDS = 60.0
@@ -57,6 +65,165 @@ CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
     "basic": ("username", "password"),
     "oauth2_client_credentials": ("client_id", "client_secret", "scope"),
 }
+
+
+# --- the declaration ------------------------------------------------------------------
+
+_BASE_URL = FieldSpec(
+    key="base_url",
+    label="Base URL",
+    kind=FieldKind.URL,
+    help="The API's root, e.g. https://api.example.com/v1.",
+    placeholder="https://api.example.com/v1",
+    max_length=500,
+    destination=Destination.ORIGIN,
+)
+_SECRET_CHARS = r"\S{4,}"
+_API_KEY = FieldSpec(
+    key="api_key",
+    label="API key",
+    kind=FieldKind.SECRET,
+    pattern=_SECRET_CHARS,
+    pattern_message="The key has no spaces.",
+    max_length=1000,
+)
+
+GENERIC_REST = IntegrationType(
+    key="generic_rest",
+    order=30,
+    label="Generic REST API",
+    summary="Needs the API's base URL and how it authenticates (key, token, basic or OAuth2).",
+    probe="calls the health path and checks the status code",
+    environments=(SANDBOX, PRODUCTION),
+    batch_size=500,
+    adapter=lambda settings: GenericRestAdapter(settings),
+    common_fields=(
+        _BASE_URL,
+        FieldSpec(
+            key="health_path",
+            label="Health check path",
+            help="A cheap GET that needs authentication.",
+            default="/health",
+            pattern=r"/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*",
+            pattern_message="Start the path with '/', e.g. /health.",
+            max_length=300,
+        ),
+        FieldSpec(
+            key="expected_status",
+            label="Expected status",
+            help="The HTTP status the health check answers when all is well.",
+            default="200",
+            pattern=r"[1-5][0-9]{2}",
+            pattern_message="Enter an HTTP status code such as 200.",
+            max_length=3,
+        ),
+        FieldSpec(
+            key="records_path",
+            label="Records path",
+            help="Where approved expense claims are POSTed as JSON.",
+            default="/expenses",
+            pattern=r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*",
+            pattern_message="Start the path with '/', e.g. /expenses.",
+            max_length=300,
+        ),
+    ),
+    auth_flows=(
+        AuthFlow(
+            key="api_key_header",
+            label="API key in a header",
+            description="Each request carries the key in a header you name.",
+            fields=(
+                FieldSpec(
+                    key="header_name",
+                    label="Header name",
+                    default="X-API-Key",
+                    pattern=r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}",
+                    pattern_message="A header name uses letters, digits and - (no spaces or colons).",
+                    max_length=100,
+                    destination=Destination.NAME,
+                ),
+                _API_KEY,
+            ),
+        ),
+        AuthFlow(
+            key="api_key_query",
+            label="API key in the query",
+            description="Each request carries the key as a query parameter.",
+            fields=(
+                FieldSpec(
+                    key="query_param",
+                    label="Query parameter",
+                    default="api_key",
+                    pattern=r"[A-Za-z0-9._~-]{1,100}",
+                    pattern_message="A parameter name uses letters, digits, '.', '_', '~' and '-'.",
+                    max_length=100,
+                    destination=Destination.EXACT,
+                ),
+                _API_KEY,
+            ),
+        ),
+        AuthFlow(
+            key="bearer",
+            label="Bearer token",
+            description="'Authorization: Bearer <token>' with a token you paste.",
+            fields=(
+                FieldSpec(
+                    key="bearer_token",
+                    label="Bearer token",
+                    kind=FieldKind.SECRET,
+                    pattern=_SECRET_CHARS,
+                    pattern_message="The token has no spaces.",
+                    max_length=4000,
+                ),
+            ),
+        ),
+        AuthFlow(
+            key="basic",
+            label="Basic auth",
+            description="A user name and password.",
+            fields=(
+                FieldSpec(
+                    key="username",
+                    label="User name",
+                    max_length=200,
+                    pattern=r"[^:]+",
+                    pattern_message="A user name cannot contain ':'.",
+                ),
+                FieldSpec(key="password", label="Password", kind=FieldKind.SECRET, max_length=400),
+            ),
+        ),
+        AuthFlow(
+            key="oauth2_client_credentials",
+            label="OAuth 2.0 client credentials",
+            description="A token from your token URL, renewed before it expires.",
+            fields=(
+                FieldSpec(
+                    key="token_url",
+                    label="Token URL",
+                    kind=FieldKind.URL,
+                    placeholder="https://auth.example.com/oauth2/token",
+                    max_length=500,
+                    destination=Destination.ORIGIN,
+                ),
+                FieldSpec(key="client_id", label="Client ID", max_length=300),
+                FieldSpec(
+                    key="client_secret",
+                    label="Client secret",
+                    kind=FieldKind.SECRET,
+                    max_length=1000,
+                ),
+                FieldSpec(
+                    key="scope",
+                    label="Scope",
+                    required=False,
+                    max_length=500,
+                    help="Space-separated scopes, if the API asks for any.",
+                ),
+            ),
+        ),
+    ),
+)
+INTEGRATION_TYPE = GENERIC_REST
 
 
 @dataclass

@@ -38,7 +38,14 @@ from accountlink_ui.integrations.http import (
     run_connection_test,
     scrub,
 )
-from accountlink_ui.integrations.types import XLEDGER, endpoints
+from accountlink_ui.integrations.types import (
+    AuthFlow,
+    Endpoint,
+    Environment,
+    FieldKind,
+    FieldSpec,
+    IntegrationType,
+)
 from accountlink_ui.settings import Settings
 
 MAX_NODES = 500
@@ -50,7 +57,6 @@ CHART_FIRST = 1000
 PUSH_SECONDS = 60.0
 BURST_RETRY_SECONDS = 5.0  # what Xledger's official sample waits after BURST_RATE_LIMIT_REACHED
 CONCURRENCY_RETRY_SECONDS = 5.0
-LABEL = "Xledger"
 _TOKEN = ("api_token",)
 
 PROBE_QUERY = "{ companies(first: 1) { edges { node { dbId description } } } }"
@@ -78,6 +84,61 @@ EXISTING_QUERY = (
 )
 
 
+# --- the declaration ------------------------------------------------------------------
+
+XLEDGER = IntegrationType(
+    key="xledger",
+    order=10,
+    label="Xledger",
+    summary="Needs an Xledger API token created by a Domain Administrator.",
+    probe="reads your first company from the Xledger GraphQL API",
+    environments=(
+        Environment(
+            "sandbox",
+            "Demo (sandbox)",
+            "demo.xledger.net: a demo token works only here.",
+            (Endpoint("graphql", "https://demo.xledger.net/graphql", "/xledger/demo/graphql"),),
+        ),
+        Environment(
+            "production",
+            "Production",
+            "www.xledger.net: your live Xledger entity.",
+            (
+                Endpoint(
+                    "graphql", "https://www.xledger.net/graphql", "/xledger/production/graphql"
+                ),
+            ),
+        ),
+    ),
+    batch_size=500,
+    adapter=lambda settings: XledgerAdapter(settings),
+    common_fields=(),
+    environment_is_destination=True,
+    auth_flows=(
+        AuthFlow(
+            key="api_token",
+            label="API token",
+            description="Sent as 'Authorization: token <API token>'.",
+            fields=(
+                FieldSpec(
+                    key="api_token",
+                    label="API token",
+                    kind=FieldKind.SECRET,
+                    help=(
+                        "Create it in Xledger under System Access → GraphQL → API tokens, "
+                        "with read and write scope."
+                    ),
+                    pattern=r"\S{8,}",
+                    pattern_message="An Xledger API token is at least 8 characters with no spaces.",
+                    max_length=400,
+                ),
+            ),
+        ),
+    ),
+)
+INTEGRATION_TYPE = XLEDGER
+
+
 class XledgerAdapter:
     """Tests an Xledger API token and posts GL import items."""
 
@@ -88,7 +149,7 @@ class XledgerAdapter:
         self._http = http or OutboundClient(settings)
 
     def test_connection(self, config: ConnectionConfig, deadline: Deadline) -> ConnectionResult:
-        return run_connection_test(lambda: self._probe(config, deadline), deadline, LABEL)
+        return run_connection_test(lambda: self._probe(config, deadline), deadline, XLEDGER.label)
 
     def _probe(self, config: ConnectionConfig, deadline: Deadline) -> ConnectionResult:
         try:
@@ -248,7 +309,7 @@ class XledgerAdapter:
                 "'token' or 'Bearer' in front of it.",
                 _TOKEN,
             )
-        url = endpoints(XLEDGER.key, config.environment, self._settings)["graphql"]
+        url = XLEDGER.endpoints(config.environment, self._settings)["graphql"]
         body: dict[str, Any] = {"query": query}
         if variables is not None:
             body["variables"] = variables
@@ -261,7 +322,7 @@ class XledgerAdapter:
                 json=body,
             )
         except OutboundError as exc:
-            raise from_outbound(LABEL, exc) from None
+            raise from_outbound(XLEDGER.label, exc) from None
         return _data(reply, token, config.environment)
 
 
@@ -396,7 +457,7 @@ def _data(reply: HttpReply, token: str, environment: str) -> dict[str, Any]:
     except OutboundError as exc:
         if status >= 500 or status == 429:
             raise _http_failure(reply) from None
-        raise from_outbound(LABEL, exc) from None
+        raise from_outbound(XLEDGER.label, exc) from None
     errors = payload.get("errors") if isinstance(payload, dict) else None
     if isinstance(errors, list) and errors:
         raise _error_failure(errors[0], reply, token, environment)

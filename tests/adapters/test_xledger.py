@@ -110,7 +110,7 @@ def test_bad_header_format_answer_is_explained(sandbox: Sandbox) -> None:
     settings = sandbox.settings()
     reply = OutboundClient(settings).request(
         "POST",
-        settings.xledger_sandbox_url,
+        xledger.XLEDGER.endpoints("sandbox", settings)["graphql"],
         deadline=Deadline(5),
         headers={"Authorization": f"Bearer {WRONG_TOKEN}"},
         json={"query": xledger.PROBE_QUERY},
