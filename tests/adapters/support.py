@@ -35,6 +35,10 @@ KNOWN_SECRETS = (
     demo.REST_BEARER_TOKEN,
     demo.REST_BASIC_PASSWORD,
     demo.REST_OAUTH_CLIENT_SECRET,
+    demo.TRIPLETEX_CONSUMER_TOKEN,
+    demo.TRIPLETEX_EMPLOYEE_TOKEN,
+    demo.TRIPLETEX_PRODUCTION_EMPLOYEE_TOKEN,
+    "sbx.tt.",  # prefix of every Tripletex session token the sandbox issues
     demo.DEMO_KEY_PEM.splitlines()[1],  # a line of the private key's body
     "sbx.entra.",  # prefix of every access token the sandbox issues
     "sbx.rest.",

@@ -22,7 +22,7 @@ SANDBOX = "http://127.0.0.1:9/sandbox"
 def test_the_known_systems_are_registered_once_each() -> None:
     keys = [t.key for t in TYPES]
     assert len(keys) == len(set(keys))
-    assert {"xledger", "dynamics", "generic_rest"} <= set(keys)
+    assert {"xledger", "dynamics", "tripletex", "generic_rest"} <= set(keys)
 
 
 @pytest.mark.parametrize("integration_type", TYPES, ids=lambda t: t.key)
