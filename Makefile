@@ -15,7 +15,7 @@ ENV := source scripts/env.sh &&
 help:
 	@echo "make run      serve AccountLink on http://localhost:$(PORT) (PORT=... to change)"
 	@echo "make test     lint, then the whole test suite (PYTEST_ARGS=... to narrow)"
-	@echo "make lint     ruff check and ruff format --check"
+	@echo "make lint     ruff check, ruff format --check and the import-cycle check"
 	@echo "make format   apply ruff fixes and formatting"
 	@echo "make bench    run every bench/*.py"
 	@echo "make clean    remove build output and caches (keeps .venv, .tools and app data)"
@@ -32,11 +32,13 @@ test: bootstrap
 	@bash scripts/ensure_axe.sh
 	$(ENV) ruff check .
 	$(ENV) ruff format --check .
+	$(ENV) python scripts/check_import_cycles.py accountlink_ui
 	$(ENV) pytest $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(ENV) ruff check .
 	$(ENV) ruff format --check .
+	$(ENV) python scripts/check_import_cycles.py accountlink_ui
 
 format: bootstrap
 	$(ENV) ruff check --fix .

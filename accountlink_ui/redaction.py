@@ -19,7 +19,7 @@ the access token AccountLink obtained, a proxy quotes the URL with
   called by the token cache), so a text scrubbed without the configuration
   at hand still loses them.
 
-Applied where adapter text is worded (``AdapterFailure``), where connection
+Applied where adapter text is worded (``contracts.IntegrationError``), where connection
 test results and sync run errors are stored, where audit details are
 written, and to every log record (:func:`install_log_scrubbing`).
 """

@@ -1,9 +1,9 @@
 """The one settings object, read from ``ACCOUNTLINK_*`` environment variables.
 
 Defaults are the embedded set-up: a SQLite file and a key file under the data
-directory, and the real public endpoints of every external system. Demos and
-tests point the base URLs at the sandbox through the same variables an
-operator would use.
+directory, and the real public endpoints every integration type declares
+(``integrations/types.py``). ``ACCOUNTLINK_ENDPOINTS`` overrides any of them;
+``ACCOUNTLINK_SANDBOX_URL`` points them all at the sandbox (demos and tests).
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ class Settings(BaseSettings):
     master_keys: str | None = Field(default=None, repr=False)
     master_key_file: Path | None = None
 
-    xledger_sandbox_url: str = "https://demo.xledger.net/graphql"
-    xledger_production_url: str = "https://www.xledger.net/graphql"
-    entra_authority_url: str = "https://login.microsoftonline.com"
-    business_central_url: str = "https://api.businesscentral.dynamics.com"
-    dataverse_url: str | None = None
-    """When set, Dataverse calls go here instead of the organization URL the admin typed."""
+    endpoints: dict[str, str] = Field(default_factory=dict)
+    """Operator overrides of the base URLs an integration type declares, as JSON keyed
+    ``<type>.<environment>.<endpoint>``, e.g. ``ACCOUNTLINK_ENDPOINTS='{"xledger.production.graphql":
+    "https://www.xledger.net/graphql"}'``. Keys are checked against the declarations at
+    start-up (``registry.check_endpoint_overrides``); an empty value unsets an optional
+    endpoint (Dataverse: the admin's typed URL is then used)."""
 
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """``host:port`` entries an admin may type although they resolve to private or loopback
@@ -44,8 +44,9 @@ class Settings(BaseSettings):
 
     sandbox_url: str | None = None
     """Where the sandbox answers (e.g. http://127.0.0.1:8000/sandbox). When set, every
-    external base URL not given explicitly points at it, and its host and port (only
-    those: not the rest of loopback) are allowlisted."""
+    declared endpoint not overridden in ``endpoints`` points at ``<sandbox>/<its sandbox
+    path>``, and the sandbox's host and port (only those: not the rest of loopback) are
+    allowlisted."""
     mount_sandbox: bool = False
     """Serve the sandbox inside the app under /sandbox (the demo does)."""
     demo: bool = False
@@ -127,22 +128,32 @@ class Settings(BaseSettings):
             return [allowlist_entry(str(entry)) for entry in value]
         return value
 
+    @field_validator("endpoints", mode="after")
+    @classmethod
+    def _check_endpoints(cls, value: dict[str, str]) -> dict[str, str]:
+        """Shape only: three dotted parts and an http(s) URL (or empty); whether each key
+        names a declared endpoint is checked against the declarations at start-up."""
+        for key, url in value.items():
+            parts = key.split(".")
+            if len(parts) != 3 or not all(parts):
+                raise ValueError(
+                    f"ACCOUNTLINK_ENDPOINTS key {key!r} is not <type>.<environment>.<endpoint> "
+                    "(e.g. xledger.production.graphql)"
+                )
+            if url == "":
+                continue
+            split = urlsplit(url)
+            if split.scheme not in ("http", "https") or not split.hostname:
+                raise ValueError(
+                    f"ACCOUNTLINK_ENDPOINTS[{key!r}] is not an http(s) URL with a host: {url!r}"
+                )
+        return value
+
     @model_validator(mode="after")
     def _point_at_sandbox(self) -> Settings:
         if not self.sandbox_url:
             return self
-        base = self.sandbox_url.rstrip("/")
-        defaults = {
-            "xledger_sandbox_url": f"{base}/xledger/demo/graphql",
-            "xledger_production_url": f"{base}/xledger/production/graphql",
-            "entra_authority_url": f"{base}/entra",
-            "business_central_url": f"{base}/businesscentral",
-            "dataverse_url": f"{base}/dataverse",
-        }
-        for name, url in defaults.items():
-            if name not in self.model_fields_set:
-                setattr(self, name, url)
-        parts = urlsplit(base)
+        parts = urlsplit(self.sandbox_url.rstrip("/"))
         sandbox = host_port(
             (parts.hostname or "").lower(), parts.port or default_port(parts.scheme)
         )

@@ -27,10 +27,10 @@ from urllib.parse import urlsplit
 import httpx
 from remote_sandbox import remote_sandbox
 
+from accountlink_ui.integrations.contracts import Adapter, ConnectionConfig
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.dynamics import BC_SCOPE, DynamicsAdapter
 from accountlink_ui.integrations.generic_rest import GenericRestAdapter
-from accountlink_ui.integrations.registry import Adapter, ConnectionConfig
 from accountlink_ui.integrations.xledger import PROBE_QUERY, XledgerAdapter
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.settings import Settings
@@ -67,13 +67,7 @@ def entra_token(bare: httpx.Client, base: str, scope: str) -> str:
 
 def main() -> None:
     with remote_sandbox() as base:
-        settings = Settings(
-            xledger_sandbox_url=f"{base}/xledger/demo/graphql",
-            entra_authority_url=f"{base}/entra",
-            business_central_url=f"{base}/businesscentral",
-            dataverse_url=f"{base}/dataverse",
-            allowed_hosts=[urlsplit(base).netloc],
-        )
+        settings = Settings(sandbox_url=base, allowed_hosts=[urlsplit(base).netloc])
         bc = {
             "product": "business_central",
             "tenant_id": demo.ENTRA_TENANT_ID,
@@ -92,7 +86,7 @@ def main() -> None:
                 XledgerAdapter,
                 ConnectionConfig("xledger", "sandbox", "api_token", {}, {"api_token": demo.XLEDGER_DEMO_TOKEN}),
                 lambda: bare.post(
-                    settings.xledger_sandbox_url,
+                    f"{base}/xledger/demo/graphql",
                     json={"query": PROBE_QUERY},
                     headers={"Authorization": f"token {demo.XLEDGER_DEMO_TOKEN}"},
                 ),

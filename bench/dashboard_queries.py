@@ -18,8 +18,7 @@ from sqlalchemy import event, func
 from sqlmodel import Session, col, select
 
 from accountlink_ui.db import migrate
-from accountlink_ui.integrations.registry import AdapterRegistry
-from accountlink_ui.integrations.types import INTEGRATION_TYPES
+from accountlink_ui.integrations.registry import AdapterRegistry, integration_types
 from accountlink_ui.models import CredentialVersion, Integration, Role, SyncRun, utcnow
 from accountlink_ui.services.wiring import build_services
 from accountlink_ui.settings import Settings
@@ -65,7 +64,7 @@ def _count_statements(engine, call) -> int:  # type: ignore[no-untyped-def]
 
 
 def _add_integration(engine, organization_id: int, user_id: int, index: int) -> None:  # type: ignore[no-untyped-def]
-    integration_type = INTEGRATION_TYPES[index]
+    integration_type = integration_types()[index]
     with Session(engine) as session:
         row = Integration(
             organization_id=organization_id,

@@ -57,11 +57,11 @@ from accountlink_ui.demo_drafts import (
     xledger_draft,
 )
 from accountlink_ui.integrations import dynamics, generic_rest, xledger
-from accountlink_ui.integrations.registry import default_registry
+from accountlink_ui.integrations.registry import default_registry, get_type
 from accountlink_ui.models import ExpenseClaim, Role
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.services.integration_service import ConnectionDraft
-from accountlink_ui.services.sync_service import BATCH_SIZES, SyncService
+from accountlink_ui.services.sync_service import SyncService
 from accountlink_ui.services.wiring import Services, build_services
 from accountlink_ui.settings import Settings
 from accountlink_ui.views import Actor
@@ -217,7 +217,7 @@ def measure(
     save_demo_posting(services.postings, admin, integration.id, **POSTING[type_key])
     posting = services.integrations.connection_config(integration.id).posting
     assert posting is not None
-    batch = BATCH_SIZES[type_key]
+    batch = get_type(type_key).batch_size
     per_thousand: list[float] = []
     synced: list[float] = []
     bare: list[float] = []

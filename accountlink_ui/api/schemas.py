@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from accountlink_ui.integrations.registry import ConnectionResult
+from accountlink_ui.integrations.contracts import ConnectionResult
 from accountlink_ui.services.audit_service import AuditEventView
 from accountlink_ui.views import IntegrationView
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -39,6 +39,15 @@ from accountlink_ui.accounting.vouchers import (
     VoucherLine,
     whole_groups,
 )
+from accountlink_ui.integrations.contracts import (
+    ConnectionConfig,
+    ConnectionResult,
+    IntegrationError,
+    PermanentError,
+    PostedLine,
+    PushResult,
+    TransientError,
+)
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.entra import (
     AccessToken,
@@ -51,22 +60,27 @@ from accountlink_ui.integrations.entra import (
     explain,
 )
 from accountlink_ui.integrations.http import (
-    AdapterFailure,
+    DeadlineExceeded,
     HttpReply,
     OutboundClient,
     OutboundError,
+    from_outbound,
     run_connection_test,
     scrub,
 )
-from accountlink_ui.integrations.registry import (
-    ConnectionConfig,
-    ConnectionResult,
-    PermanentError,
-    PostedLine,
-    PushResult,
-    TransientError,
+from accountlink_ui.integrations.types import (
+    DATAVERSE_URL,
+    DOMAIN,
+    GUID,
+    PRODUCTION,
+    SANDBOX,
+    AuthFlow,
+    Destination,
+    Endpoint,
+    FieldKind,
+    FieldSpec,
+    IntegrationType,
 )
-from accountlink_ui.integrations.types import DYNAMICS, endpoints
 from accountlink_ui.settings import Settings
 
 ENTRA = "Microsoft Entra ID"
@@ -78,6 +92,143 @@ BATCH_OPERATIONS = 100
 """Operations in one ``$batch`` request, Business Central's documented maximum."""
 ACCOUNT_TYPES = {"gl_account": "G/L Account", COUNTER_EMPLOYEE: "Employee"}
 CHART_SECONDS = 30.0
+
+
+# --- the declaration ------------------------------------------------------------------
+
+_PRODUCT = FieldSpec(
+    key="product",
+    label="Dynamics product",
+    kind=FieldKind.SELECT,
+    options=(
+        ("business_central", "Business Central"),
+        ("dataverse", "Dataverse (Dynamics 365 Sales / Customer Service)"),
+    ),
+    default="business_central",
+    help="Which Dynamics 365 product holds your accounts.",
+)
+_BC = (("product", "business_central"),)
+_DATAVERSE = (("product", "dataverse"),)
+
+_DYNAMICS_ENDPOINTS = (
+    Endpoint("authority", "https://login.microsoftonline.com", "/entra"),
+    Endpoint("business_central", "https://api.businesscentral.dynamics.com", "/businesscentral"),
+    Endpoint("dataverse", "", "/dataverse"),
+)
+"""Dataverse has no URL to pin: the admin's environment URL is called (and guarded)."""
+
+DYNAMICS = IntegrationType(
+    key="dynamics",
+    order=20,
+    label="Microsoft Dynamics 365",
+    summary="Needs a Microsoft Entra app registration: tenant, client id, and a secret or certificate.",
+    probe="gets a token from Microsoft Entra ID, then lists companies (Business Central) "
+    "or calls WhoAmI (Dataverse)",
+    environments=(
+        replace(SANDBOX, endpoints=_DYNAMICS_ENDPOINTS),
+        replace(PRODUCTION, endpoints=_DYNAMICS_ENDPOINTS),
+    ),
+    batch_size=100,
+    adapter=lambda settings: DynamicsAdapter(settings),
+    common_fields=(
+        _PRODUCT,
+        FieldSpec(
+            key="tenant_id",
+            label="Tenant (directory) ID",
+            help="The directory GUID or a verified domain such as contoso.onmicrosoft.com.",
+            placeholder="00000000-0000-0000-0000-000000000000",
+            pattern=f"(?:{GUID})|(?:{DOMAIN})",
+            pattern_message="Enter the tenant as a GUID or a domain such as contoso.onmicrosoft.com.",
+            max_length=253,
+            destination=Destination.NAME,
+        ),
+        FieldSpec(
+            key="client_id",
+            label="Application (client) ID",
+            help="The app registration's Application (client) ID in Microsoft Entra.",
+            placeholder="00000000-0000-0000-0000-000000000000",
+            pattern=GUID,
+            pattern_message="The application (client) ID is a GUID like 0c8a7e52-3b4f-4e1d-a9c6-7d2e1f3b5a90.",
+            max_length=36,
+        ),
+        FieldSpec(
+            key="bc_environment",
+            label="Business Central environment",
+            help="The environment name in the Business Central admin center, e.g. 'production' or 'sandbox'.",
+            default="production",
+            pattern=r"[A-Za-z0-9_-]{1,30}",
+            pattern_message="Environment names use letters, digits, '-' and '_' (at most 30).",
+            shown_when=_BC,
+            max_length=30,
+        ),
+        FieldSpec(
+            key="bc_company",
+            label="Company name",
+            required=False,
+            help="The company to post journal lines to; empty means the first company.",
+            shown_when=_BC,
+            max_length=120,
+        ),
+        FieldSpec(
+            key="dataverse_url",
+            label="Environment URL",
+            kind=FieldKind.URL,
+            help="Your Dataverse environment URL, e.g. https://contoso.crm4.dynamics.com or "
+            "https://contoso.api.crm4.dynamics.com.",
+            placeholder="https://contoso.crm4.dynamics.com",
+            pattern=DATAVERSE_URL,
+            pattern_message=(
+                "Use your Dataverse environment URL without a path, like "
+                "https://contoso.crm4.dynamics.com or https://contoso.api.crm4.dynamics.com."
+            ),
+            shown_when=_DATAVERSE,
+            max_length=200,
+            destination=Destination.ORIGIN,
+        ),
+    ),
+    auth_flows=(
+        AuthFlow(
+            key="client_secret",
+            label="Client secret",
+            description="OAuth 2.0 client credentials with an app secret.",
+            fields=(
+                FieldSpec(
+                    key="client_secret",
+                    label="Client secret",
+                    kind=FieldKind.SECRET,
+                    help="The secret's Value (not its ID) from Certificates & secrets.",
+                    pattern=r"\S{8,}",
+                    pattern_message="A client secret is at least 8 characters with no spaces.",
+                    max_length=200,
+                ),
+            ),
+        ),
+        AuthFlow(
+            key="certificate",
+            label="Certificate",
+            description="OAuth 2.0 client credentials with a signed client assertion.",
+            fields=(
+                FieldSpec(
+                    key="certificate_pem",
+                    label="Certificate (PEM)",
+                    kind=FieldKind.PEM,
+                    help="The public certificate uploaded to the app registration.",
+                    placeholder="-----BEGIN CERTIFICATE-----",
+                    max_length=20_000,
+                ),
+                FieldSpec(
+                    key="private_key_pem",
+                    label="Private key (PEM)",
+                    kind=FieldKind.SECRET_PEM,
+                    help="The certificate's RSA private key, unencrypted PEM.",
+                    placeholder="-----BEGIN PRIVATE KEY-----",
+                    max_length=20_000,
+                ),
+            ),
+        ),
+    ),
+)
+INTEGRATION_TYPE = DYNAMICS
 
 
 @dataclass(frozen=True)
@@ -96,7 +247,7 @@ class _Target:
 
     @classmethod
     def of(cls, config: ConnectionConfig, settings: Settings) -> _Target:
-        urls = endpoints(DYNAMICS.key, config.environment, settings)
+        urls = DYNAMICS.endpoints(config.environment, settings)
         product = _value(config, "product") or "business_central"
         tenant = _required(config, "tenant_id")
         client_id = _required(config, "client_id")
@@ -121,7 +272,7 @@ class _Target:
                 guarded="dataverse" not in urls,
                 **common,
             )
-        raise AdapterFailure(f"Unknown Dynamics product '{product}'.", ("product",))
+        raise IntegrationError.of(f"Unknown Dynamics product '{product}'.", ("product",))
 
 
 def dataverse_resource(url: str) -> str:
@@ -177,7 +328,7 @@ class _Session:
         try:
             return reply.json()
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound(self.target.label, exc) from None
+            raise from_outbound(self.target.label, exc) from None
 
     def _send(self, method: str, path: str, token: AccessToken, json: Any) -> HttpReply:
         try:
@@ -191,7 +342,7 @@ class _Session:
             )
         except OutboundError as exc:
             fields = ("dataverse_url",) if self.target.guarded else ()
-            raise AdapterFailure.from_outbound(self.target.label, exc, fields) from None
+            raise from_outbound(self.target.label, exc, fields) from None
 
 
 class DynamicsAdapter:
@@ -238,13 +389,15 @@ class DynamicsAdapter:
             who = session.get_json("/WhoAmI")
             organization = who.get("OrganizationId") if isinstance(who, dict) else None
             if not organization:
-                raise AdapterFailure("Dataverse answered WhoAmI without an OrganizationId.")
+                raise IntegrationError.of("Dataverse answered WhoAmI without an OrganizationId.")
             return ConnectionResult(
                 ok=True,
                 message="Connected to Dataverse.",
                 reached=f"Dataverse organization {organization}",
             )
-        except AdapterFailure as failure:
+        except DeadlineExceeded:
+            raise  # run_connection_test words it, naming what was awaited
+        except IntegrationError as failure:
             return failure.result()
 
     # --- push ---------------------------------------------------------------------------
@@ -267,8 +420,8 @@ class DynamicsAdapter:
                 accepted.update(result.accepted)
                 failed.update(result.failed)
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound("Business Central", exc).push_error() from None
-        except AdapterFailure as failure:
+            raise from_outbound("Business Central", exc).push_error() from None
+        except IntegrationError as failure:
             raise failure.push_error(nothing_sent=not accepted and not failed) from None
         return PushResult(accepted=accepted, failed=failed)
 
@@ -303,10 +456,10 @@ class DynamicsAdapter:
         try:
             body = reply.json()
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound("Business Central", exc) from None
+            raise from_outbound("Business Central", exc) from None
         answers = body.get("responses") if isinstance(body, dict) else None
         if not isinstance(answers, list):
-            raise AdapterFailure("Business Central answered the batch without responses.")
+            raise IntegrationError.of("Business Central answered the batch without responses.")
         accepted: dict[str, str] = {}
         refused: dict[str, str] = {}
         for answer in answers:
@@ -323,9 +476,9 @@ class DynamicsAdapter:
                     "trying again after checking what arrived."
                 )
             elif status in (401, 403):
-                raise AdapterFailure(_inner_error(inner, status), code=str(status))
+                raise IntegrationError.of(_inner_error(inner, status), code=str(status))
             elif status == 404 and not accepted and not refused:
-                raise AdapterFailure(
+                raise IntegrationError.of(
                     "The journal chosen in the posting settings was not found in Business "
                     "Central (deleted or renamed?). Choose the journal again under Posting.",
                     ("journal",),
@@ -393,8 +546,8 @@ class DynamicsAdapter:
                 company_id=str(company["id"]),
             )
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound("Business Central", exc).push_error() from None
-        except AdapterFailure as failure:
+            raise from_outbound("Business Central", exc).push_error() from None
+        except IntegrationError as failure:
             raise failure.push_error() from None
 
     def find_existing(self, config: ConnectionConfig, keys: Sequence[str]) -> dict[str, str]:
@@ -417,8 +570,8 @@ class DynamicsAdapter:
                         found[key] = str(line.get("id", ""))
             return found
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound("Business Central", exc).push_error() from None
-        except AdapterFailure as failure:
+            raise from_outbound("Business Central", exc).push_error() from None
+        except IntegrationError as failure:
             raise failure.push_error() from None
 
     # --- helpers --------------------------------------------------------------------------
@@ -454,7 +607,7 @@ class DynamicsAdapter:
         )
         environment = _value(config, "bc_environment")
         if not companies:
-            raise AdapterFailure(
+            raise IntegrationError.of(
                 f"Business Central environment '{environment}' has no companies this app can see.",
                 ("bc_environment",),
             )
@@ -466,7 +619,7 @@ class DynamicsAdapter:
             if wanted.casefold() in names:
                 return company
         known = ", ".join(str(c.get("displayName") or c.get("name")) for c in companies[:10])
-        raise AdapterFailure(
+        raise IntegrationError.of(
             f"Business Central environment '{environment}' has no company named '{wanted}'. "
             f"Companies found: {known}.",
             ("bc_company",),
@@ -478,7 +631,7 @@ class DynamicsAdapter:
         """The chosen journal's lines: never another journal in its place. The company id
         was stored with the posting settings; it is looked up only when it was not."""
         if not posting.journal:
-            raise AdapterFailure(
+            raise IntegrationError.of(
                 "Choose the Business Central journal under Posting before the first sync.",
                 ("journal",),
             )
@@ -507,11 +660,11 @@ class DynamicsAdapter:
                 refresh=refresh,
             )
         except CredentialFormatError as exc:
-            raise AdapterFailure(str(exc), exc.fields) from None
+            raise IntegrationError.of(str(exc), exc.fields) from None
         except EntraError as exc:
             raise _entra_failure(exc, config, target) from None
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound(ENTRA, exc) from None
+            raise from_outbound(ENTRA, exc) from None
 
 
 def _credential(config: ConnectionConfig) -> Credential:
@@ -532,7 +685,7 @@ def _required(config: ConnectionConfig, key: str, *, strip: bool = True) -> str:
     value = _value(config, key, strip=strip)
     if not value.strip():
         label = next((f.label for f in DYNAMICS.fields_for(config.auth_flow) if f.key == key), key)
-        raise AdapterFailure(f"{label} is required.", (key,))
+        raise IntegrationError.of(f"{label} is required.", (key,))
     return value
 
 
@@ -626,7 +779,9 @@ def _odata(text: str) -> str:
     return text.replace("'", "''")
 
 
-def _entra_failure(error: EntraError, config: ConnectionConfig, target: _Target) -> AdapterFailure:
+def _entra_failure(
+    error: EntraError, config: ConnectionConfig, target: _Target
+) -> IntegrationError:
     bc = target.product == "business_central"
     message, fields = explain(
         error,
@@ -638,7 +793,7 @@ def _entra_failure(error: EntraError, config: ConnectionConfig, target: _Target)
     )
     transient = error.status == 429 or error.status >= 500
     code = f"AADSTS{error.aadsts}" if error.aadsts else (error.error or None)
-    return AdapterFailure(
+    return IntegrationError.of(
         message, fields, code=code, transient=transient, retry_after=error.retry_after
     )
 
@@ -646,7 +801,7 @@ def _entra_failure(error: EntraError, config: ConnectionConfig, target: _Target)
 _CERT_FIELDS = ("certificate_pem", "private_key_pem")
 
 
-def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> AdapterFailure:
+def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> IntegrationError:
     """A Business Central or Dataverse error answer, worded for the admin."""
     label = "Business Central" if product == "business_central" else "Dataverse"
     status = reply.status_code
@@ -655,14 +810,14 @@ def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> Ada
     if status == 429:
         wait = reply.retry_after()
         when = f" in {wait:g} s" if wait is not None else " shortly"
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} is throttling requests (HTTP 429); try again{when}.",
             code=code or "429",
             transient=True,
             retry_after=wait,
         )
     if status >= 500:
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} had a server error (HTTP {status}){said}. Try again later.",
             code=code,
             transient=True,
@@ -678,18 +833,18 @@ def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> Ada
                 "Create an application user for this client ID in the Dataverse environment "
                 "and give it a security role."
             )
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} did not accept the app's token{said}. {hint}", ("client_id",), code=code
         )
     if status == 403:
-        return AdapterFailure(
+        return IntegrationError.of(
             f"The app may sign in but is not allowed to read {label}{said}. Give the app's "
             "user a role or permission set that can read companies and post journals.",
             ("client_id",),
             code=code,
         )
     if status == 404 and product == "business_central" and code != "NoEnvironment":
-        return AdapterFailure(
+        return IntegrationError.of(
             f"Business Central could not find what AccountLink asked for{said}. Check the "
             "company name and that the company has a general journal.",
             ("bc_company",),
@@ -698,24 +853,24 @@ def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> Ada
     if status == 404 and product == "business_central":
         return _no_environment(reply, config)
     if status == 404:
-        return AdapterFailure(
+        return IntegrationError.of(
             f"Dataverse answered 'not found'{said}. Check the environment URL.",
             ("dataverse_url",),
             code=code,
         )
-    return AdapterFailure(f"{label} answered HTTP {status}{said}.", code=code)
+    return IntegrationError.of(f"{label} answered HTTP {status}{said}.", code=code)
 
 
 _BC_ENVIRONMENT_FIELDS = ("bc_environment", "tenant_id")
 
 
-def _no_environment(reply: HttpReply, config: ConnectionConfig) -> AdapterFailure:
+def _no_environment(reply: HttpReply, config: ConnectionConfig) -> IntegrationError:
     """Business Central's 404 for the environment: blame the environment and the tenant."""
     code, detail = _odata_error(reply, config)
     said = f" ({code}: {detail})" if code and detail else (f" ({detail})" if detail else "")
     environment = _value(config, "bc_environment")
     tenant = _value(config, "tenant_id")
-    return AdapterFailure(
+    return IntegrationError.of(
         f"Business Central has no environment '{environment}' in tenant '{tenant}'{said}. "
         "Check the environment name in the Business Central admin center, and the tenant ID.",
         _BC_ENVIRONMENT_FIELDS,

@@ -24,24 +24,34 @@ import httpx
 from accountlink_ui.accounting.chart import Chart
 from accountlink_ui.accounting.money import to_major
 from accountlink_ui.accounting.vouchers import EXPENSE, Voucher
+from accountlink_ui.integrations.contracts import (
+    ConnectionConfig,
+    ConnectionResult,
+    IntegrationError,
+    PostedLine,
+    PushResult,
+)
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.entra import TokenCache, credential_fingerprint
 from accountlink_ui.integrations.http import (
-    AdapterFailure,
+    DeadlineExceeded,
     HttpReply,
     OutboundClient,
     OutboundError,
+    from_outbound,
     run_connection_test,
     scrub,
     scrub_config,
 )
-from accountlink_ui.integrations.registry import (
-    ConnectionConfig,
-    ConnectionResult,
-    PostedLine,
-    PushResult,
+from accountlink_ui.integrations.types import (
+    PRODUCTION,
+    SANDBOX,
+    AuthFlow,
+    Destination,
+    FieldKind,
+    FieldSpec,
+    IntegrationType,
 )
-from accountlink_ui.integrations.types import GENERIC_REST
 from accountlink_ui.settings import Settings
 
 PUSH_SECONDS = 60.0
@@ -55,6 +65,165 @@ CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
     "basic": ("username", "password"),
     "oauth2_client_credentials": ("client_id", "client_secret", "scope"),
 }
+
+
+# --- the declaration ------------------------------------------------------------------
+
+_BASE_URL = FieldSpec(
+    key="base_url",
+    label="Base URL",
+    kind=FieldKind.URL,
+    help="The API's root, e.g. https://api.example.com/v1.",
+    placeholder="https://api.example.com/v1",
+    max_length=500,
+    destination=Destination.ORIGIN,
+)
+_SECRET_CHARS = r"\S{4,}"
+_API_KEY = FieldSpec(
+    key="api_key",
+    label="API key",
+    kind=FieldKind.SECRET,
+    pattern=_SECRET_CHARS,
+    pattern_message="The key has no spaces.",
+    max_length=1000,
+)
+
+GENERIC_REST = IntegrationType(
+    key="generic_rest",
+    order=30,
+    label="Generic REST API",
+    summary="Needs the API's base URL and how it authenticates (key, token, basic or OAuth2).",
+    probe="calls the health path and checks the status code",
+    environments=(SANDBOX, PRODUCTION),
+    batch_size=500,
+    adapter=lambda settings: GenericRestAdapter(settings),
+    common_fields=(
+        _BASE_URL,
+        FieldSpec(
+            key="health_path",
+            label="Health check path",
+            help="A cheap GET that needs authentication.",
+            default="/health",
+            pattern=r"/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*",
+            pattern_message="Start the path with '/', e.g. /health.",
+            max_length=300,
+        ),
+        FieldSpec(
+            key="expected_status",
+            label="Expected status",
+            help="The HTTP status the health check answers when all is well.",
+            default="200",
+            pattern=r"[1-5][0-9]{2}",
+            pattern_message="Enter an HTTP status code such as 200.",
+            max_length=3,
+        ),
+        FieldSpec(
+            key="records_path",
+            label="Records path",
+            help="Where approved expense claims are POSTed as JSON.",
+            default="/expenses",
+            pattern=r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*",
+            pattern_message="Start the path with '/', e.g. /expenses.",
+            max_length=300,
+        ),
+    ),
+    auth_flows=(
+        AuthFlow(
+            key="api_key_header",
+            label="API key in a header",
+            description="Each request carries the key in a header you name.",
+            fields=(
+                FieldSpec(
+                    key="header_name",
+                    label="Header name",
+                    default="X-API-Key",
+                    pattern=r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}",
+                    pattern_message="A header name uses letters, digits and - (no spaces or colons).",
+                    max_length=100,
+                    destination=Destination.NAME,
+                ),
+                _API_KEY,
+            ),
+        ),
+        AuthFlow(
+            key="api_key_query",
+            label="API key in the query",
+            description="Each request carries the key as a query parameter.",
+            fields=(
+                FieldSpec(
+                    key="query_param",
+                    label="Query parameter",
+                    default="api_key",
+                    pattern=r"[A-Za-z0-9._~-]{1,100}",
+                    pattern_message="A parameter name uses letters, digits, '.', '_', '~' and '-'.",
+                    max_length=100,
+                    destination=Destination.EXACT,
+                ),
+                _API_KEY,
+            ),
+        ),
+        AuthFlow(
+            key="bearer",
+            label="Bearer token",
+            description="'Authorization: Bearer <token>' with a token you paste.",
+            fields=(
+                FieldSpec(
+                    key="bearer_token",
+                    label="Bearer token",
+                    kind=FieldKind.SECRET,
+                    pattern=_SECRET_CHARS,
+                    pattern_message="The token has no spaces.",
+                    max_length=4000,
+                ),
+            ),
+        ),
+        AuthFlow(
+            key="basic",
+            label="Basic auth",
+            description="A user name and password.",
+            fields=(
+                FieldSpec(
+                    key="username",
+                    label="User name",
+                    max_length=200,
+                    pattern=r"[^:]+",
+                    pattern_message="A user name cannot contain ':'.",
+                ),
+                FieldSpec(key="password", label="Password", kind=FieldKind.SECRET, max_length=400),
+            ),
+        ),
+        AuthFlow(
+            key="oauth2_client_credentials",
+            label="OAuth 2.0 client credentials",
+            description="A token from your token URL, renewed before it expires.",
+            fields=(
+                FieldSpec(
+                    key="token_url",
+                    label="Token URL",
+                    kind=FieldKind.URL,
+                    placeholder="https://auth.example.com/oauth2/token",
+                    max_length=500,
+                    destination=Destination.ORIGIN,
+                ),
+                FieldSpec(key="client_id", label="Client ID", max_length=300),
+                FieldSpec(
+                    key="client_secret",
+                    label="Client secret",
+                    kind=FieldKind.SECRET,
+                    max_length=1000,
+                ),
+                FieldSpec(
+                    key="scope",
+                    label="Scope",
+                    required=False,
+                    max_length=500,
+                    help="Space-separated scopes, if the API asks for any.",
+                ),
+            ),
+        ),
+    ),
+)
+INTEGRATION_TYPE = GENERIC_REST
 
 
 @dataclass
@@ -101,7 +270,9 @@ class GenericRestAdapter:
                     reached=label,
                 )
             raise _status_failure(reply, config, f"GET {path}", expected=expected)
-        except AdapterFailure as failure:
+        except DeadlineExceeded:
+            raise  # run_connection_test words it, naming what was awaited
+        except IntegrationError as failure:
             return failure.result()
 
     # --- push -----------------------------------------------------------------------------
@@ -125,7 +296,7 @@ class GenericRestAdapter:
             if not reply.ok:
                 raise _status_failure(reply, config, f"POST {path}")
             return _push_result(reply, keys)
-        except AdapterFailure as failure:
+        except IntegrationError as failure:
             raise failure.push_error() from None
 
     def payload_lines(self, config: ConnectionConfig, voucher: Voucher) -> list[PostedLine]:
@@ -161,7 +332,7 @@ class GenericRestAdapter:
         """One authorized request; an OAuth token from the cache that fails 401 is renewed once."""
         base = _setting(config, "base_url")
         if not base:
-            raise AdapterFailure("Enter the API's base URL.", ("base_url",))
+            raise IntegrationError.of("Enter the API's base URL.", ("base_url",))
         url = f"{base.rstrip('/')}/{path.lstrip('/')}"
         auth = self._auth(config, deadline)
         reply = self._send(method, url, deadline, auth, json, headers)
@@ -191,7 +362,7 @@ class GenericRestAdapter:
                 secret_params=auth.secret_params,
             )
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound(_host_label(url), exc, ("base_url",)) from None
+            raise from_outbound(_host_label(url), exc, ("base_url",)) from None
 
     def _auth(
         self, config: ConnectionConfig, deadline: Deadline, *, refresh: bool = False
@@ -212,7 +383,7 @@ class GenericRestAdapter:
         if flow == "oauth2_client_credentials":
             token, from_cache = self._oauth_token(config, deadline, refresh=refresh)
             return _Auth(headers={"Authorization": f"Bearer {token}"}, from_cache=from_cache)
-        raise AdapterFailure(f"Unknown sign-in method '{flow}'.")
+        raise IntegrationError.of(f"Unknown sign-in method '{flow}'.")
 
     def _oauth_token(
         self, config: ConnectionConfig, deadline: Deadline, *, refresh: bool
@@ -235,7 +406,7 @@ class GenericRestAdapter:
                 "POST", token_url, deadline=deadline, guarded=True, data=form
             )
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound(
+            raise from_outbound(
                 f"the token URL ({_host_label(token_url)})", exc, ("token_url",)
             ) from None
         body = _json_or_none(reply)
@@ -251,28 +422,28 @@ class GenericRestAdapter:
 
 def _status_failure(
     reply: HttpReply, config: ConnectionConfig, what: str, *, expected: str | None = None
-) -> AdapterFailure:
+) -> IntegrationError:
     status = reply.status_code
     label = _host_label(str(reply.url))
     if status in (401, 403):
         fields = CREDENTIAL_FIELDS.get(config.auth_flow, ())
         labels = _labels(config, fields)
         word = "rejected" if status == 401 else "accepted but did not authorize"
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} {word} the credentials (HTTP {status} for {what}). Check the {labels}.",
             fields,
             code=str(status),
         )
     if status == 404:
         field_key = "health_path" if what.startswith("GET") else "records_path"
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} has no {what.split(' ', 1)[1]} (HTTP 404). Check the path and the base URL.",
             (field_key, "base_url"),
             code="404",
         )
     if status == 429:
         wait = reply.retry_after()
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} is limiting requests (HTTP 429); try again "
             + (f"in {wait:g} s." if wait is not None else "shortly."),
             code="429",
@@ -281,23 +452,23 @@ def _status_failure(
         )
     if status >= 500:
         got = f"expected HTTP {expected}, got {status}" if expected else f"HTTP {status}"
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} had a server error ({got} for {what}). Try again later.",
             code=str(status),
             transient=True,
         )
     if expected is not None:
-        return AdapterFailure(
+        return IntegrationError.of(
             f"{label} answered {what} with HTTP {status}, but HTTP {expected} was expected. "
             "Check the health check path and the expected status.",
             ("expected_status", "health_path"),
             code=str(status),
         )
     detail = _problem_detail(reply, config)
-    return AdapterFailure(f"{label} refused {what} (HTTP {status}){detail}.", code=str(status))
+    return IntegrationError.of(f"{label} refused {what} (HTTP {status}){detail}.", code=str(status))
 
 
-def _token_failure(reply: HttpReply, body: object, secret: str) -> AdapterFailure:
+def _token_failure(reply: HttpReply, body: object, secret: str) -> IntegrationError:
     status = reply.status_code
     error = str(body.get("error") or "") if isinstance(body, dict) else ""
     description = (
@@ -309,39 +480,39 @@ def _token_failure(reply: HttpReply, body: object, secret: str) -> AdapterFailur
         f" ({error}: {description})" if error and description else (f" ({error})" if error else "")
     )
     if error == "invalid_client" or (status == 401 and not error):
-        return AdapterFailure(
+        return IntegrationError.of(
             f"The token URL rejected the client ID or secret{said}.",
             ("client_id", "client_secret"),
             code=error or "401",
         )
     if error == "invalid_scope":
-        return AdapterFailure(
+        return IntegrationError.of(
             f"The token URL did not accept the scope{said}.", ("scope",), code=error
         )
     if error in ("unauthorized_client", "unsupported_grant_type"):
-        return AdapterFailure(
+        return IntegrationError.of(
             f"This client may not use the client-credentials grant{said}.",
             ("client_id",),
             code=error,
         )
     if status == 404:
-        return AdapterFailure(
+        return IntegrationError.of(
             "The token URL answered 'not found' (HTTP 404).", ("token_url",), code="404"
         )
     if status == 429 or status >= 500:
-        return AdapterFailure(
+        return IntegrationError.of(
             f"The token URL is not answering normally (HTTP {status}). Try again later.",
             code=str(status),
             transient=True,
             retry_after=reply.retry_after(),
         )
     if body is None:
-        return AdapterFailure(
+        return IntegrationError.of(
             f"The token URL answered HTTP {status} with something that is not JSON. Check "
             "that it is the OAuth token endpoint.",
             ("token_url",),
         )
-    return AdapterFailure(
+    return IntegrationError.of(
         f"The token URL refused the request (HTTP {status}){said}.",
         ("token_url",),
         code=error or None,
@@ -456,12 +627,12 @@ def _setting(config: ConnectionConfig, key: str) -> str:
 def _required(config: ConnectionConfig, key: str) -> str:
     value = _setting(config, key) or (config.secrets.get(key) or "").strip()
     if not value:
-        raise AdapterFailure(f"{_labels(config, (key,))} is required.", (key,))
+        raise IntegrationError.of(f"{_labels(config, (key,))} is required.", (key,))
     return value
 
 
 def _secret(config: ConnectionConfig, key: str) -> str:
     value = (config.secrets.get(key) or "").strip()
     if not value:
-        raise AdapterFailure(f"{_labels(config, (key,))} is required.", (key,))
+        raise IntegrationError.of(f"{_labels(config, (key,))} is required.", (key,))
     return value

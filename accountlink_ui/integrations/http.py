@@ -20,7 +20,8 @@ What it guarantees:
   including one opened for a redirect, is vetted the same way. Rewriting the
   URL to the IP instead would also pin, but breaks virtual hosting and shares
   pooled connections across names.
-* Failures are named exceptions (:class:`OutboundError` and subclasses) whose
+* Failures are named exceptions (:class:`OutboundError` and subclasses, each transient
+  or permanent in the one hierarchy of ``contracts.py``) whose
   message an admin can read and which name the host; none carries a header,
   form body or query secret. Debug logs show URLs with secret parameters
   replaced by ``***``. Requests go straight to the transport (no
@@ -50,13 +51,14 @@ import httpx
 
 from accountlink_ui import redaction
 from accountlink_ui.integrations import ssrf
-from accountlink_ui.integrations.deadline import Deadline
-from accountlink_ui.integrations.registry import (
+from accountlink_ui.integrations.contracts import (
     ConnectionConfig,
     ConnectionResult,
+    IntegrationError,
     PermanentError,
     TransientError,
 )
+from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,50 +79,48 @@ Resolver = Callable[[str, int], list[ssrf.IPAddress]]
 # --- errors -----------------------------------------------------------------------------------
 
 
-class OutboundError(Exception):
-    """A call to an external system failed before a usable answer arrived."""
+class OutboundError(IntegrationError):
+    """A call to an external system failed before a usable answer arrived.
 
-    transient = True
-    """Whether retrying later may help (used when a sync maps this to Transient/Permanent)."""
+    Each subclass is also a :class:`TransientError` or a :class:`PermanentError`, which says
+    whether retrying later may help."""
 
     def __init__(self, message: str, *, host: str) -> None:
         super().__init__(message)
         self.host = host
 
 
-class InvalidUrlError(OutboundError):
-    transient = False
+class InvalidUrlError(OutboundError, PermanentError):
+    pass
 
 
-class InsecureUrlError(OutboundError):
-    transient = False
+class InsecureUrlError(OutboundError, PermanentError):
+    pass
 
 
-class BlockedAddressError(OutboundError):
-    transient = False
-
+class BlockedAddressError(OutboundError, PermanentError):
     def __init__(self, message: str, *, host: str, address: str) -> None:
         super().__init__(message, host=host)
         self.address = address
 
 
-class DnsError(OutboundError):
+class DnsError(OutboundError, TransientError):
     pass
 
 
-class ConnectError(OutboundError):
+class ConnectError(OutboundError, TransientError):
     pass
 
 
-class TlsError(OutboundError):
-    transient = False
-
-
-class ConnectionDroppedError(OutboundError):
+class TlsError(OutboundError, PermanentError):
     pass
 
 
-class RequestTimeoutError(OutboundError):
+class ConnectionDroppedError(OutboundError, TransientError):
+    pass
+
+
+class RequestTimeoutError(OutboundError, TransientError):
     pass
 
 
@@ -130,19 +130,19 @@ class DeadlineExceeded(RequestTimeoutError):
         self.seconds = seconds
 
 
-class CrossHostRedirectError(OutboundError):
-    transient = False
+class CrossHostRedirectError(OutboundError, PermanentError):
+    pass
 
 
-class TooManyRedirectsError(OutboundError):
-    transient = False
+class TooManyRedirectsError(OutboundError, PermanentError):
+    pass
 
 
-class ResponseTooLargeError(OutboundError):
-    transient = False
+class ResponseTooLargeError(OutboundError, PermanentError):
+    pass
 
 
-class NotJsonError(OutboundError):
+class NotJsonError(OutboundError, TransientError):
     pass
 
 
@@ -592,55 +592,17 @@ def _transport_error(url: httpx.URL, exc: BaseException) -> OutboundError:
 # --- failures written for the admin ---------------------------------------------------------
 
 
-class AdapterFailure(Exception):
-    """A failure already worded for the admin: a failed test result, or a push error."""
-
-    def __init__(
-        self,
-        message: str,
-        fields: tuple[str, ...] = (),
-        *,
-        code: str | None = None,
-        transient: bool = False,
-        retry_after: float | None = None,
-    ) -> None:
-        # Scrubbed as it is worded: header values, secret parameters and issued tokens
-        # go even where the adapter had no configuration at hand.
-        message = redaction.scrub(message)
-        super().__init__(message)
-        self.message = message
-        self.fields = fields
-        self.code = code
-        self.transient = transient
-        self.retry_after = retry_after
-
-    @classmethod
-    def from_outbound(
-        cls, system_label: str, exc: OutboundError, fields: tuple[str, ...] = ()
-    ) -> AdapterFailure:
-        """``exc`` (already secret-free) prefixed with the system it happened talking to."""
-        if isinstance(exc, BlockedAddressError | InsecureUrlError | InvalidUrlError):
-            return cls(str(exc), fields, code=type(exc).__name__)
-        if isinstance(exc, DeadlineExceeded):
-            return cls(
-                _timed_out_message(exc.seconds, system_label),
-                fields,
-                code="TIMEOUT",
-                transient=True,
-            )
-        message = f"{system_label}: {exc}"
-        code = "TIMEOUT" if isinstance(exc, RequestTimeoutError) else None
-        return cls(message, fields, code=code, transient=exc.transient)
-
-    def result(self) -> ConnectionResult:
-        return ConnectionResult(ok=False, message=self.message, fields=self.fields, code=self.code)
-
-    def push_error(self, *, nothing_sent: bool = False) -> TransientError | PermanentError:
-        """As the sync sees it; ``nothing_sent`` when the target cannot have stored any of
-        the batch (the failure came before the batch itself was sent, or refused it whole)."""
-        if self.transient:
-            return TransientError(self.message, retry_after=self.retry_after)
-        return PermanentError(self.message, fields=self.fields, nothing_sent=nothing_sent)
+def from_outbound(
+    system_label: str, exc: OutboundError, fields: tuple[str, ...] = ()
+) -> IntegrationError:
+    """``exc`` (already secret-free) worded for the admin: prefixed with the system it
+    happened talking to, of the same kind (transient or permanent)."""
+    if isinstance(exc, BlockedAddressError | InsecureUrlError | InvalidUrlError):
+        return PermanentError(str(exc), fields, code=type(exc).__name__)
+    if isinstance(exc, DeadlineExceeded):
+        return TransientError(_timed_out_message(exc.seconds, system_label), fields, code="TIMEOUT")
+    code = "TIMEOUT" if isinstance(exc, RequestTimeoutError) else None
+    return IntegrationError.of(f"{system_label}: {exc}", fields, code=code, transient=exc.retryable)
 
 
 # --- connection tests -----------------------------------------------------------------------------
@@ -710,10 +672,10 @@ def run_connection_test(
     except (FutureTimeout, DeadlineExceeded):
         label = system_label() if callable(system_label) else system_label
         result = timed_out(deadline, label)
-    except AdapterFailure as failure:
-        result = failure.result()
     except OutboundError as exc:
         result = ConnectionResult(ok=False, message=str(exc))
+    except IntegrationError as worded:
+        result = worded.result()
     return replace(result, latency_ms=int(deadline.elapsed() * 1000))
 
 

@@ -1,133 +1,93 @@
-"""REST API Adapter Registry: the adapter protocol and the lookup by type key.
+"""REST API Adapter Registry: the integration types found, and their adapters by type key.
+
+Every module directly under ``accountlink_ui/integrations/`` that defines
+``INTEGRATION_TYPE`` (an :class:`~accountlink_ui.integrations.types.IntegrationType`)
+is a system; nothing here lists them. The modules are imported on first use, not when
+this module is, so an adapter module may import this one without a cycle.
 
 An adapter turns a configuration (non-secret settings plus decrypted secrets)
 into calls to one accounting system. Adapters never touch the database or the
-vault; the service hands them what they need for one operation.
+vault; the service hands them what they need for one operation. What they are
+handed and answer is in ``contracts.py``.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
+import pkgutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Protocol
+from functools import cache
 
-from accountlink_ui import redaction
-from accountlink_ui.accounting.chart import Chart
-from accountlink_ui.accounting.posting_settings import PostingSettings
-from accountlink_ui.accounting.vouchers import Voucher
-from accountlink_ui.integrations.deadline import Deadline
+from accountlink_ui import integrations
+from accountlink_ui.integrations.contracts import Adapter
+from accountlink_ui.integrations.types import IntegrationType, UnknownTypeError
 from accountlink_ui.settings import Settings
 
+DECLARATION = "INTEGRATION_TYPE"
 
-@dataclass(frozen=True)
-class ConnectionConfig:
-    """Everything an adapter needs to reach a system; ``secrets`` never leaves the server."""
 
-    type_key: str
-    environment: str
-    auth_flow: str
-    settings: Mapping[str, str]
-    secrets: Mapping[str, str] = field(repr=False)
-    posting: PostingSettings | None = None
-    """How claims become postings; None until the integration's Posting step is done."""
+@cache
+def integration_types() -> tuple[IntegrationType, ...]:
+    """Every declared integration type, in the wizard's order."""
+    found: dict[str, IntegrationType] = {}
+    for module_info in pkgutil.iter_modules(integrations.__path__):
+        module = importlib.import_module(f"{integrations.__name__}.{module_info.name}")
+        declared = getattr(module, DECLARATION, None)
+        if declared is None:
+            continue
+        if not isinstance(declared, IntegrationType):
+            raise TypeError(f"{module.__name__}.{DECLARATION} is not an IntegrationType")
+        if declared.key in found:
+            raise ValueError(f"Two integration types are declared as '{declared.key}'")
+        found[declared.key] = declared
+    return tuple(sorted(found.values(), key=lambda t: (t.order, t.key)))
 
-    def require_posting(self) -> PostingSettings:
-        """The posting settings, or a refusal that leaves every claim waiting."""
-        if self.posting is None:
-            raise PermanentError(
-                "Posting is not set up for this integration: choose the accounts on its "
-                "Posting settings first.",
-                nothing_sent=True,
+
+def get_type(key: str) -> IntegrationType:
+    for integration_type in integration_types():
+        if integration_type.key == key:
+            return integration_type
+    known = ", ".join(t.key for t in integration_types())
+    raise UnknownTypeError(f"Unknown integration type '{key}' (known: {known})")
+
+
+REMOVED_VARIABLES = {
+    "ACCOUNTLINK_XLEDGER_SANDBOX_URL": "xledger.sandbox.graphql",
+    "ACCOUNTLINK_XLEDGER_PRODUCTION_URL": "xledger.production.graphql",
+    "ACCOUNTLINK_ENTRA_AUTHORITY_URL": "dynamics.<environment>.authority",
+    "ACCOUNTLINK_BUSINESS_CENTRAL_URL": "dynamics.<environment>.business_central",
+    "ACCOUNTLINK_DATAVERSE_URL": "dynamics.<environment>.dataverse",
+}
+"""The per-system variables ``ACCOUNTLINK_ENDPOINTS`` replaced, and the key that replaces each."""
+
+
+def check_endpoint_overrides(settings: Settings, environ: Mapping[str, str] = os.environ) -> None:
+    """Refuse ``ACCOUNTLINK_ENDPOINTS`` keys no declaration has, naming them and the known
+    ones, empty values for endpoints that cannot be unset, and the per-system variables it
+    replaced (silently ignoring one would send a system's calls somewhere unintended)."""
+    stale = [name for name in REMOVED_VARIABLES if name in environ]
+    if stale:
+        raise ValueError(
+            "No longer read: "
+            + "; ".join(
+                f"{name} (set ACCOUNTLINK_ENDPOINTS key {REMOVED_VARIABLES[name]!r} instead)"
+                for name in stale
             )
-        return self.posting
-
-
-@dataclass(frozen=True)
-class ConnectionResult:
-    """The outcome of a connection test, written for the admin who pressed the button."""
-
-    ok: bool
-    message: str
-    fields: tuple[str, ...] = ()
-    """Keys of the fields at fault, so the form can highlight them."""
-    reached: str | None = None
-    """What answered, e.g. the company name, shown on success."""
-    latency_ms: int = 0
-    code: str | None = None
-    """The system's own error code (AADSTS7000215, BURST_RATE_LIMIT_REACHED, ...)."""
-
-
-@dataclass(frozen=True)
-class PostedLine:
-    """One line as a target receives it, in neutral words, for the preview and for tests
-    that compare the preview with what the target received."""
-
-    voucher: str
-    account: str
-    amount: Decimal
-    """Debit positive, credit negative; for a balanced single line (Business Central with a
-    balancing account) the amount on ``account``, the balancing account taking the opposite."""
-    balancing_account: str = ""
-    tax_code: str = ""
-    dimensions: tuple[tuple[str, str], ...] = ()
-    text: str = ""
-    account_type: str = ""
-
-
-@dataclass(frozen=True)
-class PushResult:
-    """What the target confirmed: accepted keys with their external reference, and failures."""
-
-    accepted: Mapping[str, str]
-    failed: Mapping[str, str] = field(default_factory=dict)
-
-
-class TransientError(Exception):
-    """Worth retrying: rate limits, 5xx, timeouts. ``retry_after`` is in seconds when known."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(redaction.scrub(message))  # header values, secret params, issued tokens
-        self.retry_after = retry_after
-
-
-class PermanentError(Exception):
-    """Retrying will not help until someone changes the configuration or the data.
-
-    ``nothing_sent``: the target refused before it could have stored any of the batch
-    (authorization, a missing journal, a missing scope), so its claims still wait rather
-    than await confirmation."""
-
-    def __init__(
-        self, message: str, *, fields: tuple[str, ...] = (), nothing_sent: bool = False
-    ) -> None:
-        super().__init__(redaction.scrub(message))  # header values, secret params, issued tokens
-        self.fields = fields
-        self.nothing_sent = nothing_sent
-
-
-class Adapter(Protocol):
-    type_key: str
-
-    def test_connection(self, config: ConnectionConfig, deadline: Deadline) -> ConnectionResult:
-        """One cheap probe (two for OAuth: token, then probe), finished before ``deadline``."""
-        ...
-
-    def push(self, config: ConnectionConfig, vouchers: Sequence[Voucher]) -> PushResult:
-        """Post one batch of vouchers, keyed by ``Voucher.key``; never split a voucher across
-        two calls. Raise TransientError or PermanentError for whole-batch failures, with
-        ``nothing_sent`` when the target cannot hold any of the batch."""
-        ...
-
-    def payload_lines(self, config: ConnectionConfig, voucher: Voucher) -> list[PostedLine]:
-        """The lines ``push`` sends for ``voucher``, read back from the very payload it
-        builds: what the posting preview shows."""
-        ...
-
-    def chart(self, config: ConnectionConfig) -> Chart:
-        """Accounts, tax codes, dimensions and journals the target offers (one request where
-        the protocol allows it); an empty Chart when the system cannot list them."""
-        ...
+        )
+    known = {key for t in integration_types() for key in t.endpoint_keys()}
+    unknown = sorted(set(settings.endpoints) - known)
+    if unknown:
+        raise ValueError(
+            f"ACCOUNTLINK_ENDPOINTS names unknown endpoints {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    for t in integration_types():
+        for env in t.environments:
+            for endpoint in env.endpoints:
+                key = f"{t.key}.{env.key}.{endpoint.key}"
+                if settings.endpoints.get(key) == "" and not endpoint.optional:
+                    raise ValueError(f"ACCOUNTLINK_ENDPOINTS[{key!r}] cannot be empty")
 
 
 class UnknownAdapterError(LookupError):
@@ -154,11 +114,6 @@ class AdapterRegistry:
 
 
 def default_registry(settings: Settings) -> AdapterRegistry:
-    """The real adapters, configured from the operator's settings."""
-    from accountlink_ui.integrations.dynamics import DynamicsAdapter
-    from accountlink_ui.integrations.generic_rest import GenericRestAdapter
-    from accountlink_ui.integrations.xledger import XledgerAdapter
-
-    return AdapterRegistry(
-        [XledgerAdapter(settings), DynamicsAdapter(settings), GenericRestAdapter(settings)]
-    )
+    """The real adapters, each built by its declaration from the operator's settings."""
+    check_endpoint_overrides(settings)
+    return AdapterRegistry([t.adapter(settings) for t in integration_types()])

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from accountlink_ui.integrations import ssrf
-from accountlink_ui.integrations.types import FieldKind, FieldSpec, IntegrationType, get_type
+from accountlink_ui.integrations.registry import get_type
+from accountlink_ui.integrations.types import FieldKind, FieldSpec, IntegrationType
 
 FieldErrors = dict[str, str]
 

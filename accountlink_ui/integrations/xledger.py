@@ -20,23 +20,32 @@ from typing import Any
 from accountlink_ui.accounting.chart import Chart, ChartEntry
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import Voucher, whole_groups
-from accountlink_ui.integrations.deadline import Deadline
-from accountlink_ui.integrations.http import (
-    AdapterFailure,
-    HttpReply,
-    OutboundClient,
-    OutboundError,
-    run_connection_test,
-    scrub,
-)
-from accountlink_ui.integrations.registry import (
+from accountlink_ui.integrations.contracts import (
     ConnectionConfig,
     ConnectionResult,
+    IntegrationError,
     PermanentError,
     PostedLine,
     PushResult,
 )
-from accountlink_ui.integrations.types import XLEDGER, endpoints
+from accountlink_ui.integrations.deadline import Deadline
+from accountlink_ui.integrations.http import (
+    DeadlineExceeded,
+    HttpReply,
+    OutboundClient,
+    OutboundError,
+    from_outbound,
+    run_connection_test,
+    scrub,
+)
+from accountlink_ui.integrations.types import (
+    AuthFlow,
+    Endpoint,
+    Environment,
+    FieldKind,
+    FieldSpec,
+    IntegrationType,
+)
 from accountlink_ui.settings import Settings
 
 MAX_NODES = 500
@@ -48,7 +57,6 @@ CHART_FIRST = 1000
 PUSH_SECONDS = 60.0
 BURST_RETRY_SECONDS = 5.0  # what Xledger's official sample waits after BURST_RATE_LIMIT_REACHED
 CONCURRENCY_RETRY_SECONDS = 5.0
-LABEL = "Xledger"
 _TOKEN = ("api_token",)
 
 PROBE_QUERY = "{ companies(first: 1) { edges { node { dbId description } } } }"
@@ -76,6 +84,61 @@ EXISTING_QUERY = (
 )
 
 
+# --- the declaration ------------------------------------------------------------------
+
+XLEDGER = IntegrationType(
+    key="xledger",
+    order=10,
+    label="Xledger",
+    summary="Needs an Xledger API token created by a Domain Administrator.",
+    probe="reads your first company from the Xledger GraphQL API",
+    environments=(
+        Environment(
+            "sandbox",
+            "Demo (sandbox)",
+            "demo.xledger.net: a demo token works only here.",
+            (Endpoint("graphql", "https://demo.xledger.net/graphql", "/xledger/demo/graphql"),),
+        ),
+        Environment(
+            "production",
+            "Production",
+            "www.xledger.net: your live Xledger entity.",
+            (
+                Endpoint(
+                    "graphql", "https://www.xledger.net/graphql", "/xledger/production/graphql"
+                ),
+            ),
+        ),
+    ),
+    batch_size=500,
+    adapter=lambda settings: XledgerAdapter(settings),
+    common_fields=(),
+    environment_is_destination=True,
+    auth_flows=(
+        AuthFlow(
+            key="api_token",
+            label="API token",
+            description="Sent as 'Authorization: token <API token>'.",
+            fields=(
+                FieldSpec(
+                    key="api_token",
+                    label="API token",
+                    kind=FieldKind.SECRET,
+                    help=(
+                        "Create it in Xledger under System Access → GraphQL → API tokens, "
+                        "with read and write scope."
+                    ),
+                    pattern=r"\S{8,}",
+                    pattern_message="An Xledger API token is at least 8 characters with no spaces.",
+                    max_length=400,
+                ),
+            ),
+        ),
+    ),
+)
+INTEGRATION_TYPE = XLEDGER
+
+
 class XledgerAdapter:
     """Tests an Xledger API token and posts GL import items."""
 
@@ -86,14 +149,14 @@ class XledgerAdapter:
         self._http = http or OutboundClient(settings)
 
     def test_connection(self, config: ConnectionConfig, deadline: Deadline) -> ConnectionResult:
-        return run_connection_test(lambda: self._probe(config, deadline), deadline, LABEL)
+        return run_connection_test(lambda: self._probe(config, deadline), deadline, XLEDGER.label)
 
     def _probe(self, config: ConnectionConfig, deadline: Deadline) -> ConnectionResult:
         try:
             data = self._graphql(config, PROBE_QUERY, None, deadline)
             edges = ((data.get("companies") or {}).get("edges")) or []
             if not edges:
-                raise AdapterFailure(
+                raise IntegrationError.of(
                     "The API token works but sees no company. Create the token in the "
                     "Xledger entity AccountLink should post to.",
                     _TOKEN,
@@ -106,7 +169,9 @@ class XledgerAdapter:
                 message=f"Connected to Xledger ({environment}). {WRITE_CHECKED_AT_SYNC}",
                 reached=str(name),
             )
-        except AdapterFailure as failure:
+        except DeadlineExceeded:
+            raise  # run_connection_test words it, naming what was awaited
+        except IntegrationError as failure:
             return failure.result()
 
     def push(self, config: ConnectionConfig, vouchers: Sequence[Voucher]) -> PushResult:
@@ -154,7 +219,7 @@ class XledgerAdapter:
                 result = self._push_chunk(config, posting, rest, budget, first=False)
                 return PushResult(accepted=result.accepted, failed={**refused, **result.failed})
             return self._narrow(config, posting, vouchers, invalid, budget)
-        except AdapterFailure as failure:
+        except IntegrationError as failure:
             # Before anything was stored: authorization and scope refusals come first.
             raise failure.push_error(nothing_sent=first and not failure.transient) from None
         return _push_result(data, vouchers)
@@ -186,7 +251,7 @@ class XledgerAdapter:
         """One request: accounts, tax rules, transaction sources and GL object values."""
         try:
             data = self._graphql(config, CHART_QUERY, {"first": CHART_FIRST}, Deadline(30.0))
-        except AdapterFailure as failure:
+        except IntegrationError as failure:
             raise failure.push_error() from None
         objects: dict[str, list[ChartEntry]] = {}
         for node in _nodes_of(data, "glObjectValues"):
@@ -217,7 +282,7 @@ class XledgerAdapter:
             variables = {"refs": chunk, "first": MAX_NODES}
             try:
                 data = self._graphql(config, EXISTING_QUERY, variables, Deadline(PUSH_SECONDS))
-            except AdapterFailure as failure:
+            except IntegrationError as failure:
                 raise failure.push_error() from None
             for edge in ((data.get("glImportItems") or {}).get("edges")) or []:
                 node = edge.get("node") or {}
@@ -234,17 +299,17 @@ class XledgerAdapter:
         variables: Mapping[str, Any] | None,
         deadline: Deadline,
     ) -> dict[str, Any]:
-        """``data`` of a successful answer; anything else raises AdapterFailure."""
+        """``data`` of a successful answer; anything else raises IntegrationError."""
         token = (config.secrets.get("api_token") or "").strip()
         if not token:
-            raise AdapterFailure("Enter the Xledger API token.", _TOKEN)
+            raise IntegrationError.of("Enter the Xledger API token.", _TOKEN)
         if any(ch.isspace() for ch in token):
-            raise AdapterFailure(
+            raise IntegrationError.of(
                 "The API token contains spaces. Paste only the token itself, without "
                 "'token' or 'Bearer' in front of it.",
                 _TOKEN,
             )
-        url = endpoints(XLEDGER.key, config.environment, self._settings)["graphql"]
+        url = XLEDGER.endpoints(config.environment, self._settings)["graphql"]
         body: dict[str, Any] = {"query": query}
         if variables is not None:
             body["variables"] = variables
@@ -257,11 +322,11 @@ class XledgerAdapter:
                 json=body,
             )
         except OutboundError as exc:
-            raise AdapterFailure.from_outbound(LABEL, exc) from None
+            raise from_outbound(XLEDGER.label, exc) from None
         return _data(reply, token, config.environment)
 
 
-class InvalidNodes(AdapterFailure):
+class InvalidNodes(PermanentError):
     """``BAD_REQUEST.INVALID_INPUT`` naming the nodes at fault (``inputs[i]``), by index."""
 
     def __init__(self, message: str, code: str, by_index: Mapping[int, str]) -> None:
@@ -392,7 +457,7 @@ def _data(reply: HttpReply, token: str, environment: str) -> dict[str, Any]:
     except OutboundError as exc:
         if status >= 500 or status == 429:
             raise _http_failure(reply) from None
-        raise AdapterFailure.from_outbound(LABEL, exc) from None
+        raise from_outbound(XLEDGER.label, exc) from None
     errors = payload.get("errors") if isinstance(payload, dict) else None
     if isinstance(errors, list) and errors:
         raise _error_failure(errors[0], reply, token, environment)
@@ -402,15 +467,15 @@ def _data(reply: HttpReply, token: str, environment: str) -> dict[str, Any]:
         raise _http_failure(reply)
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, dict):
-        raise AdapterFailure("Xledger answered without data; try again later.", transient=True)
+        raise IntegrationError.of("Xledger answered without data; try again later.", transient=True)
     return data
 
 
-def _http_failure(reply: HttpReply) -> AdapterFailure:
+def _http_failure(reply: HttpReply) -> IntegrationError:
     status = reply.status_code
     if status == 429:
         wait = reply.retry_after()
-        return AdapterFailure(
+        return IntegrationError.of(
             "Xledger is limiting requests right now (HTTP 429); try again "
             + (f"in {wait:g} s." if wait is not None else "in a few seconds."),
             code="429",
@@ -418,17 +483,17 @@ def _http_failure(reply: HttpReply) -> AdapterFailure:
             retry_after=wait,
         )
     if status >= 500:
-        return AdapterFailure(
+        return IntegrationError.of(
             f"Xledger had a server error (HTTP {status}). Try again later.",
             code=str(status),
             transient=True,
         )
-    return AdapterFailure(f"Xledger answered HTTP {status}.", code=str(status))
+    return IntegrationError.of(f"Xledger answered HTTP {status}.", code=str(status))
 
 
 def _error_failure(
     entry: Mapping[str, Any], reply: HttpReply, token: str, environment: str
-) -> AdapterFailure:
+) -> IntegrationError:
     """Xledger's first error, worded for the admin, with the token field when it is at fault.
 
     Xledger's own codes sit in the top-level ``code``; GraphQL validation errors carry
@@ -439,7 +504,7 @@ def _error_failure(
     message = scrub(str(entry.get("message") or ""), [token])
     upper = f"{code} {extension_code}".upper()
     if "BAD_TOKEN_FORMAT" in upper or message.startswith("Bad format for API Token"):
-        return AdapterFailure(
+        return IntegrationError.of(
             "Xledger did not accept the format of the Authorization header. Paste only the API "
             "token itself, without 'token' or 'Bearer' in front of it.",
             _TOKEN,
@@ -447,7 +512,7 @@ def _error_failure(
         )
     if "INVALID_TOKEN" in upper or upper == "UNAUTHORIZED" or reply.status_code == 401:
         where = "Production" if environment == "production" else "Demo"
-        return AdapterFailure(
+        return IntegrationError.of(
             f"Xledger did not recognise the API token. Check that it was created in Xledger "
             f"{where} (a demo token works only in demo and is wiped at each demo refresh), and "
             "that it has not been deleted.",
@@ -457,7 +522,7 @@ def _error_failure(
     if "MISSING_SCOPE" in upper or "FORBIDDEN" in upper:
         scope = extensions.get("scope") if isinstance(extensions, dict) else None
         missing = f"'{scope}'" if scope else "the write scope for GL import items"
-        return AdapterFailure(
+        return IntegrationError.of(
             f"The Xledger API token lacks {missing}, so AccountLink cannot post vouchers with "
             "it (Xledger said: " + message[:200] + "). Create a token with read and write "
             "scope under System Access → GraphQL → API tokens, then edit the credentials.",
@@ -465,14 +530,14 @@ def _error_failure(
             code=code,
         )
     if "BURST_RATE_LIMIT" in upper:
-        return AdapterFailure(
+        return IntegrationError.of(
             "Xledger's burst rate limit was reached: try again in a few seconds.",
             code=code,
             transient=True,
             retry_after=BURST_RETRY_SECONDS,
         )
     if "CONCURRENCY_LIMIT" in upper:
-        return AdapterFailure(
+        return IntegrationError.of(
             "Too many requests are running at once with this API token: try again in a few "
             "seconds.",
             code=code,
@@ -482,7 +547,7 @@ def _error_failure(
     if "INSUFFICIENT_CREDITS" in upper:
         return _credits_failure(code, entry.get("extensions"))
     if "QUERY_TIMEOUT" in upper or "timed out" in message.lower():
-        return AdapterFailure(
+        return IntegrationError.of(
             "Xledger said: “Your query timed out.” It is busy; try again in a minute.",
             code=code or "QUERY_TIMEOUT",
             transient=True,
@@ -491,10 +556,10 @@ def _error_failure(
         return _http_failure(reply)
     if "INVALID_INPUT" in upper or "INVALID_VALUE" in upper or "GRAPHQL_VALIDATION" in upper:
         return _invalid_nodes(code, message, extensions)
-    return AdapterFailure(f"Xledger refused the request ({code}): {message[:300]}", code=code)
+    return IntegrationError.of(f"Xledger refused the request ({code}): {message[:300]}", code=code)
 
 
-def _credits_failure(code: str, extensions: object) -> AdapterFailure:
+def _credits_failure(code: str, extensions: object) -> IntegrationError:
     reset_at = _parse_time(
         (extensions or {}).get("resetAt") if isinstance(extensions, dict) else None
     )
@@ -503,7 +568,7 @@ def _credits_failure(code: str, extensions: object) -> AdapterFailure:
     else:
         wait = max(0.0, (reset_at - dt.datetime.now(dt.UTC)).total_seconds())
         when = f"Credits reset at {reset_at:%Y-%m-%d %H:%M} UTC (in about {_duration(wait)})."
-    return AdapterFailure(
+    return IntegrationError.of(
         f"The Xledger account has no API credits left. {when}",
         code=code,
         transient=True,

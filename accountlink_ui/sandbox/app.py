@@ -1,4 +1,4 @@
-"""The sandbox as one Starlette app: five external systems plus the control API.
+"""The sandbox as one Starlette app: the external systems plus the control API.
 
 Works standalone (`accountlink sandbox`) and mounted under a prefix in the main
 app (`Mount("/sandbox", create_sandbox_app())`): every absolute URL it returns
@@ -18,6 +18,7 @@ from accountlink_ui.sandbox.control import control_routes
 from accountlink_ui.sandbox.dataverse import dataverse_routes
 from accountlink_ui.sandbox.endpoint import sandbox_root
 from accountlink_ui.sandbox.entra import entra_routes
+from accountlink_ui.sandbox.plugins import plugin_systems
 from accountlink_ui.sandbox.rest_ledger import rest_routes
 from accountlink_ui.sandbox.state import SandboxState
 from accountlink_ui.sandbox.xledger import xledger_routes
@@ -34,6 +35,7 @@ def sandbox_endpoints(root: str) -> dict[str, str]:
         "business_central_api": f"{root}/businesscentral",
         "dataverse_api": f"{root}/dataverse",
         "rest_base": f"{root}/rest",
+        **{key: url for system in plugin_systems() for key, url in system.endpoints(root).items()},
         "control": f"{root}/_control",
     }
 
@@ -61,6 +63,7 @@ def create_sandbox_app(state: SandboxState | None = None, *, control: bool = Tru
             *business_central_routes(state),
             *dataverse_routes(state),
             *rest_routes(state),
+            *(route for system in plugin_systems() for route in system.routes(state)),
             *(control_routes(state) if control else ()),
         ]
     )

@@ -85,3 +85,16 @@ REST_OAUTH_CLIENT_ID = "accountlink-demo"
 REST_OAUTH_CLIENT_SECRET = "rest-oauth-secret-8Lp3Vz"
 REST_OAUTH_SCOPE = "ledger.write"
 REST_OAUTH_SCOPES = ("ledger.write", "ledger.read")
+
+# --- Tripletex -------------------------------------------------------------------
+# The consumer token identifies the integration (issued to the integrator by Tripletex);
+# an employee token is made by an administrator in the customer's company, one per
+# environment here (a test-environment token does not open production).
+TRIPLETEX_CONSUMER_TOKEN = "tt-consumer-accountlink-4Vb8Nq2K"
+TRIPLETEX_EMPLOYEE_TOKEN = "tt-employee-test-blindeforbundet-7Hc3Mw9P"
+TRIPLETEX_PRODUCTION_EMPLOYEE_TOKEN = "tt-employee-prod-blindeforbundet-2Rk6Ty4D"
+TRIPLETEX_COMPANY = "Blindeforbundet Test AS"
+TRIPLETEX_PRODUCTION_COMPANY = "Blindeforbundet"
+TRIPLETEX_COMPANY_ID = 108_442
+TRIPLETEX_EMPLOYEE_ID = 3_417_001
+TRIPLETEX_ENVIRONMENTS = ("test", "production")

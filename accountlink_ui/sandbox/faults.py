@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 SYSTEMS: tuple[str, ...] = ("xledger", "entra", "business_central", "dataverse", "rest")
+"""The systems built into the sandbox; more plug themselves in (``plugins.py``)."""
 
 COMMON_FAULT_MODES: frozenset[str] = frozenset(
     {"hang", "slow", "http_500", "rate_limit", "malformed_json", "lost_answer"}
@@ -63,10 +64,27 @@ class Fault:
         return asdict(self)
 
 
+def known_systems() -> tuple[str, ...]:
+    """The built-in systems and the plugged-in ones."""
+    from accountlink_ui.sandbox.plugins import plugin_systems
+
+    return SYSTEMS + tuple(system.name for system in plugin_systems())
+
+
+def fault_modes(system: str) -> frozenset[str]:
+    from accountlink_ui.sandbox.plugins import plugin
+
+    plugged = plugin(system)
+    if plugged is not None:
+        return COMMON_FAULT_MODES | plugged.fault_modes
+    return SYSTEM_FAULT_MODES[system]
+
+
 def check_system(system: str) -> None:
     """Raise ValueError naming the known systems if `system` is not one of them."""
-    if system not in SYSTEMS:
-        raise ValueError(f"Unknown system {system!r}. Known systems: {', '.join(SYSTEMS)}.")
+    known = known_systems()
+    if system not in known:
+        raise ValueError(f"Unknown system {system!r}. Known systems: {', '.join(known)}.")
 
 
 def validate_fault(
@@ -74,7 +92,7 @@ def validate_fault(
 ) -> None:
     """Reject a fault that could never fire as asked, with a message for the person arming it."""
     check_system(system)
-    modes = SYSTEM_FAULT_MODES[system]
+    modes = fault_modes(system)
     if mode not in modes:
         raise ValueError(
             f"Fault mode {mode!r} does not apply to {system}. "

@@ -29,6 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from accountlink_ui.sandbox.chart import EMPLOYEE_PAYABLES_ACCOUNT, VAT_ACCOUNT
+from accountlink_ui.sandbox.plugins import plugin, plugin_systems
 from accountlink_ui.sandbox.state import SandboxState
 from accountlink_ui.sandbox.xledger_vouchers import (
     CENT,
@@ -38,15 +39,20 @@ from accountlink_ui.sandbox.xledger_vouchers import (
 )
 
 LEDGER_SYSTEMS = ("xledger", "business_central")
+"""Built in; a plugged-in system with a ledger reader (``plugins.py``) adds itself."""
 
 
 def ledger(
     state: SandboxState, system: str, *, environment: str | None = None, posted: bool | None = None
 ) -> dict[str, Any]:
     """Entries, trial balance by account, total and voucher count of `system`."""
-    if system not in LEDGER_SYSTEMS:
-        raise ValueError(f"No ledger for {system!r}: use xledger or business_central.")
-    if system == "xledger":
+    plugged = plugin(system)
+    readers = [*LEDGER_SYSTEMS, *(s.name for s in plugin_systems() if s.ledger is not None)]
+    if system not in readers:
+        raise ValueError(f"No ledger for {system!r}: use {', '.join(readers)}.")
+    if plugged is not None and plugged.ledger is not None:
+        entries, vouchers = plugged.ledger(state, environment)
+    elif system == "xledger":
         entries, vouchers = _xledger_entries(state, environment)
     else:
         entries, vouchers = _bc_entries(state, posted)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from accountlink_ui.sandbox.chart import Chart, demo_chart
 from accountlink_ui.sandbox.credentials import CredentialStore
-from accountlink_ui.sandbox.faults import SYSTEMS, Fault, check_system, validate_fault
+from accountlink_ui.sandbox.faults import Fault, check_system, known_systems, validate_fault
 
 # The real status for a well-formed but unknown Xledger token is UNVERIFIED.
 XLEDGER_INVALID_TOKEN_STATUSES = (401, 200)
@@ -40,10 +40,14 @@ class SandboxState:
         self.credentials = CredentialStore()
         self._ids = itertools.count(100_000_001)
         self._faults: dict[str, Fault] = {}
-        self._received: dict[str, list[dict[str, Any]]] = {s: [] for s in SYSTEMS}
-        self._stored: dict[str, list[dict[str, Any]]] = {s: [] for s in SYSTEMS}
-        self._idempotency_keys: dict[str, dict[str, Any]] = {s: {} for s in SYSTEMS}
-        self._log: dict[str, list[dict[str, Any]]] = {s: [] for s in SYSTEMS}
+        systems = known_systems()
+        self._received: dict[str, list[dict[str, Any]]] = {s: [] for s in systems}
+        self._stored: dict[str, list[dict[str, Any]]] = {s: [] for s in systems}
+        self._idempotency_keys: dict[str, dict[str, Any]] = {s: {} for s in systems}
+        self._log: dict[str, list[dict[str, Any]]] = {s: [] for s in systems}
+        self.extra: dict[str, dict[str, Any]] = {s: {} for s in systems}
+        """Whatever a plugged-in system keeps besides records (sessions, settings), by
+        system; emptied by ``reset``."""
         self._sequences: dict[str, int] = {}
         self._hang_epoch = 0
         self.chart: Chart = demo_chart()
@@ -316,7 +320,8 @@ class SandboxState:
         """
         with self._lock:
             self._faults.clear()
-            for system in SYSTEMS:
+            for system in known_systems():
+                self.extra[system].clear()
                 self._received[system].clear()
                 self._stored[system].clear()
                 self._idempotency_keys[system].clear()

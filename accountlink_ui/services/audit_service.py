@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine
@@ -22,7 +23,8 @@ from sqlmodel import Session, col, select
 
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
-from accountlink_ui.integrations.types import INTEGRATION_TYPES
+from accountlink_ui.integrations.registry import integration_types
+from accountlink_ui.integrations.types import IntegrationType
 from accountlink_ui.models import AuditEvent, Integration, User, as_utc
 from accountlink_ui.redaction import scrub
 from accountlink_ui.services.access import require_admin
@@ -32,16 +34,28 @@ from accountlink_ui.views import Actor
 PAGE_LIMIT = 200
 EXPORT_LIMIT = 10_000
 REDACTED = "••••••••"
-_SECRET_KEYS = frozenset(
-    key
-    for integration_type in INTEGRATION_TYPES
-    for flow in integration_type.auth_flows
-    for key in integration_type.secret_keys(flow.key)
-)
-_TYPES = {integration_type.key: integration_type for integration_type in INTEGRATION_TYPES}
-_TYPE_LABELS = {
-    integration_type.key: integration_type.label for integration_type in INTEGRATION_TYPES
-}
+
+
+@cache
+def _secret_keys() -> frozenset[str]:
+    return frozenset(
+        key
+        for integration_type in integration_types()
+        for flow in integration_type.auth_flows
+        for key in integration_type.secret_keys(flow.key)
+    )
+
+
+@cache
+def _types() -> dict[str, IntegrationType]:
+    return {integration_type.key: integration_type for integration_type in integration_types()}
+
+
+def _type_label(type_key: str, default: str) -> str:
+    integration_type = _types().get(type_key)
+    return integration_type.label if integration_type else default
+
+
 ACTION_LABELS = {
     "integration.created": "Set up integration",
     "integration.tested": "Tested connection",
@@ -199,7 +213,7 @@ def _integration_labels(session: Session, organization_id: int) -> dict[int, str
             AuditEvent.action == "integration.deleted",
         )
     ).all():
-        name = details.get("display_name") or _TYPE_LABELS.get(details.get("type", ""), "")
+        name = details.get("display_name") or _type_label(details.get("type", ""), "")
         if integration_id is not None and name:
             labels[integration_id] = f"{name} (deleted)"
     for row in session.exec(
@@ -211,7 +225,7 @@ def _integration_labels(session: Session, organization_id: int) -> dict[int, str
 
 
 def _integration_label(row: Integration) -> str:
-    type_label = _TYPE_LABELS.get(row.type_key, row.type_key)
+    type_label = _type_label(row.type_key, row.type_key)
     if row.display_name and row.display_name != type_label:
         return f"{type_label}: {row.display_name}"
     return type_label
@@ -250,7 +264,7 @@ def _integration_of(
         return labels.get(event.integration_id, "")
     if event.action == "integration.tested" and details.get("type"):
         type_key = str(details["type"])
-        return f"{_TYPE_LABELS.get(type_key, type_key)} (before saving)"
+        return f"{_type_label(type_key, type_key)} (before saving)"
     return ""
 
 
@@ -268,7 +282,7 @@ def _masked(value: Any, key: str = "") -> Any:
         return {str(k): _masked(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_masked(item, key) for item in value]
-    if key in _SECRET_KEYS and isinstance(value, str) and value:
+    if key in _secret_keys() and isinstance(value, str) and value:
         return REDACTED
     if isinstance(value, str):
         # Also on read: rows written before details were scrubbed on write lose
@@ -322,13 +336,13 @@ def _changes(changes: Mapping[str, Any]) -> list[str]:
 
 
 def _environment_label(type_key: str, environment: str) -> str:
-    integration_type = _TYPES.get(type_key)
+    integration_type = _types().get(type_key)
     envs = {e.key: e.label for e in integration_type.environments} if integration_type else {}
     return envs.get(environment, environment)
 
 
 def _flow_label(type_key: str, flow: str) -> str:
-    integration_type = _TYPES.get(type_key)
+    integration_type = _types().get(type_key)
     flows = {f.key: f.label for f in integration_type.auth_flows} if integration_type else {}
     return flows.get(flow, flow)
 
@@ -336,7 +350,7 @@ def _flow_label(type_key: str, flow: str) -> str:
 def _created(d: Mapping[str, Any]) -> str:
     type_key = str(d.get("type", ""))
     parts = [
-        _TYPE_LABELS.get(type_key, type_key),
+        _type_label(type_key, type_key),
         f"environment {_environment_label(type_key, str(d.get('environment', '')))}",
         f"sign-in {_flow_label(type_key, str(d.get('auth_flow', '')))}",
     ]

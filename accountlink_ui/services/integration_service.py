@@ -21,14 +21,13 @@ from sqlmodel import Session
 from accountlink_ui import repository
 from accountlink_ui.accounting.posting_settings import from_values
 from accountlink_ui.db import session_scope
+from accountlink_ui.integrations.contracts import ConnectionConfig, ConnectionResult
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.http import scrub_config
-from accountlink_ui.integrations.registry import AdapterRegistry, ConnectionConfig, ConnectionResult
+from accountlink_ui.integrations.registry import AdapterRegistry, get_type, integration_types
 from accountlink_ui.integrations.types import (
-    INTEGRATION_TYPES,
     FieldKind,
     IntegrationType,
-    get_type,
 )
 from accountlink_ui.integrations.validation import applicable_fields, validate_config
 from accountlink_ui.models import (
@@ -137,7 +136,7 @@ class IntegrationService:
                 session, [row.id for row in rows.values() if row.id is not None]
             )
             views = []
-            for integration_type in INTEGRATION_TYPES:
+            for integration_type in integration_types():
                 row = rows.get(integration_type.key)
                 if row is None:
                     views.append(_unconfigured_view(organization_id, integration_type))

@@ -31,12 +31,8 @@ from accountlink_ui.accounting.posting_settings import (
 )
 from accountlink_ui.accounting.vouchers import VoucherError, build_voucher
 from accountlink_ui.db import session_scope
-from accountlink_ui.integrations.registry import (
-    AdapterRegistry,
-    ConnectionConfig,
-    PermanentError,
-    TransientError,
-)
+from accountlink_ui.integrations.contracts import ConnectionConfig, PermanentError, TransientError
+from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.models import PostingSettingsVersion, utcnow
 from accountlink_ui.services.errors import NotFound
 from accountlink_ui.services.integration_service import IntegrationService

@@ -55,13 +55,13 @@ from accountlink_ui import repository
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import ExportRecord, Voucher, VoucherError, build_voucher
 from accountlink_ui.db import session_scope
-from accountlink_ui.integrations.http import scrub_config
-from accountlink_ui.integrations.registry import (
+from accountlink_ui.integrations.contracts import (
     Adapter,
     ConnectionConfig,
     PermanentError,
     TransientError,
 )
+from accountlink_ui.integrations.http import scrub_config
 from accountlink_ui.models import SyncRun
 from accountlink_ui.services.sync_retry import RetryPolicy
 

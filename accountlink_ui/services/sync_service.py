@@ -33,7 +33,8 @@ from sqlmodel import Session
 
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
-from accountlink_ui.integrations.registry import AdapterRegistry, ConnectionConfig
+from accountlink_ui.integrations.contracts import ConnectionConfig
+from accountlink_ui.integrations.registry import AdapterRegistry, get_type
 from accountlink_ui.models import (
     ClaimStatus,
     ExpenseClaim,
@@ -56,11 +57,6 @@ from accountlink_ui.views import Actor, ClaimView, SyncRunView
 log = logging.getLogger(__name__)
 
 TRIGGERS = ("schedule", "manual", "api")
-BATCH_SIZES = {"xledger": 500, "generic_rest": 500, "dynamics": 100}
-"""Claims per batch. Xledger's adapter splits a batch into calls of at most 500 lines
-(never splitting a voucher); Business Central's sends 100 one-line vouchers in one
-``$batch`` request, and reconciling after a failure asks about at most 100 lines."""
-DEFAULT_BATCH_SIZE = 100
 FAILURES_BEFORE_ERROR = 3
 
 
@@ -241,7 +237,7 @@ class SyncService:
             organization_id=target.organization_id,
             run_id=run_id,
             label=target.label,
-            batch_size=BATCH_SIZES.get(target.type_key, DEFAULT_BATCH_SIZE),
+            batch_size=get_type(target.type_key).batch_size,
             policy=self._policy,
             sleep=self._sleep,
             random=self._random,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from accountlink_ui.integrations.types import get_type
+from accountlink_ui.integrations.registry import get_type
 from accountlink_ui.ui.theme import STATUS_LABELS
 from accountlink_ui.views import IntegrationView, SyncRunView
 

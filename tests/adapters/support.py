@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import ExportRecord, Voucher, build_voucher
-from accountlink_ui.integrations.registry import ConnectionConfig
+from accountlink_ui.integrations.contracts import ConnectionConfig
+from accountlink_ui.integrations.registry import integration_types
+from accountlink_ui.integrations.types import override_key
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.sandbox.state import SandboxState
 from accountlink_ui.settings import Settings
@@ -33,6 +35,10 @@ KNOWN_SECRETS = (
     demo.REST_BEARER_TOKEN,
     demo.REST_BASIC_PASSWORD,
     demo.REST_OAUTH_CLIENT_SECRET,
+    demo.TRIPLETEX_CONSUMER_TOKEN,
+    demo.TRIPLETEX_EMPLOYEE_TOKEN,
+    demo.TRIPLETEX_PRODUCTION_EMPLOYEE_TOKEN,
+    "sbx.tt.",  # prefix of every Tripletex session token the sandbox issues
     demo.DEMO_KEY_PEM.splitlines()[1],  # a line of the private key's body
     "sbx.entra.",  # prefix of every access token the sandbox issues
     "sbx.rest.",
@@ -53,11 +59,14 @@ class Sandbox:
 
     def settings(self, **overrides: object) -> Settings:
         values: dict[str, object] = {
-            "xledger_sandbox_url": f"{self.base}/xledger/demo/graphql",
-            "xledger_production_url": f"{self.base}/xledger/production/graphql",
-            "entra_authority_url": f"{self.base}/entra",
-            "business_central_url": f"{self.base}/businesscentral",
-            "dataverse_url": f"{self.base}/dataverse",
+            # Every declared endpoint at the sandbox, as explicit overrides (not
+            # sandbox_url, which would allowlist the sandbox whatever allowed_hosts says).
+            "endpoints": {
+                override_key(t.key, env.key, endpoint.key): f"{self.base}{endpoint.sandbox_path}"
+                for t in integration_types()
+                for env in t.environments
+                for endpoint in env.endpoints
+            },
             "allowed_hosts": [urlsplit(self.base).netloc],
         }
         values.update(overrides)

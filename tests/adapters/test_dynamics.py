@@ -17,6 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import Voucher
+from accountlink_ui.integrations.contracts import ConnectionResult, PermanentError, TransientError
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.dynamics import (
     DynamicsAdapter,
@@ -24,13 +25,9 @@ from accountlink_ui.integrations.dynamics import (
     document_number,
 )
 from accountlink_ui.integrations.entra import ClientCertificate, client_assertion
-from accountlink_ui.integrations.registry import (
-    ConnectionResult,
-    PermanentError,
-    TransientError,
-)
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.sandbox.ledger import ledger
+from accountlink_ui.settings import Settings
 from tests.adapters.support import (
     POSTING,
     WRONG_SECRETS,
@@ -440,7 +437,9 @@ def test_dataverse_server_error_is_explained(sandbox: Sandbox) -> None:
 
 def test_dataverse_typed_url_passes_the_ssrf_guard(sandbox: Sandbox) -> None:
     """Without an operator override the typed org URL is called, so it is guarded."""
-    adapter = DynamicsAdapter(sandbox.settings(dataverse_url=None, allowed_hosts=[]))
+    adapter = DynamicsAdapter(
+        Settings(endpoints={"dynamics.sandbox.authority": f"{sandbox.base}/entra"})
+    )
     cfg = secret_config(dataverse_settings(dataverse_url=f"{sandbox.base}/dataverse"))
     result = run_test(sandbox, cfg, adapter)
     assert not result.ok

@@ -5,13 +5,9 @@ from __future__ import annotations
 import pytest
 
 from accountlink_ui.accounting.vouchers import Voucher
+from accountlink_ui.integrations.contracts import ConnectionResult, PermanentError, TransientError
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.generic_rest import GenericRestAdapter, batch_idempotency_key
-from accountlink_ui.integrations.registry import (
-    ConnectionResult,
-    PermanentError,
-    TransientError,
-)
 from accountlink_ui.sandbox import demo_credentials as demo
 from tests.adapters.support import WRONG_SECRETS, Sandbox, assert_no_secret, config, vouchers
 

@@ -14,13 +14,9 @@ import pytest
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import Voucher, build_voucher
 from accountlink_ui.integrations import xledger
+from accountlink_ui.integrations.contracts import ConnectionResult, PermanentError, TransientError
 from accountlink_ui.integrations.deadline import Deadline
-from accountlink_ui.integrations.http import AdapterFailure, HttpReply, OutboundClient
-from accountlink_ui.integrations.registry import (
-    ConnectionResult,
-    PermanentError,
-    TransientError,
-)
+from accountlink_ui.integrations.http import HttpReply, OutboundClient
 from accountlink_ui.integrations.xledger import XledgerAdapter
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.sandbox.ledger import ledger
@@ -114,12 +110,12 @@ def test_bad_header_format_answer_is_explained(sandbox: Sandbox) -> None:
     settings = sandbox.settings()
     reply = OutboundClient(settings).request(
         "POST",
-        settings.xledger_sandbox_url,
+        xledger.XLEDGER.endpoints("sandbox", settings)["graphql"],
         deadline=Deadline(5),
         headers={"Authorization": f"Bearer {WRONG_TOKEN}"},
         json={"query": xledger.PROBE_QUERY},
     )
-    with pytest.raises(AdapterFailure) as caught:
+    with pytest.raises(PermanentError) as caught:
         xledger._data(reply, WRONG_TOKEN, "sandbox")
     assert caught.value.fields == ("api_token",)
     assert "format of the Authorization header" in caught.value.message

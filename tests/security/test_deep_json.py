@@ -9,11 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from accountlink_ui.integrations.contracts import Adapter, ConnectionConfig
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.dynamics import DynamicsAdapter
 from accountlink_ui.integrations.generic_rest import GenericRestAdapter
 from accountlink_ui.integrations.http import MAX_RESPONSE_BYTES, OutboundClient
-from accountlink_ui.integrations.registry import Adapter, ConnectionConfig
 from accountlink_ui.integrations.xledger import XledgerAdapter
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.settings import Settings
@@ -57,11 +57,19 @@ def base() -> Iterator[str]:
 def settings(base: str, prefix: str = "") -> Settings:
     root = f"{base}{prefix}"
     return Settings(
-        xledger_sandbox_url=f"{root}/graphql",
-        xledger_production_url=f"{root}/graphql",
-        entra_authority_url=f"{root}/entra",
-        business_central_url=f"{root}/bc",
-        dataverse_url=f"{root}/dataverse",
+        endpoints={
+            "xledger.sandbox.graphql": f"{root}/graphql",
+            "xledger.production.graphql": f"{root}/graphql",
+            **{
+                f"dynamics.{env}.{name}": f"{root}/{path}"
+                for env in ("sandbox", "production")
+                for name, path in (
+                    ("authority", "entra"),
+                    ("business_central", "bc"),
+                    ("dataverse", "dataverse"),
+                )
+            },
+        },
         allowed_hosts=[base.removeprefix("http://")],
     )
 

@@ -17,7 +17,7 @@ from reflex_base.event import Event
 from reflex_base.utils.form import FORM_DATA_ENTRIES_KEY
 
 import accountlink_ui.accountlink_ui  # noqa: F401  (registers every page state)
-from accountlink_ui.integrations.types import get_type
+from accountlink_ui.integrations.registry import get_type
 from accountlink_ui.services.auth_service import session_key
 from accountlink_ui.ui import event_guard
 from accountlink_ui.ui.event_guard import REFUSED_MESSAGE, EventGuard

@@ -26,13 +26,9 @@ from starlette.routing import Route
 
 from accountlink_ui.accounting.vouchers import ExportRecord
 from accountlink_ui.api.health import readiness_endpoint
+from accountlink_ui.integrations.contracts import ConnectionConfig, ConnectionResult, PushResult
 from accountlink_ui.integrations.deadline import Deadline
-from accountlink_ui.integrations.registry import (
-    AdapterRegistry,
-    ConnectionConfig,
-    ConnectionResult,
-    PushResult,
-)
+from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.models import Role
 from accountlink_ui.sandbox.server import running_app
 from accountlink_ui.services import key_rotation

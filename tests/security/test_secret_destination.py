@@ -15,7 +15,7 @@ from dataclasses import replace
 import pytest
 
 from accountlink_ui.demo_drafts import business_central_draft, rest_draft, xledger_draft
-from accountlink_ui.integrations.types import get_type
+from accountlink_ui.integrations.registry import get_type
 from accountlink_ui.integrations.validation import applicable_fields
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.services.errors import InvalidConfig

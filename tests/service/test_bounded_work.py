@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from accountlink_ui.demo_drafts import rest_draft, xledger_draft
+from accountlink_ui.integrations.contracts import ConnectionResult
 from accountlink_ui.integrations.deadline import Deadline
-from accountlink_ui.integrations.registry import ConnectionResult, default_registry
+from accountlink_ui.integrations.registry import default_registry
 from accountlink_ui.models import Role
 from accountlink_ui.sandbox.server import running_sandbox
 from accountlink_ui.sandbox.state import SandboxState

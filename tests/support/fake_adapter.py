@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from accountlink_ui.accounting.chart import Chart
 from accountlink_ui.accounting.vouchers import Voucher
-from accountlink_ui.integrations.deadline import Deadline
-from accountlink_ui.integrations.registry import (
+from accountlink_ui.integrations.contracts import (
     ConnectionConfig,
     ConnectionResult,
     PostedLine,
     PushResult,
 )
+from accountlink_ui.integrations.deadline import Deadline
 
 
 @dataclass

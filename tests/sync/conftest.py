@@ -25,6 +25,7 @@ from accountlink_ui.integrations.dynamics import DynamicsAdapter
 from accountlink_ui.integrations.generic_rest import GenericRestAdapter
 from accountlink_ui.integrations.http import OutboundClient
 from accountlink_ui.integrations.registry import AdapterRegistry
+from accountlink_ui.integrations.tripletex import TripletexAdapter
 from accountlink_ui.integrations.xledger import XledgerAdapter
 from accountlink_ui.models import ExpenseClaim, Integration, Role, User, utcnow
 from accountlink_ui.sandbox.server import running_sandbox
@@ -36,7 +37,7 @@ from accountlink_ui.services.wiring import Services, build_services
 from accountlink_ui.settings import Settings
 from accountlink_ui.views import Actor, SyncRunView
 from tests.adapters.support import Sandbox, assert_no_secret
-from tests.sync.support import business_central_draft, rest_draft, xledger_draft
+from tests.sync.support import business_central_draft, rest_draft, tripletex_draft, xledger_draft
 
 CLIENT_TIMEOUT = httpx.Timeout(connect=2.0, read=1.0, write=2.0, pool=2.0)
 LOST_ANSWER_DELAY = 1.4
@@ -122,6 +123,7 @@ class SyncWorld:
             "xledger": xledger_draft,
             "dynamics": business_central_draft,
             "generic_rest": lambda: rest_draft(self.sandbox.base),
+            "tripletex": tripletex_draft,
         }[type_key]()
 
     def claims(self, n: int, org: int | None = None, **options: object) -> list[str]:
@@ -175,6 +177,7 @@ def sandbox_registry(settings: Settings) -> AdapterRegistry:
             XledgerAdapter(settings, http=http),
             DynamicsAdapter(settings, http=http),
             GenericRestAdapter(settings, http=http),
+            TripletexAdapter(settings, http=http),
         ]
     )
 

@@ -19,12 +19,9 @@ from collections.abc import Sequence
 import pytest
 
 from accountlink_ui.accounting.vouchers import Voucher
+from accountlink_ui.integrations.contracts import ConnectionConfig, PushResult
 from accountlink_ui.integrations.dynamics import document_number
-from accountlink_ui.integrations.registry import (
-    AdapterRegistry,
-    ConnectionConfig,
-    PushResult,
-)
+from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.models import ClaimStatus
 from tests.sync.conftest import LOST_ANSWER_DELAY, SyncWorld
 

@@ -15,11 +15,8 @@ from sqlmodel import select
 from accountlink_ui import repository
 from accountlink_ui.accounting.vouchers import ExportRecord
 from accountlink_ui.db import engine_for, session_scope
-from accountlink_ui.integrations.registry import (
-    AdapterRegistry,
-    ConnectionConfig,
-    PushResult,
-)
+from accountlink_ui.integrations.contracts import ConnectionConfig, PushResult
+from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.models import AuditEvent, SchedulerLease, SyncRun
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.services.errors import NotFound, PermissionDenied

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from accountlink_ui.integrations.types import DYNAMICS, GENERIC_REST, XLEDGER
+from accountlink_ui.integrations.dynamics import DYNAMICS
+from accountlink_ui.integrations.generic_rest import GENERIC_REST
+from accountlink_ui.integrations.xledger import XLEDGER
 from accountlink_ui.services.errors import retype_secret_message
 
 REST = {

@@ -17,6 +17,7 @@ import pytest
 import trustme
 
 from accountlink_ui.integrations import ssrf
+from accountlink_ui.integrations.contracts import ConnectionResult
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.http import (
     ConnectError,
@@ -36,7 +37,6 @@ from accountlink_ui.integrations.http import (
     scrub,
     system_resolver,
 )
-from accountlink_ui.integrations.registry import ConnectionResult
 from accountlink_ui.settings import Settings
 
 SECRET = "sk-live-Secret-9f8e7d6c"

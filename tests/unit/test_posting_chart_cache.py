@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from accountlink_ui.accounting.chart import Chart, ChartEntry
-from accountlink_ui.integrations.registry import ConnectionConfig
+from accountlink_ui.integrations.contracts import ConnectionConfig
 from accountlink_ui.services.posting_service import PostingService
 
 

@@ -9,9 +9,9 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+from accountlink_ui.integrations.contracts import ConnectionConfig, PermanentError, TransientError
 from accountlink_ui.integrations.entra import TokenCache
-from accountlink_ui.integrations.http import AdapterFailure, scrub, scrub_config
-from accountlink_ui.integrations.registry import ConnectionConfig, PermanentError, TransientError
+from accountlink_ui.integrations.http import scrub, scrub_config
 from accountlink_ui.redaction import ScrubbingLogFilter, install_log_scrubbing, scrub_data
 
 PASSWORD = "Pw-9xQ2mZ7vL4tR"
@@ -101,7 +101,7 @@ def test_ordinary_wording_is_left_alone(text: str) -> None:
 def test_an_issued_access_token_is_scrubbed_without_the_configuration() -> None:
     token = "at-" + "Zq81" * 10
     TokenCache().put(("rest", "https://id/token", "client", "", "fp"), token, 3600)
-    failure = AdapterFailure(f"The API said: token {token} is not valid for {quote(token)}")
+    failure = PermanentError(f"The API said: token {token} is not valid for {quote(token)}")
     assert token not in failure.message
     assert token not in scrub(f"bare {token}")
 

@@ -7,10 +7,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accountlink_ui.integrations.types import INTEGRATION_TYPES, get_type
+from accountlink_ui.integrations.registry import get_type, integration_types
 from accountlink_ui.integrations.validation import validate_config, validate_field
 from accountlink_ui.sandbox.demo_credentials import DEMO_CERT_PEM, DEMO_KEY_PEM
 
+INTEGRATION_TYPES = integration_types()
 GUID = "5f0b2a61-8c3e-4d7a-9b1e-2c4d6e8f0a13"
 
 

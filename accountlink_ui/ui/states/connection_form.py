@@ -20,7 +20,8 @@ from typing import Any, ClassVar
 import reflex as rx
 
 from accountlink_ui.integrations.deadline import Deadline
-from accountlink_ui.integrations.types import FieldKind, FieldSpec, get_type
+from accountlink_ui.integrations.registry import get_type
+from accountlink_ui.integrations.types import FieldKind, FieldSpec
 from accountlink_ui.integrations.validation import (
     DISPLAY_NAME_MAX,
     DISPLAY_NAME_TOO_LONG,

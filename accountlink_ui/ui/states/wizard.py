@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from accountlink_ui.integrations.types import INTEGRATION_TYPES
+from accountlink_ui.integrations.registry import integration_types
 from accountlink_ui.services.errors import RetestRequired, ServiceError
 from accountlink_ui.services.posting_service import PostingForm
 from accountlink_ui.services.wiring import get_services
@@ -62,10 +62,14 @@ class WizardState(ConnectionFormState, PostingFormState, SessionState):
             return None
         configured = {view.type_key for view in views if view.configured}
         self.type_options = [
-            TypeOption(t.key, t.label, t.summary, t.key in configured) for t in INTEGRATION_TYPES
+            TypeOption(t.key, t.label, t.summary, t.key in configured) for t in integration_types()
         ]
         wanted = self.router.url.query_parameters.get("type", "")
-        if wanted and wanted not in configured and any(t.key == wanted for t in INTEGRATION_TYPES):
+        if (
+            wanted
+            and wanted not in configured
+            and any(t.key == wanted for t in integration_types())
+        ):
             self._reset_form(wanted)
         self.opening = False
         return None
