@@ -12,10 +12,25 @@ from accountlink_ui.settings import get_settings
 def _migrate(_: argparse.Namespace) -> int:
     from accountlink_ui.db import display_url, migrate
 
-    migrate()
-    print(
-        f"Database is at the newest migration: {display_url(get_settings().resolved_database_url)}"
-    )
+    result = migrate()
+    where = display_url(get_settings().resolved_database_url)
+    if result.applied:
+        print(f"Migrated {where}: {result.before or 'empty'} -> {result.after}")
+    else:
+        print(f"Database is at the newest migration: {where}")
+    return 0
+
+
+def _check_production(_: argparse.Namespace) -> int:
+    from accountlink_ui.production import ProductionRefused, check_production
+
+    settings = get_settings()
+    try:
+        check_production(settings)
+    except ProductionRefused as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"ACCOUNTLINK_ENV={settings.env}: nothing refused.")
     return 0
 
 
@@ -23,6 +38,11 @@ def _seed_demo(_: argparse.Namespace) -> int:
     from accountlink_ui.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
     from accountlink_ui.services.wiring import get_services
 
+    if get_settings().production:
+        print(
+            "seed-demo: refused, ACCOUNTLINK_ENV=production never holds demo data.", file=sys.stderr
+        )
+        return 2
     created = seed_demo(get_services())
     print("Seeded: " + (", ".join(created) if created else "nothing new (demo already there)"))
     for person in DEMO_USERS:
@@ -74,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("seed-demo", help="create the demo organizations and users").set_defaults(
         run=_seed_demo
     )
+    commands.add_parser(
+        "check-production",
+        help="with ACCOUNTLINK_ENV=production, list every setting production refuses",
+    ).set_defaults(run=_check_production)
     keys = commands.add_parser("keys", help="master key operations")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     rotate = key_commands.add_parser("rotate", help="add a master key and re-wrap every data key")
