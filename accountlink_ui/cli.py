@@ -67,6 +67,21 @@ def _rotate_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate_key(_: argparse.Namespace) -> int:
+    import base64
+
+    from accountlink_ui.vault.keyring import ENV_VAR, MasterKey
+
+    key = MasterKey.generate()
+    print(
+        f"# A new master key. Keep it in your secret store; {ENV_VAR} takes a comma-separated\n"
+        "# list, oldest first. Nothing was written to disk.",
+        file=sys.stderr,
+    )
+    print(f"{key.key_id}:{base64.b64encode(key.key).decode('ascii')}")
+    return 0
+
+
 def _test_connection(args: argparse.Namespace) -> int:
     from accountlink_ui.services.wiring import get_services
 
@@ -107,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="drop the older keys once every credential opens with the new key alone",
     )
     rotate.set_defaults(run=_rotate_keys)
+    key_commands.add_parser(
+        "generate", help="print a new master key for ACCOUNTLINK_MASTER_KEYS (writes nothing)"
+    ).set_defaults(run=_generate_key)
     test = commands.add_parser("test-connection", help="test a saved integration's connection")
     test.add_argument("integration_id", type=int)
     test.set_defaults(run=_test_connection)

@@ -134,3 +134,17 @@ def test_the_start_up_hook_refuses_before_touching_the_database(
     finally:
         get_settings.cache_clear()
     assert not (tmp_path / "accountlink.db").exists()
+
+
+def test_keys_generate_prints_a_key_production_accepts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from accountlink_ui.cli import main
+    from accountlink_ui.vault import load_key_ring
+
+    assert main(["keys", "generate"]) == 0
+    value = capsys.readouterr().out.strip()
+    ring = load_key_ring(env_value=value, key_file=tmp_path / "unused")
+    assert len(ring.keys) == 1
+    check_production(safe(tmp_path, master_keys=value), {})
+    assert list(tmp_path.iterdir()) == []
