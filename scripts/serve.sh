@@ -9,7 +9,7 @@
 #   REFLEX_REDIS_URL           redis://host:6379/0
 #   ACCOUNTLINK_MASTER_KEYS    id:base64key[,id:base64key...]   (or ACCOUNTLINK_MASTER_KEY_FILE)
 # Optional:
-#   GRANIAN_WORKERS            backend workers (default: cores + 1)
+#   GRANIAN_WORKERS            backend workers (default: one per core)
 #   REFLEX_API_URL             the public URL the browser reaches the app at, when it is not
 #                              https on the default port (e.g. http://accountlink.lan:8000)
 #
@@ -37,12 +37,11 @@ case "$ACCOUNTLINK_DATABASE_URL" in
   *) echo "serve: refused, ACCOUNTLINK_DATABASE_URL must be PostgreSQL (postgresql+psycopg://...)" >&2; exit 2 ;;
 esac
 
-# One worker per core plus one: a Reflex worker is an asyncio process (I/O waits do
-# not block it, so gunicorn's 2*cores+1 for blocking workers only adds memory and
-# state-lock contention), and the extra one keeps the cores busy while a worker
-# collects garbage or hashes a password.
-cores="$(nproc 2>/dev/null || echo 1)"
-export GRANIAN_WORKERS="${GRANIAN_WORKERS:-$((cores + 1))}"
+# One worker per core. A Reflex worker is an asyncio process: I/O waits do not block
+# it, so gunicorn's 2*cores+1 (Reflex's default with Redis, meant for workers that
+# block) only adds memory and contention for each tab's state lock, and Granian
+# itself warns when workers outnumber cores.
+export GRANIAN_WORKERS="${GRANIAN_WORKERS:-$cores}"
 
 # Refuse before building anything: demo switches, a missing key, SQLite under workers.
 accountlink check-production
