@@ -49,6 +49,7 @@ MEMBER = "member@acme.example"
 ORGANIZATION = "Acme Hjelp"
 LINKED = ("accountlink_ui", "assets", "rxconfig.py")
 LOG_TAIL_LINES = 80
+STOP_SECONDS = 5
 
 
 def free_port() -> int:
@@ -102,7 +103,8 @@ class ProductionStack:
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=15)
+                # A test server: no request needs finishing, and the database is dropped next.
+                self.process.wait(timeout=STOP_SECONDS)
             except ProcessLookupError:
                 return
             except subprocess.TimeoutExpired:

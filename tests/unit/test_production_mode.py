@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from accountlink_ui.production import (
 from accountlink_ui.services.wiring import load_settings_key_ring
 from accountlink_ui.settings import Settings
 from accountlink_ui.vault import KeyRingError
+from tests.support.run_async import run_async
 
 PG = "postgresql+psycopg://app@db.internal:5432/accountlink"
 KEYS = "mk-20261130-abcdef:" + "A" * 43 + "="
@@ -130,7 +130,7 @@ def test_the_start_up_hook_refuses_before_touching_the_database(
 
     try:
         with pytest.raises(ProductionRefused, match="ACCOUNTLINK_DEMO"):
-            asyncio.run(start())
+            run_async(start())
     finally:
         get_settings.cache_clear()
     assert not (tmp_path / "accountlink.db").exists()
