@@ -8,6 +8,7 @@ operator has to change.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 
@@ -19,6 +20,7 @@ variable (reflex/utils/exec.py ``run_granian_backend_prod``); when it is unset R
 starts one worker without Redis and ``2 * cores + 1`` (at most its cap) with Redis
 (reflex/utils/processes.py ``get_num_workers``)."""
 REDIS_ENV = "REFLEX_REDIS_URL"
+log = logging.getLogger(__name__)
 
 
 class ProductionRefused(RuntimeError):
@@ -87,3 +89,10 @@ def check_production(settings: Settings, environ: Mapping[str, str] | None = Non
     problems = production_problems(settings, environ)
     if problems:
         raise ProductionRefused(problems)
+    if settings.production and settings.sandbox_url:
+        # Allowed (a test rig serves `accountlink sandbox` apart), but never what an
+        # operator means: every external system would be the sandbox.
+        log.warning(
+            "ACCOUNTLINK_SANDBOX_URL is set in production: external systems not given "
+            "explicitly point at the sandbox there."
+        )

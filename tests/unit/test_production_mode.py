@@ -148,3 +148,11 @@ def test_keys_generate_prints_a_key_production_accepts(
     assert len(ring.keys) == 1
     check_production(safe(tmp_path, master_keys=value), {})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sandbox_url_in_production_is_allowed_but_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="accountlink_ui.production"):
+        check_production(safe(tmp_path, sandbox_url="http://127.0.0.1:8765"), {})
+    assert "ACCOUNTLINK_SANDBOX_URL" in caplog.text
