@@ -15,12 +15,16 @@ another worker owns on that worker's "lost and found" channel).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pickle
 import re
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +32,7 @@ import redis
 from playwright.sync_api import Browser, Page, expect
 
 from accountlink_ui.sandbox import demo_credentials as demo
+from accountlink_ui.sandbox import endpoint as sandbox_endpoint
 from accountlink_ui.sandbox.server import running_sandbox
 from accountlink_ui.settings import Settings
 from accountlink_ui.vault import KeyRing
@@ -46,7 +51,8 @@ from tests.support.databases import POSTGRES_ENV
 
 WORKERS = 2
 MOVE_ATTEMPTS = 12
-SLOW_SYNC_SECONDS = 10
+HOLD_SECONDS = 15.0
+"""The longest the sandbox holds the sync's request (the adapter's read timeout is 20 s)."""
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 
 
@@ -127,6 +133,39 @@ def ensure_xledger(page: Page) -> None:
     expect(page.get_by_test_id("integration-xledger")).to_contain_text("Active")
 
 
+@dataclass
+class Gate:
+    arrived: threading.Event
+    release: threading.Event
+
+
+@pytest.fixture
+def held_sync_request(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    """Hold the next request a ``slow`` fault catches until the test releases it.
+
+    The sandbox runs in this process (``running_sandbox``), so the test decides when the
+    sync's call to Xledger answers instead of racing a fixed delay: the run stays in
+    flight on its worker for as long as the tab needs to move to the other one.
+    """
+    gate = Gate(threading.Event(), threading.Event())
+    original = sandbox_endpoint.fault_response
+
+    async def held(state: Any, request: Any, fault: Any, profile: Any) -> Any:
+        if fault.mode != "slow":
+            return await original(state, request, fault, profile)
+        gate.arrived.set()
+        deadline = time.monotonic() + HOLD_SECONDS
+        while not gate.release.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return None
+
+    monkeypatch.setattr(sandbox_endpoint, "fault_response", held)
+    try:
+        yield gate
+    finally:
+        gate.release.set()
+
+
 def socket_owner(page: Page, client: redis.Redis) -> str | None:
     """The Reflex instance (one per worker process) holding this tab's websocket."""
     token = page.evaluate("() => window.sessionStorage.getItem('token')")
@@ -158,7 +197,7 @@ def test_readyz_reports_database_migrations_redis_and_the_scheduler_leader(
 
 
 def test_wizard_then_sync_now_progress_reaches_the_tab_after_it_moves_to_another_worker(
-    tab: Page, stack: prod.ProductionStack
+    tab: Page, stack: prod.ProductionStack, held_sync_request: Gate
 ) -> None:
     client = redis.Redis.from_url(stack.redis_url)
     try:
@@ -167,13 +206,14 @@ def test_wizard_then_sync_now_progress_reaches_the_tab_after_it_moves_to_another
         tab.screenshot(path=SCREENSHOTS / "production-dashboard-1280.png", full_page=True)
         httpx.post(
             f"{stack.sandbox_url}/_control/faults",
-            json={"system": "xledger", "mode": "slow", "seconds": SLOW_SYNC_SECONDS, "times": 1},
+            json={"system": "xledger", "mode": "slow", "seconds": 0.01, "times": 1},
             timeout=5,
         ).raise_for_status()
         started_on = wait_for_owner(tab, client)
         card = tab.get_by_test_id("integration-xledger")
         card.get_by_role("button", name="Sync now").click()
         expect(card.get_by_test_id("sync-progress")).to_be_visible()
+        assert held_sync_request.arrived.wait(HOLD_SECONDS), "the sync never called Xledger"
 
         moved_to = started_on
         reloads = 0
@@ -188,10 +228,12 @@ def test_wizard_then_sync_now_progress_reaches_the_tab_after_it_moves_to_another
             f"the tab reconnected {MOVE_ATTEMPTS} times to the worker running the sync"
         )
         card = tab.get_by_test_id("integration-xledger")
-        # Still running when the tab moved: what follows comes from the other worker.
+        # Still running (its Xledger call is held): what follows comes from the other worker.
         expect(card.get_by_test_id("sync-progress")).to_be_visible()
+        expect(tab.get_by_text("Sync finished")).to_have_count(0)
+        held_sync_request.release.set()
         expect(tab.get_by_role("status").first).to_contain_text(
-            re.compile(r"Sync finished: \d+ claims sent"), timeout=45_000
+            re.compile(r"Sync finished: [1-9]\d* claims sent"), timeout=45_000
         )
         expect(card).to_contain_text(re.compile(r"Records synced\s*[1-9]"))
         assert socket_owner(tab, client) == moved_to
