@@ -10,10 +10,11 @@ PYTEST_ARGS ?=
 # Every recipe line that needs the project's tools starts with this.
 ENV := source scripts/env.sh &&
 
-.PHONY: help bootstrap run test lint format bench clean distclean
+.PHONY: help bootstrap run serve test lint format bench clean distclean
 
 help:
 	@echo "make run      serve AccountLink on http://localhost:$(PORT) (PORT=... to change)"
+	@echo "make serve    production: PostgreSQL, Redis, several workers (README \"Production\")"
 	@echo "make test     lint, then the whole test suite (PYTEST_ARGS=... to narrow)"
 	@echo "make lint     ruff check, ruff format --check and the import-cycle check"
 	@echo "make format   apply ruff fixes and formatting"
@@ -26,6 +27,9 @@ bootstrap:
 
 run: bootstrap
 	@bash scripts/run.sh $(PORT)
+
+serve: bootstrap
+	@bash scripts/serve.sh $(PORT)
 
 test: bootstrap
 	@bash scripts/ensure_chromium.sh

@@ -13,10 +13,25 @@ from accountlink_ui.settings import get_settings
 def _migrate(_: argparse.Namespace) -> int:
     from accountlink_ui.db import display_url, migrate
 
-    migrate()
-    print(
-        f"Database is at the newest migration: {display_url(get_settings().resolved_database_url)}"
-    )
+    result = migrate()
+    where = display_url(get_settings().resolved_database_url)
+    if result.applied:
+        print(f"Migrated {where}: {result.before or 'empty'} -> {result.after}")
+    else:
+        print(f"Database is at the newest migration: {where}")
+    return 0
+
+
+def _check_production(_: argparse.Namespace) -> int:
+    from accountlink_ui.production import ProductionRefused, check_production
+
+    settings = get_settings()
+    try:
+        check_production(settings)
+    except ProductionRefused as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"ACCOUNTLINK_ENV={settings.env}: nothing refused.")
     return 0
 
 
@@ -24,6 +39,11 @@ def _seed_demo(_: argparse.Namespace) -> int:
     from accountlink_ui.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
     from accountlink_ui.services.wiring import get_services
 
+    if get_settings().production:
+        print(
+            "seed-demo: refused, ACCOUNTLINK_ENV=production never holds demo data.", file=sys.stderr
+        )
+        return 2
     created = seed_demo(get_services())
     print("Seeded: " + (", ".join(created) if created else "nothing new (demo already there)"))
     for person in DEMO_USERS:
@@ -45,6 +65,21 @@ def _rotate_keys(args: argparse.Namespace) -> int:
         print(f"Key rotation: {exc}", file=sys.stderr)
         return 1
     print(report)
+    return 0
+
+
+def _generate_key(_: argparse.Namespace) -> int:
+    import base64
+
+    from accountlink_ui.vault.keyring import ENV_VAR, MasterKey
+
+    key = MasterKey.generate()
+    print(
+        f"# A new master key. Keep it in your secret store; {ENV_VAR} takes a comma-separated\n"
+        "# list, oldest first. Nothing was written to disk.",
+        file=sys.stderr,
+    )
+    print(f"{key.key_id}:{base64.b64encode(key.key).decode('ascii')}")
     return 0
 
 
@@ -132,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("seed-demo", help="create the demo organizations and users").set_defaults(
         run=_seed_demo
     )
+    commands.add_parser(
+        "check-production",
+        help="with ACCOUNTLINK_ENV=production, list every setting production refuses",
+    ).set_defaults(run=_check_production)
     keys = commands.add_parser("keys", help="master key operations")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     rotate = key_commands.add_parser("rotate", help="add a master key and re-wrap every data key")
@@ -141,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="drop the older keys once every credential opens with the new key alone",
     )
     rotate.set_defaults(run=_rotate_keys)
+    key_commands.add_parser(
+        "generate", help="print a new master key for ACCOUNTLINK_MASTER_KEYS (writes nothing)"
+    ).set_defaults(run=_generate_key)
     test = commands.add_parser("test-connection", help="test a saved integration's connection")
     test.add_argument("integration_id", type=int)
     test.set_defaults(run=_test_connection)

@@ -6,8 +6,10 @@ the scheduler and a CLI command can share the file.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,12 +17,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 from accountlink_ui.settings import get_settings
 
+log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_DIR = PROJECT_ROOT / "alembic"
 
@@ -81,11 +85,72 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def migrate(url: str | None = None) -> None:
-    """Bring the database to the newest migration (``alembic upgrade head``)."""
+MIGRATION_LOCK_KEY = 0x41434C4B_4D494752 & 0x7FFFFFFFFFFFFFFF
+"""The PostgreSQL advisory lock id every migrating process takes ("ACLKMIGR")."""
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    before: str | None
+    after: str | None
+
+    @property
+    def applied(self) -> bool:
+        """True when this process ran migrations (another may have done it first)."""
+        return self.before != self.after
+
+
+def current_revision(url: str) -> str | None:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def migrate(url: str | None = None) -> MigrationResult:
+    """Bring the database to the newest migration (``alembic upgrade head``).
+
+    On PostgreSQL the whole upgrade runs under a session advisory lock, so
+    several workers or machines starting together migrate once: the others
+    wait, then find the schema current and do nothing. SQLite is one file on
+    one machine; Alembic's own transaction serializes writers there.
+    """
     url = url or get_settings().resolved_database_url
     engine_for(url)  # creates the SQLite parent directory
-    command.upgrade(alembic_config(url), "head")
+    if make_url(url).get_backend_name() != "postgresql":
+        before = current_revision(url)
+        command.upgrade(alembic_config(url), "head")
+        return _logged(url, MigrationResult(before, current_revision(url)))
+    locker = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with locker.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                before = current_revision(url)
+                command.upgrade(alembic_config(url), "head")
+                result = MigrationResult(before, current_revision(url))
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+    finally:
+        locker.dispose()
+    return _logged(url, result)
+
+
+def _logged(url: str, result: MigrationResult) -> MigrationResult:
+    if result.applied:
+        log.info(
+            "migrations applied to %s: %s -> %s",
+            display_url(url),
+            result.before or "empty",
+            result.after,
+        )
+    else:
+        log.info("migrations: %s already at %s", display_url(url), result.after)
+    return result
 
 
 def migrations_current(engine: Engine) -> bool:

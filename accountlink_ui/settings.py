@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -26,6 +26,10 @@ class Settings(BaseSettings):
         env_prefix="ACCOUNTLINK_", extra="ignore", validate_assignment=False
     )
 
+    env: Literal["demo", "development", "production"] = "development"
+    """The one switch (``ACCOUNTLINK_ENV``). ``demo`` turns the demo and the mounted sandbox
+    on unless they are set explicitly; ``production`` refuses to start with either, with
+    a generated master key, or with SQLite under several workers (``production.py``)."""
     data_dir: Path = Path(".accountlink")
     database_url: str | None = None
     master_keys: str | None = Field(default=None, repr=False)
@@ -148,6 +152,18 @@ class Settings(BaseSettings):
                     f"ACCOUNTLINK_ENDPOINTS[{key!r}] is not an http(s) URL with a host: {url!r}"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _demo_defaults(self) -> Settings:
+        if self.env == "demo":
+            for name in ("demo", "mount_sandbox"):
+                if name not in self.model_fields_set:
+                    setattr(self, name, True)
+        return self
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
 
     @model_validator(mode="after")
     def _point_at_sandbox(self) -> Settings:

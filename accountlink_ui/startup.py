@@ -20,9 +20,12 @@ async def prepare_database() -> AsyncIterator[None]:
     A context manager, so Reflex waits for it before accepting requests and a
     failure stops the server instead of being logged and ignored.
     """
+    from accountlink_ui.production import check_production
     from accountlink_ui.services.wiring import get_services
 
     settings = get_settings()
+    # Before touching anything: production refuses demo settings and a missing key.
+    check_production(settings)
     await asyncio.to_thread(migrate)
     # Built now, not on the first request: a key file missing while sealed
     # credentials exist stops the server here with a message naming the file.

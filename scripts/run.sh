@@ -25,6 +25,8 @@ fi
 # The demo: seeded organizations, and the sandbox external systems served by
 # the app itself under /sandbox, with every external base URL pointing there.
 # Export ACCOUNTLINK_SANDBOX_URL="" and the real endpoints to use real systems.
+# (ACCOUNTLINK_ENV=production refuses all three: that is `make serve`.)
+export ACCOUNTLINK_ENV="${ACCOUNTLINK_ENV:-demo}"
 export ACCOUNTLINK_DEMO="${ACCOUNTLINK_DEMO:-1}"
 export ACCOUNTLINK_MOUNT_SANDBOX="${ACCOUNTLINK_MOUNT_SANDBOX:-1}"
 export ACCOUNTLINK_SANDBOX_URL="${ACCOUNTLINK_SANDBOX_URL-http://127.0.0.1:$port/sandbox}"

@@ -4,7 +4,7 @@ Liveness (``/healthz``) only says the process answers; readiness also says its
 database is reachable, its schema is the one this code expects, a
 scheduler leader holds the lease, so synced claims keep flowing, and one
 stored credential opens with the master keys (a canary for a lost or
-mismatched key file). Each check is
+mismatched key file), and Redis answers when ``REFLEX_REDIS_URL`` is set. Each check is
 named in the body so an operator sees which one failed without reading logs;
 no check detail contains a connection string, a host name, a process id or any
 other secret (the endpoint answers anonymous callers).
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -87,6 +88,27 @@ def readiness(engine: Engine) -> list[Check]:
     return [database, check_migrations(engine), check_scheduler(engine)]
 
 
+REDIS_ENV = "REFLEX_REDIS_URL"
+REDIS_TIMEOUT_SECONDS = 2.0
+
+
+def check_redis(url: str) -> Check:
+    """Reflex keeps every browser session's state there when several workers share them."""
+    import redis
+
+    client = redis.Redis.from_url(
+        url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+    )
+    try:
+        client.ping()
+    except Exception as exc:  # the URL may hold a password: only the error type is shown
+        log.warning("readiness: redis unreachable (%s)", type(exc).__name__)
+        return Check("redis", False, f"Unreachable ({type(exc).__name__}).")
+    finally:
+        client.close()
+    return Check("redis", True, "Reachable.")
+
+
 def check_vault(engine: Engine, vault: Vault) -> Check:
     """Open one stored credential: proves the master keys match what is sealed."""
     from accountlink_ui.services.key_rotation import open_canary
@@ -112,6 +134,9 @@ def _checks(services: Callable[[], Services]) -> list[Check]:
     vault = getattr(built, "vault", None)  # stand-ins in tests may carry an engine only
     if vault is not None and checks[0].ok:
         checks.append(check_vault(engine, vault))
+    redis_url = os.environ.get(REDIS_ENV, "").strip()
+    if redis_url:  # configured: Reflex state lives there and every worker needs it
+        checks.append(check_redis(redis_url))
     return checks
 
 

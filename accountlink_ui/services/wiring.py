@@ -76,7 +76,8 @@ def load_settings_key_ring(settings: Settings, engine: Engine | None = None) -> 
             env_value=settings.master_keys, key_file=key_file, create_if_missing=False
         )
     except KeyRingError:
-        if settings.master_keys is not None or key_file.exists():
+        if settings.master_keys is not None or key_file.exists() or settings.production:
+            # Production never generates a key: two machines would make two different ones.
             raise
     sealed = sealed_credential_count(engine or engine_for(settings.resolved_database_url))
     if sealed:

@@ -34,7 +34,12 @@ def test_migrate_prints_the_url_without_its_password(
     url: str, database_env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:  # type: ignore[no-untyped-def]
     migrated: list[str] = []
-    monkeypatch.setattr(db, "migrate", lambda url=None: migrated.append(url or ""))
+
+    def fake_migrate(url: str | None = None) -> db.MigrationResult:
+        migrated.append(url or "")
+        return db.MigrationResult(before=None, after="0008")
+
+    monkeypatch.setattr(db, "migrate", fake_migrate)
     database_env(url)
     assert cli.main(["migrate"]) == 0
     out, err = capsys.readouterr()
