@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from accountlink_ui.asgi import mount_backend_routes
-from accountlink_ui.startup import prepare_database, run_sync_scheduler
+from accountlink_ui.startup import prepare_database, run_outbox_deliverer, run_sync_scheduler
 from accountlink_ui.ui.event_guard import EventGuard
 from accountlink_ui.ui.pages.api_tokens import api_tokens_page
 from accountlink_ui.ui.pages.audit import audit_page
@@ -35,6 +35,7 @@ app = rx.App(
 app.add_middleware(EventGuard())
 app.register_lifespan_task(prepare_database)
 app.register_lifespan_task(run_sync_scheduler)
+app.register_lifespan_task(run_outbox_deliverer)
 
 app.add_page(
     login, route="/login", title="Sign in · AccountLink", on_load=SessionState.redirect_if_signed_in

@@ -20,6 +20,7 @@ from accountlink_ui.sandbox.endpoint import sandbox_root
 from accountlink_ui.sandbox.entra import entra_routes
 from accountlink_ui.sandbox.rest_ledger import rest_routes
 from accountlink_ui.sandbox.state import SandboxState
+from accountlink_ui.sandbox.webhook_receiver import webhook_receiver_routes
 from accountlink_ui.sandbox.xledger import xledger_routes
 
 
@@ -34,6 +35,7 @@ def sandbox_endpoints(root: str) -> dict[str, str]:
         "business_central_api": f"{root}/businesscentral",
         "dataverse_api": f"{root}/dataverse",
         "rest_base": f"{root}/rest",
+        "webhook_receiver": f"{root}/webhooks/receiver",
         "control": f"{root}/_control",
     }
 
@@ -61,6 +63,7 @@ def create_sandbox_app(state: SandboxState | None = None, *, control: bool = Tru
             *business_central_routes(state),
             *dataverse_routes(state),
             *rest_routes(state),
+            *webhook_receiver_routes(state.webhooks, control=control),
             *(control_routes(state) if control else ()),
         ]
     )
