@@ -33,7 +33,7 @@ from accountlink_ui.models import (
     utcnow,
 )
 from accountlink_ui.services.access import require_admin
-from accountlink_ui.services.errors import InvalidConfig, NotFound
+from accountlink_ui.services.errors import InvalidConfig, NotFound, ServiceError
 from accountlink_ui.services.outbox import (
     EVENT_TYPES,
     TEST_EVENT,
@@ -95,6 +95,10 @@ class DeliveryView:
     history: list[DeliveryAttemptView]
 
 
+class TooManyEndpoints(ServiceError):
+    """The organization has ``MAX_ENDPOINTS`` already (the API answers 409)."""
+
+
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
@@ -132,8 +136,9 @@ class WebhookService:
             if errors:
                 raise InvalidConfig(errors)
             if len(repo.endpoints_of(session, organization_id)) >= MAX_ENDPOINTS:
-                raise InvalidConfig(
-                    {"url": f"An organization can have at most {MAX_ENDPOINTS} endpoints."}
+                raise TooManyEndpoints(
+                    f"An organization can have at most {MAX_ENDPOINTS} webhook endpoints; "
+                    "remove one first."
                 )
             secret = new_secret()
             endpoint = WebhookEndpoint(
