@@ -14,6 +14,7 @@ from accountlink_ui.ui.pages.credentials import credentials_page
 from accountlink_ui.ui.pages.integrations import integrations_page
 from accountlink_ui.ui.pages.login import login
 from accountlink_ui.ui.pages.posting import posting_page
+from accountlink_ui.ui.pages.webhooks import webhooks_page
 from accountlink_ui.ui.pages.wizard import wizard_page
 from accountlink_ui.ui.states.api_tokens import ApiTokensState
 from accountlink_ui.ui.states.audit import AuditState
@@ -22,6 +23,7 @@ from accountlink_ui.ui.states.credentials import CredentialsState
 from accountlink_ui.ui.states.integrations import IntegrationsState
 from accountlink_ui.ui.states.posting import PostingState
 from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.states.webhooks import WebhooksState
 from accountlink_ui.ui.states.wizard import WizardState
 from accountlink_ui.ui.theme import GLOBAL_STYLE
 
@@ -69,6 +71,12 @@ app.add_page(
     route="/settings/api-tokens",
     title="API tokens · AccountLink",
     on_load=ApiTokensState.load,
+)
+app.add_page(
+    webhooks_page,
+    route="/settings/webhooks",
+    title="Webhooks · AccountLink",
+    on_load=WebhooksState.load,
 )
 app.add_page(
     audit_page,

@@ -24,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from accountlink_ui.sandbox import demo_credentials as demo
+
 MAX_KEPT = 1_000
 MAX_BODY = 256 * 1024
 
@@ -31,7 +33,7 @@ MAX_BODY = 256 * 1024
 class WebhookInbox:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._secrets: list[str] = []
+        self._secrets: list[str] = [demo.DEMO_WEBHOOK_SECRET]
         self._arrived: list[dict[str, Any]] = []
         self._fail_next = 0
         self._fail_status = 500
@@ -92,6 +94,7 @@ class WebhookInbox:
             seen = any(entry["webhook_id"] == webhook_id for entry in self._arrived)
             self._arrived.append(
                 {
+                    "received_at": time.time(),
                     "webhook_id": webhook_id,
                     "timestamp": headers.get("webhook-timestamp", ""),
                     "signature": headers.get("webhook-signature", ""),

@@ -15,6 +15,7 @@ from accountlink_ui.integrations.registry import AdapterRegistry, default_regist
 from accountlink_ui.redaction import install_log_scrubbing
 from accountlink_ui.services.auth_service import AuthService
 from accountlink_ui.services.drafts import DraftSecrets
+from accountlink_ui.services.incident_service import IncidentService
 from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.services.outbox import OutboxDeliverer
 from accountlink_ui.services.posting_service import PostingService
@@ -53,6 +54,7 @@ class Services:
     sync_runs: OrganizationExecutor
     """Where Sync now pressed in the app runs (bounded, per organization)."""
     webhooks: WebhookService
+    incidents: IncidentService
 
     @property
     def key_ring(self) -> KeyRing:
@@ -168,6 +170,7 @@ def build_services(
         test_runs=connection_test_executor(engine, settings),
         sync_runs=sync_executor(engine, settings),
         webhooks=WebhookService(engine=engine, vault=vault, settings=settings),
+        incidents=IncidentService(engine=engine),
     )
 
 

@@ -189,6 +189,9 @@ def test_three_failed_runs_send_one_alert_email_and_recovery_one_more(world: Syn
             assert world.run(integration_id).outcome == "failed"
             sender.deliver_due()
         [alert] = sink.wait_for(1)
+        [notice] = world.services.incidents.open_incidents(world.bf_member, world.bf_org)
+        assert (notice.integration_id, notice.cause) == (integration_id, "integration.error")
+        assert world.services.incidents.open_incidents(world.hlf_admin, world.hlf_org) == []
         assert alert["To"] == "kari@bf.test", "the admin, not the member"
         assert "stopped working" in alert["Subject"]
         assert "server error" in alert.get_payload()
@@ -200,6 +203,7 @@ def test_three_failed_runs_send_one_alert_email_and_recovery_one_more(world: Syn
         got = sink.wait_for(2)
         assert len(got) == 2
         assert "working again" in got[1]["Subject"]
+        assert world.services.incidents.open_incidents(world.bf_admin, world.bf_org) == []
     assert [a["type"] for a in arrived(world)] == ["integration.error", "integration.recovered"]
     assert all(arrival_verifies(added.secret, a) for a in arrived(world))
     with session_scope(world.services.engine) as session:

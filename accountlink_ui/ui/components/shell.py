@@ -74,6 +74,7 @@ SETTINGS_PAGES = (
     ("External Integrations", "/settings/integrations"),
     ("Expense claims", "/settings/claims"),
     ("API tokens", "/settings/api-tokens"),
+    ("Webhooks", "/settings/webhooks"),
     ("Audit trail", "/settings/audit"),
 )
 

@@ -11,14 +11,21 @@ import reflex as rx
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.sync_service import SyncProgress
 from accountlink_ui.services.wiring import get_services
-from accountlink_ui.ui.format import IntegrationCard, card, sync_summary
+from accountlink_ui.ui.format import IntegrationCard, card, sync_summary, when
 from accountlink_ui.ui.states.connection_form import deadline_from_click
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
 
+INCIDENT_WORDS = {
+    "integration.error": "has stopped working",
+    "credentials.rejected": "refused its stored credentials",
+}
+
 
 class IntegrationsState(PageLoadState, SessionState):
     cards: list[IntegrationCard] = []
+    incidents: list[str] = []
+    """One sentence per open incident: the dashboard's notice until the integration works."""
     notice: str = ""
     busy_integration: int = 0
     syncing_integration: int = 0
@@ -37,6 +44,16 @@ class IntegrationsState(PageLoadState, SessionState):
             return [card(view, schedule.get(view.id or 0)) for view in views]
 
         self.cards = self._read(read, "The integrations") or []
+        open_incidents = self._read(
+            lambda: get_services().incidents.open_incidents(actor, self.organization_id),
+            "The integrations",
+        )
+        self.incidents = [
+            f"{i.integration_name} {INCIDENT_WORDS.get(i.cause, 'has a problem')} since "
+            f"{when(i.opened_at)}. {i.reason} The admins were emailed once; they get one "
+            "more email when it works again."
+            for i in open_incidents or []
+        ]
         self.loading = False
         return None
 
