@@ -315,6 +315,7 @@ class OutboxDeliverer:
         self._lease_seconds = settings.outbox_lease_seconds
         self._trusted_until = 0.0
         self._renewed_at = 0.0
+        self._next_try = 0.0
         self._workers = workers
         self._batch = batch
         self._wake = threading.Event()
@@ -365,10 +366,17 @@ class OutboxDeliverer:
             self._wake.clear()
 
     def holds_lease(self) -> bool:
-        """Renew the lease when a third of it has passed; False while another process holds it."""
+        """Renew the lease when a third of it has passed; False while another process holds it.
+
+        A follower asks again only every third of a lease (not at every poll), so idle
+        followers do not write to the lease row twice a second; it takes over at most that
+        long after the holder's lease expired."""
         now = time.monotonic()
         if now - self._renewed_at < self._lease_seconds / 3 and now < self._trusted_until:
             return True
+        if self._trusted_until == 0.0 and now < self._next_try:
+            return False
+        self._next_try = now + self._lease_seconds / 3
         try:
             held = self._lease.acquire()
         except Exception:

@@ -8,7 +8,9 @@ so retries after a backoff cost no sleeping.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -250,3 +252,30 @@ def test_the_sandbox_receiver_answers_over_http(world: SyncWorld) -> None:
     assert entry["verified"] is False, "no signature: kept, but not verified"
     with session_scope(world.services.engine) as session:
         assert session.exec(select(WebhookEndpoint)).all() == []
+
+
+def test_one_deliverer_holds_the_lease_and_a_commit_wakes_it(world: SyncWorld) -> None:
+    """Polling every 30 s here: the delivery arriving at once proves the commit woke it."""
+    service = webhooks(world)
+    added = service.add(world.bf_admin, world.bf_org, receiver_url(world), ["claim.exported"])
+    first = deliverer(world, outbox_poll_seconds=30.0)
+    second = deliverer(world, outbox_poll_seconds=30.0)
+    first.start()
+    try:
+        assert _eventually(first.holds_lease), "the first deliverer took the lease"
+        assert not second.holds_lease(), "one process delivers at a time"
+        service.send_test(world.bf_admin, world.bf_org, added.endpoint.id)
+        assert _eventually(lambda: len(arrived(world)) == 1, seconds=5.0)
+    finally:
+        first.stop()
+    assert not second.holds_lease(), "a follower asks again only a third of a lease later"
+    assert deliverer(world).holds_lease(), "the released lease is free for the next process"
+
+
+def _eventually(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True

@@ -284,7 +284,13 @@ def _content() -> rx.Component:
     return rx.vstack(
         rx.cond(
             WebhooksState.notice != "",
-            rx.callout(WebhooksState.notice, icon="info", role="status", width="100%"),
+            rx.callout(
+                WebhooksState.notice,
+                icon="info",
+                role="status",
+                width="100%",
+                style={"overflowWrap": "anywhere"},
+            ),
         ),
         _new_secret(),
         rx.card(_add_form(), width="100%", size="3"),
