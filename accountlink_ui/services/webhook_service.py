@@ -136,7 +136,9 @@ class WebhookService:
         url = url.strip() if isinstance(url, str) else ""
         description = description.strip() if isinstance(description, str) else ""
         errors = self._errors(url, events, description)
-        with session_scope(self._engine) as session:
+        # Held from sealing to commit, like a credential save: no key rotation retires the
+        # key in between (``services/key_rotation``).
+        with self._vault.sealing(), session_scope(self._engine) as session:
             require_admin(session, actor, organization_id, to="add webhook endpoints")
             if errors:
                 raise InvalidConfig(errors)

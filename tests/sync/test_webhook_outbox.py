@@ -21,6 +21,7 @@ from accountlink_ui.db import session_scope
 from accountlink_ui.models import IntegrationIncident, OutboxMessage, WebhookEndpoint
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.services.errors import InvalidConfig, NotFound
+from accountlink_ui.services.key_rotation import rotate_master_key
 from accountlink_ui.services.outbox import EVENT_TYPES, OutboxDeliverer
 from accountlink_ui.services.webhook_service import WebhookService
 from accountlink_ui.settings import Settings
@@ -279,3 +280,19 @@ def _eventually(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+def test_a_key_rotation_that_retires_the_old_key_keeps_endpoints_signing(
+    world: SyncWorld,
+) -> None:
+    service = webhooks(world)
+    added = service.add(world.bf_admin, world.bf_org, receiver_url(world), ["claim.exported"])
+    rotate_master_key(world.services, retire_old=True)
+    with session_scope(world.services.engine) as session:
+        endpoint = session.get(WebhookEndpoint, added.endpoint.id)
+        assert endpoint is not None
+        assert endpoint.secret_key_id == world.services.key_ring.current.key_id
+    service.send_test(world.bf_admin, world.bf_org, added.endpoint.id)
+    deliverer(world).deliver_due()
+    [arrival] = arrived(world)
+    assert arrival_verifies(added.secret, arrival), "the same secret, opened with the new key"
