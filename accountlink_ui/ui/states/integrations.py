@@ -50,8 +50,8 @@ class IntegrationsState(PageLoadState, SessionState):
         )
         self.incidents = [
             f"{i.integration_name} {INCIDENT_WORDS.get(i.cause, 'has a problem')} since "
-            f"{when(i.opened_at)}. {i.reason} The admins were emailed once; they get one "
-            "more email when it works again."
+            f"{when(i.opened_at)}. {i.reason} Admins get one alert for this, and one more "
+            "when it works again."
             for i in open_incidents or []
         ]
         self.loading = False
