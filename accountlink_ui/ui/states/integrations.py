@@ -38,22 +38,20 @@ class IntegrationsState(PageLoadState, SessionState):
         if actor is None:
             return rx.redirect("/login", replace=True)
 
-        def read() -> list[IntegrationCard]:
-            views = get_services().integrations.list_integrations(actor, self.organization_id)
-            schedule = get_services().schedule_of([v.id for v in views if v.id is not None])
-            return [card(view, schedule.get(view.id or 0)) for view in views]
+        def read() -> tuple[list[IntegrationCard], list[str]]:
+            services = get_services()
+            views = services.integrations.list_integrations(actor, self.organization_id)
+            schedule = services.schedule_of([v.id for v in views if v.id is not None])
+            # After the integrations, which decide who may see this page at all.
+            incidents = services.incidents.open_incidents(actor, self.organization_id)
+            return [card(view, schedule.get(view.id or 0)) for view in views], [
+                f"{i.integration_name} {INCIDENT_WORDS.get(i.cause, 'has a problem')} since "
+                f"{when(i.opened_at)}. {i.reason} Admins get one alert for this, and one more "
+                "when it works again."
+                for i in incidents
+            ]
 
-        self.cards = self._read(read, "The integrations") or []
-        open_incidents = self._read(
-            lambda: get_services().incidents.open_incidents(actor, self.organization_id),
-            "The integrations",
-        )
-        self.incidents = [
-            f"{i.integration_name} {INCIDENT_WORDS.get(i.cause, 'has a problem')} since "
-            f"{when(i.opened_at)}. {i.reason} Admins get one alert for this, and one more "
-            "when it works again."
-            for i in open_incidents or []
-        ]
+        self.cards, self.incidents = self._read(read, "The integrations") or ([], [])
         self.loading = False
         return None
 
