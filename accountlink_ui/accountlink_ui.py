@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from accountlink_ui.asgi import mount_backend_routes
-from accountlink_ui.startup import prepare_database, run_sync_scheduler
+from accountlink_ui.startup import prepare_database, run_outbox_deliverer, run_sync_scheduler
 from accountlink_ui.ui.event_guard import EventGuard
 from accountlink_ui.ui.pages.api_tokens import api_tokens_page
 from accountlink_ui.ui.pages.audit import audit_page
@@ -20,6 +20,7 @@ from accountlink_ui.ui.pages.links import (
 from accountlink_ui.ui.pages.login import login
 from accountlink_ui.ui.pages.members import members_page
 from accountlink_ui.ui.pages.posting import posting_page
+from accountlink_ui.ui.pages.webhooks import webhooks_page
 from accountlink_ui.ui.pages.wizard import wizard_page
 from accountlink_ui.ui.states.api_tokens import ApiTokensState
 from accountlink_ui.ui.states.audit import AuditState
@@ -30,6 +31,7 @@ from accountlink_ui.ui.states.links import OneTimeLinkState
 from accountlink_ui.ui.states.members import MembersState
 from accountlink_ui.ui.states.posting import PostingState
 from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.states.webhooks import WebhooksState
 from accountlink_ui.ui.states.wizard import WizardState
 from accountlink_ui.ui.theme import GLOBAL_STYLE
 
@@ -43,6 +45,7 @@ app = rx.App(
 app.add_middleware(EventGuard())
 app.register_lifespan_task(prepare_database)
 app.register_lifespan_task(run_sync_scheduler)
+app.register_lifespan_task(run_outbox_deliverer)
 
 app.add_page(
     login, route="/login", title="Sign in · AccountLink", on_load=SessionState.redirect_if_signed_in
@@ -100,6 +103,12 @@ app.add_page(
     route="/forgot-password",
     title="Forgot password · AccountLink",
     on_load=OneTimeLinkState.open_forgot,
+)
+app.add_page(
+    webhooks_page,
+    route="/settings/webhooks",
+    title="Webhooks · AccountLink",
+    on_load=WebhooksState.load,
 )
 app.add_page(
     audit_page,

@@ -8,7 +8,10 @@ from accountlink_ui import repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.demo_claims import seed_demo_claims
 from accountlink_ui.models import Role
+from accountlink_ui.sandbox import demo_credentials
+from accountlink_ui.services.outbox import EVENT_TYPES
 from accountlink_ui.services.wiring import Services
+from accountlink_ui.views import Actor
 
 DEMO_PASSWORD = "accountlink-demo"
 
@@ -60,4 +63,32 @@ def seed_demo(services: Services) -> list[str]:
         added = seed_demo_claims(services.engine, organization_id)
         if added:
             created.append(f"{added} approved expense claims for {slug}")
+    if seed_demo_webhook(services, ids[DEMO_ORGANIZATIONS[0][0]]):
+        created.append("a webhook endpoint pointing at the sandbox's receiver")
     return created
+
+
+def seed_demo_webhook(services: Services, organization_id: int) -> bool:
+    """One endpoint for the first organization, at the sandbox's receiver (which knows its
+    secret and shows each delivery verified at /sandbox/_control/webhooks). Only when the
+    app talks to a sandbox; never a second one."""
+    sandbox = services.settings.sandbox_url
+    if not sandbox:
+        return False
+    admin = next(p for p in DEMO_USERS if p.role == Role.ADMIN)
+    with session_scope(services.engine) as session:
+        user = repository.user_by_email(session, admin.email)
+        if user is None or user.id is None:
+            return False
+        actor = Actor(user_id=user.id, email=user.email, name=user.name)
+    if services.webhooks.list(actor, organization_id):
+        return False
+    services.webhooks.add(
+        actor,
+        organization_id,
+        f"{sandbox.rstrip('/')}/webhooks/receiver",
+        list(EVENT_TYPES),
+        "Demo: the sandbox's webhook receiver",
+        secret=demo_credentials.DEMO_WEBHOOK_SECRET,
+    )
+    return True

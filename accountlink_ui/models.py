@@ -407,3 +407,127 @@ class SignInLink(SQLModel, table=True):
     revoked_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """Where an organization wants its events POSTed, signed with its own secret.
+
+    The signing secret is sealed by the vault (bound to the organization and this endpoint)
+    and shown to the admin once, when the endpoint is added."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    url: str = Field(max_length=2000)
+    description: str = Field(default="", max_length=200)
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    secret_key_id: str = Field(max_length=64)
+    secret_wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    secret_nonce: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    secret_ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    enabled: bool = True
+    disabled_reason: str | None = Field(default=None, max_length=60)
+    """A code: ``failing`` (disabled by the deliverer) or None."""
+    consecutive_failures: int = 0
+    failing_since: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    created_by_id: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    removed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    """Removed endpoints stay (their delivery log refers to them) but receive nothing."""
+
+
+class OutboxKind(StrEnum):
+    WEBHOOK = "webhook"
+    EMAIL = "email"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    """Gave up: the retry schedule ran out, or the endpoint was disabled or removed."""
+
+
+DUE_MESSAGE = f"status = '{OutboxStatus.PENDING.value}'"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One event for one destination (a webhook endpoint or an admin's address), written in
+    the transaction of the change that caused it and delivered at least once afterwards."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        # What the deliverer looks for: pending messages by due time. Partial, so delivered
+        # messages leave it.
+        Index(
+            "ix_outbox_messages_due",
+            "next_attempt_at",
+            sqlite_where=text(DUE_MESSAGE),
+            postgresql_where=text(DUE_MESSAGE),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    kind: str = Field(max_length=20)
+    event_type: str = Field(max_length=60)
+    event_id: str = Field(max_length=64, index=True)
+    """The ``webhook-id``: one per event, the same on every attempt and redelivery."""
+    endpoint_id: int | None = Field(default=None, foreign_key="webhook_endpoints.id", index=True)
+    recipient: str | None = Field(default=None, max_length=320)
+    """An email message's address."""
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=OutboxStatus.PENDING.value, max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    last_attempt_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    delivered_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class OutboxAttempt(SQLModel, table=True):
+    """One try at delivering a message: the delivery log."""
+
+    __tablename__ = "outbox_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="outbox_messages.id", index=True)
+    attempt: int
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    duration_ms: int = 0
+
+
+class IntegrationIncident(SQLModel, table=True):
+    """An integration that stopped working: opened once (one alert), closed on recovery."""
+
+    __tablename__ = "integration_incidents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    integration_id: int = Field(foreign_key="integrations.id", index=True)
+    cause: str = Field(max_length=40)
+    """``integration.error`` or ``credentials.rejected``."""
+    reason: str = Field(default="", max_length=1000)
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )

@@ -26,6 +26,7 @@ from accountlink_ui.models import (
     CredentialVersion,
     ExpenseClaim,
     Integration,
+    IntegrationIncident,
     Membership,
     Organization,
     PostingSettingsVersion,
@@ -138,7 +139,7 @@ def all_credential_versions(session: Session) -> Sequence[tuple[CredentialVersio
 def delete_integration(session: Session, integration: Integration) -> None:
     """The integration with its credential and posting versions and run history; audit
     events stay."""
-    for model in (CredentialVersion, PostingSettingsVersion, SyncRun):
+    for model in (CredentialVersion, PostingSettingsVersion, SyncRun, IntegrationIncident):
         for row in session.exec(select(model).where(model.integration_id == integration.id)).all():
             session.delete(row)
     session.flush()

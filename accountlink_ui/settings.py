@@ -92,10 +92,33 @@ class Settings(BaseSettings):
     """How long an invitation link works."""
     password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60)
     """How long a password reset link works."""
+    # Outbox (services/outbox.py): webhooks and alert emails, delivered by one leased worker.
+    outbox_enabled: bool = True
+    """Run the outbox deliverer in this process (one process holds its lease at a time)."""
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    """How often the deliverer looks for due messages when no commit in its own process
+    woke it (a commit that enqueues in the same process wakes it at once)."""
+    outbox_lease_seconds: float = Field(default=30.0, gt=0)
+    outbox_retry_seconds: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 24000.0]
+    )
+    """Waits before the 2nd, 3rd, ... attempt (comma-separated seconds in the environment).
+    The default is the Standard Webhooks reference schedule (5 s, 5 min, 30 min, 2 h, 5 h,
+    10 h) with a last wait making about 24 h in all; after the last attempt the message
+    is given up."""
+    outbox_request_seconds: float = Field(default=15.0, gt=0)
+    """Deadline of one webhook POST, connect to last byte."""
+    webhook_disable_after_failures: int = Field(default=15, ge=1)
+    webhook_disable_after_hours: float = Field(default=24.0, ge=0)
+    """An endpoint is disabled (and its organization's admins told) once every delivery to it
+    has failed for this long and at least ``webhook_disable_after_failures`` times in a row."""
     smtp_url: str | None = Field(default=None, repr=False)
-    """``smtp://user:password@host:587`` (STARTTLS) or ``smtps://...:465``; unset, no email
-    is sent and invitation links are shown to the admin who invites."""
-    mail_from: str = "AccountLink <no-reply@localhost>"
+    """Where alert emails go: ``smtp://user:pass@host:25`` (plain), ``smtp+starttls://...:587``
+    (STARTTLS) or ``smtps://...:465`` (TLS from the start); user and password are optional
+    and URL-encoded. Unset: alert emails are skipped with a log line, and invitation and password reset
+    links are shown to the admin who makes them instead of being emailed."""
+    smtp_from: str = "AccountLink <accountlink@localhost>"
+    smtp_timeout_seconds: float = Field(default=15.0, gt=0)
 
     # Sign-in throttling (services/sign_in_throttle.py). Counted per typed email and per
     # client address, in the database so every backend worker shares the counts. The
@@ -122,6 +145,13 @@ class Settings(BaseSettings):
     signin_hash_workers: int = Field(default=1, ge=1)
     """Threads that check passwords, so a flood cannot take every thread. One check already
     keeps several cores busy (argon2 runs 4 lanes in threads of its own)."""
+
+    @field_validator("outbox_retry_seconds", mode="before")
+    @classmethod
+    def _split_seconds(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [float(part) for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

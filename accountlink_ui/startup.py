@@ -57,3 +57,20 @@ async def run_sync_scheduler() -> AsyncIterator[None]:
         yield
     finally:
         await asyncio.to_thread(scheduler.stop)
+
+
+@contextlib.asynccontextmanager
+async def run_outbox_deliverer() -> AsyncIterator[None]:
+    """Compete for the outbox lease; the holder delivers webhooks and alert emails
+    (services/outbox). Runs next to the scheduler in every app process, one delivering."""
+    if not get_settings().outbox_enabled:
+        yield
+        return
+    from accountlink_ui.services.wiring import get_services, outbox_deliverer
+
+    deliverer = outbox_deliverer(get_services())
+    deliverer.start()
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(deliverer.stop)

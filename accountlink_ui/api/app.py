@@ -9,7 +9,7 @@ from fastapi_offline import FastAPIOffline
 
 from accountlink_ui.api import errors
 from accountlink_ui.api.limits import MAX_BODY_BYTES, BodySizeLimit, RateLimit, RateLimiter
-from accountlink_ui.api.routes import audit, integrations
+from accountlink_ui.api.routes import audit, integrations, webhooks
 from accountlink_ui.services.wiring import Services, get_services
 from accountlink_ui.settings import get_settings
 
@@ -53,4 +53,5 @@ def create_api_app(
     errors.install(app)
     app.include_router(integrations.router)
     app.include_router(audit.router)
+    app.include_router(webhooks.router)
     return app

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from accountlink_ui.services.errors import (
     InvalidConfig,
@@ -65,14 +66,31 @@ def _sentence(errors: list[dict[str, str]]) -> str:
     )
 
 
-def _http_error(_: Request, exc: Exception) -> JSONResponse:
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail
+    headers = exc.headers
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"There is no such API route. {SCHEMA_HINT}"
     elif exc.status_code == 405 and detail == "Method Not Allowed":
         detail = f"This route does not accept that method. {SCHEMA_HINT}"
-    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+    elif exc.status_code == 400 and detail == "There was an error parsing the body":
+        # Starlette's words for a body that is not JSON; it is a validation failure like any.
+        errors = [{"field": "body", "location": "body", "message": "The body is not valid JSON."}]
+        return JSONResponse({"detail": _sentence(errors), "errors": errors}, status_code=422)
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method of every route on this path: Starlette names only the first route's, and
+    one path may have a route per method (GET and POST /webhooks)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "ALLOW-PROBE"})
+        if match == Match.PARTIAL:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -401,13 +401,14 @@ class OutboundClient:
         params: Mapping[str, str] | None = None,
         json: Any = None,
         data: Mapping[str, str] | None = None,
+        content: bytes | None = None,
         secret_params: Collection[str] = (),
         max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> HttpReply:
         """One logical request: same-host redirects followed, body read, errors named."""
         started = time.monotonic()
         target = self._parse(url)
-        request = self._build(method, target, headers, params, json, data)
+        request = self._build(method, target, headers, params, json, data, content)
         for hop in range(MAX_REDIRECTS + 1):
             self._check_url(request.url, guarded)
             response = self._send(request, deadline, guarded)
@@ -457,9 +458,13 @@ class OutboundClient:
         params: Mapping[str, str] | None,
         json_body: Any,
         data: Mapping[str, str] | None,
+        content: bytes | None = None,
     ) -> httpx.Request:
+        """``content``: exact body bytes (a signed webhook must arrive as it was signed)."""
         merged = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
-        return httpx.Request(method, url, headers=merged, params=params, json=json_body, data=data)
+        return httpx.Request(
+            method, url, headers=merged, params=params, json=json_body, data=data, content=content
+        )
 
     def _check_url(self, url: httpx.URL, guarded: bool) -> None:
         if url.scheme not in ("http", "https"):

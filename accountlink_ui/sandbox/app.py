@@ -21,6 +21,7 @@ from accountlink_ui.sandbox.entra import entra_routes
 from accountlink_ui.sandbox.plugins import plugin_systems
 from accountlink_ui.sandbox.rest_ledger import rest_routes
 from accountlink_ui.sandbox.state import SandboxState
+from accountlink_ui.sandbox.webhook_receiver import webhook_receiver_routes
 from accountlink_ui.sandbox.xledger import xledger_routes
 
 
@@ -36,6 +37,7 @@ def sandbox_endpoints(root: str) -> dict[str, str]:
         "dataverse_api": f"{root}/dataverse",
         "rest_base": f"{root}/rest",
         **{key: url for system in plugin_systems() for key, url in system.endpoints(root).items()},
+        "webhook_receiver": f"{root}/webhooks/receiver",
         "control": f"{root}/_control",
     }
 
@@ -64,6 +66,7 @@ def create_sandbox_app(state: SandboxState | None = None, *, control: bool = Tru
             *dataverse_routes(state),
             *rest_routes(state),
             *(route for system in plugin_systems() for route in system.routes(state)),
+            *webhook_receiver_routes(state.webhooks, control=control),
             *(control_routes(state) if control else ()),
         ]
     )

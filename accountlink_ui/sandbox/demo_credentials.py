@@ -16,6 +16,9 @@ from cryptography.hazmat.primitives import hashes
 _HERE = Path(__file__).resolve().parent
 
 # --- Xledger (Blindeforbundet) -------------------------------------------------
+DEMO_WEBHOOK_SECRET = "whsec_ZGVtby13ZWJob29rLXNlY3JldC1ibGluZGVmb3JidW5kZXQ="
+"""The signing secret of the webhook endpoint the demo seeds (pointing at the sandbox's
+receiver, which knows it, so it can show each delivery verified). Demo only."""
 XLEDGER_DEMO_TOKEN = "xl-demo-blindeforbundet-7Q2mK9vR"
 XLEDGER_PRODUCTION_TOKEN = "xl-prod-blindeforbundet-3Ha8Lw2Z"
 # A demo token created with the write scope only: the read probe must fail.

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from accountlink_ui.sandbox.chart import Chart, demo_chart
 from accountlink_ui.sandbox.credentials import CredentialStore
 from accountlink_ui.sandbox.faults import Fault, check_system, known_systems, validate_fault
+from accountlink_ui.sandbox.webhook_receiver import WebhookInbox
 
 # The real status for a well-formed but unknown Xledger token is UNVERIFIED.
 XLEDGER_INVALID_TOKEN_STATUSES = (401, 200)
@@ -51,6 +52,8 @@ class SandboxState:
         self._sequences: dict[str, int] = {}
         self._hang_epoch = 0
         self.chart: Chart = demo_chart()
+        self.webhooks = WebhookInbox()
+        """What the demo webhook receiver got (``sandbox/webhook_receiver``)."""
         self._defaults()
 
     def _defaults(self) -> None:
@@ -331,3 +334,4 @@ class SandboxState:
             self.chart = demo_chart()
             self._hang_epoch += 1
         self.credentials.restore_demo()
+        self.webhooks.reset()

@@ -21,11 +21,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
-from accountlink_ui.models import CredentialVersion, Integration
+from accountlink_ui.models import CredentialVersion, Integration, WebhookEndpoint
+from accountlink_ui.services.outbox import sealed_of, secret_binding
 from accountlink_ui.services.wiring import Services
 from accountlink_ui.vault import (
     KeyRing,
@@ -156,6 +157,16 @@ def _rewrap_all(engine: Engine, vault: Vault, ring: KeyRing) -> tuple[int, list[
             version.key_id, version.wrapped_key = sealed.key_id, sealed.wrapped_key
             session.add(version)
             rewrapped += 1
+        for endpoint in _webhook_endpoints(session):
+            if endpoint.secret_key_id == ring.current.key_id:
+                continue
+            try:
+                sealed = vault.rewrap(sealed_of(endpoint), _endpoint_binding(endpoint))
+            except VaultError as exc:
+                problems.append(_Problem(_endpoint_where(endpoint), type(exc).__name__))
+                continue
+            endpoint.secret_key_id, endpoint.secret_wrapped_key = sealed.key_id, sealed.wrapped_key
+            session.add(endpoint)
         for organization_id in sorted({integration.organization_id for _, integration in rows}):
             repository.add_audit_event(
                 session,
@@ -176,6 +187,11 @@ def _unopenable(engine: Engine, vault: Vault) -> list[_Problem]:
                 vault.open(_sealed(version), _binding(version, integration))
             except VaultError as exc:
                 problems.append(_Problem(_where(version, integration), type(exc).__name__))
+        for endpoint in _webhook_endpoints(session):
+            try:
+                vault.open(sealed_of(endpoint), _endpoint_binding(endpoint))
+            except VaultError as exc:
+                problems.append(_Problem(_endpoint_where(endpoint), type(exc).__name__))
     return problems
 
 
@@ -187,6 +203,10 @@ def _rows_on(engine: Engine, key_ids: Sequence[str]) -> list[_Problem]:
             _Problem(_where(version, integration), "sealed with a retired key meanwhile")
             for version, integration in repository.all_credential_versions(session)
             if version.key_id in key_ids
+        ] + [
+            _Problem(_endpoint_where(endpoint), "sealed with a retired key meanwhile")
+            for endpoint in _webhook_endpoints(session)
+            if endpoint.secret_key_id in key_ids
         ]
 
 
@@ -230,4 +250,20 @@ def _binding(version: CredentialVersion, integration: Integration) -> SecretBind
         organization_id=integration.organization_id,
         integration_id=integration.id or 0,
         version=version.version,
+    )
+
+
+def _webhook_endpoints(session: Session) -> list[WebhookEndpoint]:
+    """Webhook signing secrets are sealed by the same vault (``services/outbox``)."""
+    return list(session.exec(select(WebhookEndpoint)).all())
+
+
+def _endpoint_binding(endpoint: WebhookEndpoint) -> SecretBinding:
+    return secret_binding(endpoint.organization_id, endpoint.id or 0)
+
+
+def _endpoint_where(endpoint: WebhookEndpoint) -> str:
+    return (
+        f"organization {endpoint.organization_id}, webhook endpoint {endpoint.id} "
+        f"signing secret on key {endpoint.secret_key_id}"
     )

@@ -164,16 +164,18 @@ class MembersService:
         clock: Callable[[], datetime] = utcnow,
         send_mail: Callable[..., bool] | None = None,
     ) -> None:
-        from accountlink_ui.services import mail
+        from accountlink_ui.services import mailer
 
         self._engine = engine
         self._auth = auth
         self._settings = settings
         self._now = clock
         self._send = send_mail or (
-            lambda **message: mail.send_mail(settings, **message)  # type: ignore[arg-type]
+            lambda **message: mailer.send_now(settings, **message)  # type: ignore[arg-type]
         )
-        self._mail_configured = send_mail is not None or mail.mail_configured(settings)
+        self._mail_configured = (
+            send_mail is not None or mailer.Mailer.from_settings(settings).configured
+        )
 
     # --- the operator (CLI) -------------------------------------------------------------
 
@@ -569,8 +571,8 @@ class MembersService:
 
     def _mail_reset(self, link: IssuedLink) -> IssuedLink:
         """Email a reset link, after its transaction committed (never inside one: a slow
-        SMTP server must not hold a database lock). UNVERIFIED: still inside the request;
-        the outbox of DESIGN rule 12 takes this over when the mailers are merged."""
+        SMTP server must not hold a database lock), and not through the outbox: see
+        ``mailer.send_now`` for why."""
         if not self._mail_configured:
             return link
         emailed = self._send(

@@ -63,6 +63,7 @@ from accountlink_ui.integrations.contracts import (
 )
 from accountlink_ui.integrations.http import scrub_config
 from accountlink_ui.models import SyncRun
+from accountlink_ui.services import events
 from accountlink_ui.services.sync_retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,9 @@ class RunTally:
     stopped: str | None = None
     refusals: list[str] = field(default_factory=list)
     """The first few per-claim refusal reasons, for the run's error summary."""
+    stopped_fields: tuple[str, ...] = ()
+    """The configuration fields the error that stopped the run blames (a refused secret
+    means the credentials were rejected)."""
 
 
 LEASE_LOST = (
@@ -94,9 +98,12 @@ class RunStopped(Exception):
     """The run cannot go on; the message is written for the admin. ``release``: claims of
     the batch in hand that the target never stored, to wait again."""
 
-    def __init__(self, message: str, release: Sequence[int] = ()) -> None:
+    def __init__(
+        self, message: str, release: Sequence[int] = (), fields: Sequence[str] = ()
+    ) -> None:
         super().__init__(message)
         self.release = list(release)
+        self.fields = tuple(fields)
 
 
 @dataclass
@@ -164,6 +171,7 @@ class ExportJob:
                     previous = self._send(batch)
                 except RunStopped as stop:
                     self.tally.stopped = str(stop)
+                    self.tally.stopped_fields = stop.fields
                     unsent, _ = background.result()
                     release = list(stop.release)
                     # The batch reserved meanwhile was never sent: it waits again too, unless
@@ -223,7 +231,7 @@ class ExportJob:
                 continue
             except PermanentError as exc:
                 release = [ids[key] for key in pending] if exc.nothing_sent else []
-                raise RunStopped(self._words(exc), release) from None
+                raise RunStopped(self._words(exc), release, exc.fields) from None
             except Exception as exc:  # an adapter bug must not leave the run hanging
                 log.exception("sync of integration %s failed unexpectedly", self.integration_id)
                 raise RunStopped(
@@ -276,6 +284,15 @@ class ExportJob:
             session, outcome.accepted, self.integration_id, self.clock()
         )
         repository.mark_claims_refused(session, outcome.refused)
+        # Their webhooks, in the same transaction (DESIGN rule 12).
+        events.claims_settled(
+            session,
+            self.organization_id,
+            self.integration_id,
+            outcome.accepted,
+            outcome.refused,
+            self.clock(),
+        )
         with self._lock:  # the worker and, when reconciling, the sending thread both store
             self.tally.sent += len(outcome.accepted)
             self.tally.failed += len(outcome.refused)

@@ -46,6 +46,7 @@ from accountlink_ui.models import (
     utcnow,
 )
 from accountlink_ui.redaction import scrub
+from accountlink_ui.services import events
 from accountlink_ui.services.errors import NotFound, ServiceError
 from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.services.sync_export import ExportJob, RunTally
@@ -336,7 +337,7 @@ class SyncService:
             run.records_failed = tally.failed
             run.error_summary = scrub(summary)[:2000] if summary else None
             session.add(run)
-            self._update_integration(session, target, run, actor)
+            self._update_integration(session, target, run, actor, tally.stopped_fields)
             repository.add_audit_event(
                 session,
                 organization_id=target.organization_id,
@@ -357,7 +358,12 @@ class SyncService:
         return _run_view(run, name)
 
     def _update_integration(
-        self, session: Session, target: _Target, run: SyncRun, actor: Actor | None
+        self,
+        session: Session,
+        target: _Target,
+        run: SyncRun,
+        actor: Actor | None,
+        blamed_fields: tuple[str, ...] = (),
     ) -> None:
         row = repository.integration(session, target.integration_id)
         if row is None:  # deleted while the run was in flight
@@ -381,6 +387,7 @@ class SyncService:
             if row.status == IntegrationStatus.ERROR:
                 row.status, row.status_detail = IntegrationStatus.ACTIVE.value, None
         session.add(row)
+        self._alert(session, target, row.status, before, run, row.auth_flow, blamed_fields)
         if row.status != before:
             repository.add_audit_event(
                 session,
@@ -395,6 +402,33 @@ class SyncService:
                     "run_id": run.id,
                 },
             )
+
+    def _alert(
+        self,
+        session: Session,
+        target: _Target,
+        status: str,
+        before: str,
+        run: SyncRun,
+        auth_flow: str,
+        blamed_fields: tuple[str, ...],
+    ) -> None:
+        """Open or close the integration's incident, queuing its webhook and emails here, in
+        the run's closing transaction (``services/events``)."""
+        at = run.finished_at or self._clock()
+        org, integration = target.organization_id, target.integration_id
+        if run.outcome != SyncRunOutcome.FAILED:
+            events.close_incident(session, org, integration, at)
+            return
+        reason = run.error_summary or ""
+        try:
+            secrets = set(get_type(target.type_key).secret_keys(auth_flow))
+        except Exception:  # an unknown type or flow: nothing can be blamed on a secret
+            secrets = set()
+        if secrets & set(blamed_fields):
+            events.open_incident(session, org, integration, events.CREDENTIALS_REJECTED, reason, at)
+        elif status == IntegrationStatus.ERROR and before != IntegrationStatus.ERROR:
+            events.open_incident(session, org, integration, events.INTEGRATION_ERROR, reason, at)
 
     def _busy_message(self, target: _Target) -> str:
         """What is true of the run in flight: when and by whom it started, and when its

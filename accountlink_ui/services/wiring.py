@@ -15,12 +15,15 @@ from accountlink_ui.integrations.registry import AdapterRegistry, default_regist
 from accountlink_ui.redaction import install_log_scrubbing
 from accountlink_ui.services.auth_service import AuthService
 from accountlink_ui.services.drafts import DraftSecrets
+from accountlink_ui.services.incident_service import IncidentService
 from accountlink_ui.services.integration_service import IntegrationService
+from accountlink_ui.services.outbox import OutboxDeliverer
 from accountlink_ui.services.posting_service import PostingService
 from accountlink_ui.services.proofs import ProofSigner
 from accountlink_ui.services.scheduler_jobs import scheduled_jobs
 from accountlink_ui.services.sign_in_throttle import SignInThrottle, policies_from
 from accountlink_ui.services.sync_service import SyncService
+from accountlink_ui.services.webhook_service import WebhookService
 from accountlink_ui.services.work import (
     OrganizationExecutor,
     connection_test_executor,
@@ -50,6 +53,8 @@ class Services:
     """Where connection tests pressed in the app run (bounded, per organization)."""
     sync_runs: OrganizationExecutor
     """Where Sync now pressed in the app runs (bounded, per organization)."""
+    webhooks: WebhookService
+    incidents: IncidentService
 
     @property
     def key_ring(self) -> KeyRing:
@@ -165,7 +170,14 @@ def build_services(
         postings=PostingService(engine=engine, integrations=integrations, adapters=registry),
         test_runs=connection_test_executor(engine, settings),
         sync_runs=sync_executor(engine, settings),
+        webhooks=WebhookService(engine=engine, vault=vault, settings=settings),
+        incidents=IncidentService(engine=engine),
     )
+
+
+def outbox_deliverer(services: Services) -> OutboxDeliverer:
+    """The outbox's deliverer over these services' engine, vault and settings."""
+    return OutboxDeliverer(engine=services.engine, vault=services.vault, settings=services.settings)
 
 
 @lru_cache(maxsize=1)

@@ -272,6 +272,7 @@ def no_integrations(app_server: str, app_database_url: str) -> Iterator[None]:
             "DELETE FROM scheduler_leases WHERE name LIKE 'sync:%'",
             "DELETE FROM credential_versions",
             "DELETE FROM posting_settings_versions",
+            "DELETE FROM integration_incidents",
             "DELETE FROM integrations",
             "UPDATE expense_claims SET status = 'approved', external_reference = NULL, "
             "exported_at = NULL, exported_integration_id = NULL, last_error = NULL",

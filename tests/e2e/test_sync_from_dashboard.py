@@ -82,6 +82,14 @@ def test_sync_now_shows_progress_then_figures_and_a_fault_run_shows_its_error(
     expect(card.get_by_text("Recent errors")).to_be_visible(timeout=30_000)
     expect(card).to_contain_text("Sync:")
     screenshot("dashboard-after-failed-sync-1280")
+    # The refused credentials opened an incident: one alert, and a notice until it recovers.
+    page.reload()
+    notice = page.get_by_test_id("incident-notice")
+    expect(notice).to_contain_text("Xledger refused its stored credentials", timeout=15_000)
+    screenshot("dashboard-incident-notice-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(notice).to_be_visible()
+    screenshot("dashboard-incident-notice-390")
 
 
 def test_a_claim_on_an_unknown_account_is_refused_alone_and_the_claims_page_says_why(

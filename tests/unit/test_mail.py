@@ -1,4 +1,4 @@
-"""``services/mail.py`` speaks SMTP to the operator's server, and sends nothing when unset."""
+"""``mailer.send_now`` (invitations, resets) speaks SMTP to the operator's server, and sends nothing when unset."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from accountlink_ui.services.mail import send_mail
+from accountlink_ui.services.mailer import send_now as send_mail
 from accountlink_ui.settings import Settings
 
 
@@ -53,7 +53,7 @@ def smtp_server() -> Iterator[tuple[int, list[bytes]]]:
 
 def test_a_message_reaches_the_smtp_server(smtp_server: tuple[int, list[bytes]]) -> None:
     port, received = smtp_server
-    settings = Settings(smtp_url=f"smtp+plain://127.0.0.1:{port}", mail_from="al@example.org")
+    settings = Settings(smtp_url=f"smtp://127.0.0.1:{port}", smtp_from="al@example.org")
     sent = send_mail(settings, to="kari@bf.test", subject="Invitation", body="Open the link")
     assert sent is True
     [message] = received
@@ -64,9 +64,9 @@ def test_a_message_reaches_the_smtp_server(smtp_server: tuple[int, list[bytes]])
 def test_nothing_is_sent_without_smtp_or_when_the_server_is_gone(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="accountlink_ui.services.mail")
+    caplog.set_level(logging.INFO, logger="accountlink_ui.services.mailer")
     assert send_mail(Settings(smtp_url=None), to="a@b.test", subject="s", body="b") is False
     assert "ACCOUNTLINK_SMTP_URL is not set" in caplog.text
-    unreachable = Settings(smtp_url="smtp+plain://127.0.0.1:9")  # discard port: refused
+    unreachable = Settings(smtp_url="smtp://127.0.0.1:9")  # discard port: refused
     assert send_mail(unreachable, to="a@b.test", subject="s", body="secret link") is False
     assert "secret link" not in caplog.text

@@ -75,6 +75,7 @@ SETTINGS_PAGES = (
     ("Expense claims", "/settings/claims"),
     ("API tokens", "/settings/api-tokens"),
     ("Members", "/settings/members"),
+    ("Webhooks", "/settings/webhooks"),
     ("Audit trail", "/settings/audit"),
 )
 

@@ -209,6 +209,17 @@ def _dashboard() -> rx.Component:
             IntegrationsState.notice != "",
             rx.callout(IntegrationsState.notice, icon="info", role="status", width="100%"),
         ),
+        rx.foreach(
+            IntegrationsState.incidents,
+            lambda sentence: rx.callout(
+                sentence,
+                icon="triangle-alert",
+                color_scheme="red",
+                role="alert",
+                width="100%",
+                data_testid="incident-notice",
+            ),
+        ),
         rx.foreach(IntegrationsState.cards, _integration_card),
         spacing="4",
         width="100%",

@@ -11,14 +11,21 @@ import reflex as rx
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.sync_service import SyncProgress
 from accountlink_ui.services.wiring import get_services
-from accountlink_ui.ui.format import IntegrationCard, card, sync_summary
+from accountlink_ui.ui.format import IntegrationCard, card, sync_summary, when
 from accountlink_ui.ui.states.connection_form import deadline_from_click
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
 
+INCIDENT_WORDS = {
+    "integration.error": "has stopped working",
+    "credentials.rejected": "refused its stored credentials",
+}
+
 
 class IntegrationsState(PageLoadState, SessionState):
     cards: list[IntegrationCard] = []
+    incidents: list[str] = []
+    """One sentence per open incident: the dashboard's notice until the integration works."""
     notice: str = ""
     busy_integration: int = 0
     syncing_integration: int = 0
@@ -31,12 +38,20 @@ class IntegrationsState(PageLoadState, SessionState):
         if actor is None:
             return rx.redirect("/login", replace=True)
 
-        def read() -> list[IntegrationCard]:
-            views = get_services().integrations.list_integrations(actor, self.organization_id)
-            schedule = get_services().schedule_of([v.id for v in views if v.id is not None])
-            return [card(view, schedule.get(view.id or 0)) for view in views]
+        def read() -> tuple[list[IntegrationCard], list[str]]:
+            services = get_services()
+            views = services.integrations.list_integrations(actor, self.organization_id)
+            schedule = services.schedule_of([v.id for v in views if v.id is not None])
+            # After the integrations, which decide who may see this page at all.
+            incidents = services.incidents.open_incidents(actor, self.organization_id)
+            return [card(view, schedule.get(view.id or 0)) for view in views], [
+                f"{i.integration_name} {INCIDENT_WORDS.get(i.cause, 'has a problem')} since "
+                f"{when(i.opened_at)}. {i.reason} Admins get one alert for this, and one more "
+                "when it works again."
+                for i in incidents
+            ]
 
-        self.cards = self._read(read, "The integrations") or []
+        self.cards, self.incidents = self._read(read, "The integrations") or ([], [])
         self.loading = False
         return None
 

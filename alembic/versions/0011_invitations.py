@@ -1,7 +1,7 @@
 """sign-in links: one-time invitations and password resets
 
-Revision ID: 0012_invitations
-Revises: 0008
+Revision ID: 0011_invitations
+Revises: 0010_outbox_webhooks
 Create Date: 2026-11-30 19:20:00
 
 Outside the demo nobody could sign in: people existed only as seeded rows. An
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0012_invitations"
-down_revision: str | None = "0008"
+revision: str = "0011_invitations"
+down_revision: str | None = "0010_outbox_webhooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,50 @@
+"""Open incidents for the dashboard's notice: an integration that stopped working, since when
+and why, until a run reaches the target again (``services/events`` opens and closes them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from accountlink_ui import outbox_repository as repo
+from accountlink_ui import repository
+from accountlink_ui.db import session_scope
+from accountlink_ui.models import as_utc
+from accountlink_ui.services.errors import NotFound
+from accountlink_ui.views import Actor
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    integration_id: int
+    integration_name: str
+    cause: str
+    """``integration.error`` or ``credentials.rejected``: a code the page words."""
+    reason: str
+    opened_at: datetime
+
+
+class IncidentService:
+    def __init__(self, *, engine: Engine) -> None:
+        self._engine = engine
+
+    def open_incidents(self, actor: Actor, organization_id: int) -> list[IncidentView]:
+        """Every member of the organization sees them (the dashboard is theirs too)."""
+        with session_scope(self._engine) as session:
+            if repository.membership(session, organization_id, actor.user_id) is None:
+                raise NotFound("That organization does not exist or you are not a member of it.")
+            views = []
+            for incident in repo.open_incidents_of(session, organization_id):
+                integration = repository.integration(session, incident.integration_id)
+                views.append(
+                    IncidentView(
+                        integration_id=incident.integration_id,
+                        integration_name=integration.display_name if integration else "",
+                        cause=incident.cause,
+                        reason=incident.reason,
+                        opened_at=as_utc(incident.opened_at) or incident.opened_at,
+                    )
+                )
+            return views
