@@ -40,7 +40,9 @@ Run with ``make bench`` (or ``python bench/sessions.py [--seconds S] [--sessions
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import json
 import multiprocessing
 import os
 import random
@@ -50,12 +52,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -233,6 +235,7 @@ def sign_in(base: str, count: int) -> list[str]:
 class ClientResult:
     latencies_ms: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
+    received_bytes: int = 0
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
@@ -248,13 +251,15 @@ class Admin:
         self.cookie = cookie
         self.event_name = event_name
         self.state_key = state_key
-        self.client = socketio.Client(reconnection=False, request_timeout=30)
-        self.answered = threading.Event()
+        self.client = socketio.AsyncClient(reconnection=False, request_timeout=30)
+        self.answered = asyncio.Event()
+        self.received_bytes = 0
         self.client.on("event", self._on_update, namespace="/_event")
 
-    def _on_update(self, update: object) -> None:
+    async def _on_update(self, update: object) -> None:
         if not isinstance(update, dict):
             return
+        self.received_bytes += len(json.dumps(update))
         delta = update.get("delta") or {}
         mine = delta.get(self.state_key) or {}
         if any(
@@ -262,8 +267,8 @@ class Admin:
         ):
             self.answered.set()
 
-    def connect(self) -> None:
-        self.client.connect(
+    async def connect(self) -> None:
+        await self.client.connect(
             f"{self.base}?token={uuid.uuid4()}",
             headers={"Cookie": self.cookie, "Origin": self.base},
             transports=["websocket"],
@@ -272,11 +277,11 @@ class Admin:
             wait_timeout=60,
         )
 
-    def load(self) -> float | None:
+    async def load(self) -> float | None:
         """One dashboard load: its round trip in ms, or None when no answer came in time."""
         self.answered.clear()
         started = time.perf_counter()
-        self.client.emit(
+        await self.client.emit(
             "event",
             {
                 "name": self.event_name,
@@ -285,9 +290,63 @@ class Admin:
             },
             namespace="/_event",
         )
-        if not self.answered.wait(ANSWER_TIMEOUT):
+        try:
+            await asyncio.wait_for(self.answered.wait(), ANSWER_TIMEOUT)
+        except TimeoutError:
             return None
         return (time.perf_counter() - started) * 1000
+
+
+async def run_admins(
+    base: str,
+    cookies: list[str],
+    event_name: str,
+    state_key: str,
+    ready: Any,
+    seconds: float,
+) -> ClientResult:
+    """Connects its admins, loads once each, waits for every process, then runs the window."""
+    outcome = ClientResult()
+    admins: list[Admin] = []
+    connecting = asyncio.Semaphore(16)
+
+    async def prepare(cookie: str) -> None:
+        admin = Admin(base, cookie, event_name, state_key)
+        async with connecting:
+            try:
+                await admin.connect()
+                if await admin.load() is None:
+                    outcome.error("no answer to the first load")
+                    await admin.client.disconnect()
+                    return
+                admins.append(admin)
+            except Exception as error:
+                outcome.error(f"connect: {type(error).__name__}")
+
+    await asyncio.gather(*(prepare(cookie) for cookie in cookies))
+    await asyncio.to_thread(ready.wait)
+    stop_at = time.monotonic() + seconds
+
+    async def run(admin: Admin) -> None:
+        await asyncio.sleep(random.uniform(0, THINK_SECONDS))  # spread the first loads
+        admin.received_bytes = 0
+        while time.monotonic() < stop_at:
+            if not admin.client.connected:
+                outcome.error("websocket dropped")
+                return
+            took = await admin.load()
+            if took is None:
+                outcome.error(f"no answer within {ANSWER_TIMEOUT:.0f} s")
+            else:
+                outcome.latencies_ms.append(took)
+            await asyncio.sleep(THINK_SECONDS * random.uniform(0.8, 1.2))
+        outcome.received_bytes += admin.received_bytes
+
+    await asyncio.gather(*(run(admin) for admin in admins))
+    for admin in admins:
+        with contextlib.suppress(Exception):
+            await admin.client.disconnect()
+    return outcome
 
 
 def client_process(
@@ -295,53 +354,13 @@ def client_process(
     cookies: list[str],
     event_name: str,
     state_key: str,
-    ready: multiprocessing.Barrier,  # type: ignore[valid-type]
+    ready: Any,
     seconds: float,
-    results: multiprocessing.Queue,  # type: ignore[type-arg]
+    results: Any,
 ) -> None:
-    """Connects its admins, loads once each, waits for every process, then runs the window."""
-    outcome = ClientResult()
-    admins: list[Admin] = []
-
-    def prepare(cookie: str) -> None:
-        admin = Admin(base, cookie, event_name, state_key)
-        try:
-            admin.connect()
-            if admin.load() is None:
-                outcome.error("no answer to the first load")
-                admin.client.disconnect()
-                return
-            admins.append(admin)
-        except Exception as error:
-            outcome.error(f"connect: {type(error).__name__}")
-
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(prepare, cookies))
-    ready.wait()  # type: ignore[attr-defined]
-    stop_at = time.monotonic() + seconds
-
-    def run(admin: Admin) -> None:
-        time.sleep(random.uniform(0, THINK_SECONDS))  # spread the first loads over a second
-        while time.monotonic() < stop_at:
-            if not admin.client.connected:
-                outcome.error("websocket dropped")
-                return
-            took = admin.load()
-            if took is None:
-                outcome.error(f"no answer within {ANSWER_TIMEOUT:.0f} s")
-            else:
-                outcome.latencies_ms.append(took)
-            time.sleep(THINK_SECONDS * random.uniform(0.8, 1.2))
-
-    threads = [threading.Thread(target=run, args=(a,), daemon=True) for a in admins]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(seconds + ANSWER_TIMEOUT + 5)
-    for admin in admins:
-        with contextlib.suppress(Exception):
-            admin.client.disconnect()
-    results.put((outcome.latencies_ms, outcome.errors))
+    """One process of clients, all on one event loop (threads would queue for the GIL)."""
+    outcome = asyncio.run(run_admins(base, cookies, event_name, state_key, ready, seconds))
+    results.put((outcome.latencies_ms, outcome.errors, outcome.received_bytes))
 
 
 @dataclass
@@ -358,6 +377,7 @@ class Row:
     lock_warnings: int
     lock_max_s: float
     lock_median_s: float
+    bytes_per_event: float
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -382,7 +402,7 @@ def measure(base: str, cookies: list[str], seconds: float, session_id: int, log_
     state_key = IntegrationsState.get_full_name()
     processes = min(CLIENT_PROCESSES, len(cookies))
     ready = multiprocessing.Barrier(processes + 1)
-    results: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    results: Any = multiprocessing.Queue()
     workers = [
         multiprocessing.Process(
             target=client_process,
@@ -401,10 +421,12 @@ def measure(base: str, cookies: list[str], seconds: float, session_id: int, log_
     cpu_used, wall = cpu_seconds(pids) - cpu_before, time.monotonic() - wall_before
     memory = pss_mib(pids)
     latencies: list[float] = []
+    received_bytes = 0
     errors: dict[str, int] = {}
     for _ in workers:
-        got, errs = results.get(timeout=seconds + 120)
+        got, errs, received = results.get(timeout=seconds + 120)
         latencies += got
+        received_bytes += received
         for key, value in errs.items():
             errors[key] = errors.get(key, 0) + value
     for worker in workers:
@@ -423,6 +445,7 @@ def measure(base: str, cookies: list[str], seconds: float, session_id: int, log_
         lock_warnings=len(held),
         lock_max_s=max(held, default=0.0),
         lock_median_s=statistics.median(held) if held else 0.0,
+        bytes_per_event=received_bytes / max(len(latencies), 1),
     )
 
 
@@ -443,6 +466,23 @@ def drop_database(name: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def prepare_database(url: str, data_dir: Path) -> None:
+    """Migrate and seed the demo here, once: workers starting together on an empty database
+    would each do it at the same moment (the production mode's advisory lock is not in this
+    branch)."""
+    from accountlink_ui.db import migrate
+    from accountlink_ui.demo import seed_demo
+    from accountlink_ui.services.wiring import build_services
+    from accountlink_ui.settings import Settings
+
+    migrate(url)
+    services = build_services(Settings(database_url=url, data_dir=data_dir, demo=True))
+    try:
+        seed_demo(services)
+    finally:
+        services.engine.dispose()
+
+
 def run_deployment(deployment: Deployment, counts: list[int], seconds: float) -> list[Row]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -454,6 +494,7 @@ def run_deployment(deployment: Deployment, counts: list[int], seconds: float) ->
         if not deployment.database_url:
             deployment.database_url = f"sqlite:///{workdir / 'data' / 'accountlink.db'}"
         log_path = workdir / "reflex.log"
+        prepare_database(deployment.database_url, workdir / "data")
         process = start_backend(port, workdir, log_path, deployment)
         try:
             wait_ready(base, process, log_path)
@@ -463,7 +504,7 @@ def run_deployment(deployment: Deployment, counts: list[int], seconds: float) ->
             print(
                 f"{'sessions':>8} {'events':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
                 f"{'errors':>6} {'CPU ms/ev':>9} {'cores':>5} {'PSS MiB':>8} "
-                f"{'locks>100ms':>11} {'median s':>8} {'max s':>6}"
+                f"{'locks>100ms':>11} {'median s':>8} {'max s':>6} {'B/event':>7}"
             )
             for count in counts:
                 row = measure(base, cookies[:count], seconds, process.pid, log_path)
@@ -472,7 +513,7 @@ def run_deployment(deployment: Deployment, counts: list[int], seconds: float) ->
                     f"{row.sessions:>8} {row.events:>7} {row.p50:>8.1f} {row.p95:>8.1f} "
                     f"{row.p99:>8.1f} {sum(row.errors.values()):>6} "
                     f"{row.cpu_ms_per_event:>9.2f} {row.cpu_cores:>5.2f} {row.pss_mib:>8.0f} "
-                    f"{row.lock_warnings:>11} {row.lock_median_s:>8.2f} {row.lock_max_s:>6.2f}",
+                    f"{row.lock_warnings:>11} {row.lock_median_s:>8.2f} {row.lock_max_s:>6.2f} {row.bytes_per_event:>7.0f}",
                     flush=True,
                 )
                 if row.errors:
