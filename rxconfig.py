@@ -17,6 +17,10 @@ registry.
 One websocket message is capped at 256 KiB (Reflex's default is 1 MB): the
 largest message a page sends is a credential form with a certificate and a key,
 and what a browser sends is kept in the session's state until its next event.
+With ``REFLEX_REDIS_URL`` set, the backend runs one worker per CPU unless
+``GRANIAN_WORKERS`` says otherwise (without Redis always one: sessions on disk
+are not shared between processes).
+
 Auto-generated ``set_<var>`` setters are off (Reflex 0.10's default); the app's
 event guard refuses them and ``setvar`` even if they were switched on.
 """
@@ -30,6 +34,12 @@ from accountlink_ui.ui.theme import APP_THEME
 PORT = 8000
 
 os.environ.setdefault("REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE", str(256 * 1024))
+
+if os.environ.get("REFLEX_REDIS_URL"):
+    # Several backend workers need Redis (sessions are shared there); Reflex's default is
+    # 2 x CPUs + 1, which on 2 cores ran 5 workers that mostly queued for the CPU
+    # (bench/sessions.py). One per CPU this process may use; GRANIAN_WORKERS overrides.
+    os.environ.setdefault("GRANIAN_WORKERS", str(max(len(os.sched_getaffinity(0)), 1)))
 
 config = rx.Config(
     app_name="accountlink_ui",

@@ -331,6 +331,19 @@ class AuthService:
         signed_in = self.resolve_key(session_key(token))
         return SignedIn(token, signed_in.actor, signed_in.memberships) if signed_in else None
 
+    def recently_resolved(self, key: str | None) -> SignedIn | None:
+        """The person behind a key this process resolved within ``RECHECK_INTERVAL``, or None.
+
+        No database read: an event loop can ask this first and resolve in a worker
+        thread only when it answers None.
+        """
+        if not key:
+            return None
+        now = self._now()
+        with self._recent_lock:
+            recent = self._recent.get(key)
+        return recent[1] if recent is not None and now < recent[0] else None
+
     def resolve_key(self, key: str | None) -> SignedIn | None:
         """The person behind a session key, or None when unknown, ended, idle too long or expired.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -179,14 +179,22 @@ def _same_interval(job: Job, interval: timedelta) -> bool:
     return isinstance(job.trigger, IntervalTrigger) and job.trigger.interval == interval
 
 
-def scheduled_jobs(engine: Engine) -> dict[int, ScheduledJob]:
-    """Every sync schedule by integration id, read from any process.
+def scheduled_jobs(
+    engine: Engine, integration_ids: Collection[int] | None = None
+) -> dict[int, ScheduledJob]:
+    """Every sync schedule by integration id (or only those of ``integration_ids``).
 
     Reads the rows directly instead of through a job store: the store imports
     each job's target and deletes rows it cannot restore, neither of which a
-    page should do. An empty dict until a leader has created the table.
+    page should do. An empty dict until a leader has created the table. A page
+    names its integrations: it reads (and unpickles) their rows only, not every
+    organization's.
     """
+    if integration_ids is not None and not integration_ids:
+        return {}
     query = select(_jobs.c.id, _jobs.c.job_state).where(_jobs.c.id.startswith(JOB_ID_PREFIX))
+    if integration_ids is not None:
+        query = query.where(_jobs.c.id.in_([job_id_for(i) for i in integration_ids]))
     try:
         with engine.connect() as connection:
             rows = connection.execute(query).all()

@@ -63,7 +63,7 @@ class Services:
 
     def schedule_of(self, integration_ids: list[int]) -> dict[int, datetime | None]:
         """Next scheduled sync of each integration, read from the job store (any process)."""
-        jobs = scheduled_jobs(self.engine)
+        jobs = scheduled_jobs(self.engine, integration_ids)
         return {i: jobs[i].next_run_time if i in jobs else None for i in integration_ids}
 
 

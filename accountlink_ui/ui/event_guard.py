@@ -19,6 +19,7 @@ by the handlers that know the fields, with a message by the field.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -166,7 +167,13 @@ class EventGuard(Middleware):
             return None
         handler_name = event.name.rpartition(".")[2]
         if handler_name not in PUBLIC_HANDLERS:
-            signed_in = get_services().auth.resolve_key(session_key_of(state))  # type: ignore[arg-type]
+            auth = get_services().auth
+            key = session_key_of(state)  # type: ignore[arg-type]
+            # The process's recent answer costs no read; otherwise the read runs in a
+            # worker thread so the event loop keeps serving every other websocket.
+            signed_in = auth.recently_resolved(key) or await asyncio.to_thread(
+                auth.resolve_key, key
+            )
             if signed_in is None:
                 return _update(rx.redirect("/login", replace=True))
         refusal = payload_refusal(handler, event.payload)

@@ -4,22 +4,69 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from functools import partial
 
 import reflex as rx
 
+from accountlink_ui.services.auth_service import SignedIn
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.sync_service import SyncProgress
-from accountlink_ui.services.wiring import get_services
+from accountlink_ui.services.wiring import Services, get_services
 from accountlink_ui.ui.format import IntegrationCard, card, sync_summary, when
 from accountlink_ui.ui.states.connection_form import deadline_from_click
-from accountlink_ui.ui.states.page_load import PageLoadState
-from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.states.page_load import PageLoadState, ReadOutcome, read_outcome
+from accountlink_ui.ui.states.session import SessionState, chosen_membership, session_key_of
 
 INCIDENT_WORDS = {
     "integration.error": "has stopped working",
     "credentials.rejected": "refused its stored credentials",
 }
+
+
+@dataclass(frozen=True)
+class DashboardRead:
+    """What one dashboard load read: who is signed in, and the cards (or why there are none)."""
+
+    signed_in: SignedIn | None
+    organization_id: int
+    outcome: ReadOutcome[tuple[list[IntegrationCard], list[str]]]
+    """The cards, and one sentence per open incident."""
+
+
+def _read_dashboard(services: Services, session_key: str, organization_id: int) -> DashboardRead:
+    """The dashboard's database reads, in the calling thread (a worker thread: see below)."""
+    signed_in = services.auth.resolve_key(session_key)
+    if signed_in is None:
+        return DashboardRead(None, organization_id, ReadOutcome())
+    chosen = chosen_membership(signed_in, organization_id)
+    acting_for = chosen.organization_id if chosen is not None else organization_id
+
+    def fetch() -> tuple[list[IntegrationCard], list[str]]:
+        views = services.integrations.list_integrations(signed_in.actor, acting_for)
+        schedule = services.schedule_of([v.id for v in views if v.id is not None])
+        # After the integrations, which decide who may see this page at all.
+        incidents = services.incidents.open_incidents(signed_in.actor, acting_for)
+        return [card(view, schedule.get(view.id or 0)) for view in views], [
+            f"{i.integration_name} {INCIDENT_WORDS.get(i.cause, 'has a problem')} since "
+            f"{when(i.opened_at)}. {i.reason} Admins get one alert for this, and one more "
+            "when it works again."
+            for i in incidents
+        ]
+
+    return DashboardRead(signed_in, acting_for, read_outcome(fetch, "The integrations"))
+
+
+async def read_dashboard(
+    services: Services, session_key: str, organization_id: int
+) -> DashboardRead:
+    """Every database read of a dashboard load, in a worker thread.
+
+    The event loop serves every websocket of the process: a read on it stalls
+    them all, and under load one session's state lock stays held while the loop
+    is busy elsewhere (``bench/sessions.py``).
+    """
+    return await asyncio.to_thread(_read_dashboard, services, session_key, organization_id)
 
 
 class IntegrationsState(PageLoadState, SessionState):
@@ -31,28 +78,28 @@ class IntegrationsState(PageLoadState, SessionState):
     syncing_integration: int = 0
     sync_progress: str = ""
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        self.loading = True
-        actor = self._actor()
-        if actor is None:
-            return rx.redirect("/login", replace=True)
+    @rx.event(background=True)
+    async def load(self):  # type: ignore[no-untyped-def]
+        """Read off the event loop and outside the state lock; take the lock only to show it.
 
-        def read() -> tuple[list[IntegrationCard], list[str]]:
-            services = get_services()
-            views = services.integrations.list_integrations(actor, self.organization_id)
-            schedule = services.schedule_of([v.id for v in views if v.id is not None])
-            # After the integrations, which decide who may see this page at all.
-            incidents = services.incidents.open_incidents(actor, self.organization_id)
-            return [card(view, schedule.get(view.id or 0)) for view in views], [
-                f"{i.integration_name} {INCIDENT_WORDS.get(i.cause, 'has a problem')} since "
-                f"{when(i.opened_at)}. {i.reason} Admins get one alert for this, and one more "
-                "when it works again."
-                for i in incidents
-            ]
-
-        self.cards, self.incidents = self._read(read, "The integrations") or ([], [])
-        self.loading = False
+        The event guard has resolved the person under the lock already (from its
+        per-process cache, or in a worker thread); the values read here without the
+        lock were current when the event arrived.
+        """
+        organization_id = self.organization_id
+        read = await read_dashboard(get_services(), session_key_of(self), organization_id)
+        async with self:
+            if self.organization_id != organization_id:
+                return IntegrationsState.load  # switched organization meanwhile: read again
+            if self._apply_signed_in(read.signed_in) is None:
+                return rx.redirect("/login", replace=True)
+            self._show_outcome(read.outcome)
+            cards, incidents = read.outcome.result or ([], [])
+            if self.cards != cards:
+                self.cards = cards
+            if self.incidents != incidents:
+                self.incidents = incidents
+            self.loading = False  # always sent: the page (and the bench) see the load end
         return None
 
     @rx.event(background=True)

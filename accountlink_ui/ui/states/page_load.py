@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import reflex as rx
 
@@ -29,12 +30,36 @@ class PageLoadState(rx.State, mixin=True):
 
         ``what`` names the data for the admin, as in "The audit trail could not be loaded".
         """
-        self.refused = self.load_error = ""
-        try:
-            return fetch()
-        except ServiceError as refused:
-            self.refused = str(refused)
-        except Exception:
-            log.exception("%s could not be loaded", what)
-            self.load_error = f"{what} could not be loaded. Try again in a moment."
-        return None
+        outcome = read_outcome(fetch, what)
+        self._show_outcome(outcome)
+        return outcome.result
+
+    def _show_outcome(self, outcome: ReadOutcome[object]) -> None:
+        """Record a read's refusal or failure (assigning only what changed)."""
+        if self.refused != outcome.refused:
+            self.refused = outcome.refused
+        if self.load_error != outcome.load_error:
+            self.load_error = outcome.load_error
+
+
+@dataclass(frozen=True)
+class ReadOutcome(Generic[T]):
+    """A page read's result, or why there is none (the service refused, or the read failed)."""
+
+    result: T | None = None
+    refused: str = ""
+    load_error: str = ""
+
+
+def read_outcome(fetch: Callable[[], T], what: str) -> ReadOutcome[T]:
+    """Run a page's read anywhere (a worker thread too): it touches no state.
+
+    ``what`` names the data for the admin, as in "The audit trail could not be loaded".
+    """
+    try:
+        return ReadOutcome(result=fetch())
+    except ServiceError as refused:
+        return ReadOutcome(refused=str(refused))
+    except Exception:
+        log.exception("%s could not be loaded", what)
+        return ReadOutcome(load_error=f"{what} could not be loaded. Try again in a moment.")

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from accountlink_ui.services.auth_service import SignedIn
 from accountlink_ui.services.wiring import get_services
-from accountlink_ui.views import Actor
+from accountlink_ui.views import Actor, OrganizationMembershipView
 from accountlink_ui.web_session import (
     AFTER_SIGN_IN,
     AFTER_SIGN_OUT,
@@ -65,6 +66,16 @@ fetch({SIGN_OUT_PATH!r}, {{ method: "POST", credentials: "same-origin", redirect
 """Ends the session server-side and clears the cookie (a backend route), then a fresh page."""
 
 
+def chosen_membership(
+    signed_in: SignedIn, organization_id: int
+) -> OrganizationMembershipView | None:
+    """The organization a page acts for: the one chosen before if still a member, else the first."""
+    return next(
+        (m for m in signed_in.memberships if m.organization_id == organization_id),
+        signed_in.memberships[0] if signed_in.memberships else None,
+    )
+
+
 def session_key_of(state: rx.State) -> str:
     """The session key in the cookie header of the connection that sent the current event."""
     return session_key_from_cookie_header(state.router.headers.cookie)
@@ -83,24 +94,38 @@ class SessionState(rx.State):
         return self.role == "admin"
 
     def _actor(self) -> Actor | None:
-        signed_in = get_services().auth.resolve_key(session_key_of(self))
+        """Resolve the person (a database read when the process has not seen the key lately).
+
+        Background handlers resolve off the event loop instead (``signed_in_off_loop``)
+        and hand the result to ``_apply_signed_in``.
+        """
+        return self._apply_signed_in(get_services().auth.resolve_key(session_key_of(self)))
+
+    def _set_if_changed(self, name: str, value: object) -> None:
+        """Assign only a new value: an assignment, even of the same value, re-sends the var."""
+        if getattr(self, name) != value:
+            setattr(self, name, value)
+
+    def _apply_signed_in(self, signed_in: SignedIn | None) -> Actor | None:
+        """Show who is signed in (names, organization, role); their actor, or None."""
         if signed_in is None:
-            self.user_name = self.organization_name = self.role = ""
-            self.organizations = []
+            for name in ("user_name", "organization_name", "role"):
+                self._set_if_changed(name, "")
+            self._set_if_changed("organizations", [])
             return None
-        self.user_name = signed_in.actor.name
-        self.organizations = [
-            {"id": str(m.organization_id), "name": m.organization_name, "role": m.role}
-            for m in signed_in.memberships
-        ]
-        chosen = next(
-            (m for m in signed_in.memberships if m.organization_id == self.organization_id),
-            signed_in.memberships[0] if signed_in.memberships else None,
+        self._set_if_changed("user_name", signed_in.actor.name)
+        self._set_if_changed(
+            "organizations",
+            [
+                {"id": str(m.organization_id), "name": m.organization_name, "role": m.role}
+                for m in signed_in.memberships
+            ],
         )
+        chosen = chosen_membership(signed_in, self.organization_id)
         if chosen is not None:
-            self.organization_id = chosen.organization_id
-            self.organization_name = chosen.organization_name
-            self.role = chosen.role
+            self._set_if_changed("organization_id", chosen.organization_id)
+            self._set_if_changed("organization_name", chosen.organization_name)
+            self._set_if_changed("role", chosen.role)
         return signed_in.actor
 
     @rx.event
