@@ -23,7 +23,7 @@ def mount_backend_routes(reflex_app: ASGIApp) -> ASGIApp:
     Reflex (its pages' websocket included) sees the session key, never the token.
     """
     routes: list[Route | Mount] = [Route("/healthz", healthz)]
-    routes.extend(api_routes())  # /readyz and the JSON API under /api/v1
+    routes.extend(api_routes())  # /readyz, /metrics and the JSON API under /api/v1
     routes.extend(session_routes())  # POST /auth/sign-in, /auth/sign-out
     settings = get_settings()
     if settings.mount_sandbox:

@@ -499,3 +499,13 @@ def running_sync_runs(session: Session, integration_id: int) -> Sequence[SyncRun
         )
         .order_by(col(SyncRun.id))
     ).all()
+
+
+def waiting_claims_total(session: Session) -> int:
+    """Claims waiting for their first sync over every organization (the metrics' queue
+    depth): a count over the partial index ``ix_expense_claims_waiting`` alone."""
+    return int(
+        session.execute(
+            select(func.count()).select_from(ExpenseClaim).where(_waiting())
+        ).scalar_one()
+    )

@@ -54,3 +54,6 @@ async def run_sync_scheduler() -> AsyncIterator[None]:
         yield
     finally:
         await asyncio.to_thread(scheduler.stop)
+        from accountlink_ui.services.metrics import forget_this_process
+
+        forget_this_process()

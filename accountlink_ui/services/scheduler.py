@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from accountlink_ui.models import utcnow
+from accountlink_ui.services import metrics
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.scheduler_jobs import (
     JOB_ID_PREFIX,
@@ -157,6 +158,7 @@ class SyncScheduler:
                 log.warning("scheduler: could not release the lease; it expires on its own")
             self._holding = False
             log.info("scheduler: %s stopped and released the lease", self.holder)
+        metrics.record_scheduler_leadership(False)
 
     @property
     def is_leader(self) -> bool:
@@ -198,6 +200,7 @@ class SyncScheduler:
                 self._tick()
             except Exception:
                 log.exception("scheduler: lease/reconcile round failed; retrying")
+            metrics.record_scheduler_leadership(self.is_leader)
             self._exit.wait(self._seconds_to_next_tick())
 
     def _tick(self) -> None:
