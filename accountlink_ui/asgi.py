@@ -28,9 +28,11 @@ def mount_backend_routes(reflex_app: ASGIApp) -> ASGIApp:
     settings = get_settings()
     if settings.mount_sandbox:
         from accountlink_ui.sandbox.app import create_sandbox_app
+        from accountlink_ui.sandbox.embedded import embedded_sandbox_state
 
         # Fault control only in the demo: outside it nobody should switch faults on.
-        sandbox = create_sandbox_app(control=settings.demo)
+        # The demo controls panel changes this same state in-process.
+        sandbox = create_sandbox_app(embedded_sandbox_state(), control=settings.demo)
         routes.append(Mount("/sandbox", app=sandbox))
     routes.append(Mount("/", app=SessionKeyMiddleware(reflex_app)))
     return Starlette(routes=routes)

@@ -509,3 +509,26 @@ def waiting_claims_total(session: Session) -> int:
             select(func.count()).select_from(ExpenseClaim).where(_waiting())
         ).scalar_one()
     )
+
+
+def return_claims_to_approved(session: Session, organization_id: int) -> int:
+    """Every claim of the organization waits again as if never sent (the demo's reset);
+    returns how many changed."""
+    result = session.execute(
+        update(ExpenseClaim)
+        .where(
+            col(ExpenseClaim.organization_id) == organization_id,
+            or_(
+                col(ExpenseClaim.status) != ClaimStatus.APPROVED.value,
+                col(ExpenseClaim.last_error).is_not(None),
+            ),
+        )
+        .values(
+            status=ClaimStatus.APPROVED.value,
+            external_reference=None,
+            exported_at=None,
+            exported_integration_id=None,
+            last_error=None,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

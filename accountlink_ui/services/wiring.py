@@ -14,6 +14,7 @@ from accountlink_ui.db import engine_for
 from accountlink_ui.integrations.registry import AdapterRegistry, default_registry
 from accountlink_ui.redaction import install_log_scrubbing
 from accountlink_ui.services.auth_service import AuthService
+from accountlink_ui.services.demo_controls import DemoControls
 from accountlink_ui.services.drafts import DraftSecrets
 from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.services.posting_service import PostingService
@@ -170,3 +171,15 @@ def build_services(
 @lru_cache(maxsize=1)
 def get_services() -> Services:
     return build_services(get_settings())
+
+
+def demo_controls(services: Services) -> DemoControls:
+    """The demo controls over the sandbox this process serves (the demo's own)."""
+    from accountlink_ui.sandbox.embedded import embedded_sandbox_state
+
+    return DemoControls(
+        engine=services.engine,
+        settings=services.settings,
+        integrations=services.integrations,
+        sandbox=embedded_sandbox_state,
+    )
