@@ -30,7 +30,7 @@ def _fault_form(row: SystemRow) -> rx.Component:
                 aria_label="Fault for " + row.label,
                 class_name="native-select",
                 width="auto",
-                min_width="14rem",
+                min_width="13rem",
             ),
             rx.button("Switch", type="submit", size="2", variant="soft"),
             spacing="2",
@@ -43,17 +43,30 @@ def _fault_form(row: SystemRow) -> rx.Component:
 
 
 def _system_row(row: SystemRow) -> rx.Component:
-    return rx.table.row(
-        rx.table.row_header_cell(rx.text(row.label, weight="medium")),
-        rx.table.cell(
-            rx.cond(
-                row.armed == "off",
-                rx.badge("Normal", color_scheme="green", high_contrast=True),
-                rx.badge(row.armed_label, color_scheme="red", high_contrast=True),
+    """One system: its name and state, then the switch (below it on a narrow screen)."""
+    return rx.el.li(
+        rx.flex(
+            rx.vstack(
+                rx.text(row.label, weight="medium"),
+                rx.cond(
+                    row.armed == "off",
+                    rx.badge("Normal", color_scheme="green", high_contrast=True),
+                    rx.badge(row.armed_label, color_scheme="red", high_contrast=True),
+                ),
+                spacing="1",
+                flex="1 1 14rem",
             ),
+            rx.box(_fault_form(row), flex="0 1 auto"),
+            justify="between",
+            align="center",
+            wrap="wrap",
+            gap="3",
+            width="100%",
         ),
-        rx.table.cell(_fault_form(row)),
         data_testid="demo-fault-" + row.system,
+        padding_y="12px",
+        border_top="1px solid var(--gray-a5)",
+        list_style="none",
     )
 
 
@@ -67,21 +80,12 @@ def _faults() -> rx.Component:
                 color_scheme="gray",
                 size="2",
             ),
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("System"),
-                            rx.table.column_header_cell("Now"),
-                            rx.table.column_header_cell("Switch to"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(DemoControlsState.systems, _system_row)),
-                    variant="ghost",
-                    width="100%",
-                ),
+            rx.el.ul(
+                rx.foreach(DemoControlsState.systems, _system_row),
+                aria_label="Sandbox systems",
+                margin="0",
+                padding="0",
                 width="100%",
-                overflow_x="auto",
             ),
             spacing="3",
             width="100%",

@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 SYSTEM_LABELS = {
     "xledger": "Xledger",
-    "entra": "Microsoft Entra ID (sign-in for Dynamics 365)",
+    "entra": "Entra ID (Dynamics 365 sign-in)",
     "business_central": "Business Central",
     "dataverse": "Dataverse",
     "rest": "Generic REST API",
