@@ -9,6 +9,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from accountlink_ui.api import api_routes
+from accountlink_ui.request_ids import RequestIdMiddleware
 from accountlink_ui.settings import get_settings
 from accountlink_ui.web_session import SessionKeyMiddleware, session_routes
 
@@ -35,4 +36,4 @@ def mount_backend_routes(reflex_app: ASGIApp) -> ASGIApp:
         sandbox = create_sandbox_app(embedded_sandbox_state(), control=settings.demo)
         routes.append(Mount("/sandbox", app=sandbox))
     routes.append(Mount("/", app=SessionKeyMiddleware(reflex_app)))
-    return Starlette(routes=routes)
+    return RequestIdMiddleware(Starlette(routes=routes))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     mount_sandbox: bool = False
     """Serve the sandbox inside the app under /sandbox (the demo does)."""
     demo: bool = False
+    log_format: Literal["text", "json"] = "text"
+    """``json``: the app's log lines as one JSON object each, with the request id."""
     metrics_token: str | None = Field(default=None, repr=False)
     """When set, ``/metrics`` answers only a scrape sending ``Authorization: Bearer <token>``.
     Production should require it (see ``api/metrics.py``: ``required_scrape_token``)."""

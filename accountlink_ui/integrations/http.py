@@ -30,6 +30,8 @@ What it guarantees:
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import json
 import logging
 import queue
@@ -57,6 +59,8 @@ from accountlink_ui.integrations.registry import (
     PermanentError,
     TransientError,
 )
+from accountlink_ui.request_ids import HEADER as REQUEST_ID_HEADER
+from accountlink_ui.request_ids import current_request_id
 from accountlink_ui.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -415,8 +419,8 @@ class OutboundClient:
             if response.status_code not in _REDIRECTS or not location:
                 content = self._read(response, request.url.host, deadline, max_bytes)
                 elapsed = int((time.monotonic() - started) * 1000)
-                log.debug(
-                    "%s %s -> %s in %d ms",
+                log.info(
+                    "outbound %s %s -> %s in %d ms",
                     request.method,
                     redact_url(request.url, secret_params),
                     response.status_code,
@@ -459,6 +463,10 @@ class OutboundClient:
         data: Mapping[str, str] | None,
     ) -> httpx.Request:
         merged = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+        request_id = current_request_id()
+        if request_id:
+            # The target's support can find our call in their logs by the id in ours.
+            merged.setdefault(REQUEST_ID_HEADER, request_id)
         return httpx.Request(method, url, headers=merged, params=params, json=json_body, data=data)
 
     def _check_url(self, url: httpx.URL, guarded: bool) -> None:
@@ -704,7 +712,8 @@ def run_connection_test(
         except BaseException as exc:
             outcome.set_exception(exc)
 
-    _WORKERS.submit(work)
+    # The caller's context (its request id) goes with the probe to the worker thread.
+    _WORKERS.submit(functools.partial(contextvars.copy_context().run, work))
     try:
         result = outcome.result(timeout=deadline.remaining())
     except (FutureTimeout, DeadlineExceeded):

@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from accountlink_ui.models import utcnow
+from accountlink_ui.request_ids import bound, new_request_id
 from accountlink_ui.services import metrics
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.scheduler_jobs import (
@@ -62,7 +63,8 @@ def run_scheduled_sync(integration_id: int) -> None:
     from accountlink_ui.services.wiring import get_services
 
     try:
-        get_services().sync.run(integration_id, trigger="schedule")
+        with bound(new_request_id()):
+            get_services().sync.run(integration_id, trigger="schedule")
     except ServiceError as refusal:
         log.info("scheduled sync of integration %s skipped: %s", integration_id, refusal)
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, inspect, text
 
 from accountlink_ui.db import engine_for
 from accountlink_ui.integrations.registry import AdapterRegistry, default_registry
+from accountlink_ui.logs import configure_logging
 from accountlink_ui.redaction import install_log_scrubbing
 from accountlink_ui.services.auth_service import AuthService
 from accountlink_ui.services.demo_controls import DemoControls
@@ -126,6 +127,7 @@ def build_services(
     settings: Settings, *, adapters: AdapterRegistry | None = None, key_ring: KeyRing | None = None
 ) -> Services:
     install_log_scrubbing()  # every process that serves or syncs builds services first
+    configure_logging(settings.log_format)
     engine = engine_for(settings.resolved_database_url)
     if key_ring is not None:
         source = (
