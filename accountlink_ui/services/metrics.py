@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -34,10 +35,9 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine
 
-from accountlink_ui import repository
-from accountlink_ui.db import session_scope
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,10 @@ class WaitingClaimsCollector(Collector):
             "accountlink_claims_waiting",
             "Approved expense claims waiting for their first sync, over all organizations.",
         )
+        # Imported here: a process that only records metrics need not load the data layer.
+        from accountlink_ui import repository
+        from accountlink_ui.db import session_scope
+
         try:
             with session_scope(self._engine()) as session:
                 family.add_metric([], repository.waiting_claims_total(session))
