@@ -31,3 +31,22 @@ def sign_out(page: Page) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login/?$"), timeout=15_000)
     expect(page.get_by_label("Email")).to_be_visible(timeout=15_000)
+
+
+def axe_serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now (test_accessibility
+    keeps its own copy of this check)."""
+    from pathlib import Path
+
+    import pytest
+
+    axe = Path(__file__).resolve().parents[2] / ".tools/axe/node_modules/axe-core/axe.min.js"
+    if not axe.exists():
+        pytest.fail("axe-core is missing: run `bash scripts/ensure_axe.sh` (make test does).")
+    page.add_script_tag(path=str(axe))
+    results = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results
+        if v["impact"] in ("serious", "critical")
+    ]
