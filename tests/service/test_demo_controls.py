@@ -38,36 +38,41 @@ def waiting(world: World) -> int:
         return repository.waiting_claims_count(session, world.bf_org)
 
 
-def test_every_control_is_refused_outside_demo_mode_and_changes_nothing(world: World) -> None:
+def test_every_control_is_refused_outside_demo_mode_and_to_members(world: World) -> None:
     sandbox = SandboxState()
     production_like = Settings(demo=False, mount_sandbox=False)
     assert not demo_controls_enabled(production_like)
     assert not demo_controls_enabled(Settings(demo=True, mount_sandbox=False))
-    panel = controls(world, production_like, sandbox)
+    outside_demo = controls(world, production_like, sandbox)
     admin, org = world.bf_admin, world.bf_org
     for call in (
-        lambda: panel.status(admin, org),
-        lambda: panel.switch_fault(admin, org, "xledger", "http_500"),
-        lambda: panel.add_claims(admin, org),
-        lambda: panel.reset(admin, org),
+        lambda: outside_demo.status(admin, org),
+        lambda: outside_demo.switch_fault(admin, org, "xledger", "http_500"),
+        lambda: outside_demo.add_claims(admin, org),
+        lambda: outside_demo.reset(admin, org),
     ):
         with pytest.raises(DemoOnly, match="only in demo mode"):
             call()
+    with pytest.raises(PermissionDenied, match="Only organization admins"):
+        controls(world, DEMO, sandbox).switch_fault(world.bf_member, org, "xledger", "http_500")
     assert sandbox.faults() == {}
     assert waiting(world) == 0
 
 
-def test_a_member_is_refused_the_demo_controls(world: World) -> None:
+def test_a_switched_fault_is_armed_until_switched_off_and_bad_input_is_named(
+    world: World,
+) -> None:
     sandbox = SandboxState()
     panel = controls(world, DEMO, sandbox)
-    with pytest.raises(PermissionDenied, match="Only organization admins"):
-        panel.switch_fault(world.bf_member, world.bf_org, "xledger", "http_500")
+    for system, mode, field in (
+        ("xledger", "expired_secret", "mode"),
+        ("ledger", "http_500", "system"),
+        ("rest", "", "mode"),
+    ):
+        with pytest.raises(InvalidConfig) as refused:
+            panel.switch_fault(world.bf_admin, world.bf_org, system, mode)
+        assert set(refused.value.errors) == {field}
     assert sandbox.faults() == {}
-
-
-def test_a_switched_fault_is_armed_until_switched_off(world: World) -> None:
-    sandbox = SandboxState()
-    panel = controls(world, DEMO, sandbox)
     panel.switch_fault(world.bf_admin, world.bf_org, "entra", "expired_secret")
     status = panel.status(world.bf_admin, world.bf_org)
     assert {row.system: row.armed for row in status.systems}["entra"] == "expired_secret"
@@ -76,33 +81,16 @@ def test_a_switched_fault_is_armed_until_switched_off(world: World) -> None:
     assert sandbox.faults() == {}
 
 
-@pytest.mark.parametrize(
-    ("system", "mode", "field"),
-    [("xledger", "expired_secret", "mode"), ("ledger", "http_500", "system"), ("rest", "", "mode")],
-)
-def test_an_unknown_system_or_mode_is_refused_by_name(
-    world: World, system: str, mode: str, field: str
+def test_added_claims_wait_and_reset_removes_integrations_returns_claims_and_empties_the_sandbox(
+    world: World,
 ) -> None:
     sandbox = SandboxState()
-    with pytest.raises(InvalidConfig) as refused:
-        controls(world, DEMO, sandbox).switch_fault(world.bf_admin, world.bf_org, system, mode)
-    assert set(refused.value.errors) == {field}
-    assert sandbox.faults() == {}
-
-
-def test_add_claims_adds_a_handful_of_waiting_claims(world: World) -> None:
-    panel = controls(world, DEMO, SandboxState())
+    panel = controls(world, DEMO, sandbox)
     assert panel.add_claims(world.bf_admin, world.bf_org) == CLAIMS_PER_ADD
     assert panel.status(world.bf_admin, world.bf_org).waiting_claims == CLAIMS_PER_ADD
-
-
-def test_reset_removes_integrations_returns_claims_and_empties_the_sandbox(world: World) -> None:
-    sandbox = SandboxState()
-    panel = controls(world, DEMO, sandbox)
     service = world.services.integrations
     outcome = service.test_connection(world.bf_admin, world.bf_org, xledger_draft())
     service.create_integration(world.bf_admin, world.bf_org, xledger_draft(), outcome.proof)
-    make_claims(world.services.engine, world.bf_org, 3)
     make_claims(world.services.engine, world.hlf_org, 2)
     with world.services.engine.begin() as connection:
         connection.execute(
@@ -113,10 +101,10 @@ def test_reset_removes_integrations_returns_claims_and_empties_the_sandbox(world
 
     done = panel.reset(world.bf_admin, world.bf_org)
 
-    assert (done.integrations_removed, done.claims_returned) == (1, 3)
+    assert (done.integrations_removed, done.claims_returned) == (1, CLAIMS_PER_ADD)
     with session_scope(world.services.engine) as session:
         assert list(repository.integrations_of(session, world.bf_org)) == []
-        assert repository.waiting_claims_count(session, world.bf_org) == 3
+        assert repository.waiting_claims_count(session, world.bf_org) == CLAIMS_PER_ADD
         # Another organization's claims are not this admin's to reset.
         assert repository.waiting_claims_count(session, world.hlf_org) == 0
     assert sandbox.faults() == {}
