@@ -5,12 +5,15 @@ from __future__ import annotations
 import reflex as rx
 
 from accountlink_ui.asgi import mount_backend_routes
+from accountlink_ui.services.demo_controls import demo_controls_enabled
+from accountlink_ui.settings import get_settings
 from accountlink_ui.startup import prepare_database, run_outbox_deliverer, run_sync_scheduler
 from accountlink_ui.ui.event_guard import EventGuard
 from accountlink_ui.ui.pages.api_tokens import api_tokens_page
 from accountlink_ui.ui.pages.audit import audit_page
 from accountlink_ui.ui.pages.claims import claims_page
 from accountlink_ui.ui.pages.credentials import credentials_page
+from accountlink_ui.ui.pages.demo_controls import DEMO_ROUTE, demo_controls_page
 from accountlink_ui.ui.pages.integrations import integrations_page
 from accountlink_ui.ui.pages.links import (
     accept_invitation_page,
@@ -26,6 +29,7 @@ from accountlink_ui.ui.states.api_tokens import ApiTokensState
 from accountlink_ui.ui.states.audit import AuditState
 from accountlink_ui.ui.states.claims import ClaimsState
 from accountlink_ui.ui.states.credentials import CredentialsState
+from accountlink_ui.ui.states.demo_controls import DemoControlsState
 from accountlink_ui.ui.states.integrations import IntegrationsState
 from accountlink_ui.ui.states.links import OneTimeLinkState
 from accountlink_ui.ui.states.members import MembersState
@@ -122,6 +126,14 @@ app.add_page(
     title="Expense claims · AccountLink",
     on_load=ClaimsState.load,
 )
+if demo_controls_enabled(get_settings()):
+    # Absent outside the demo (and the service refuses its handlers there anyway).
+    app.add_page(
+        demo_controls_page,
+        route=DEMO_ROUTE,
+        title="Demo controls · AccountLink",
+        on_load=DemoControlsState.load,
+    )
 app.add_page(
     lambda: rx.box(),
     route="/",

@@ -500,3 +500,36 @@ def running_sync_runs(session: Session, integration_id: int) -> Sequence[SyncRun
         )
         .order_by(col(SyncRun.id))
     ).all()
+
+
+def waiting_claims_total(session: Session) -> int:
+    """Claims waiting for their first sync over every organization (the metrics' queue
+    depth): a count over the partial index ``ix_expense_claims_waiting`` alone."""
+    return int(
+        session.execute(
+            select(func.count()).select_from(ExpenseClaim).where(_waiting())
+        ).scalar_one()
+    )
+
+
+def return_claims_to_approved(session: Session, organization_id: int) -> int:
+    """Every claim of the organization waits again as if never sent (the demo's reset);
+    returns how many changed."""
+    result = session.execute(
+        update(ExpenseClaim)
+        .where(
+            col(ExpenseClaim.organization_id) == organization_id,
+            or_(
+                col(ExpenseClaim.status) != ClaimStatus.APPROVED.value,
+                col(ExpenseClaim.last_error).is_not(None),
+            ),
+        )
+        .values(
+            status=ClaimStatus.APPROVED.value,
+            external_reference=None,
+            exported_at=None,
+            exported_integration_id=None,
+            last_error=None,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

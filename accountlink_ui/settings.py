@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     mount_sandbox: bool = False
     """Serve the sandbox inside the app under /sandbox (the demo does)."""
     demo: bool = False
+    log_format: Literal["text", "json"] = "text"
+    """``json``: the app's log lines as one JSON object each, with the request id."""
+    metrics_token: str | None = Field(default=None, repr=False)
+    """When set, ``/metrics`` answers only a scrape sending ``Authorization: Bearer <token>``.
+    Production should require it (see ``api/metrics.py``: ``required_scrape_token``)."""
     scheduler_enabled: bool = True
     """Run the sync scheduler in this process (one process holds the lease at a time)."""
     scheduler_reconcile_seconds: float = 15.0

@@ -57,6 +57,9 @@ async def run_sync_scheduler() -> AsyncIterator[None]:
         yield
     finally:
         await asyncio.to_thread(scheduler.stop)
+        from accountlink_ui.services.metrics import forget_this_process
+
+        forget_this_process()
 
 
 @contextlib.asynccontextmanager

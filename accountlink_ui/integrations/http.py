@@ -31,6 +31,8 @@ What it guarantees:
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import json
 import logging
 import queue
@@ -59,6 +61,8 @@ from accountlink_ui.integrations.contracts import (
     TransientError,
 )
 from accountlink_ui.integrations.deadline import Deadline
+from accountlink_ui.request_ids import HEADER as REQUEST_ID_HEADER
+from accountlink_ui.request_ids import current_request_id
 from accountlink_ui.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -416,8 +420,8 @@ class OutboundClient:
             if response.status_code not in _REDIRECTS or not location:
                 content = self._read(response, request.url.host, deadline, max_bytes)
                 elapsed = int((time.monotonic() - started) * 1000)
-                log.debug(
-                    "%s %s -> %s in %d ms",
+                log.info(
+                    "outbound %s %s -> %s in %d ms",
                     request.method,
                     redact_url(request.url, secret_params),
                     response.status_code,
@@ -462,6 +466,10 @@ class OutboundClient:
     ) -> httpx.Request:
         """``content``: exact body bytes (a signed webhook must arrive as it was signed)."""
         merged = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+        request_id = current_request_id()
+        if request_id:
+            # The target's support can find our call in their logs by the id in ours.
+            merged.setdefault(REQUEST_ID_HEADER, request_id)
         return httpx.Request(
             method, url, headers=merged, params=params, json=json_body, data=data, content=content
         )
@@ -671,7 +679,8 @@ def run_connection_test(
         except BaseException as exc:
             outcome.set_exception(exc)
 
-    _WORKERS.submit(work)
+    # The caller's context (its request id) goes with the probe to the worker thread.
+    _WORKERS.submit(functools.partial(contextvars.copy_context().run, work))
     try:
         result = outcome.result(timeout=deadline.remaining())
     except (FutureTimeout, DeadlineExceeded):

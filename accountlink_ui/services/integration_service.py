@@ -10,6 +10,7 @@ credential versions and audit events are written here and nowhere else
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -38,6 +39,7 @@ from accountlink_ui.models import (
     as_utc,
     utcnow,
 )
+from accountlink_ui.services import metrics
 from accountlink_ui.services.access import require_admin
 from accountlink_ui.services.errors import (
     AlreadyConfigured,
@@ -571,18 +573,21 @@ class IntegrationService:
         self, config: ConnectionConfig, deadline: Deadline | None = None
     ) -> ConnectionResult:
         deadline = deadline or Deadline(self._settings.connection_test_seconds)
+        started = time.monotonic()
         try:
             result = self._adapters.get(config.type_key).test_connection(config, deadline)
             # The one place every adapter's test answer passes before it is shown or stored.
-            return replace(result, message=scrub_config(result.message, config))
+            result = replace(result, message=scrub_config(result.message, config))
         except Exception as exc:  # an adapter bug must not reach the admin as a stack trace
             log.exception("connection test for %s failed unexpectedly", config.type_key)
-            return ConnectionResult(
+            result = ConnectionResult(
                 ok=False,
                 message=f"The connection test failed unexpectedly ({type(exc).__name__}). "
                 "The operator can find details in the server log.",
                 latency_ms=int(deadline.elapsed() * 1000),
             )
+        metrics.record_connection_test(config.type_key, result.ok, time.monotonic() - started)
+        return result
 
     def _record_outcome(
         self,

@@ -21,6 +21,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from accountlink_ui.models import utcnow
+from accountlink_ui.request_ids import bound, new_request_id
+from accountlink_ui.services import metrics
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.scheduler_jobs import (
     JOB_ID_PREFIX,
@@ -61,7 +63,8 @@ def run_scheduled_sync(integration_id: int) -> None:
     from accountlink_ui.services.wiring import get_services
 
     try:
-        get_services().sync.run(integration_id, trigger="schedule")
+        with bound(new_request_id()):
+            get_services().sync.run(integration_id, trigger="schedule")
     except ServiceError as refusal:
         log.info("scheduled sync of integration %s skipped: %s", integration_id, refusal)
 
@@ -157,6 +160,7 @@ class SyncScheduler:
                 log.warning("scheduler: could not release the lease; it expires on its own")
             self._holding = False
             log.info("scheduler: %s stopped and released the lease", self.holder)
+        metrics.record_scheduler_leadership(False)
 
     @property
     def is_leader(self) -> bool:
@@ -198,6 +202,7 @@ class SyncScheduler:
                 self._tick()
             except Exception:
                 log.exception("scheduler: lease/reconcile round failed; retrying")
+            metrics.record_scheduler_leadership(self.is_leader)
             self._exit.wait(self._seconds_to_next_tick())
 
     def _tick(self) -> None:

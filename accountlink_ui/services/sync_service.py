@@ -46,7 +46,7 @@ from accountlink_ui.models import (
     utcnow,
 )
 from accountlink_ui.redaction import scrub
-from accountlink_ui.services import events
+from accountlink_ui.services import events, metrics
 from accountlink_ui.services.errors import NotFound, ServiceError
 from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.services.sync_export import ExportJob, RunTally
@@ -355,6 +355,7 @@ class SyncService:
                 },
             )
             name = actor.name if actor else None
+        metrics.record_sync_run(outcome.value, target.type_key, tally.sent)
         return _run_view(run, name)
 
     def _update_integration(

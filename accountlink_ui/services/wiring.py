@@ -12,8 +12,10 @@ from sqlalchemy import Engine, inspect, text
 
 from accountlink_ui.db import engine_for
 from accountlink_ui.integrations.registry import AdapterRegistry, default_registry
+from accountlink_ui.logs import configure_logging
 from accountlink_ui.redaction import install_log_scrubbing
 from accountlink_ui.services.auth_service import AuthService
+from accountlink_ui.services.demo_controls import DemoControls
 from accountlink_ui.services.drafts import DraftSecrets
 from accountlink_ui.services.incident_service import IncidentService
 from accountlink_ui.services.integration_service import IntegrationService
@@ -131,6 +133,7 @@ def build_services(
     settings: Settings, *, adapters: AdapterRegistry | None = None, key_ring: KeyRing | None = None
 ) -> Services:
     install_log_scrubbing()  # every process that serves or syncs builds services first
+    configure_logging(settings.log_format)
     engine = engine_for(settings.resolved_database_url)
     if key_ring is not None:
         source = (
@@ -183,3 +186,15 @@ def outbox_deliverer(services: Services) -> OutboxDeliverer:
 @lru_cache(maxsize=1)
 def get_services() -> Services:
     return build_services(get_settings())
+
+
+def demo_controls(services: Services) -> DemoControls:
+    """The demo controls over the sandbox this process serves (the demo's own)."""
+    from accountlink_ui.sandbox.embedded import embedded_sandbox_state
+
+    return DemoControls(
+        engine=services.engine,
+        settings=services.settings,
+        integrations=services.integrations,
+        sandbox=embedded_sandbox_state,
+    )

@@ -21,6 +21,7 @@ The in-flight limits are per process; the rate budget is shared by every process
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 import threading
 from collections import Counter
@@ -165,7 +166,11 @@ class OrganizationExecutor:
                 raise Busy(SERVER_BUSY.format(what=self._what))
             self._in_flight[organization_id] += 1
         try:
-            future = self._pool.submit(self._within_budget, organization_id, task, budget)
+            # The caller's context (its request id) goes with the task to the worker thread.
+            context = contextvars.copy_context()
+            future = self._pool.submit(
+                context.run, self._within_budget, organization_id, task, budget
+            )
         except BaseException:
             self._done(organization_id)
             raise

@@ -33,6 +33,7 @@ from reflex_base.event import Event, EventHandler
 from reflex_base.registry import RegistrationContext
 from reflex_base.utils.form import FORM_DATA_ENTRIES_KEY
 
+from accountlink_ui.request_ids import bind, new_request_id
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.states.session import SessionState, session_key_of
 
@@ -165,6 +166,8 @@ class EventGuard(Middleware):
         handler = _handler_of(event)
         if handler is None:
             return None
+        # One id per page event: its log lines and outbound calls carry it.
+        bind(new_request_id())
         handler_name = event.name.rpartition(".")[2]
         if handler_name not in PUBLIC_HANDLERS:
             auth = get_services().auth

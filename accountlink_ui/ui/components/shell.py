@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import reflex as rx
 
+from accountlink_ui.services.demo_controls import demo_controls_enabled
+from accountlink_ui.settings import get_settings
 from accountlink_ui.ui.states.session import SIGN_OUT_SCRIPT, SessionState
 from accountlink_ui.ui.theme import PAGE_MAX_WIDTH
 
@@ -78,6 +80,15 @@ SETTINGS_PAGES = (
     ("Webhooks", "/settings/webhooks"),
     ("Audit trail", "/settings/audit"),
 )
+DEMO_CONTROLS_PAGE = ("Demo controls", "/settings/demo")
+
+
+def settings_pages() -> tuple[tuple[str, str], ...]:
+    """The settings sections; Demo controls only in demo mode (decided when the app is built,
+    which happens at every start)."""
+    if demo_controls_enabled(get_settings()):
+        return (*SETTINGS_PAGES, DEMO_CONTROLS_PAGE)
+    return SETTINGS_PAGES
 
 
 def settings_nav() -> rx.Component:
@@ -99,7 +110,7 @@ def settings_nav() -> rx.Component:
         rx.hstack(
             rx.text("Settings", color_scheme="gray", size="2"),
             rx.icon("chevron-right", size=14, aria_hidden="true"),
-            *[link(label, href) for label, href in SETTINGS_PAGES],
+            *[link(label, href) for label, href in settings_pages()],
             align="center",
             spacing="3",
             wrap="wrap",
