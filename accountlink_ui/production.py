@@ -70,6 +70,12 @@ def production_problems(settings: Settings, environ: Mapping[str, str] | None = 
             f"key file you created and back up (checked: {settings.resolved_master_key_file}). "
             "Production never generates one: every worker and machine must hold the same key."
         )
+    if not settings.metrics_token:
+        problems.append(
+            "ACCOUNTLINK_METRICS_TOKEN is not set: /metrics would be open to anyone who can "
+            "reach the app. Set a long random token and give it to the Prometheus scrape "
+            "(authorization: {credentials: <token>})."
+        )
     try:
         workers = configured_workers(environ)
     except ProductionRefused as exc:

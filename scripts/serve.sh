@@ -8,7 +8,10 @@
 #   ACCOUNTLINK_DATABASE_URL   postgresql+psycopg://user:pass@host:5432/accountlink
 #   REFLEX_REDIS_URL           redis://host:6379/0
 #   ACCOUNTLINK_MASTER_KEYS    id:base64key[,id:base64key...]   (or ACCOUNTLINK_MASTER_KEY_FILE)
+#   ACCOUNTLINK_METRICS_TOKEN  the bearer token Prometheus sends to scrape /metrics
 # Optional:
+#   PROMETHEUS_MULTIPROC_DIR   where the workers pool their metrics (default: a
+#                              directory under the data dir, emptied at each start)
 #   GRANIAN_WORKERS            backend workers (default: one per core)
 #   REFLEX_API_URL             the public URL the browser reaches the app at, when it is not
 #                              https on the default port (e.g. http://accountlink.lan:8000)
@@ -42,6 +45,12 @@ esac
 # block) only adds memory and contention for each tab's state lock, and Granian
 # itself warns when workers outnumber cores.
 export GRANIAN_WORKERS="${GRANIAN_WORKERS:-$cores}"
+
+# Every worker writes its metrics here and a scrape served by any of them adds them
+# all up; values left by a previous run would be counted again, so it starts empty.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${ACCOUNTLINK_DATA_DIR:-$root/.accountlink}/prometheus}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 # Refuse before building anything: demo switches, a missing key, SQLite under workers.
 accountlink check-production

@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REDIS_ENV = "ACCOUNTLINK_TEST_REDIS_URL"
 DEFAULT_REDIS = "redis://127.0.0.1:6379"
 PASSWORD = "production-e2e-password"
+METRICS_TOKEN = "production-e2e-scrape-token"
 ADMIN = "admin@acme.example"
 MEMBER = "member@acme.example"
 ORGANIZATION = "Acme Hjelp"
@@ -185,6 +186,7 @@ def start(
         "ACCOUNTLINK_DATA_DIR": str(workdir / "data"),
         "ACCOUNTLINK_DATABASE_URL": database_url,
         "ACCOUNTLINK_MASTER_KEYS": master_keys,
+        "ACCOUNTLINK_METRICS_TOKEN": METRICS_TOKEN,
         # Production mounts no sandbox: this points the external systems at a separate one.
         "ACCOUNTLINK_SANDBOX_URL": sandbox_url,
         "ACCOUNTLINK_SCHEDULER_RECONCILE_SECONDS": "1",

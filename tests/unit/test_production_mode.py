@@ -28,6 +28,7 @@ def safe(tmp_path: Path, **overrides: object) -> Settings:
         "data_dir": tmp_path,
         "database_url": PG,
         "master_keys": KEYS,
+        "metrics_token": "scrape-" + "x" * 32,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -62,6 +63,13 @@ def test_a_missing_master_key_is_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(KeyRingError):
         load_settings_key_ring(settings)
     assert not settings.resolved_master_key_file.exists()
+
+
+def test_open_metrics_are_refused_by_name(tmp_path: Path) -> None:
+    with pytest.raises(ProductionRefused) as refused:
+        check_production(safe(tmp_path, metrics_token=None), {})
+    assert len(refused.value.problems) == 1
+    assert "ACCOUNTLINK_METRICS_TOKEN" in refused.value.problems[0]
 
 
 def test_an_operator_key_file_is_accepted(tmp_path: Path) -> None:
