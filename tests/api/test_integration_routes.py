@@ -197,3 +197,12 @@ def test_an_unknown_route_says_where_the_routes_are(world: ApiWorld) -> None:
         response = client.get("/nothing-here")
     assert response.status_code == 404
     assert "openapi.json" in response.json()["detail"]
+
+
+def test_a_newline_in_the_path_gets_the_apis_json_answer(world: ApiWorld) -> None:
+    """``%0A`` in a path once fell through the /api/v1 mount to a plain-text 404."""
+    with world.client(world.token()) as client:
+        answer = client.post("/integrations/%C2%8Ew%0A%C2%BE/sync")
+    assert answer.status_code in (404, 422)
+    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.json()["detail"]
