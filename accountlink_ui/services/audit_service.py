@@ -58,6 +58,10 @@ ACTION_LABELS = {
     "api_token.revoked": "Revoked API token",
     "sign_in.failed": "Failed sign-in",
     "sign_in.throttled": "Sign-in throttled",
+    "claims.received": "Received claims",
+    "claim.withdrawn": "Withdrew claim",
+    "claim.retried": "Retried claim",
+    "integration.send_at_once_changed": "Changed send at once",
 }
 CSV_COLUMNS = (
     "time_utc",
