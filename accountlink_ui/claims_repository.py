@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, insert, select, text, update
-from sqlmodel import Session, col
+from sqlalchemy import ColumnElement, and_, delete, insert, text, update
+from sqlalchemy import select as select_rows
+from sqlmodel import Session, col, select
 
 from accountlink_ui.models import (
     WAITING_CLAIM,
@@ -48,9 +49,9 @@ def claims_by_external_id(
         select(ExpenseClaim).where(
             col(ExpenseClaim.organization_id) == organization_id,
             col(ExpenseClaim.external_id).in_(list(external_ids)),
-        )  # type: ignore[call-overload]
+        )
     ).all()
-    return {row[0].external_id: row[0] for row in rows}
+    return {row.external_id: row for row in rows if row.external_id}
 
 
 def claim_by_external_id(
@@ -60,7 +61,7 @@ def claim_by_external_id(
         select(ExpenseClaim).where(
             col(ExpenseClaim.organization_id) == organization_id,
             col(ExpenseClaim.external_id) == external_id,
-        )  # type: ignore[call-overload]
+        )
     ).first()
 
 
@@ -91,8 +92,7 @@ def list_claims(
         query = query.where(STATUS_CONDITIONS[status])
     if changed_since is not None:
         query = query.where(col(ExpenseClaim.updated_at) >= changed_since)
-    rows = session.exec(query.order_by(col(ExpenseClaim.id)).limit(limit)).all()  # type: ignore[call-overload]
-    return [row[0] for row in rows]
+    return list(session.exec(query.order_by(col(ExpenseClaim.id)).limit(limit)).all())
 
 
 def withdraw_claim(session: Session, claim_id: int, at: datetime) -> bool:
@@ -122,7 +122,7 @@ def clear_refusal(session: Session, claim_id: int, at: datetime) -> bool:
 def waiting_count(session: Session, organization_id: int) -> int:
     return int(
         session.execute(
-            select(text("count(*)"))
+            select_rows(text("count(*)"))
             .select_from(_claims)
             .where(_c.organization_id == organization_id, text(WAITING_CLAIM))
         ).scalar_one()
@@ -141,7 +141,7 @@ def idempotent_request(
             col(IdempotentRequest.organization_id) == organization_id,
             col(IdempotentRequest.key) == key,
             col(IdempotentRequest.expires_at) > now,
-        )  # type: ignore[call-overload]
+        )
     ).first()
 
 
@@ -174,7 +174,7 @@ def request_syncs(session: Session, organization_id: int, at: datetime) -> int:
 def requested_syncs(session: Session) -> list[tuple[int, datetime]]:
     """Integrations with a sync asked for, and when it was asked."""
     rows = session.execute(
-        select(Integration.id, Integration.sync_requested_at).where(
+        select_rows(Integration.id, Integration.sync_requested_at).where(
             col(Integration.sync_requested_at).is_not(None)
         )
     ).all()

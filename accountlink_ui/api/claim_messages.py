@@ -21,7 +21,7 @@ from accountlink_ui.services.claim_intake_service import (
 )
 
 MESSAGES = {
-    "not_object": 'Send a JSON object: one claim, or {"claims": [...]} for a batch.',
+    "not_object": 'Send a JSON object: one claim, or {{"claims": [...]}} for a batch.',
     "not_list": "Send the claims as a JSON array.",
     "empty": "Send at least one claim.",
     "too_many": "Send at most {max} claims per request.",
