@@ -32,7 +32,9 @@ MESSAGES = {
     "not_text": "Send this as a JSON string.",
     "control_characters": "Remove the control characters (line breaks, tabs).",
     "too_long": "Use at most {max} characters (this has {length}).",
-    "not_amount": 'Send an amount such as "1250.00".',
+    "not_amount": 'Send an amount such as "1250.00": digits, a point, two decimals.',
+    "amount_not_text": 'Send the amount as a string such as "1250.00" (a JSON number can '
+    "lose cents).",
     "not_positive": "Must be more than 0.",
     "negative": "Must not be negative.",
     "too_large": "Must be at most {max}.",
@@ -96,13 +98,12 @@ def _state(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _key_reused(_: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(
-        {
-            "detail": "This Idempotency-Key was used in the last 24 hours with a different "
-            "request body. Use a new key for a new request."
-        },
-        status_code=422,
+    message = (
+        "This Idempotency-Key was used in the last 24 hours with a different request body. "
+        "Use a new key for a new request."
     )
+    error = {"field": "Idempotency-Key", "location": "header", "message": message}
+    return JSONResponse({"detail": message, "errors": [error]}, status_code=422)
 
 
 def _cursor(_: Request, exc: Exception) -> JSONResponse:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from accountlink_ui.accounting.posting_settings import CATEGORY_KEYS
 from accountlink_ui.services.claim_intake import (
+    AMOUNT,
     CURRENCIES,
     EXTERNAL_ID,
     MAX_AMOUNT,
@@ -21,10 +22,12 @@ from accountlink_ui.services.claim_intake import (
     MAX_DAYS_AHEAD,
     MAX_YEARS_BACK,
     TEXT_FIELDS,
+    VAT_AMOUNT,
 )
 from accountlink_ui.services.claim_intake_service import ClaimStatusView, IntakeResult
 
-AMOUNT_PATTERN = r"^[0-9]{1,8}(\.[0-9]{1,2})?$"
+AMOUNT_PATTERN = f"^{AMOUNT.pattern}$"
+VAT_PATTERN = f"^{VAT_AMOUNT.pattern}$"
 
 
 def _text(name: str, description: str) -> dict[str, Any]:
@@ -67,7 +70,7 @@ CLAIM_SCHEMA: dict[str, Any] = {
             "type": "string",
             "pattern": AMOUNT_PATTERN,
             "description": f"The total including VAT, as a decimal string with at most two "
-            f"decimals, above 0 and at most {MAX_AMOUNT}. A JSON number is accepted too.",
+            f"decimals, above 0 and at most {MAX_AMOUNT}. Not a JSON number: a float can lose cents.",
         },
         "currency": {"type": "string", "enum": list(CURRENCIES), "description": "ISO 4217."},
         "description": _text("description", "What was bought; shown on the voucher."),
@@ -78,7 +81,7 @@ CLAIM_SCHEMA: dict[str, Any] = {
         },
         "vat_amount": {
             "type": ["string", "null"],
-            "pattern": AMOUNT_PATTERN,
+            "pattern": VAT_PATTERN,
             "description": "Deductible VAT included in amount (0 to amount), if the receipt "
             "shows it.",
         },
@@ -214,8 +217,12 @@ class ClaimListOut(BaseModel):
 
 
 class ClaimProblemOut(BaseModel):
-    index: int = Field(description="The claim's position in the request.")
-    id: str | None = Field(description="The claim's external_id, when it had a readable one.")
+    index: int | None = Field(
+        default=None, description="The claim's position in the request (absent for a header)."
+    )
+    id: str | None = Field(
+        default=None, description="The claim's external_id, when it had a readable one."
+    )
     field: str
     location: str = "body"
     message: str
@@ -239,8 +246,9 @@ class ClaimsConflictOut(BaseModel):
 
 class SendAtOnceIn(BaseModel):
     send_at_once: bool = Field(
+        strict=True,
         description="True: posted claims start a sync within seconds; false: they wait for "
-        "the schedule."
+        "the schedule.",
     )
 
 

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from accountlink_ui.services.errors import (
     InvalidConfig,
@@ -72,7 +73,21 @@ def _http_error(_: Request, exc: Exception) -> JSONResponse:
         detail = f"There is no such API route. {SCHEMA_HINT}"
     elif exc.status_code == 405 and detail == "Method Not Allowed":
         detail = f"This route does not accept that method. {SCHEMA_HINT}"
-    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(_)}
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method of every route at this path: Starlette names only the first route's
+    (GET /claims and POST /claims are two routes)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match in (Match.FULL, Match.PARTIAL):
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -21,8 +21,11 @@ from accountlink_ui.accounting.posting_settings import CATEGORY_KEYS
 MAX_BATCH = 500
 CURRENCIES = ("NOK", "SEK", "DKK", "EUR", "USD", "GBP")
 """ISO 4217 codes accepted: the two-decimal currencies the vouchers handle (accounting/money)."""
-MAX_AMOUNT = Decimal("10000000.00")
-"""Ten million in the claim's currency: a sanity bound, far above any real expense claim."""
+MAX_AMOUNT = Decimal("9999999.99")
+"""Just under ten million in the claim's currency: far above any real expense claim."""
+AMOUNT = re.compile(r"0*([1-9][0-9]{0,6}(\.[0-9]{1,2})?|\.(0[1-9]|[1-9][0-9]?))")
+"""A positive amount as a decimal string (not a JSON number: a float can lose cents)."""
+VAT_AMOUNT = re.compile(r"0*([0-9]{1,7}(\.[0-9]{1,2})?|\.[0-9]{1,2})")
 MAX_DAYS_AHEAD = 31
 MAX_YEARS_BACK = 5
 """Norwegian bookkeeping keeps vouchers five years; an older claim date is a typo."""
@@ -183,11 +186,11 @@ def check_claim(
     for name, (longest, required) in TEXT_FIELDS.items():
         value = _string(item, name, problem)
         if value is not None:
-            value = value.strip()
             if _CONTROL.search(value):
                 problem(name, "control_characters")
             elif len(value) > longest:
                 problem(name, "too_long", max=longest, length=len(value))
+            value = value.strip()
         if not value:
             if required:
                 problem(name, "required")
@@ -208,8 +211,10 @@ def check_claim(
     claim_date = _date(item, problem, today)
 
     category = _string(item, "category", problem)
-    if category is None and "category" not in item:
+    if "category" not in item:
         category = "other"
+    elif item["category"] is None:
+        problem("category", "not_text")
     elif category is not None and category not in CATEGORY_KEYS:
         problem("category", "unknown_category", accepted=", ".join(sorted(CATEGORY_KEYS)))
 
@@ -254,11 +259,11 @@ def _amount(
         if required:
             problem(name, "required")
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal | float):
-        problem(name, "not_amount")
+    if not isinstance(value, str):
+        problem(name, "amount_not_text")
         return None
     try:
-        amount = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+        amount = Decimal(value)
     except InvalidOperation:
         problem(name, "not_amount")
         return None
@@ -273,6 +278,9 @@ def _amount(
         return None
     if amount != amount.quantize(Decimal("0.01")):  # safe: bounded above
         problem(name, "too_many_decimals")
+        return None
+    if not (VAT_AMOUNT if zero_ok else AMOUNT).fullmatch(value):  # e.g. "1e3", "+5", " 5"
+        problem(name, "not_amount")
         return None
     return amount.quantize(Decimal("0.01"))
 

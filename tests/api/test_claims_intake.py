@@ -130,7 +130,7 @@ def test_each_invalid_claim_is_named_with_its_field_and_nothing_is_stored(world:
 def test_one_claim_is_posted_and_read_back_by_its_own_id(world: ApiWorld) -> None:
     claim_id = f"{_prefix()}-single"
     with world.client(world.token()) as client:
-        created = client.post("/claims", json=app_claim(claim_id, 3, amount=250.5))
+        created = client.post("/claims", json=app_claim(claim_id, 3, amount="250.5"))
         assert created.status_code == 201, created.text
         assert created.json()["results"][0]["index"] == 0
         read = client.get(f"/claims/{claim_id}")

@@ -8,11 +8,13 @@ them (``external_id``), never by AccountLink's row id.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -31,6 +33,7 @@ from accountlink_ui.api.responses import errors
 from accountlink_ui.api.schemas import ErrorOut
 from accountlink_ui.services.claim_intake import EXTERNAL_ID
 from accountlink_ui.services.claim_intake_service import (
+    CURSOR_PATTERN,
     MAX_PAGE,
     ClaimIntakeService,
     StoredAnswer,
@@ -41,6 +44,11 @@ from accountlink_ui.services.wiring import Services
 router = APIRouter(prefix="/claims", tags=["claims"])
 settings_router = APIRouter(tags=["claims"])
 
+DATE_TIME = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]("
+    r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+    r"|23:59:60(\.[0-9]+)?([Zz]|[+-]00:00))$"
+)
 ClaimId = Annotated[
     str,
     Path(
@@ -137,26 +145,63 @@ def list_claims(
         Query(description="Only claims in this status."),
     ] = None,
     changed_since: Annotated[
-        datetime | None,
+        str | None,
         Query(
-            description="Only claims whose status changed at or after this time (ISO 8601; "
-            "UTC if no offset). Poll with the time of your previous poll."
+            pattern=DATE_TIME,
+            json_schema_extra={"format": "date-time"},
+            description="Only claims whose status changed at or after this time (RFC 3339, "
+            "e.g. 2026-11-30T12:00:00Z). Poll with the time of your previous poll.",
         ),
     ] = None,
     cursor: Annotated[
         str | None,
-        Query(max_length=100, description="next_cursor from the previous page."),
+        Query(pattern=CURSOR_PATTERN, description="next_cursor from the previous page."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Claims per page.")] = 100,
 ) -> ClaimListOut:
     """The claims your app sent, oldest first (a stable order: walking the pages with
     `next_cursor` visits each claim once, whatever changes meanwhile)."""
-    if changed_since is not None and changed_since.tzinfo is None:
-        changed_since = changed_since.replace(tzinfo=UTC)
     page = _service(services).list_claims(
-        caller, status=status, changed_since=changed_since, cursor=cursor, limit=limit
+        caller,
+        status=status,
+        changed_since=_moment(changed_since) if changed_since else None,
+        cursor=cursor,
+        limit=limit,
     )
     return ClaimListOut(claims=[ClaimOut.of(c) for c in page.claims], next_cursor=page.next_cursor)
+
+
+def _moment(text: str) -> datetime:
+    """An RFC 3339 time (the pattern let its shape through) as an aware UTC datetime.
+
+    A leap second counts as the second before it; year 0 (valid in RFC 3339, not in
+    Python) as the earliest time there is, as does anything that leaves Python's range
+    in UTC. A date that does not exist (April 31) is refused with 422.
+    """
+    text = re.sub(r"(\.[0-9]{6})[0-9]+", r"\1", text).upper()
+    if text[17:19] == "60":
+        text = text[:17] + "59" + text[19:]
+    year_zero = text.startswith("0000")
+    try:
+        moment = datetime.fromisoformat("0001" + text[4:] if year_zero else text)
+    except ValueError:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "changed_since"),
+                    "msg": "Not a real date and time.",
+                    "type": "value_error",
+                    "input": text,
+                }
+            ]
+        ) from None
+    if year_zero:
+        return datetime.min.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        edge = datetime.min if moment.year < 5000 else datetime.max
+        return edge.replace(tzinfo=UTC)
 
 
 _NOT_FOUND = {
@@ -188,7 +233,11 @@ def withdraw_claim(claim_id: ClaimId, caller: Caller, services: AppServices) -> 
 
 @settings_router.put(
     "/integrations/{integration_id}/send-at-once",
-    responses={**errors(403), 404: {"model": ErrorOut, "description": "No such integration."}},
+    responses={
+        **errors(403),
+        400: {"model": ErrorOut, "description": "The body is not JSON."},
+        404: {"model": ErrorOut, "description": "No such integration."},
+    },
 )
 def set_send_at_once(
     integration_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
