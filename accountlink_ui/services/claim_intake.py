@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from accountlink_ui.accounting.posting_settings import CATEGORY_KEYS
@@ -90,12 +91,30 @@ class IntakeClaim:
 
     def canonical(self) -> dict[str, str | None]:
         """The claim as compared and digested: every field as text, absent ones as None."""
-        return {name: _text(getattr(self, name)) for name in FIELDS}
+        return dict(zip(FIELDS, self._values(), strict=True))
 
-    @property
+    def _values(self) -> list[str | None]:
+        # Spelled out (not getattr over FIELDS): a batch digests 500 of these per request.
+        vat = self.vat_amount
+        return [
+            self.external_id,
+            self.claimant,
+            self.claim_date.isoformat(),
+            f"{self.amount:.2f}",
+            self.currency,
+            self.description,
+            self.category,
+            None if vat is None else f"{vat:.2f}",
+            self.cost_centre,
+            self.project,
+            self.employee_number,
+            self.account_code,
+        ]
+
+    @cached_property
     def digest(self) -> str:
-        body = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(body.encode()).hexdigest()
+        """SHA-256 of the canonical values as a JSON array, in ``FIELDS`` order."""
+        return hashlib.sha256(json.dumps(self._values()).encode()).hexdigest()
 
 
 def _text(value: object) -> str | None:

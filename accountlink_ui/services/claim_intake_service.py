@@ -117,10 +117,13 @@ class ClaimStatusView:
 
 @dataclass(frozen=True)
 class IntakeItem:
+    """One posted claim's result: where it stands (the whole claim is a GET away)."""
+
     index: int
     external_id: str
     created: bool
-    claim: ClaimStatusView
+    status: str
+    changed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,7 @@ class ClaimIntakeService:
             if conflicts:
                 raise ClaimsConflict(conflicts)
             new = [claim for claim in claims if claim.external_id not in stored]
-            ids = claims_repository.insert_claims(
+            claims_repository.insert_claims(
                 session, [_row(organization_id, claim, now) for claim in new]
             )
             sync_requested = False
@@ -257,15 +260,12 @@ class ClaimIntakeService:
             items = []
             for claim in claims:
                 existing = stored.get(claim.external_id)
-                if existing is not None:
-                    items.append(
-                        IntakeItem(claim.index, claim.external_id, False, claim_view(existing))
-                    )
+                if existing is None:
+                    items.append(IntakeItem(claim.index, claim.external_id, True, "waiting", now))
                 else:
-                    row = ExpenseClaim(
-                        **_row(organization_id, claim, now), id=ids[claim.external_id]
-                    )
-                    items.append(IntakeItem(claim.index, claim.external_id, True, claim_view(row)))
+                    changed = as_utc(existing.updated_at) or now
+                    status = status_of(existing)
+                    items.append(IntakeItem(claim.index, claim.external_id, False, status, changed))
         return IntakeResult(items=items, sync_requested=sync_requested)
 
     # ---- Idempotency-Key ---------------------------------------------------------------

@@ -113,7 +113,7 @@ async def post_claims(
     """
     body = await request.body()
     service = _service(services)
-    digest = request_digest(body)
+    digest = request_digest(body) if idempotency_key is not None else ""
 
     def work() -> StoredAnswer:
         if idempotency_key is not None:
@@ -125,9 +125,7 @@ async def post_claims(
         except ValueError:
             payload = None
         result = service.submit(caller, payload)
-        answer = StoredAnswer(
-            201 if result.created else 200, IntakeOut.of(result).model_dump(mode="json")
-        )
+        answer = StoredAnswer(201 if result.created else 200, IntakeOut.body(result))
         if idempotency_key is not None:
             service.remember(caller, idempotency_key, digest, answer)
         return answer
