@@ -18,7 +18,7 @@ from sqlalchemy import select as select_rows
 from sqlmodel import Session, col, select
 
 from accountlink_ui.models import (
-    WAITING_CLAIM,
+    API_CLAIM,
     ClaimStatus,
     ExpenseClaim,
     IdempotentRequest,
@@ -48,6 +48,7 @@ def claims_by_external_id(
     rows = session.exec(
         select(ExpenseClaim).where(
             col(ExpenseClaim.organization_id) == organization_id,
+            text(API_CLAIM),  # as the partial unique index says it, so the planners use it
             col(ExpenseClaim.external_id).in_(list(external_ids)),
         )
     ).all()
@@ -60,6 +61,7 @@ def claim_by_external_id(
     return session.exec(
         select(ExpenseClaim).where(
             col(ExpenseClaim.organization_id) == organization_id,
+            text(API_CLAIM),
             col(ExpenseClaim.external_id) == external_id,
         )
     ).first()
@@ -87,7 +89,7 @@ def list_claims(
     """Claims the app posted, by id (a stable order however statuses change), after a cursor."""
     query = select(ExpenseClaim).where(
         col(ExpenseClaim.organization_id) == organization_id,
-        col(ExpenseClaim.external_id).is_not(None),
+        text(API_CLAIM),
         col(ExpenseClaim.id) > after_id,
     )
     if status is not None:
@@ -119,16 +121,6 @@ def clear_refusal(session: Session, claim_id: int, at: datetime) -> bool:
         .values(last_error=None, updated_at=at)
     )
     return bool(changed.rowcount)  # type: ignore[attr-defined]
-
-
-def waiting_count(session: Session, organization_id: int) -> int:
-    return int(
-        session.execute(
-            select_rows(text("count(*)"))
-            .select_from(_claims)
-            .where(_c.organization_id == organization_id, text(WAITING_CLAIM))
-        ).scalar_one()
-    )
 
 
 # --- idempotency keys -------------------------------------------------------------------------

@@ -206,6 +206,9 @@ partial index below say it in these words, as literals: PostgreSQL cannot match 
 index to a condition on a bound parameter once it switches to a generic plan."""
 
 
+API_CLAIM = "external_id IS NOT NULL"
+"""Posted by the organization's app (POST /api/v1/claims): the claims the API indexes."""
+
 UNCONFIRMED_CLAIM = f"status = '{ClaimStatus.SENDING.value}'"
 """Handed to a target, its answer not recorded yet: the next run asks the target first."""
 
@@ -234,11 +237,26 @@ class ExpenseClaim(SQLModel, table=True):
             sqlite_where=text(UNCONFIRMED_CLAIM),
             postgresql_where=text(UNCONFIRMED_CLAIM),
         ),
-        # The caller's own claim id is unique per organization (NULL for claims seeded by
-        # the demo, which have none): what makes POST /claims idempotent.
-        Index("ux_expense_claims_external_id", "organization_id", "external_id", unique=True),
+        # The caller's own claim id is unique per organization: what makes POST /claims
+        # idempotent. Both API indexes are partial (claims that came through the API): as
+        # plain indexes leading with organization_id, SQLite's planner took them for the
+        # sync's unconfirmed-claims query and read the organization's whole history.
+        Index(
+            "ux_expense_claims_external_id",
+            "organization_id",
+            "external_id",
+            unique=True,
+            sqlite_where=text(API_CLAIM),
+            postgresql_where=text(API_CLAIM),
+        ),
         # GET /claims?changed_since=...
-        Index("ix_expense_claims_changed", "organization_id", "updated_at"),
+        Index(
+            "ix_expense_claims_changed",
+            "organization_id",
+            "updated_at",
+            sqlite_where=text(API_CLAIM),
+            postgresql_where=text(API_CLAIM),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -66,7 +66,7 @@ def _sentence(errors: list[dict[str, str]]) -> str:
     )
 
 
-def _http_error(_: Request, exc: Exception) -> JSONResponse:
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail
     if exc.status_code == 404 and detail == "Not Found":
@@ -75,7 +75,7 @@ def _http_error(_: Request, exc: Exception) -> JSONResponse:
         detail = f"This route does not accept that method. {SCHEMA_HINT}"
     headers = exc.headers
     if exc.status_code == 405:
-        headers = {**(headers or {}), "Allow": _allowed_methods(_)}
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
 

@@ -159,11 +159,10 @@ def request_digest(body: bytes) -> str:
 
 
 def status_of(claim: ExpenseClaim) -> str:
+    """The API's word for a claim's state: approved splits into waiting and refused."""
     if claim.status == ClaimStatus.APPROVED:
         return "refused" if claim.last_error else "waiting"
-    if claim.status in (ClaimStatus.SENDING, ClaimStatus.EXPORTED, ClaimStatus.WITHDRAWN):
-        return str(claim.status)
-    return str(claim.status)
+    return str(claim.status)  # sending, exported, withdrawn
 
 
 def claim_view(claim: ExpenseClaim) -> ClaimStatusView:

@@ -36,13 +36,23 @@ def upgrade() -> None:
     op.execute("UPDATE expense_claims SET updated_at = COALESCE(exported_at, created_at)")
     with op.batch_alter_table("expense_claims") as batch:
         batch.alter_column("updated_at", existing_type=sa.DateTime(timezone=True), nullable=False)
+    # Partial, like the model's: plain ones misled SQLite's planner for the sync's queries.
+    api_claim = sa.text("external_id IS NOT NULL")
     op.create_index(
         "ux_expense_claims_external_id",
         "expense_claims",
         ["organization_id", "external_id"],
         unique=True,
+        sqlite_where=api_claim,
+        postgresql_where=api_claim,
     )
-    op.create_index("ix_expense_claims_changed", "expense_claims", ["organization_id", "updated_at"])
+    op.create_index(
+        "ix_expense_claims_changed",
+        "expense_claims",
+        ["organization_id", "updated_at"],
+        sqlite_where=api_claim,
+        postgresql_where=api_claim,
+    )
     with op.batch_alter_table("integrations") as batch:
         batch.add_column(
             sa.Column("send_at_once", sa.Boolean(), nullable=False, server_default=sa.text("false"))

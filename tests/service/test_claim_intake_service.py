@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, event
@@ -155,3 +156,36 @@ def test_pages_walk_every_claim_once_and_other_organizations_see_nothing(world: 
     for call in (service.get_claim, service.retry, service.withdraw):
         with pytest.raises(NotFound):
             call(other, "pg-1")
+
+
+def test_the_intake_reads_claims_through_its_partial_indexes(tmp_path: Path) -> None:
+    """The API's indexes are partial; its queries must still be planned onto them (and the
+    sync's onto its own: tests/sync/test_claim_reservation.py)."""
+    from accountlink_ui import claims_repository
+    from accountlink_ui.db import engine_for, migrate
+
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    migrate(url)
+    engine = engine_for(url)
+    plans: list[str] = []
+
+    def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            rows = cursor.connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plans.append(" | ".join(row[-1] for row in rows))
+
+    event.listen(engine, "before_cursor_execute", explain)
+    try:
+        with session_scope(engine) as session:
+            claims_repository.claims_by_external_id(session, 1, ["a", "b"])
+            claims_repository.claim_by_external_id(session, 1, "a")
+            claims_repository.list_claims(
+                session, 1, status=None, changed_since=utcnow(), after_id=0, limit=10
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", explain)
+        engine.dispose()
+    assert "ux_expense_claims_external_id" in plans[0], plans
+    assert "ux_expense_claims_external_id" in plans[1], plans
+    # Pages read in id order from the cursor on (organization_id, rowid > ?): no sort.
+    assert "rowid>?" in plans[2] and "TEMP B-TREE" not in plans[2], plans
