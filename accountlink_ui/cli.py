@@ -48,6 +48,10 @@ def _seed_demo(_: argparse.Namespace) -> int:
     print("Seeded: " + (", ".join(created) if created else "nothing new (demo already there)"))
     for person in DEMO_USERS:
         print(f"  {person.email:34} {person.role.value:7} password: {DEMO_PASSWORD}")
+    if get_services().settings.demo:
+        from accountlink_ui.demo import DEMO_API_TOKEN
+
+        print(f"  demo API token (Blindeforbundet, demo only): {DEMO_API_TOKEN}")
     return 0
 
 

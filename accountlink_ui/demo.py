@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlmodel import select
+
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.demo_claims import seed_demo_claims
-from accountlink_ui.models import Role
+from accountlink_ui.models import ApiToken, Role
 from accountlink_ui.sandbox import demo_credentials
+from accountlink_ui.services.api_token_service import SHOWN_PREFIX_LENGTH, token_hash
 from accountlink_ui.services.outbox import EVENT_TYPES
 from accountlink_ui.services.wiring import Services
 from accountlink_ui.views import Actor
 
 DEMO_PASSWORD = "accountlink-demo"
+DEMO_API_TOKEN = "alk_DEMO-ONLY-blindeforbundet-claims-intake"
+"""DEMO ONLY, printed in the README: Blindeforbundet's API token for the curl examples.
+Seeded only when ACCOUNTLINK_DEMO is on (``make run``), never otherwise."""
+DEMO_API_TOKEN_ORGANIZATION = "blindeforbundet"
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ def seed_demo(services: Services) -> list[str]:
             created.append(f"{added} approved expense claims for {slug}")
     if seed_demo_webhook(services, ids[DEMO_ORGANIZATIONS[0][0]]):
         created.append("a webhook endpoint pointing at the sandbox's receiver")
+    if services.settings.demo and _seed_demo_token(services, ids[DEMO_API_TOKEN_ORGANIZATION]):
+        created.append("the demo API token (demo only)")
     return created
 
 
@@ -91,4 +100,29 @@ def seed_demo_webhook(services: Services, organization_id: int) -> bool:
         "Demo: the sandbox's webhook receiver",
         secret=demo_credentials.DEMO_WEBHOOK_SECRET,
     )
+    return True
+
+
+def _seed_demo_token(services: Services, organization_id: int) -> bool:
+    """The fixed demo token, owned by the organization's first demo admin; False if present."""
+    digest = token_hash(DEMO_API_TOKEN)
+    with session_scope(services.engine) as session:
+        if session.exec(select(ApiToken).where(ApiToken.token_hash == digest)).first():
+            return False
+        admin = next(
+            person
+            for person in DEMO_USERS
+            if person.organization_slug == DEMO_API_TOKEN_ORGANIZATION and person.role == Role.ADMIN
+        )
+        user = repository.user_by_email(session, admin.email)
+        assert user is not None and user.id is not None
+        session.add(
+            ApiToken(
+                organization_id=organization_id,
+                name="Demo token (demo only, from the README)",
+                token_hash=digest,
+                prefix=DEMO_API_TOKEN[:SHOWN_PREFIX_LENGTH],
+                created_by_id=user.id,
+            )
+        )
     return True

@@ -120,6 +120,13 @@ class Integration(SQLModel, table=True):
     total_records_synced: int = 0
     sync_interval_minutes: int = 15
     consecutive_sync_failures: int = 0
+    send_at_once: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    """Claims posted through the API ask the scheduler for a sync at once instead of waiting
+    for the next scheduled run (set through the API: PUT .../send-at-once)."""
+    sync_requested_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    """A sync asked for by the claims intake; the scheduler leader runs it and clears this."""
     created_by_id: int = Field(foreign_key="users.id")
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
@@ -189,6 +196,8 @@ class ClaimStatus(StrEnum):
     SENDING = "sending"
     """Sent in a batch whose confirmation has not arrived: checked with the target first."""
     EXPORTED = "exported"
+    WITHDRAWN = "withdrawn"
+    """Withdrawn by the organization's app before it was sent: never sent, kept for the record."""
 
 
 WAITING_CLAIM = f"status = '{ClaimStatus.APPROVED.value}' AND last_error IS NULL"
@@ -196,6 +205,9 @@ WAITING_CLAIM = f"status = '{ClaimStatus.APPROVED.value}' AND last_error IS NULL
 partial index below say it in these words, as literals: PostgreSQL cannot match a partial
 index to a condition on a bound parameter once it switches to a generic plan."""
 
+
+API_CLAIM = "external_id IS NOT NULL"
+"""Posted by the organization's app (POST /api/v1/claims): the claims the API indexes."""
 
 UNCONFIRMED_CLAIM = f"status = '{ClaimStatus.SENDING.value}'"
 """Handed to a target, its answer not recorded yet: the next run asks the target first."""
@@ -224,6 +236,26 @@ class ExpenseClaim(SQLModel, table=True):
             "organization_id",
             sqlite_where=text(UNCONFIRMED_CLAIM),
             postgresql_where=text(UNCONFIRMED_CLAIM),
+        ),
+        # The caller's own claim id is unique per organization: what makes POST /claims
+        # idempotent. Both API indexes are partial (claims that came through the API): as
+        # plain indexes leading with organization_id, SQLite's planner took them for the
+        # sync's unconfirmed-claims query and read the organization's whole history.
+        Index(
+            "ux_expense_claims_external_id",
+            "organization_id",
+            "external_id",
+            unique=True,
+            sqlite_where=text(API_CLAIM),
+            postgresql_where=text(API_CLAIM),
+        ),
+        # GET /claims?changed_since=...
+        Index(
+            "ix_expense_claims_changed",
+            "organization_id",
+            "updated_at",
+            sqlite_where=text(API_CLAIM),
+            postgresql_where=text(API_CLAIM),
         ),
     )
 
@@ -254,9 +286,18 @@ class ExpenseClaim(SQLModel, table=True):
     exported_integration_id: int | None = Field(default=None)
     last_error: str | None = Field(default=None, max_length=1000)
     """Why the target refused this claim (a permanent failure), until someone fixes it."""
+    external_id: str | None = Field(default=None, max_length=120)
+    """The claim's id in the organization's own app (POST /api/v1/claims); None for others."""
+    body_digest: str | None = Field(default=None, max_length=64)
+    """SHA-256 of the claim as posted (canonical JSON): a repeat with another body is a 409."""
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow),
+    )
+    """When the claim last changed status (or was created): GET /claims?changed_since."""
 
 
 class SyncRunOutcome(StrEnum):
@@ -337,6 +378,27 @@ class OrganizationCall(SQLModel, table=True):
     organization_id: int = Field(foreign_key="organizations.id")
     action: str = Field(max_length=40)
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class IdempotentRequest(SQLModel, table=True):
+    """A POST answered under an ``Idempotency-Key``: replaying the key replays the answer.
+
+    Kept per organization, with a digest of the request body so the same key with another
+    body is refused; rows expire after ``IDEMPOTENCY_HOURS`` (deleted by later requests).
+    """
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("organization_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id")
+    key: str = Field(max_length=200)
+    request_digest: str = Field(max_length=64)
+    status_code: int
+    response: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    expires_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )
 
 
 class SchedulerLease(SQLModel, table=True):

@@ -33,6 +33,7 @@ from accountlink_ui.models import (
     SyncRun,
     SyncRunOutcome,
     User,
+    utcnow,
 )
 from accountlink_ui.redaction import scrub_data
 
@@ -304,7 +305,11 @@ def reserve_claims(session: Session, claim_ids: Sequence[int], integration_id: i
             col(ExpenseClaim.id).in_(claim_ids),
             or_(_waiting(), _unconfirmed_by(integration_id)),
         )
-        .values(status=ClaimStatus.SENDING.value, exported_integration_id=integration_id)
+        .values(
+            status=ClaimStatus.SENDING.value,
+            exported_integration_id=integration_id,
+            updated_at=utcnow(),
+        )
         .returning(col(ExpenseClaim.id))
         .execution_options(synchronize_session=False)
     ).scalars()
@@ -339,7 +344,9 @@ def _reserve_waiting_statement(dialect: Dialect) -> Compiled:
         update(ExpenseClaim.__table__)  # type: ignore[arg-type]
         .where(claim.id.in_(select(oldest.c.id)), _waiting())
         .values(
-            status=ClaimStatus.SENDING.value, exported_integration_id=bindparam("integration_id")
+            status=ClaimStatus.SENDING.value,
+            exported_integration_id=bindparam("integration_id"),
+            updated_at=bindparam("updated_at", type_=claim.updated_at.type),
         )
         .returning(*_export_columns())
     )
@@ -360,7 +367,12 @@ def reserve_waiting_claims(
     connection = session.connection()
     compiled = _reserve_waiting_statement(connection.dialect)
     values = compiled.construct_params(
-        {"organization_id": organization_id, "integration_id": integration_id, "batch": limit}
+        {
+            "organization_id": organization_id,
+            "integration_id": integration_id,
+            "batch": limit,
+            "updated_at": _driver_datetime(connection.dialect, utcnow()),
+        }
     )
     parameters: Any = (
         tuple(values[name] for name in compiled.positiontup or ())
@@ -401,6 +413,14 @@ def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(f"{value:.2f}")
 
 
+def _driver_datetime(dialect: Dialect, at: datetime) -> Any:
+    """``at`` as SQLAlchemy would store it in a timezone-aware DateTime column, for SQL run
+    straight through the driver (SQLite keeps text, PostgreSQL the datetime itself)."""
+    column_type = ExpenseClaim.__table__.c.updated_at.type  # type: ignore[attr-defined]
+    process = column_type.dialect_impl(dialect).bind_processor(dialect)
+    return process(at) if process else at
+
+
 def mark_claims_exported(
     session: Session, references: Mapping[int, str], integration_id: int, at: datetime
 ) -> None:
@@ -413,17 +433,15 @@ def mark_claims_exported(
         return
     connection = session.connection()
     dialect = connection.dialect
-    column_type = ExpenseClaim.__table__.c.exported_at.type  # type: ignore[attr-defined]
-    process = column_type.dialect_impl(dialect).bind_processor(dialect)
-    exported_at = process(at) if process else at  # stored as SQLAlchemy stores it
+    exported_at = _driver_datetime(dialect, at)  # stored as SQLAlchemy stores it
     exported = ClaimStatus.EXPORTED.value
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
         f"UPDATE expense_claims SET status = {mark}, external_reference = {mark}, "
-        f"exported_at = {mark}, exported_integration_id = {mark}, last_error = NULL "
-        f"WHERE id = {mark}",
+        f"exported_at = {mark}, exported_integration_id = {mark}, last_error = NULL, "
+        f"updated_at = {mark} WHERE id = {mark}",
         [
-            (exported, reference[:120], exported_at, integration_id, claim_id)
+            (exported, reference[:120], exported_at, integration_id, exported_at, claim_id)
             for claim_id, reference in references.items()
         ],
     )
@@ -441,6 +459,7 @@ def mark_claims_refused(session: Session, reasons: Mapping[int, str]) -> None:
             status=ClaimStatus.APPROVED.value,
             exported_integration_id=None,
             last_error=bindparam("reason"),
+            updated_at=utcnow(),
         ),
         [{"claim_id": claim_id, "reason": reason[:1000]} for claim_id, reason in reasons.items()],
     )
@@ -454,7 +473,9 @@ def release_claims(session: Session, claim_ids: Sequence[int]) -> None:
     session.execute(
         update(ExpenseClaim)
         .where(col(ExpenseClaim.id).in_(claim_ids), text(UNCONFIRMED_CLAIM))
-        .values(status=ClaimStatus.APPROVED.value, exported_integration_id=None)
+        .values(
+            status=ClaimStatus.APPROVED.value, exported_integration_id=None, updated_at=utcnow()
+        )
         .execution_options(synchronize_session=False)
     )
 

@@ -7,9 +7,15 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from accountlink_ui.api import errors
-from accountlink_ui.api.limits import MAX_BODY_BYTES, BodySizeLimit, RateLimit, RateLimiter
-from accountlink_ui.api.routes import audit, integrations, webhooks
+from accountlink_ui.api import claim_messages, errors
+from accountlink_ui.api.limits import (
+    MAX_BODY_BYTES,
+    MAX_CLAIMS_BODY_BYTES,
+    BodySizeLimit,
+    RateLimit,
+    RateLimiter,
+)
+from accountlink_ui.api.routes import audit, claims, integrations, webhooks
 from accountlink_ui.services.wiring import Services, get_services
 from accountlink_ui.settings import get_settings
 
@@ -22,6 +28,16 @@ Authenticate with an organization API token (Settings → API tokens) sent as
 `{"detail": "..."}`. Connection tests and syncs are limited per token and,
 over all its tokens, per organization (429 with `Retry-After`). No answer ever
 contains a credential.
+
+**Sending claims from your app.** `POST /claims` takes one claim or `{"claims": [...]}`
+with up to 500; a request is stored whole or not at all (422 lists every invalid claim
+by index, id and field; 409 names the fields of a claim id sent before with other
+values). Send the same claims again safely: unchanged claims are answered from what is
+stored, and an `Idempotency-Key` header replays the first answer for 24 hours. Read
+their status with `GET /claims` (filters, cursor pages) and `GET /claims/{claim_id}`,
+using your app's own claim id. API tokens carry no scopes yet: every token of an
+organization may send and read its claims (tokens are created by admins, per purpose,
+and revoked one by one).
 """
 
 
@@ -49,9 +65,16 @@ def create_api_app(
     app.state.limiter = RateLimiter(
         rate_limit or RateLimit(organization_calls=get_settings().api_organization_budget)
     )
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=max_body_bytes,
+        larger={("POST", "/claims"): max(max_body_bytes, MAX_CLAIMS_BODY_BYTES)},
+    )
     errors.install(app)
+    claim_messages.install(app)
     app.include_router(integrations.router)
     app.include_router(audit.router)
     app.include_router(webhooks.router)
+    app.include_router(claims.router)
+    app.include_router(claims.settings_router)
     return app

@@ -74,11 +74,12 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
         detail = f"There is no such API route. {SCHEMA_HINT}"
     elif exc.status_code == 405 and detail == "Method Not Allowed":
         detail = f"This route does not accept that method. {SCHEMA_HINT}"
-        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
     elif exc.status_code == 400 and detail == "There was an error parsing the body":
         # Starlette's words for a body that is not JSON; it is a validation failure like any.
         errors = [{"field": "body", "location": "body", "message": "The body is not valid JSON."}]
         return JSONResponse({"detail": _sentence(errors), "errors": errors}, status_code=422)
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
 

@@ -26,6 +26,8 @@ from accountlink_ui.db import session_scope
 from accountlink_ui.models import ApiCall, ApiToken, Organization, as_utc, utcnow
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_CLAIMS_BODY_BYTES = 1024 * 1024
+"""POST /claims: a batch of 500 claims at their longest fields fits in 1 MiB."""
 
 
 class BodySizeLimit:
@@ -35,18 +37,33 @@ class BodySizeLimit:
     replayed, so the cap holds even for routes that never read their body.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY_BYTES,
+        larger: dict[tuple[str, str], int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
+        """(method, path ending) → a larger cap for that route (POST /claims)."""
+
+    def _cap(self, scope: Scope) -> int:
+        path = str(scope.get("path", "")).rstrip("/")
+        for (method, ending), cap in self.larger.items():
+            if scope.get("method") == method and path.endswith(ending):
+                return cap
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cap = self._cap(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
-                await self._refuse(send)
+            if not declared.isdigit() or int(declared) > cap:
+                await self._refuse(send, cap)
                 return
             await self.app(scope, receive, send)
             return
@@ -58,8 +75,8 @@ class BodySizeLimit:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._refuse(send)
+            if size > cap:
+                await self._refuse(send, cap)
                 return
             if not message.get("more_body", False):
                 break
@@ -69,10 +86,10 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, cap: int) -> None:
         body = json.dumps(
             {
-                "detail": f"The request body is larger than {self.max_bytes // 1024} KiB; "
+                "detail": f"The request body is larger than {cap // 1024} KiB; "
                 "this API accepts small JSON bodies only."
             }
         ).encode()

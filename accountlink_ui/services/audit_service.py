@@ -80,6 +80,10 @@ ACTION_LABELS = {
     "member.removed": "Removed someone",
     "member.reset_link_created": "Created password reset link",
     "member.password_reset": "Reset password",
+    "claims.received": "Received claims",
+    "claim.withdrawn": "Withdrew claim",
+    "claim.retried": "Retried claim",
+    "integration.send_at_once_changed": "Changed send at once",
 }
 CSV_COLUMNS = (
     "time_utc",

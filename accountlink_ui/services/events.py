@@ -27,10 +27,6 @@ INTEGRATION_ERROR = "integration.error"
 INTEGRATION_RECOVERED = "integration.recovered"
 CREDENTIALS_REJECTED = "credentials.rejected"
 
-_EXTERNAL_ID = getattr(ExpenseClaim, "external_id", None)
-"""The caller's own claim id, once the intake API adds the column; until then events carry
-the claim's id and idempotency key only."""
-
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
@@ -88,17 +84,22 @@ def claims_settled(
 
 
 def _claim_keys(session: Session, claim_ids: list[int]) -> dict[int, dict[str, Any]]:
-    columns: list[Any] = [ExpenseClaim.id, ExpenseClaim.idempotency_key]
-    if _EXTERNAL_ID is not None:
-        columns.append(_EXTERNAL_ID)
+    """Each claim's ids as the receiver knows them: ours, the idempotency key sent to the
+    ledger, and the caller's own (``external_id``, None for claims not sent through the API)."""
     keys: dict[int, dict[str, Any]] = {}
     for start in range(0, len(claim_ids), 500):
         chunk = claim_ids[start : start + 500]
-        for row in session.exec(select(*columns).where(col(ExpenseClaim.id).in_(chunk))).all():
-            entry: dict[str, Any] = {"claim_id": row[0], "idempotency_key": row[1]}
-            if _EXTERNAL_ID is not None:
-                entry["external_id"] = row[2]
-            keys[row[0]] = entry
+        rows = session.exec(
+            select(ExpenseClaim.id, ExpenseClaim.idempotency_key, ExpenseClaim.external_id).where(
+                col(ExpenseClaim.id).in_(chunk)
+            )
+        ).all()
+        for claim_id, idempotency_key, external_id in rows:
+            keys[claim_id] = {
+                "claim_id": claim_id,
+                "idempotency_key": idempotency_key,
+                "external_id": external_id,
+            }
     return keys
 
 

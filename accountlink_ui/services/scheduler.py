@@ -20,6 +20,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
+from accountlink_ui import claims_repository
+from accountlink_ui.db import session_scope
 from accountlink_ui.models import utcnow
 from accountlink_ui.request_ids import bound, new_request_id
 from accountlink_ui.services import metrics
@@ -29,6 +31,7 @@ from accountlink_ui.services.scheduler_jobs import (
     JobSpec,
     LeaderJobStore,
     ScheduledJob,
+    job_id_for,
     reconcile_jobs,
     scheduled_intervals,
     scheduled_jobs,
@@ -180,6 +183,9 @@ class SyncScheduler:
                 for integration_id, minutes in scheduled_intervals(self._engine).items()
             }
             report = reconcile_jobs(scheduler, specs)
+            started = self._run_requested_syncs(scheduler)
+        if started:
+            log.info("scheduler: syncs asked for by the claims intake started for %s", started)
         if report:
             log.info(
                 "scheduler: jobs added %s, removed %s, rescheduled %s, updated %s",
@@ -188,6 +194,25 @@ class SyncScheduler:
                 report.rescheduled,
                 report.updated,
             )
+
+    def _run_requested_syncs(self, scheduler: BackgroundScheduler) -> list[int]:
+        """Integrations set to send at once whose claims arrived: their job runs now.
+
+        The claims intake only marks the integration (``sync_requested_at``); moving the
+        job's next run time here keeps every sync on the scheduler's one-run-per-integration
+        path, whichever process received the claims.
+        """
+        with session_scope(self._engine) as session:
+            requested = claims_repository.requested_syncs(session)
+        started: list[int] = []
+        for integration_id, requested_at in requested:
+            job_id = job_id_for(integration_id)
+            if scheduler.get_job(job_id) is not None:
+                scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+                started.append(integration_id)
+            with session_scope(self._engine) as session:
+                claims_repository.clear_sync_request(session, integration_id, requested_at)
+        return started
 
     def _spec(self, integration_id: int, minutes: int) -> JobSpec:
         interval = self._interval_unit * max(1, minutes)

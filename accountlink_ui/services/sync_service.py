@@ -490,6 +490,8 @@ def _claim_view(claim: ExpenseClaim, exported_to: str | None) -> ClaimView:
         state = "Exported"
     elif claim.status == ClaimStatus.SENDING:
         state = "Awaiting confirmation"
+    elif claim.status == ClaimStatus.WITHDRAWN:
+        state = "Withdrawn"
     else:
         state = "Refused" if claim.last_error else "Waiting"
     return ClaimView(
@@ -508,6 +510,8 @@ def _claim_view(claim: ExpenseClaim, exported_to: str | None) -> ClaimView:
         export_state=state,
         external_reference=claim.external_reference,
         exported_at=as_utc(claim.exported_at),
-        exported_to=exported_to if claim.status != ClaimStatus.APPROVED else None,
+        exported_to=exported_to
+        if claim.status not in (ClaimStatus.APPROVED, ClaimStatus.WITHDRAWN)
+        else None,
         last_error=claim.last_error,
     )

@@ -1,7 +1,7 @@
 """outbox, webhook endpoints, delivery attempts and integration incidents
 
 Revision ID: 0010_outbox_webhooks
-Revises: 0008
+Revises: 0009_claims_intake
 Create Date: 2026-11-30 19:20:00
 
 Every event that leaves the system (signed webhooks, alert emails) is first an
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0010_outbox_webhooks"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009_claims_intake"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
