@@ -270,3 +270,15 @@ def test_a_member_is_refused_admin_pages(tab: Page) -> None:
         expect(tab.get_by_role("alert")).to_contain_text("Only organization admins")
     tab.set_viewport_size({"width": 390, "height": 844})
     tab.screenshot(path=SCREENSHOTS / "production-member-refused-390.png", full_page=True)
+
+
+def test_demo_controls_are_absent_in_production(tab: Page) -> None:
+    """No Demo controls link in the settings, and /settings/demo is no page of this app."""
+    sign_in(tab, prod.ADMIN)
+    navigation = tab.get_by_role("navigation")
+    expect(navigation.get_by_role("link", name="API tokens")).to_be_visible()
+    expect(tab.get_by_role("link", name="Demo controls")).to_have_count(0)
+    tab.goto("/settings/demo")
+    expect(tab.get_by_text("404")).to_be_visible(timeout=15_000)
+    expect(tab.get_by_role("heading", name="Demo controls")).to_have_count(0)
+    expect(tab.get_by_role("button", name="Reset the demo")).to_have_count(0)
