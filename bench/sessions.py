@@ -47,7 +47,6 @@ import multiprocessing
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -60,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from demo_backend import free_port, launch, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -76,15 +76,6 @@ SESSION_COOKIE = "accountlink_session"
 PG_BASE = os.environ.get("ACCOUNTLINK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("ACCOUNTLINK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 LOCK_WARNING = re.compile(r"Lock for token .* was held too long time_taken=([0-9.]+)s")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-# --- the server -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -120,49 +111,7 @@ def start_backend(
         env["REFLEX_REDIS_URL"] = deployment.redis_url
     else:
         env["GRANIAN_WORKERS"] = "1"
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            [
-                "bash",
-                "-c",
-                'source scripts/env.sh && exec reflex run --env prod --backend-only --loglevel info --backend-port "$0"',
-                str(port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Reflex and every child it spawned (the granian workers): the process group we started."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, 15)
-            process.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, 9)
-    process.wait()
-
-
-def wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 300
-    with httpx.Client(timeout=2, trust_env=False) as client:
-        while True:
-            try:
-                if client.get(f"{base}/readyz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-40:])
-                raise SystemExit(f"the backend did not start; last lines of {log_path}:\n{tail}")
-            time.sleep(0.5)
+    return launch(port, env, log_path)
 
 
 def server_pids(session_id: int) -> list[int]:

@@ -30,9 +30,7 @@ Run with ``make bench`` (or ``python bench/sign_in_flood.py [--port N]``).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -43,8 +41,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from demo_backend import free_port, launch, stop, wait_ready
 
-ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 8
 FLOOD_SECONDS = 30.0
 IDLE_SECONDS = 10.0
@@ -53,12 +51,6 @@ TARGET_RATIO = 2.0
 SIGN_IN_PATH = "/auth/sign-in"
 """The backend route the sign-in page posts to (it sets the HttpOnly session cookie)."""
 DEMO_ACCOUNT = "kari@blindeforbundet.example"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_backend(port: int, workdir: Path, log_path: Path) -> subprocess.Popen[bytes]:
@@ -79,49 +71,7 @@ def start_backend(port: int, workdir: Path, log_path: Path) -> subprocess.Popen[
         # rxconfig.py names a frontend port; Reflex refuses one with --backend-only.
         "REFLEX_FRONTEND_PORT": "0",
     }
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            [
-                "bash",
-                "-c",
-                'source scripts/env.sh && exec reflex run --env prod --backend-only --loglevel info --backend-port "$0"',
-                str(port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Reflex and every child it spawned (the granian worker)."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, 15)
-            process.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, 9)
-    process.wait()
-
-
-def wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 300
-    with httpx.Client(timeout=2, trust_env=False) as client:
-        while True:
-            try:
-                if client.get(f"{base}/readyz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-40:])
-                raise SystemExit(f"the backend did not start; last lines of {log_path}:\n{tail}")
-            time.sleep(0.5)
+    return launch(port, env, log_path)
 
 
 def healthz_p95(base: str, seconds: float) -> tuple[float, int]:

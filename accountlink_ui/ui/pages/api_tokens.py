@@ -6,54 +6,32 @@ import reflex as rx
 
 from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
+from accountlink_ui.ui.components.shown_once import shown_once
 from accountlink_ui.ui.states.api_tokens import NEW_TOKEN_FIELD, ApiTokensState, TokenRow
 
 
 def _new_token() -> rx.Component:
-    """The token, once: after Done (or leaving the page) only its prefix is ever shown.
-
-    Always in the page, hidden until a token is created: the token is written into the
-    field by a client action, which needs the field to exist when it runs.
-    """
-    return rx.callout.root(
-        rx.callout.icon(rx.icon("key-round", aria_hidden="true")),
-        rx.vstack(
-            rx.text(
-                "Copy the token “",
-                ApiTokensState.new_token_name,
-                "” now. It is shown only this once; AccountLink keeps only a fingerprint.",
-                weight="medium",
-            ),
-            rx.hstack(
-                rx.input(
-                    id=NEW_TOKEN_FIELD,
-                    read_only=True,
-                    aria_label="New API token",
-                    data_testid="new-token",
-                    font_family="monospace",
-                    width="100%",
-                    on_focus=rx.call_script("document.activeElement.select()"),
-                ),
-                rx.button(
-                    rx.icon("copy", size=16, aria_hidden="true"),
-                    "Copy",
-                    variant="soft",
-                    on_click=ApiTokensState.copy_token,
-                ),
-                rx.button("Done", on_click=ApiTokensState.dismiss_token),
-                width="100%",
-                spacing="2",
-            ),
+    """The token, once: after Done (or leaving the page) only its prefix is ever shown."""
+    return shown_once(
+        rx.text(
+            "Copy the token “",
+            ApiTokensState.new_token_name,
+            "” now. It is shown only this once; AccountLink keeps only a fingerprint.",
+            weight="medium",
+        ),
+        icon="key-round",
+        field_id=NEW_TOKEN_FIELD,
+        label="New API token",
+        test_id="new-token",
+        shown=ApiTokensState.token_shown,
+        on_copy=ApiTokensState.copy_token,
+        on_done=ApiTokensState.dismiss_token,
+        after=(
             rx.code(
                 "curl -H 'Authorization: Bearer <token>' <this site>/api/v1/integrations",
                 size="1",
             ),
-            spacing="2",
-            width="100%",
         ),
-        role="status",
-        width="100%",
-        display=rx.cond(ApiTokensState.token_shown, "flex", "none"),
     )
 
 

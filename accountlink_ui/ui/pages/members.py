@@ -6,6 +6,7 @@ import reflex as rx
 
 from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
+from accountlink_ui.ui.components.shown_once import shown_once
 from accountlink_ui.ui.states.members import (
     NEW_LINK_FIELD,
     InvitationRow,
@@ -15,40 +16,17 @@ from accountlink_ui.ui.states.members import (
 
 
 def _new_link() -> rx.Component:
-    """The link, once. Always in the page (hidden until made): a client action writes the
-    link into the field, which needs the field to exist when it runs."""
-    return rx.callout.root(
-        rx.callout.icon(rx.icon("mail", aria_hidden="true")),
-        rx.vstack(
-            rx.text(MembersState.link_heading, weight="medium"),
-            rx.text(MembersState.link_detail, size="2"),
-            rx.flex(
-                rx.input(
-                    id=NEW_LINK_FIELD,
-                    read_only=True,
-                    aria_label="One-time link",
-                    data_testid="new-link",
-                    font_family="monospace",
-                    flex="1 1 260px",
-                    on_focus=rx.call_script("document.activeElement.select()"),
-                ),
-                rx.button(
-                    rx.icon("copy", size=16, aria_hidden="true"),
-                    "Copy",
-                    variant="soft",
-                    on_click=MembersState.copy_link,
-                ),
-                rx.button("Done", on_click=MembersState.dismiss_link),
-                width="100%",
-                spacing="2",
-                wrap="wrap",
-            ),
-            spacing="2",
-            width="100%",
-        ),
-        role="status",
-        width="100%",
-        display=rx.cond(MembersState.link_shown, "flex", "none"),
+    """The link, once."""
+    return shown_once(
+        rx.text(MembersState.link_heading, weight="medium"),
+        rx.text(MembersState.link_detail, size="2"),
+        icon="mail",
+        field_id=NEW_LINK_FIELD,
+        label="One-time link",
+        test_id="new-link",
+        shown=MembersState.link_shown,
+        on_copy=MembersState.copy_link,
+        on_done=MembersState.dismiss_link,
     )
 
 

@@ -7,6 +7,7 @@ import reflex as rx
 from accountlink_ui.services.outbox import EVENT_TYPES
 from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
+from accountlink_ui.ui.components.shown_once import shown_once
 from accountlink_ui.ui.states.webhooks import (
     EVENT_FIELD_PREFIX,
     NEW_SECRET_FIELD,
@@ -25,42 +26,20 @@ EVENT_HELP = {
 
 
 def _new_secret() -> rx.Component:
-    """The signing secret, once; always in the page (hidden) so the client action can fill it."""
-    return rx.callout.root(
-        rx.callout.icon(rx.icon("key-round", aria_hidden="true")),
-        rx.vstack(
-            rx.text(
-                "Copy the signing secret now. It is shown only this once; your receiver "
-                "verifies each delivery's webhook-signature with it (Standard Webhooks).",
-                weight="medium",
-            ),
-            rx.hstack(
-                rx.input(
-                    id=NEW_SECRET_FIELD,
-                    read_only=True,
-                    aria_label="New signing secret",
-                    data_testid="new-webhook-secret",
-                    font_family="monospace",
-                    width="100%",
-                    on_focus=rx.call_script("document.activeElement.select()"),
-                ),
-                rx.button(
-                    rx.icon("copy", size=16, aria_hidden="true"),
-                    "Copy",
-                    variant="soft",
-                    on_click=WebhooksState.copy_secret,
-                ),
-                rx.button("Done", on_click=WebhooksState.dismiss_secret),
-                width="100%",
-                spacing="2",
-                wrap="wrap",
-            ),
-            spacing="2",
-            width="100%",
+    """The signing secret, once."""
+    return shown_once(
+        rx.text(
+            "Copy the signing secret now. It is shown only this once; your receiver "
+            "verifies each delivery's webhook-signature with it (Standard Webhooks).",
+            weight="medium",
         ),
-        role="status",
-        width="100%",
-        display=rx.cond(WebhooksState.secret_shown, "flex", "none"),
+        icon="key-round",
+        field_id=NEW_SECRET_FIELD,
+        label="New signing secret",
+        test_id="new-webhook-secret",
+        shown=WebhooksState.secret_shown,
+        on_copy=WebhooksState.copy_secret,
+        on_done=WebhooksState.dismiss_secret,
     )
 
 
