@@ -32,16 +32,19 @@ _UTC = ZoneInfo("UTC")
 
 @cache
 def _catalogue(locale: str) -> Mapping[str, str]:
-    path = _LOCALE_DIR / locale / "messages.po"
-    if not path.exists():
-        return {}
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    return {
-        str(message.id): str(message.string)
-        for message in catalog
-        if message.id and message.string and not message.fuzzy
-    }
+    """Every ``locales/<locale>/*.po`` merged: ``ui.po`` for page text, ``messages.po`` for
+    service codes, one file per domain so the two grow without touching each other."""
+    entries: dict[str, str] = {}
+    for path in sorted((_LOCALE_DIR / locale).glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        for message in catalog:
+            if message.id and message.string and not message.fuzzy:
+                key = str(message.id)
+                if key in entries:
+                    raise ValueError(f"{path}: key {key!r} is defined twice in {locale}")
+                entries[key] = str(message.string)
+    return entries
 
 
 def catalogue_keys(locale: str) -> frozenset[str]:
