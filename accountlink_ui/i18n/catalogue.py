@@ -85,6 +85,8 @@ def negotiate_locale(preferences: Iterable[str] | str | None) -> str | None:
 
 
 def _format_value(value: Any, locale: str, tz: tzinfo) -> str:
+    if isinstance(value, Message):  # a translated part, e.g. a field's label inside a sentence
+        return render(value, locale, tz=tz)
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, datetime):

@@ -22,6 +22,8 @@ from accountlink_ui import redaction
 from accountlink_ui.accounting.chart import Chart
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import Voucher
+from accountlink_ui.i18n import Message
+from accountlink_ui.i18n.compat import as_message, english, scrub_message
 from accountlink_ui.integrations.deadline import Deadline
 
 # --- results -----------------------------------------------------------------------------
@@ -29,10 +31,16 @@ from accountlink_ui.integrations.deadline import Deadline
 
 @dataclass(frozen=True)
 class ConnectionResult:
-    """The outcome of a connection test, written for the admin who pressed the button."""
+    """The outcome of a connection test, for the admin who pressed the button.
+
+    Adapters give ``said`` (a message code; DESIGN rule 11) and the page renders it in the
+    admin's language; ``message`` is its English rendering, kept for the stored test
+    outcome, the audit entry and logs. A result built with only ``message`` (a test double)
+    carries that text verbatim.
+    """
 
     ok: bool
-    message: str
+    message: str = ""
     fields: tuple[str, ...] = ()
     """Keys of the fields at fault, so the form can highlight them."""
     reached: str | None = None
@@ -40,6 +48,18 @@ class ConnectionResult:
     latency_ms: int = 0
     code: str | None = None
     """The system's own error code (AADSTS7000215, BURST_RATE_LIMIT_REACHED, ...)."""
+    said: Message | None = None
+
+    def __post_init__(self) -> None:
+        if self.said is None:
+            object.__setattr__(self, "said", as_message(self.message))
+        elif not self.message:
+            object.__setattr__(self, "message", english(self.said))
+
+    @property
+    def message_code(self) -> Message:
+        """``said``, never None (``__post_init__`` fills it)."""
+        return self.said or as_message(self.message)
 
 
 @dataclass(frozen=True)
@@ -73,8 +93,9 @@ class PushResult:
 class IntegrationError(Exception):
     """A call to an accounting system failed; the subclass says whether a retry can help.
 
-    ``message`` is worded for the admin and scrubbed (header values, secret parameters,
-    issued tokens) as it is made. ``fields``: keys of the form fields at fault. ``code``:
+    ``said`` is the message code for the admin, its text parameters and raw detail scrubbed
+    (header values, secret parameters, issued tokens) as it is made; ``message`` is its
+    English rendering (logs, stored sync errors). ``fields``: keys of the form fields at fault. ``code``:
     the system's own error code. ``retry_after``: seconds, when the system said.
     ``nothing_sent``: the target refused before it could have stored any of the batch
     (authorization, a missing journal, a missing scope), so its claims still wait rather
@@ -85,16 +106,17 @@ class IntegrationError(Exception):
 
     def __init__(
         self,
-        message: str,
+        message: Message | str,
         fields: tuple[str, ...] = (),
         *,
         code: str | None = None,
         retry_after: float | None = None,
         nothing_sent: bool = False,
     ) -> None:
-        message = redaction.scrub(message)
-        super().__init__(message)
-        self.message = message
+        self.said = scrub_message(as_message(message), redaction.scrub)
+        text = english(self.said)
+        super().__init__(text)
+        self.message = text
         self.fields = tuple(fields)
         self.code = code
         self.retry_after = retry_after
@@ -103,7 +125,7 @@ class IntegrationError(Exception):
     @classmethod
     def of(
         cls,
-        message: str,
+        message: Message | str,
         fields: tuple[str, ...] = (),
         *,
         code: str | None = None,
@@ -121,7 +143,9 @@ class IntegrationError(Exception):
 
     def result(self) -> ConnectionResult:
         """The failed connection test this failure stands for."""
-        return ConnectionResult(ok=False, message=self.message, fields=self.fields, code=self.code)
+        return ConnectionResult(
+            ok=False, message=self.message, said=self.said, fields=self.fields, code=self.code
+        )
 
     def push_error(self, *, nothing_sent: bool = False) -> IntegrationError:
         """This failure as a sync sees it; ``nothing_sent`` (kept only where a retry cannot
@@ -161,11 +185,7 @@ class ConnectionConfig:
     def require_posting(self) -> PostingSettings:
         """The posting settings, or a refusal that leaves every claim waiting."""
         if self.posting is None:
-            raise PermanentError(
-                "Posting is not set up for this integration: choose the accounts on its "
-                "Posting settings first.",
-                nothing_sent=True,
-            )
+            raise PermanentError(Message.of("posting.not_set_up"), nothing_sent=True)
         return self.posting
 
 

@@ -52,6 +52,7 @@ import httpcore
 import httpx
 
 from accountlink_ui import redaction
+from accountlink_ui.i18n import Message
 from accountlink_ui.integrations import ssrf
 from accountlink_ui.integrations.contracts import (
     ConnectionConfig,
@@ -89,7 +90,7 @@ class OutboundError(IntegrationError):
     Each subclass is also a :class:`TransientError` or a :class:`PermanentError`, which says
     whether retrying later may help."""
 
-    def __init__(self, message: str, *, host: str) -> None:
+    def __init__(self, message: Message | str, *, host: str) -> None:
         super().__init__(message)
         self.host = host
 
@@ -103,7 +104,7 @@ class InsecureUrlError(OutboundError, PermanentError):
 
 
 class BlockedAddressError(OutboundError, PermanentError):
-    def __init__(self, message: str, *, host: str, address: str) -> None:
+    def __init__(self, message: Message | str, *, host: str, address: str) -> None:
         super().__init__(message, host=host)
         self.address = address
 
@@ -129,7 +130,7 @@ class RequestTimeoutError(OutboundError, TransientError):
 
 
 class DeadlineExceeded(RequestTimeoutError):
-    def __init__(self, message: str, *, host: str, seconds: float) -> None:
+    def __init__(self, message: Message | str, *, host: str, seconds: float) -> None:
         super().__init__(message, host=host)
         self.seconds = seconds
 
@@ -182,11 +183,15 @@ class HttpReply:
         try:
             return json.loads(self.content)
         except (ValueError, RecursionError):
-            kind = self.headers.get("content-type", "no content type").split(";")[0]
+            kind = self.headers.get("content-type", "").split(";")[0]
             raise NotJsonError(
-                f"{self.host} answered HTTP {self.status_code} with something that is not "
-                f"JSON ({kind}, {len(self.content)} bytes). Check that the URL points at the "
-                "API and not at a web page or a proxy.",
+                Message.of(
+                    "http.not_json" if kind else "http.not_json_untyped",
+                    host=self.host,
+                    status=self.status_code,
+                    kind=kind,
+                    size=len(self.content),
+                ),
                 host=self.host,
             ) from None
 
@@ -282,12 +287,10 @@ class _ResolvingBackend(httpcore.NetworkBackend):
             addresses = self._resolver(host, port)
         except (OSError, UnicodeError) as exc:
             raise DnsError(
-                f"Could not find the server '{host}': the DNS lookup failed ({_reason(exc)}). "
-                "Check the host name for typos.",
-                host=host,
+                Message.of("http.dns_failed", host=host, reason=_reason(exc)), host=host
             ) from None
         if not addresses:
-            raise DnsError(f"The DNS lookup for '{host}' returned no addresses.", host=host)
+            raise DnsError(Message.of("http.dns_empty", host=host), host=host)
         if self._allowed_hosts is not None:
             refusal = ssrf.find_refusal(host, addresses, self._allowed_hosts, port=port)
             if refusal is not None:
@@ -300,7 +303,9 @@ class _ResolvingBackend(httpcore.NetworkBackend):
                 )
             except httpcore.ConnectTimeout:
                 failure = RequestTimeoutError(
-                    f"{host}:{port} did not accept a connection within {timeout or 0:g} s.",
+                    Message.of(
+                        "http.connect_timeout", host=host, port=str(port), seconds=timeout or 0
+                    ),
                     host=host,
                 )
             except httpcore.ConnectError as exc:
@@ -311,7 +316,7 @@ class _ResolvingBackend(httpcore.NetworkBackend):
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
     ) -> httpcore.NetworkStream:
-        raise ConnectError("Unix sockets are not used for outbound calls.", host=path)
+        raise ConnectError(Message.of("http.unix_socket"), host=path)
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
@@ -319,16 +324,15 @@ class _ResolvingBackend(httpcore.NetworkBackend):
 
 def blocked_error(host: str, refusal: ssrf.Refusal, port: int) -> BlockedAddressError:
     address = str(refusal.address)
-    where = (
-        f"{address} is {refusal.reason}"
-        if host.strip("[]") == address
-        else f"'{host}' means {address}, {refusal.reason}"
-    )
+    code = "http.blocked_address" if host.strip("[]") == address else "http.blocked_host"
     return BlockedAddressError(
-        f"Refused to call {host}: {where}. For safety, URLs typed in AccountLink may only "
-        "reach public internet addresses. If this API really runs on an internal network, "
-        f"ask the operator to add '{ssrf.host_port(host.strip('[]'), port)}' to "
-        "ACCOUNTLINK_ALLOWED_HOSTS.",
+        Message.of(
+            code,
+            host=host,
+            address=address,
+            reason=ssrf.blocked_reason_message(refusal.address) or refusal.reason,
+            entry=ssrf.host_port(host.strip("[]"), port),
+        ),
         host=host,
         address=address,
     )
@@ -338,14 +342,11 @@ def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
-def _connect_message(host: str, port: int, exc: BaseException) -> str:
+def _connect_message(host: str, port: int, exc: BaseException) -> Message:
     cause = exc.__cause__ or exc.__context__ or exc
     if isinstance(cause, ConnectionRefusedError):
-        return (
-            f"{host}:{port} refused the connection. Check the URL and port, and that the "
-            "service is running."
-        )
-    return f"Could not connect to {host}:{port} ({_reason(cause)})."
+        return Message.of("http.connection_refused", host=host, port=str(port))
+    return Message.of("http.connect_failed", host=host, port=str(port), reason=_reason(cause))
 
 
 class _Transport(httpx.HTTPTransport):
@@ -435,7 +436,7 @@ class OutboundClient:
                 break
             request = self._follow(request, response.status_code, location)
         raise TooManyRedirectsError(
-            f"{target.host} redirected more than {MAX_REDIRECTS} times; check the URL.",
+            Message.of("http.too_many_redirects", host=target.host, count=MAX_REDIRECTS),
             host=target.host,
         )
 
@@ -446,12 +447,11 @@ class OutboundClient:
         try:
             parsed = httpx.URL(url)
         except (httpx.InvalidURL, TypeError) as exc:
-            raise InvalidUrlError(f"'{url[:200]}' is not a usable URL ({exc}).", host="") from None
-        if parsed.scheme not in ("http", "https") or not parsed.host:
             raise InvalidUrlError(
-                "Use a full http(s) URL with a host name, like https://api.example.com.",
-                host=parsed.host,
-            )
+                Message.of("http.unusable_url", url=url[:200], reason=str(exc)), host=""
+            ) from None
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise InvalidUrlError(Message.of("http.url_needs_host"), host=parsed.host)
         return parsed
 
     @staticmethod
@@ -476,9 +476,7 @@ class OutboundClient:
 
     def _check_url(self, url: httpx.URL, guarded: bool) -> None:
         if url.scheme not in ("http", "https"):
-            raise InvalidUrlError(
-                f"Only http and https URLs are used, not '{url.scheme}'.", host=url.host
-            )
+            raise InvalidUrlError(Message.of("http.scheme", scheme=url.scheme), host=url.host)
         if not guarded:
             return
         port = url.port or ssrf.default_port(url.scheme)
@@ -488,11 +486,7 @@ class OutboundClient:
             if refusal is not None:
                 raise blocked_error(url.host, refusal, port)
         if url.scheme != "https" and not ssrf.is_allowlisted(url.host, port, self._allowed_hosts):
-            raise InsecureUrlError(
-                f"Use https for {url.host}: plain http would send credentials unencrypted "
-                "(the operator can allow http for internal hosts in ACCOUNTLINK_ALLOWED_HOSTS).",
-                host=url.host,
-            )
+            raise InsecureUrlError(Message.of("http.use_https", host=url.host), host=url.host)
 
     def _send(self, request: httpx.Request, deadline: Deadline, guarded: bool) -> httpx.Response:
         host = request.url.host
@@ -515,7 +509,7 @@ class OutboundClient:
             raise _transport_error(request.url, exc) from None
         except httpx.RemoteProtocolError as exc:
             raise ConnectionDroppedError(
-                f"{host} closed the connection or sent a broken HTTP answer ({exc}).", host=host
+                Message.of("http.broken_answer", host=host, reason=str(exc)), host=host
             ) from None
 
     @staticmethod
@@ -528,8 +522,7 @@ class OutboundClient:
                 size += len(chunk)
                 if size > max_bytes:
                     raise ResponseTooLargeError(
-                        f"{host} sent more than {max_bytes // 1024} KiB; that is not a reply "
-                        "AccountLink expects.",
+                        Message.of("http.too_large", host=host, kib=max_bytes // 1024),
                         host=host,
                     )
                 if deadline.expired:
@@ -538,7 +531,7 @@ class OutboundClient:
             raise _timeout_error(deadline, host, exc) from None
         except (httpx.ReadError, httpx.RemoteProtocolError) as exc:
             raise ConnectionDroppedError(
-                f"{host} dropped the connection while answering ({exc}).", host=host
+                Message.of("http.dropped", host=host, reason=str(exc)), host=host
             ) from None
         finally:
             response.close()
@@ -549,8 +542,7 @@ class OutboundClient:
         target = request.url.join(location)
         if target.host.lower() != request.url.host.lower():
             raise CrossHostRedirectError(
-                f"{request.url.host} redirected to another host ({target.host}). AccountLink "
-                "does not follow redirects to other hosts; enter the final URL if you trust it.",
+                Message.of("http.cross_host_redirect", host=request.url.host, target=target.host),
                 host=request.url.host,
             )
         headers = httpx.Headers(request.headers)
@@ -564,7 +556,7 @@ class OutboundClient:
 
 def _deadline_error(deadline: Deadline, host: str) -> DeadlineExceeded:
     return DeadlineExceeded(
-        f"Timed out after {deadline.seconds:g} s waiting for {host}.",
+        Message.of("http.deadline", seconds=deadline.seconds, host=host),
         host=host,
         seconds=deadline.seconds,
     )
@@ -573,12 +565,12 @@ def _deadline_error(deadline: Deadline, host: str) -> DeadlineExceeded:
 def _timeout_error(deadline: Deadline, host: str, exc: BaseException) -> RequestTimeoutError:
     if deadline.remaining() <= 0.05:
         return _deadline_error(deadline, host)
-    phase = {
-        httpx.ConnectTimeout: "to accept the connection",
-        httpx.WriteTimeout: "to accept the request",
-        httpx.PoolTimeout: "(no free connection)",
-    }.get(type(exc), "to answer")
-    return RequestTimeoutError(f"{host} took too long {phase}.", host=host)
+    code = {
+        httpx.ConnectTimeout: "http.slow_connect",
+        httpx.WriteTimeout: "http.slow_request",
+        httpx.PoolTimeout: "http.slow_pool",
+    }.get(type(exc), "http.slow_answer")
+    return RequestTimeoutError(Message.of(code, host=host), host=host)
 
 
 def _transport_error(url: httpx.URL, exc: BaseException) -> OutboundError:
@@ -591,15 +583,13 @@ def _transport_error(url: httpx.URL, exc: BaseException) -> OutboundError:
     tls = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
     if tls is not None:
         detail = getattr(tls, "verify_message", None) or getattr(tls, "reason", None) or str(tls)
-        return TlsError(
-            f"The secure (TLS) connection to {host} failed: {detail}. The server's certificate "
-            "is not trusted or does not match the host name.",
-            host=host,
-        )
+        return TlsError(Message.of("http.tls", host=host, reason=str(detail)), host=host)
     if isinstance(exc, httpx.ConnectError):
         port = url.port or (443 if url.scheme == "https" else 80)
         return ConnectError(_connect_message(host, port, exc), host=host)
-    return ConnectionDroppedError(f"The connection to {host} broke ({_reason(exc)}).", host=host)
+    return ConnectionDroppedError(
+        Message.of("http.broke", host=host, reason=_reason(exc)), host=host
+    )
 
 
 # --- failures written for the admin ---------------------------------------------------------
@@ -611,11 +601,16 @@ def from_outbound(
     """``exc`` (already secret-free) worded for the admin: prefixed with the system it
     happened talking to, of the same kind (transient or permanent)."""
     if isinstance(exc, BlockedAddressError | InsecureUrlError | InvalidUrlError):
-        return PermanentError(str(exc), fields, code=type(exc).__name__)
+        return PermanentError(exc.said, fields, code=type(exc).__name__)
     if isinstance(exc, DeadlineExceeded):
         return TransientError(_timed_out_message(exc.seconds, system_label), fields, code="TIMEOUT")
     code = "TIMEOUT" if isinstance(exc, RequestTimeoutError) else None
-    return IntegrationError.of(f"{system_label}: {exc}", fields, code=code, transient=exc.retryable)
+    return IntegrationError.of(
+        Message.of("outbound.at_system", system=system_label, said=exc.said),
+        fields,
+        code=code,
+        transient=exc.retryable,
+    )
 
 
 # --- connection tests -----------------------------------------------------------------------------
@@ -687,7 +682,7 @@ def run_connection_test(
         label = system_label() if callable(system_label) else system_label
         result = timed_out(deadline, label)
     except OutboundError as exc:
-        result = ConnectionResult(ok=False, message=str(exc))
+        result = ConnectionResult(ok=False, said=exc.said)
     except IntegrationError as worded:
         result = worded.result()
     return replace(result, latency_ms=int(deadline.elapsed() * 1000))
@@ -695,13 +690,9 @@ def run_connection_test(
 
 def timed_out(deadline: Deadline, system_label: str) -> ConnectionResult:
     return ConnectionResult(
-        ok=False, message=_timed_out_message(deadline.seconds, system_label), code="TIMEOUT"
+        ok=False, said=_timed_out_message(deadline.seconds, system_label), code="TIMEOUT"
     )
 
 
-def _timed_out_message(seconds: float, system_label: str) -> str:
-    return (
-        f"Timed out after {seconds:g} s waiting for {system_label}. The service may be down "
-        "or overloaded; try again in a minute, and if it keeps happening check the address "
-        "and the service's status page."
-    )
+def _timed_out_message(seconds: float, system_label: str) -> Message:
+    return Message.of("http.timed_out", seconds=seconds, system=system_label)

@@ -21,6 +21,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from accountlink_ui.i18n import Message
+from accountlink_ui.i18n.compat import english
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Instance metadata services: the classic SSRF prize, named in the message.
@@ -62,29 +65,35 @@ def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
 
 
 def blocked_reason(address: IPAddress) -> str | None:
-    """Why ``address`` is off limits for admin-typed URLs, or None if it is public."""
+    """Why ``address`` is off limits for admin-typed URLs (English), or None if it is public."""
+    said = blocked_reason_message(address)
+    return english(said) if said else None
+
+
+def blocked_reason_message(address: IPAddress) -> Message | None:
+    """Why ``address`` is off limits for admin-typed URLs, as a message code, or None."""
     inner = embedded_ipv4(address)
     if inner is not None:
-        reason = blocked_reason(inner)
-        return f"{reason} (written as IPv6)" if reason else None
+        reason = blocked_reason_message(inner)
+        return Message.of("ssrf.as_ipv6", reason=reason) if reason else None
     if address in _METADATA:
-        return "a cloud metadata address"
+        return Message.of("ssrf.metadata")
     if address.is_loopback:
-        return "a loopback address (this machine)"
+        return Message.of("ssrf.loopback")
     if address.is_unspecified:
-        return "the unspecified address (this machine)"
+        return Message.of("ssrf.unspecified")
     if address.is_link_local:
-        return "a link-local address"
+        return Message.of("ssrf.link_local")
     if address.is_multicast:
-        return "a multicast address"
+        return Message.of("ssrf.multicast")
     if isinstance(address, ipaddress.IPv4Address) and address in _CGNAT:
-        return "a carrier-grade NAT address (100.64.0.0/10)"
+        return Message.of("ssrf.cgnat")
     if address.is_reserved:
-        return "a reserved address"
+        return Message.of("ssrf.reserved")
     if address.is_private:
-        return "a private network address"
+        return Message.of("ssrf.private")
     if not address.is_global:
-        return "not a public internet address"
+        return Message.of("ssrf.not_public")
     return None
 
 
