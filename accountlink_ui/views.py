@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from accountlink_ui.i18n import Message
+from accountlink_ui.i18n.compat import english
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -27,6 +30,12 @@ class OrganizationMembershipView:
 class RecentError:
     at: datetime
     message: str
+    """English, for logs and older readers; ``said`` is what pages and the API render."""
+    said: Message | None = None
+
+    @classmethod
+    def of(cls, at: datetime, said: Message) -> RecentError:
+        return cls(at=at, message=english(said), said=said)
 
 
 @dataclass(frozen=True)

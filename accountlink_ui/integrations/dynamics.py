@@ -39,6 +39,7 @@ from accountlink_ui.accounting.vouchers import (
     VoucherLine,
     whole_groups,
 )
+from accountlink_ui.i18n import Message
 from accountlink_ui.integrations.contracts import (
     ConnectionConfig,
     ConnectionResult,
@@ -138,7 +139,7 @@ DYNAMICS = IntegrationType(
             help="The directory GUID or a verified domain such as contoso.onmicrosoft.com.",
             placeholder="00000000-0000-0000-0000-000000000000",
             pattern=f"(?:{GUID})|(?:{DOMAIN})",
-            pattern_message="Enter the tenant as a GUID or a domain such as contoso.onmicrosoft.com.",
+            pattern_message=Message.of("field.dynamics.tenant_id.pattern"),
             max_length=253,
             destination=Destination.NAME,
         ),
@@ -148,7 +149,7 @@ DYNAMICS = IntegrationType(
             help="The app registration's Application (client) ID in Microsoft Entra.",
             placeholder="00000000-0000-0000-0000-000000000000",
             pattern=GUID,
-            pattern_message="The application (client) ID is a GUID like 0c8a7e52-3b4f-4e1d-a9c6-7d2e1f3b5a90.",
+            pattern_message=Message.of("field.dynamics.client_id.pattern"),
             max_length=36,
         ),
         FieldSpec(
@@ -157,7 +158,7 @@ DYNAMICS = IntegrationType(
             help="The environment name in the Business Central admin center, e.g. 'production' or 'sandbox'.",
             default="production",
             pattern=r"[A-Za-z0-9_-]{1,30}",
-            pattern_message="Environment names use letters, digits, '-' and '_' (at most 30).",
+            pattern_message=Message.of("field.dynamics.bc_environment.pattern"),
             shown_when=_BC,
             max_length=30,
         ),
@@ -177,10 +178,7 @@ DYNAMICS = IntegrationType(
             "https://contoso.api.crm4.dynamics.com.",
             placeholder="https://contoso.crm4.dynamics.com",
             pattern=DATAVERSE_URL,
-            pattern_message=(
-                "Use your Dataverse environment URL without a path, like "
-                "https://contoso.crm4.dynamics.com or https://contoso.api.crm4.dynamics.com."
-            ),
+            pattern_message=(Message.of("field.dynamics.dataverse_url.pattern")),
             shown_when=_DATAVERSE,
             max_length=200,
             destination=Destination.ORIGIN,
@@ -198,7 +196,7 @@ DYNAMICS = IntegrationType(
                     kind=FieldKind.SECRET,
                     help="The secret's Value (not its ID) from Certificates & secrets.",
                     pattern=r"\S{8,}",
-                    pattern_message="A client secret is at least 8 characters with no spaces.",
+                    pattern_message=Message.of("field.dynamics.client_secret.pattern"),
                     max_length=200,
                 ),
             ),

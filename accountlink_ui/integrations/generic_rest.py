@@ -24,6 +24,7 @@ import httpx
 from accountlink_ui.accounting.chart import Chart
 from accountlink_ui.accounting.money import to_major
 from accountlink_ui.accounting.vouchers import EXPENSE, Voucher
+from accountlink_ui.i18n import Message
 from accountlink_ui.integrations.contracts import (
     ConnectionConfig,
     ConnectionResult,
@@ -84,7 +85,7 @@ _API_KEY = FieldSpec(
     label="API key",
     kind=FieldKind.SECRET,
     pattern=_SECRET_CHARS,
-    pattern_message="The key has no spaces.",
+    pattern_message=Message.of("field.generic_rest.api_key.pattern"),
     max_length=1000,
 )
 
@@ -105,7 +106,7 @@ GENERIC_REST = IntegrationType(
             help="A cheap GET that needs authentication.",
             default="/health",
             pattern=r"/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*",
-            pattern_message="Start the path with '/', e.g. /health.",
+            pattern_message=Message.of("field.generic_rest.health_path.pattern"),
             max_length=300,
         ),
         FieldSpec(
@@ -114,7 +115,7 @@ GENERIC_REST = IntegrationType(
             help="The HTTP status the health check answers when all is well.",
             default="200",
             pattern=r"[1-5][0-9]{2}",
-            pattern_message="Enter an HTTP status code such as 200.",
+            pattern_message=Message.of("field.generic_rest.expected_status.pattern"),
             max_length=3,
         ),
         FieldSpec(
@@ -123,7 +124,7 @@ GENERIC_REST = IntegrationType(
             help="Where approved expense claims are POSTed as JSON.",
             default="/expenses",
             pattern=r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*",
-            pattern_message="Start the path with '/', e.g. /expenses.",
+            pattern_message=Message.of("field.generic_rest.records_path.pattern"),
             max_length=300,
         ),
     ),
@@ -138,7 +139,7 @@ GENERIC_REST = IntegrationType(
                     label="Header name",
                     default="X-API-Key",
                     pattern=r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}",
-                    pattern_message="A header name uses letters, digits and - (no spaces or colons).",
+                    pattern_message=Message.of("field.generic_rest.header_name.pattern"),
                     max_length=100,
                     destination=Destination.NAME,
                 ),
@@ -155,7 +156,7 @@ GENERIC_REST = IntegrationType(
                     label="Query parameter",
                     default="api_key",
                     pattern=r"[A-Za-z0-9._~-]{1,100}",
-                    pattern_message="A parameter name uses letters, digits, '.', '_', '~' and '-'.",
+                    pattern_message=Message.of("field.generic_rest.query_param.pattern"),
                     max_length=100,
                     destination=Destination.EXACT,
                 ),
@@ -172,7 +173,7 @@ GENERIC_REST = IntegrationType(
                     label="Bearer token",
                     kind=FieldKind.SECRET,
                     pattern=_SECRET_CHARS,
-                    pattern_message="The token has no spaces.",
+                    pattern_message=Message.of("field.generic_rest.bearer_token.pattern"),
                     max_length=4000,
                 ),
             ),
@@ -187,7 +188,7 @@ GENERIC_REST = IntegrationType(
                     label="User name",
                     max_length=200,
                     pattern=r"[^:]+",
-                    pattern_message="A user name cannot contain ':'.",
+                    pattern_message=Message.of("field.generic_rest.username.pattern"),
                 ),
                 FieldSpec(key="password", label="Password", kind=FieldKind.SECRET, max_length=400),
             ),

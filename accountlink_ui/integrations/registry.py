@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 
 from accountlink_ui import integrations
+from accountlink_ui.i18n import Message
 from accountlink_ui.integrations.contracts import Adapter
 from accountlink_ui.integrations.types import IntegrationType, UnknownTypeError
 from accountlink_ui.settings import Settings
@@ -49,7 +50,7 @@ def get_type(key: str) -> IntegrationType:
         if integration_type.key == key:
             return integration_type
     known = ", ".join(t.key for t in integration_types())
-    raise UnknownTypeError(f"Unknown integration type '{key}' (known: {known})")
+    raise UnknownTypeError(Message.of("types.unknown", key=key, known=known))
 
 
 REMOVED_VARIABLES = {

@@ -35,6 +35,7 @@ from accountlink_ui.accounting.chart import Chart, ChartEntry
 from accountlink_ui.accounting.money import to_major
 from accountlink_ui.accounting.posting_settings import COUNTER_EMPLOYEE, PostingSettings
 from accountlink_ui.accounting.vouchers import COUNTER, EXPENSE, VAT, Voucher
+from accountlink_ui.i18n import Message
 from accountlink_ui.integrations.contracts import (
     ConnectionConfig,
     ConnectionResult,
@@ -114,7 +115,7 @@ TRIPLETEX = IntegrationType(
                     help="Identifies the integration; Tripletex issues it to the integrator "
                     "(your AccountLink operator gives it to you).",
                     pattern=r"\S{8,}",
-                    pattern_message="A consumer token is at least 8 characters with no spaces.",
+                    pattern_message=Message.of("field.tripletex.consumer_token.pattern"),
                     max_length=400,
                 ),
                 FieldSpec(
@@ -124,7 +125,7 @@ TRIPLETEX = IntegrationType(
                     help="Created by an administrator in your Tripletex company for this "
                     "integration, with access to the accounts and vouchers.",
                     pattern=r"\S{8,}",
-                    pattern_message="An employee token is at least 8 characters with no spaces.",
+                    pattern_message=Message.of("field.tripletex.employee_token.pattern"),
                     max_length=400,
                 ),
             ),

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from accountlink_ui.i18n import Message
+from accountlink_ui.i18n.compat import english
 from accountlink_ui.integrations.contracts import Adapter
 from accountlink_ui.settings import Settings
 
@@ -53,7 +55,7 @@ class FieldSpec:
     options: tuple[tuple[str, str], ...] = ()
     pattern: str | None = None
     """A regular expression the whole value must match (checked by the validator)."""
-    pattern_message: str = ""
+    pattern_message: Message | None = None
     max_length: int = 500
     shown_when: tuple[tuple[str, str], ...] = ()
     """The field applies only while each named field has the given value."""
@@ -140,7 +142,7 @@ class IntegrationType:
         try:
             return self._flows[key]
         except KeyError:
-            raise UnknownTypeError(f"{self.label} has no sign-in method '{key}'") from None
+            raise UnknownTypeError(Message.of("types.no_flow", type=self.label, key=key)) from None
 
     def has_flow(self, key: str) -> bool:
         return key in self._flows
@@ -166,7 +168,9 @@ class IntegrationType:
         """
         env = next((e for e in self.environments if e.key == environment), None)
         if env is None:
-            raise UnknownTypeError(f"{self.label} has no environment '{environment}'")
+            raise UnknownTypeError(
+                Message.of("types.no_environment", type=self.label, key=environment)
+            )
         sandbox = (settings.sandbox_url or "").rstrip("/")
         urls: dict[str, str] = {}
         for endpoint in env.endpoints:
@@ -265,6 +269,12 @@ def _origin(url: str) -> str:
 
 
 class UnknownTypeError(KeyError):
+    """An unknown type, flow or environment key; ``said`` is the message code for a person."""
+
+    def __init__(self, said: Message) -> None:
+        super().__init__(english(said))
+        self.said = said
+
     def __str__(self) -> str:
         return str(self.args[0])
 

@@ -18,15 +18,21 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from accountlink_ui.i18n import Message
 from accountlink_ui.integrations import ssrf
 from accountlink_ui.integrations.registry import get_type
-from accountlink_ui.integrations.types import FieldKind, FieldSpec, IntegrationType
+from accountlink_ui.integrations.types import (
+    FieldKind,
+    FieldSpec,
+    IntegrationType,
+    UnknownTypeError,
+)
 
-FieldErrors = dict[str, str]
+FieldErrors = dict[str, Message]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 DISPLAY_NAME_MAX = 120
-DISPLAY_NAME_TOO_LONG = f"The name is at most {DISPLAY_NAME_MAX} characters."
+DISPLAY_NAME_TOO_LONG = Message.of("validate.name_too_long", maximum=DISPLAY_NAME_MAX)
 
 
 def applicable_fields(
@@ -36,10 +42,12 @@ def applicable_fields(
     return tuple(spec for spec in integration_type.fields_for(auth_flow) if spec.applies(values))
 
 
-def length_error(spec: FieldSpec, text: str) -> str | None:
+def length_error(spec: FieldSpec, text: str) -> Message | None:
     """The too-long message alone: forms refuse to keep such a value at all."""
     if len(text) > spec.max_length:
-        return f"{spec.label} is at most {spec.max_length} characters (got {len(text)})."
+        return Message.of(
+            "validate.too_long", field=spec.label, maximum=spec.max_length, length=len(text)
+        )
     return None
 
 
@@ -49,27 +57,31 @@ def validate_field(
     *,
     allowed_hosts: Collection[str] = (),
     blank_means_keep: bool = False,
-) -> str | None:
+) -> Message | None:
     """One field's error, or None. ``blank_means_keep``: a stored secret stands in for blank."""
     if value is None:
         value = ""
     if not isinstance(value, str):
-        return f"{spec.label} must be text."
+        return Message.of("validate.not_text", field=spec.label)
     text = value if spec.kind in (FieldKind.PEM, FieldKind.SECRET_PEM) else value.strip()
     if not text.strip():
         if spec.required and not blank_means_keep:
-            return f"{spec.label} is required."
+            return Message.of("validate.required", field=spec.label)
         return None
     if too_long := length_error(spec, text):
         return too_long
     if _CONTROL.search(text) or (
         spec.kind not in (FieldKind.PEM, FieldKind.SECRET_PEM) and ("\n" in text or "\r" in text)
     ):
-        return f"{spec.label} contains control characters or line breaks; paste it again."
+        return Message.of("validate.control_characters", field=spec.label)
     if spec.kind is FieldKind.SELECT:
         allowed = [key for key, _ in spec.options]
         if text not in allowed:
-            return f"{spec.label} must be one of: {', '.join(label for _, label in spec.options)}."
+            return Message.of(
+                "validate.one_of",
+                field=spec.label,
+                choices=", ".join(label for _, label in spec.options),
+            )
         return None
     if spec.kind is FieldKind.URL:
         error = url_error(text, label=spec.label, allowed_hosts=allowed_hosts)
@@ -80,29 +92,31 @@ def validate_field(
     if spec.kind is FieldKind.SECRET_PEM:
         return private_key_error(text, label=spec.label)
     if spec.pattern and not re.fullmatch(spec.pattern, text):
-        return spec.pattern_message or f"{spec.label} is not in the expected format."
+        return spec.pattern_message or Message.of("validate.format", field=spec.label)
     return None
 
 
-def url_error(text: str, *, label: str, allowed_hosts: Collection[str] = ()) -> str | None:
+def url_error(
+    text: str, *, label: str | Message, allowed_hosts: Collection[str] = ()
+) -> Message | None:
     """https with a host; plain http only for hosts the operator allowlisted."""
     try:
         parts = urlsplit(text)
         host = parts.hostname
         port = parts.port or ssrf.default_port(parts.scheme)
     except ValueError:
-        return f"{label} is not a valid URL."
+        return Message.of("validate.url_invalid", field=label)
     if parts.scheme not in ("https", "http") or not host:
-        return f"{label} must be a full URL starting with https://, like https://api.example.com."
+        return Message.of("validate.url_not_full", field=label)
     if parts.username or parts.password:
-        return f"{label} must not contain a user name or password; use the credential fields."
+        return Message.of("validate.url_userinfo", field=label)
     if parts.fragment:
-        return f"{label} must not contain a '#' fragment."
+        return Message.of("validate.url_fragment", field=label)
     if not _valid_host(host):
-        return f"{label} has an invalid host name '{host}'."
+        return Message.of("validate.url_host", field=label, host=host)
     allowed = ssrf.is_allowlisted(host, port, allowed_hosts)
     if parts.scheme == "http" and not allowed:
-        return f"{label} must use https:// (plain http is allowed only for hosts the operator allowlists)."
+        return Message.of("validate.url_https", field=label)
     return None
 
 
@@ -120,32 +134,25 @@ def _valid_host(host: str) -> bool:
     )
 
 
-def certificate_error(text: str, *, label: str) -> str | None:
+def certificate_error(text: str, *, label: str) -> Message | None:
     try:
         x509.load_pem_x509_certificate(text.strip().encode())
     except (ValueError, TypeError, UnicodeError):
-        return (
-            f"{label} is not a PEM certificate (it should start with -----BEGIN CERTIFICATE-----)."
-        )
+        return Message.of("validate.not_certificate", field=label)
     return None
 
 
-def private_key_error(text: str, *, label: str) -> str | None:
+def private_key_error(text: str, *, label: str) -> Message | None:
     try:
         key = serialization.load_pem_private_key(text.strip().encode(), password=None)
     except TypeError:
-        return f"{label} is encrypted with a password; export it without one."
+        return Message.of("validate.key_encrypted", field=label)
     except (ValueError, UnicodeError, Exception):  # cryptography raises several types for junk
-        return (
-            f"{label} is not a PEM private key (it should start with -----BEGIN PRIVATE KEY-----)."
-        )
+        return Message.of("validate.not_private_key", field=label)
     if not isinstance(key, rsa.RSAPrivateKey):
-        return (
-            f"{label} must be an RSA key; Microsoft Entra client assertions are signed with "
-            "PS256 or RS256."
-        )
+        return Message.of("validate.key_not_rsa", field=label)
     if key.key_size < 2048:
-        return f"{label} is a {key.key_size}-bit key; Microsoft Entra needs at least 2048 bits."
+        return Message.of("validate.key_too_short", field=label, bits=str(key.key_size))
     return None
 
 
@@ -175,20 +182,20 @@ def validate_config(
     """
     errors: FieldErrors = {}
     if not isinstance(type_key, str):
-        return {"type_key": "Choose an integration type."}
+        return {"type_key": Message.of("validate.choose_type")}
     try:
         integration_type = get_type(type_key)
-    except KeyError as exc:
-        return {"type_key": str(exc)}
+    except UnknownTypeError as exc:
+        return {"type_key": exc.said}
     if not isinstance(environment, str) or not integration_type.has_environment(environment):
         names = ", ".join(env.label for env in integration_type.environments)
-        errors["environment"] = f"Choose an environment: {names}."
+        errors["environment"] = Message.of("validate.choose_environment", choices=names)
     if not isinstance(auth_flow, str) or not integration_type.has_flow(auth_flow):
         names = ", ".join(flow.label for flow in integration_type.auth_flows)
-        errors["auth_flow"] = f"Choose how to sign in: {names}."
+        errors["auth_flow"] = Message.of("validate.choose_flow", choices=names)
         return errors
     if display_name is not None and not isinstance(display_name, str):
-        errors["display_name"] = "The name must be text."
+        errors["display_name"] = Message.of("validate.name_not_text")
     elif isinstance(display_name, str) and len(display_name.strip()) > DISPLAY_NAME_MAX:
         errors["display_name"] = DISPLAY_NAME_TOO_LONG
 
@@ -213,5 +220,5 @@ def validate_config(
         and "private_key_pem" not in errors
         and not key_matches_certificate(certificate, private_key)
     ):
-        errors["private_key_pem"] = "This private key does not belong to the certificate above."
+        errors["private_key_pem"] = Message.of("validate.key_mismatch")
     return errors

@@ -20,6 +20,7 @@ from typing import Any
 from accountlink_ui.accounting.chart import Chart, ChartEntry
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import Voucher, whole_groups
+from accountlink_ui.i18n import Message
 from accountlink_ui.integrations.contracts import (
     ConnectionConfig,
     ConnectionResult,
@@ -129,7 +130,7 @@ XLEDGER = IntegrationType(
                         "with read and write scope."
                     ),
                     pattern=r"\S{8,}",
-                    pattern_message="An Xledger API token is at least 8 characters with no spaces.",
+                    pattern_message=Message.of("field.xledger.api_token.pattern"),
                     max_length=400,
                 ),
             ),

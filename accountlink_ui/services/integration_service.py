@@ -22,6 +22,8 @@ from sqlmodel import Session
 from accountlink_ui import repository
 from accountlink_ui.accounting.posting_settings import from_values
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import Message
+from accountlink_ui.i18n.compat import english, scrub_message
 from accountlink_ui.integrations.contracts import ConnectionConfig, ConnectionResult
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.http import scrub_config
@@ -29,6 +31,7 @@ from accountlink_ui.integrations.registry import AdapterRegistry, get_type, inte
 from accountlink_ui.integrations.types import (
     FieldKind,
     IntegrationType,
+    UnknownTypeError,
 )
 from accountlink_ui.integrations.validation import applicable_fields, validate_config
 from accountlink_ui.models import (
@@ -187,7 +190,7 @@ class IntegrationService:
             if integration_id is not None:
                 row = self._integration_for_admin(session, actor, integration_id)
                 if row.organization_id != organization_id or row.type_key != draft.type_key:
-                    raise NotFound("That integration does not exist.")
+                    raise NotFound(Message.of("integration.not_found"))
                 stored = _Stored.of(row, self._open_secrets(session, row))
         prepared = self._prepare(draft, stored)
         result = self._run_test(
@@ -224,7 +227,7 @@ class IntegrationService:
             config = self._config_of(row, version)
         result = self._run_config(config, deadline)
         if not self._record_outcome(integration_id, result, actor_id=actor.user_id):
-            raise NotFound("That integration was deleted meanwhile.")
+            raise NotFound(Message.of("integration.deleted_meanwhile"))
         return result
 
     # ---- saving --------------------------------------------------------------------
@@ -257,7 +260,7 @@ class IntegrationService:
                     status=IntegrationStatus.ACTIVE,
                     last_test_at=now,
                     last_test_ok=True,
-                    last_test_message="Connection verified before saving.",
+                    last_test_message=english(Message.of("integration.verified_before_saving")),
                     created_by_id=actor.user_id,
                     updated_by_id=actor.user_id,
                     created_at=now,
@@ -304,9 +307,7 @@ class IntegrationService:
         with session_scope(self._engine) as session:
             row = self._integration_for_admin(session, actor, integration_id)
             if row.type_key != draft.type_key:
-                raise InvalidConfig(
-                    {"type_key": "The integration type cannot be changed; add a new one."}
-                )
+                raise InvalidConfig({"type_key": Message.of("integration.type_fixed")})
             stored = _Stored.of(row, self._open_secrets(session, row))
             organization_id = row.organization_id
         prepared = self._prepare(draft, stored)
@@ -317,7 +318,7 @@ class IntegrationService:
         with self._vault.sealing(), session_scope(self._engine) as session:  # see create
             row = repository.integration(session, integration_id)
             if row is None:
-                raise NotFound("That integration was deleted meanwhile.")
+                raise NotFound(Message.of("integration.deleted_meanwhile"))
             changed_settings = {
                 key: {"from": row.settings.get(key, ""), "to": value}
                 for key, value in prepared.settings.items()
@@ -339,7 +340,7 @@ class IntegrationService:
                 row.display_name = draft.display_name.strip()
             row.active_credential_version_id = version.id
             row.last_test_at, row.last_test_ok = now, True
-            row.last_test_message = "Connection verified before saving."
+            row.last_test_message = english(Message.of("integration.verified_before_saving"))
             row.updated_by_id, row.updated_at = actor.user_id, now
             if row.status == IntegrationStatus.ERROR:
                 # New, tested credentials: a fresh start, not one failure away from Error.
@@ -369,7 +370,11 @@ class IntegrationService:
             if row.status != target:
                 before = row.status
                 row.status = target
-                row.status_detail = None if enabled else f"Disabled by {actor.name}."
+                row.status_detail = (
+                    None
+                    if enabled
+                    else english(Message.of("integration.disabled_by", name=actor.name))
+                )
                 if enabled:
                     row.consecutive_sync_failures = 0
                 row.updated_by_id, row.updated_at = actor.user_id, self._clock()
@@ -388,7 +393,13 @@ class IntegrationService:
         """How often the schedule runs; the scheduler picks the change up on its next reconcile."""
         if not isinstance(minutes, int) or minutes not in SYNC_INTERVAL_CHOICES:
             choices = ", ".join(str(m) for m in SYNC_INTERVAL_CHOICES)
-            raise InvalidConfig({"sync_interval_minutes": f"Choose one of {choices} minutes."})
+            raise InvalidConfig(
+                {
+                    "sync_interval_minutes": Message.of(
+                        "integration.interval_choices", choices=choices
+                    )
+                }
+            )
         with session_scope(self._engine) as session:
             row = self._integration_for_admin(session, actor, integration_id)
             if row.sync_interval_minutes != minutes:
@@ -440,7 +451,7 @@ class IntegrationService:
         with session_scope(self._engine) as session:
             row = repository.integration(session, integration_id)
             if row is None:
-                raise NotFound(f"Integration {integration_id} does not exist.")
+                raise NotFound(Message.of("integration.id_not_found", id=str(integration_id)))
             version = repository.credential_version(session, row.active_credential_version_id)
             posting = repository.posting_settings(session, row.posting_settings_id)
             config = self._config_of(row, version)
@@ -470,7 +481,7 @@ class IntegrationService:
             row is None
             or repository.membership(session, row.organization_id, actor.user_id) is None
         ):
-            raise NotFound("That integration does not exist.")
+            raise NotFound(Message.of("integration.not_found"))
         require_admin(session, actor, row.organization_id, to=_MANAGE)
         return row
 
@@ -485,10 +496,10 @@ class IntegrationService:
         values = {key: value for key, value in draft.values.items() if isinstance(value, str)}
         try:
             integration_type = get_type(draft.type_key)
-        except KeyError as exc:
-            raise InvalidConfig({"type_key": str(exc)}) from None
+        except UnknownTypeError as exc:
+            raise InvalidConfig({"type_key": exc.said}) from None
         merged = dict(values)
-        retype: dict[str, str] = {}
+        retype: dict[str, Message] = {}
         if integration_type.has_flow(draft.auth_flow):
             moved: tuple[str, ...] = ()
             if stored.secrets:
@@ -577,13 +588,13 @@ class IntegrationService:
         try:
             result = self._adapters.get(config.type_key).test_connection(config, deadline)
             # The one place every adapter's test answer passes before it is shown or stored.
-            result = replace(result, message=scrub_config(result.message, config))
+            said = scrub_message(result.message_code, lambda text: scrub_config(text, config))
+            result = replace(result, said=said, message=english(said))
         except Exception as exc:  # an adapter bug must not reach the admin as a stack trace
             log.exception("connection test for %s failed unexpectedly", config.type_key)
             result = ConnectionResult(
                 ok=False,
-                message=f"The connection test failed unexpectedly ({type(exc).__name__}). "
-                "The operator can find details in the server log.",
+                said=Message.of("integration.test_crashed", error=type(exc).__name__),
                 latency_ms=int(deadline.elapsed() * 1000),
             )
         metrics.record_connection_test(config.type_key, result.ok, time.monotonic() - started)
@@ -700,17 +711,19 @@ def _view(
 ) -> IntegrationView:
     version, set_by = credentials if credentials else (None, None)
     errors = [
-        RecentError(
-            at=as_utc(run.finished_at or run.started_at), message=f"Sync: {run.error_summary}"
-        )  # type: ignore[arg-type]
+        RecentError.of(
+            as_utc(run.finished_at or run.started_at),  # type: ignore[arg-type]
+            Message.of("integration.recent_sync", detail=run.error_summary),
+        )
         for run in failed_runs or []
         if run.error_summary
     ]
     if row.last_test_ok is False and row.last_test_at and row.last_test_message:
         errors.append(
-            RecentError(
-                at=as_utc(row.last_test_at), message=f"Connection test: {row.last_test_message}"
-            )  # type: ignore[arg-type]
+            RecentError.of(
+                as_utc(row.last_test_at),  # type: ignore[arg-type]
+                Message.of("integration.recent_test", detail=row.last_test_message),
+            )
         )
     recent = tuple(sorted(errors, key=lambda error: error.at, reverse=True)[:5])
     return IntegrationView(

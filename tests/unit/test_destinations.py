@@ -5,7 +5,8 @@ from __future__ import annotations
 from accountlink_ui.integrations.dynamics import DYNAMICS
 from accountlink_ui.integrations.generic_rest import GENERIC_REST
 from accountlink_ui.integrations.xledger import XLEDGER
-from accountlink_ui.services.errors import retype_secret_message
+from accountlink_ui.i18n.compat import english
+from accountlink_ui.services import errors
 
 REST = {
     "base_url": "https://api.example.com/v1",
@@ -64,6 +65,10 @@ def test_switching_product_or_flow_to_other_destination_fields_is_a_change() -> 
         ("sandbox", "api_key_header", REST),
         ("sandbox", "api_key_query", {**REST, "query_param": "api_key"}),
     ) == ("auth_flow", "header_name", "query_param")
+
+
+def retype_secret_message(secret_label: str, changed_labels: list[str]) -> str:
+    return english(errors.retype_secret_message(secret_label, changed_labels))
 
 
 def test_the_retype_message_names_the_secret_and_what_changed() -> None:

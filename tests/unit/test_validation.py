@@ -7,11 +7,26 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from accountlink_ui.i18n import Message
+from accountlink_ui.i18n.compat import english
+from accountlink_ui.integrations import validation
 from accountlink_ui.integrations.registry import get_type, integration_types
-from accountlink_ui.integrations.validation import validate_config, validate_field
 from accountlink_ui.sandbox.demo_credentials import DEMO_CERT_PEM, DEMO_KEY_PEM
 
 INTEGRATION_TYPES = integration_types()
+
+
+def validate_config(*args: object, **kwargs: object) -> dict[str, str]:
+    """The validator's codes rendered in English, as the tests read them."""
+    errors = validation.validate_config(*args, **kwargs)  # type: ignore[arg-type]
+    assert all(isinstance(said, Message) for said in errors.values())
+    return {key: english(said) for key, said in errors.items()}
+
+
+def validate_field(*args: object, **kwargs: object) -> str | None:
+    said = validation.validate_field(*args, **kwargs)  # type: ignore[arg-type]
+    assert said is None or isinstance(said, Message)
+    return english(said) if said else None
 GUID = "5f0b2a61-8c3e-4d7a-9b1e-2c4d6e8f0a13"
 
 

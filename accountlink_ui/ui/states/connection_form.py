@@ -38,6 +38,7 @@ from accountlink_ui.services.errors import (
 )
 from accountlink_ui.services.integration_service import ConnectionDraft
 from accountlink_ui.services.wiring import get_services
+from accountlink_ui.ui.text import show
 from accountlink_ui.views import Actor
 
 UNDECLARED_FIELD = "That field is not part of this form; nothing was kept."
@@ -235,7 +236,7 @@ class ConnectionFormState(rx.State, mixin=True):
             return False
         too_long = length_error(spec, value)
         if too_long:
-            self.field_errors = {**self.field_errors, key: too_long}
+            self.field_errors = {**self.field_errors, key: show(too_long, "en")}
             return False
         self.values = {**self.values, key: value}
         return True
@@ -276,7 +277,7 @@ class ConnectionFormState(rx.State, mixin=True):
         )
         errors = {k: v for k, v in self.field_errors.items() if k != key}
         if error:
-            errors[key] = error
+            errors[key] = show(error, "en")
         self.field_errors = errors
 
     @rx.event
@@ -299,7 +300,10 @@ class ConnectionFormState(rx.State, mixin=True):
     @rx.event
     def set_display_name(self, name: str) -> None:
         if len(name.strip()) > DISPLAY_NAME_MAX:
-            self.field_errors = {**self.field_errors, "display_name": DISPLAY_NAME_TOO_LONG}
+            self.field_errors = {
+                **self.field_errors,
+                "display_name": show(DISPLAY_NAME_TOO_LONG, "en"),
+            }
             return
         self.display_name = name
 
@@ -339,7 +343,7 @@ class ConnectionFormState(rx.State, mixin=True):
         integration_type = get_type(self.type_key)
         changed = [integration_type.label_of(key) for key in moved]
         return {
-            key: retype_secret_message(integration_type.label_of(key), changed)
+            key: show(retype_secret_message(integration_type.label_of(key), changed), "en")
             for key in integration_type.secret_keys(self.auth_flow)
             if key in self.stored_masks and not secrets.get(key, "").strip()
         }
@@ -364,7 +368,7 @@ class ConnectionFormState(rx.State, mixin=True):
         for key, value in form.items():
             if key in plain_specs and isinstance(value, str):
                 if error := length_error(plain_specs[key], value):
-                    too_long[key] = error  # refused, not kept
+                    too_long[key] = show(error, "en")  # refused, not kept
                 else:
                     values[key] = value
         self.values = values
@@ -381,7 +385,7 @@ class ConnectionFormState(rx.State, mixin=True):
             if moved:  # typed for another address: never sent to this one unless typed again
                 changed = [integration_type.label_of(key) for key in moved]
                 retype = {
-                    key: retype_secret_message(integration_type.label_of(key), changed)
+                    key: show(retype_secret_message(integration_type.label_of(key), changed), "en")
                     for key in secrets
                     if key in secret_keys
                 }
@@ -390,7 +394,7 @@ class ConnectionFormState(rx.State, mixin=True):
             typed = form.get(key, "")
             if isinstance(typed, str) and typed.strip():
                 if error := length_error(secret_specs[key], typed):
-                    too_long[key] = error  # refused, not sealed
+                    too_long[key] = show(error, "en")  # refused, not sealed
                 else:
                     secrets[key] = typed
         secrets = {k: v for k, v in secrets.items() if k in secret_keys}
@@ -403,10 +407,10 @@ class ConnectionFormState(rx.State, mixin=True):
         name = form.get("display_name", self.display_name)
         name = name if isinstance(name, str) else ""
         if len(name.strip()) > DISPLAY_NAME_MAX:
-            too_long["display_name"] = DISPLAY_NAME_TOO_LONG
+            too_long["display_name"] = show(DISPLAY_NAME_TOO_LONG, "en")
         else:
             self.display_name = name
-        errors = validate_config(
+        found = validate_config(
             self.type_key,
             self.environment,
             self.auth_flow,
@@ -415,7 +419,7 @@ class ConnectionFormState(rx.State, mixin=True):
             allowed_hosts=services.settings.allowed_hosts,
             stored_secret_keys=self._stored_secret_keys(),
         )
-        errors = {**errors, **too_long}
+        errors = {**{k: show(v, "en") for k, v in found.items()}, **too_long}
         errors.update(self._retype_errors(secrets))
         kept = self._stored_secret_keys()
         errors.update({k: v for k, v in retype.items() if k not in secrets and k not in kept})
@@ -451,12 +455,12 @@ class ConnectionFormState(rx.State, mixin=True):
         """Show why saving was refused; returns the step that should be shown ('test', 'fields')."""
         self.saving = False
         if isinstance(refusal, InvalidConfig):
-            self.field_errors = refusal.errors
+            self.field_errors = {k: show(v, "en") for k, v in refusal.field_messages.items()}
             self.form_error = "Please correct the highlighted fields."
             return "fields"
         if isinstance(refusal, RetestRequired):
             self._invalidate_test()
-        self.form_error = str(refusal)
+        self.form_error = show(refusal.said, "en")
         return "test"
 
     # ---- testing -------------------------------------------------------------------
@@ -492,15 +496,16 @@ class ConnectionFormState(rx.State, mixin=True):
                 ),
             )
             result = outcome.result
-            ok, message, reached = result.ok, result.message, result.reached or ""
+            ok, reached = result.ok, result.reached or ""
+            message = show(result.message_code, "en")
             fields, proof = list(result.fields), outcome.proof or ""
             seconds = f"{result.latency_ms / 1000:.1f} s"
         except InvalidConfig as invalid:
-            message = "Some values are not valid: " + "; ".join(invalid.errors.values())
-            fields = list(invalid.errors)
-            refused_fields = invalid.errors
+            refused_fields = {k: show(v, "en") for k, v in invalid.field_messages.items()}
+            message = "Some values are not valid: " + "; ".join(refused_fields.values())
+            fields = list(refused_fields)
         except ServiceError as refused:
-            message = str(refused)
+            message = show(refused.said, "en")
         async with self:
             if refused_fields:
                 self.field_errors = {**self.field_errors, **refused_fields}
