@@ -84,7 +84,8 @@ class PushResult:
     """What the target confirmed: accepted keys with their external reference, and failures."""
 
     accepted: Mapping[str, str]
-    failed: Mapping[str, str] = field(default_factory=dict)
+    failed: Mapping[str, Message] = field(default_factory=dict)
+    """Key → why the target refused it (the target's own words in ``Message.detail``)."""
 
 
 # --- failures ------------------------------------------------------------------------------

@@ -70,10 +70,6 @@ CHART_QUERY = (
 )
 """Names other than ``accounts`` are UNVERIFIED against Xledger's schema; a refusal leaves the
 Posting step with free entry (the sync then learns from Xledger's own refusals)."""
-WRITE_CHECKED_AT_SYNC = (
-    "Read access is confirmed. Write access (posting GL import items) is checked at the first "
-    "sync: Xledger offers no way to check it without posting."
-)
 ADD_MUTATION = (
     "mutation AddGLImportItems($inputs: [AddGLImportItemsInput!]!) { "
     "addGLImportItems(inputs: $inputs) { edges { node { dbId yourReference } } } }"
@@ -157,19 +153,13 @@ class XledgerAdapter:
             data = self._graphql(config, PROBE_QUERY, None, deadline)
             edges = ((data.get("companies") or {}).get("edges")) or []
             if not edges:
-                raise IntegrationError.of(
-                    "The API token works but sees no company. Create the token in the "
-                    "Xledger entity AccountLink should post to.",
-                    _TOKEN,
-                )
+                raise IntegrationError.of(Message.of("xledger.no_company"), _TOKEN)
             node = edges[0].get("node") or {}
             name = node.get("description") or f"company {node.get('dbId')}"
-            environment = "demo" if config.environment != "production" else "production"
-            return ConnectionResult(
-                ok=True,
-                message=f"Connected to Xledger ({environment}). {WRITE_CHECKED_AT_SYNC}",
-                reached=str(name),
-            )
+            code = "xledger.connected_production"
+            if config.environment != "production":
+                code = "xledger.connected_demo"
+            return ConnectionResult(ok=True, said=Message.of(code), reached=str(name))
         except DeadlineExceeded:
             raise  # run_connection_test words it, naming what was awaited
         except IntegrationError as failure:
@@ -180,7 +170,7 @@ class XledgerAdapter:
         ``yourReference`` carries the claim's idempotency key on every line of its voucher."""
         posting = config.require_posting()
         accepted: dict[str, str] = {}
-        refused: dict[str, str] = {}
+        refused: dict[str, Message] = {}
         for chunk in _chunks(vouchers):
             budget = _Budget(4 * len(chunk).bit_length() + 4)
             result = self._push_chunk(
@@ -235,7 +225,10 @@ class XledgerAdapter:
     ) -> PushResult:
         if len(vouchers) == 1:
             return PushResult(
-                accepted={}, failed={vouchers[0].key: f"Xledger refused this voucher: {invalid}"}
+                accepted={},
+                failed={
+                    vouchers[0].key: Message.of("xledger.voucher_refused", detail=str(invalid))
+                },
             )
         middle = len(vouchers) // 2
         left = self._push_chunk(config, posting, vouchers[:middle], budget, first=False)
@@ -303,13 +296,9 @@ class XledgerAdapter:
         """``data`` of a successful answer; anything else raises IntegrationError."""
         token = (config.secrets.get("api_token") or "").strip()
         if not token:
-            raise IntegrationError.of("Enter the Xledger API token.", _TOKEN)
+            raise IntegrationError.of(Message.of("xledger.token_missing"), _TOKEN)
         if any(ch.isspace() for ch in token):
-            raise IntegrationError.of(
-                "The API token contains spaces. Paste only the token itself, without "
-                "'token' or 'Bearer' in front of it.",
-                _TOKEN,
-            )
+            raise IntegrationError.of(Message.of("xledger.token_spaces"), _TOKEN)
         url = XLEDGER.endpoints(config.environment, self._settings)["graphql"]
         body: dict[str, Any] = {"query": query}
         if variables is not None:
@@ -330,7 +319,7 @@ class XledgerAdapter:
 class InvalidNodes(PermanentError):
     """``BAD_REQUEST.INVALID_INPUT`` naming the nodes at fault (``inputs[i]``), by index."""
 
-    def __init__(self, message: str, code: str, by_index: Mapping[int, str]) -> None:
+    def __init__(self, message: Message, code: str, by_index: Mapping[int, str]) -> None:
         super().__init__(message, code=code)
         self.by_index = dict(by_index)
 
@@ -351,7 +340,9 @@ def _invalid_nodes(code: str, message: str, extensions: object) -> InvalidNodes:
             break
         by_index.setdefault(int(match.group(1)), []).append(problem)
     reasons = {index: "; ".join(found)[:300] for index, found in by_index.items()}
-    return InvalidNodes(f"Xledger refused the request ({code}): {message[:300]}", code, reasons)
+    return InvalidNodes(
+        Message.of("xledger.refused_request", detail=message[:300], error_code=code), code, reasons
+    )
 
 
 def _push_result(data: Mapping[str, Any], vouchers: Sequence[Voucher]) -> PushResult:
@@ -365,7 +356,7 @@ def _push_result(data: Mapping[str, Any], vouchers: Sequence[Voucher]) -> PushRe
         if key in wanted and node.get("dbId") is not None and key not in accepted:
             accepted[str(key)] = str(node["dbId"])
     failed = {
-        voucher.key: "Xledger did not confirm this voucher."
+        voucher.key: Message.of("xledger.voucher_unconfirmed")
         for voucher in vouchers
         if voucher.key not in accepted
     }
@@ -383,11 +374,7 @@ class _Budget:
 
     def spend(self) -> None:
         if self.left <= 0:
-            raise PermanentError(
-                "Xledger refused the vouchers without saying which, and refused them one by "
-                "one too: check the posting settings (accounts, tax codes, dimensions) "
-                "against Xledger."
-            )
+            raise PermanentError(Message.of("xledger.refused_unexplained"))
         self.left -= 1
 
 
@@ -446,9 +433,9 @@ def _entry(node: Mapping[str, Any]) -> ChartEntry:
     return ChartEntry(str(node.get("code") or ""), str(node.get("description") or ""))
 
 
-def _reason(invalid: InvalidNodes, owners: Sequence[int], voucher: int) -> str:
+def _reason(invalid: InvalidNodes, owners: Sequence[int], voucher: int) -> Message:
     found = [why for i, why in invalid.by_index.items() if i < len(owners) and owners[i] == voucher]
-    return f"Xledger refused this voucher: {'; '.join(found)[:400]}"
+    return Message.of("xledger.voucher_refused", detail="; ".join(found)[:400])
 
 
 def _data(reply: HttpReply, token: str, environment: str) -> dict[str, Any]:
@@ -468,7 +455,7 @@ def _data(reply: HttpReply, token: str, environment: str) -> dict[str, Any]:
         raise _http_failure(reply)
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, dict):
-        raise IntegrationError.of("Xledger answered without data; try again later.", transient=True)
+        raise IntegrationError.of(Message.of("xledger.no_data"), transient=True)
     return data
 
 
@@ -477,19 +464,20 @@ def _http_failure(reply: HttpReply) -> IntegrationError:
     if status == 429:
         wait = reply.retry_after()
         return IntegrationError.of(
-            "Xledger is limiting requests right now (HTTP 429); try again "
-            + (f"in {wait:g} s." if wait is not None else "in a few seconds."),
+            Message.of("xledger.rate_limited_for", seconds=wait)
+            if wait is not None
+            else Message.of("xledger.rate_limited"),
             code="429",
             transient=True,
             retry_after=wait,
         )
     if status >= 500:
         return IntegrationError.of(
-            f"Xledger had a server error (HTTP {status}). Try again later.",
+            Message.of("xledger.server_error", status=status),
             code=str(status),
             transient=True,
         )
-    return IntegrationError.of(f"Xledger answered HTTP {status}.", code=str(status))
+    return IntegrationError.of(Message.of("xledger.http_status", status=status), code=str(status))
 
 
 def _error_failure(
@@ -506,41 +494,38 @@ def _error_failure(
     upper = f"{code} {extension_code}".upper()
     if "BAD_TOKEN_FORMAT" in upper or message.startswith("Bad format for API Token"):
         return IntegrationError.of(
-            "Xledger did not accept the format of the Authorization header. Paste only the API "
-            "token itself, without 'token' or 'Bearer' in front of it.",
+            Message.of("xledger.bad_token_format"),
             _TOKEN,
             code=code or "BAD_TOKEN_FORMAT",
         )
     if "INVALID_TOKEN" in upper or upper == "UNAUTHORIZED" or reply.status_code == 401:
-        where = "Production" if environment == "production" else "Demo"
+        code_of = "xledger.token_unknown_production"
+        if environment != "production":
+            code_of = "xledger.token_unknown_demo"
         return IntegrationError.of(
-            f"Xledger did not recognise the API token. Check that it was created in Xledger "
-            f"{where} (a demo token works only in demo and is wiped at each demo refresh), and "
-            "that it has not been deleted.",
+            Message.of(code_of),
             _TOKEN,
             code=code or "UNAUTHORIZED",
         )
     if "MISSING_SCOPE" in upper or "FORBIDDEN" in upper:
         scope = extensions.get("scope") if isinstance(extensions, dict) else None
-        missing = f"'{scope}'" if scope else "the write scope for GL import items"
         return IntegrationError.of(
-            f"The Xledger API token lacks {missing}, so AccountLink cannot post vouchers with "
-            "it (Xledger said: " + message[:200] + "). Create a token with read and write "
-            "scope under System Access → GraphQL → API tokens, then edit the credentials.",
+            Message.of("xledger.missing_scope", scope=str(scope), said=message[:200])
+            if scope
+            else Message.of("xledger.missing_write_scope", said=message[:200]),
             _TOKEN,
             code=code,
         )
     if "BURST_RATE_LIMIT" in upper:
         return IntegrationError.of(
-            "Xledger's burst rate limit was reached: try again in a few seconds.",
+            Message.of("xledger.burst_limit"),
             code=code,
             transient=True,
             retry_after=BURST_RETRY_SECONDS,
         )
     if "CONCURRENCY_LIMIT" in upper:
         return IntegrationError.of(
-            "Too many requests are running at once with this API token: try again in a few "
-            "seconds.",
+            Message.of("xledger.concurrency_limit"),
             code=code,
             transient=True,
             retry_after=CONCURRENCY_RETRY_SECONDS,
@@ -549,7 +534,7 @@ def _error_failure(
         return _credits_failure(code, entry.get("extensions"))
     if "QUERY_TIMEOUT" in upper or "timed out" in message.lower():
         return IntegrationError.of(
-            "Xledger said: “Your query timed out.” It is busy; try again in a minute.",
+            Message.of("xledger.query_timeout"),
             code=code or "QUERY_TIMEOUT",
             transient=True,
         )
@@ -557,7 +542,9 @@ def _error_failure(
         return _http_failure(reply)
     if "INVALID_INPUT" in upper or "INVALID_VALUE" in upper or "GRAPHQL_VALIDATION" in upper:
         return _invalid_nodes(code, message, extensions)
-    return IntegrationError.of(f"Xledger refused the request ({code}): {message[:300]}", code=code)
+    return IntegrationError.of(
+        Message.of("xledger.refused_request", detail=message[:300], error_code=code), code=code
+    )
 
 
 def _credits_failure(code: str, extensions: object) -> IntegrationError:
@@ -565,12 +552,17 @@ def _credits_failure(code: str, extensions: object) -> IntegrationError:
         (extensions or {}).get("resetAt") if isinstance(extensions, dict) else None
     )
     if reset_at is None:
-        when, wait = "Try again later.", None
+        said, wait = Message.of("xledger.no_credits"), None
     else:
         wait = max(0.0, (reset_at - dt.datetime.now(dt.UTC)).total_seconds())
-        when = f"Credits reset at {reset_at:%Y-%m-%d %H:%M} UTC (in about {_duration(wait)})."
+        said = Message.of(
+            "xledger.no_credits_until",
+            # As Xledger states it (UTC); the reader's zone would need the org's, not known here.
+            at=f"{reset_at:%Y-%m-%d %H:%M}",
+            wait=_duration(wait),
+        )
     return IntegrationError.of(
-        f"The Xledger account has no API credits left. {when}",
+        said,
         code=code,
         transient=True,
         retry_after=wait,
@@ -587,10 +579,12 @@ def _parse_time(value: object) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _duration(seconds: float) -> str:
+def _duration(seconds: float) -> Message:
     minutes = round(seconds / 60)
     if minutes < 1:
-        return "a minute"
+        return Message.of("duration.a_minute")
+    if minutes == 1:
+        return Message.of("duration.one_minute")
     if minutes < 90:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return f"{round(minutes / 60)} hours"
+        return Message.of("duration.minutes", count=minutes)
+    return Message.of("duration.hours", count=round(minutes / 60))

@@ -55,6 +55,8 @@ from accountlink_ui import repository
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import ExportRecord, Voucher, VoucherError, build_voucher
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import Message
+from accountlink_ui.i18n.compat import english
 from accountlink_ui.integrations.contracts import (
     Adapter,
     ConnectionConfig,
@@ -315,9 +317,11 @@ class ExportJob:
             + (f"; {self.tally.failed:,} refused." if self.tally.failed else "."),
         )
 
-    def _words(self, error: Exception | str) -> str:
-        """An adapter's message, with any secret of this configuration blanked out."""
-        return scrub_config(str(error), self.config)
+    def _words(self, error: Exception | Message | str) -> str:
+        """An adapter's message in English (the stored record), with any secret of this
+        configuration blanked out."""
+        text = english(error) if isinstance(error, Message) else str(error)
+        return scrub_config(text, self.config)
 
 
 @dataclass(frozen=True)

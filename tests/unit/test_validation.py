@@ -27,6 +27,8 @@ def validate_field(*args: object, **kwargs: object) -> str | None:
     said = validation.validate_field(*args, **kwargs)  # type: ignore[arg-type]
     assert said is None or isinstance(said, Message)
     return english(said) if said else None
+
+
 GUID = "5f0b2a61-8c3e-4d7a-9b1e-2c4d6e8f0a13"
 
 
