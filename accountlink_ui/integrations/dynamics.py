@@ -40,6 +40,7 @@ from accountlink_ui.accounting.vouchers import (
     whole_groups,
 )
 from accountlink_ui.i18n import Message
+from accountlink_ui.i18n.compat import english
 from accountlink_ui.integrations.contracts import (
     ConnectionConfig,
     ConnectionResult,
@@ -270,7 +271,9 @@ class _Target:
                 guarded="dataverse" not in urls,
                 **common,
             )
-        raise IntegrationError.of(f"Unknown Dynamics product '{product}'.", ("product",))
+        raise IntegrationError.of(
+            Message.of("dynamics.unknown_product", product=product), ("product",)
+        )
 
 
 def dataverse_resource(url: str) -> str:
@@ -381,17 +384,19 @@ class DynamicsAdapter:
                 environment = _value(config, "bc_environment")
                 return ConnectionResult(
                     ok=True,
-                    message=f"Connected to Business Central environment '{environment}'.",
+                    said=Message.of("dynamics.connected_bc", environment=environment),
                     reached=str(name),
                 )
             who = session.get_json("/WhoAmI")
             organization = who.get("OrganizationId") if isinstance(who, dict) else None
             if not organization:
-                raise IntegrationError.of("Dataverse answered WhoAmI without an OrganizationId.")
+                raise IntegrationError.of(Message.of("dynamics.whoami_incomplete"))
             return ConnectionResult(
                 ok=True,
-                message="Connected to Dataverse.",
-                reached=f"Dataverse organization {organization}",
+                said=Message.of("dynamics.connected_dataverse"),
+                reached=english(
+                    Message.of("dynamics.dataverse_organization", organization=str(organization))
+                ),
             )
         except DeadlineExceeded:
             raise  # run_connection_test words it, naming what was awaited
@@ -457,9 +462,9 @@ class DynamicsAdapter:
             raise from_outbound("Business Central", exc) from None
         answers = body.get("responses") if isinstance(body, dict) else None
         if not isinstance(answers, list):
-            raise IntegrationError.of("Business Central answered the batch without responses.")
+            raise IntegrationError.of(Message.of("dynamics.batch_without_responses"))
         accepted: dict[str, str] = {}
-        refused: dict[str, str] = {}
+        refused: dict[str, Message] = {}
         for answer in answers:
             if not isinstance(answer, dict) or str(answer.get("id")) not in owner:
                 continue
@@ -469,28 +474,25 @@ class DynamicsAdapter:
             if 200 <= status < 300:
                 accepted.setdefault(voucher.key, str(inner.get("id") or voucher.number))
             elif status == 429 or status >= 500:
-                raise TransientError(
-                    f"Business Central could not book part of a batch (HTTP {status}); "
-                    "trying again after checking what arrived."
-                )
+                raise TransientError(Message.of("dynamics.batch_part_failed", status=status))
             elif status in (401, 403):
                 raise IntegrationError.of(_inner_error(inner, status), code=str(status))
             elif status == 404 and not accepted and not refused:
                 raise IntegrationError.of(
-                    "The journal chosen in the posting settings was not found in Business "
-                    "Central (deleted or renamed?). Choose the journal again under Posting.",
+                    Message.of("dynamics.journal_missing"),
                     ("journal",),
                     code="404",
                 )
             else:
-                refused[voucher.key] = (
-                    f"Business Central refused voucher {voucher.number}: "
-                    + _inner_error(inner, status)
+                refused[voucher.key] = Message.of(
+                    "dynamics.voucher_refused",
+                    detail=_inner_error(inner, status),
+                    number=voucher.number,
                 )
         for key in refused:
             accepted.pop(key, None)  # a voucher is all its lines or nothing
         failed = {
-            v.key: "Business Central did not confirm this voucher."
+            v.key: Message.of("dynamics.voucher_unconfirmed")
             for v in vouchers
             if v.key not in accepted and v.key not in refused
         }
@@ -577,11 +579,7 @@ class DynamicsAdapter:
     def _posting_session(self, config: ConnectionConfig) -> _Session:
         target = _Target.of(config, self._settings)
         if target.product != "business_central":
-            raise PermanentError(
-                "Posting to Dataverse is not supported yet: AccountLink posts journal lines to "
-                "Business Central only.",
-                fields=("product",),
-            )
+            raise PermanentError(Message.of("dynamics.dataverse_posting"), fields=("product",))
         return self._session(config, target, Deadline(PUSH_SECONDS))
 
     def _session(self, config: ConnectionConfig, target: _Target, deadline: Deadline) -> _Session:
@@ -606,8 +604,7 @@ class DynamicsAdapter:
         environment = _value(config, "bc_environment")
         if not companies:
             raise IntegrationError.of(
-                f"Business Central environment '{environment}' has no companies this app can see.",
-                ("bc_environment",),
+                Message.of("dynamics.no_companies", environment=environment), ("bc_environment",)
             )
         wanted = _value(config, "bc_company")
         if not wanted:
@@ -618,8 +615,7 @@ class DynamicsAdapter:
                 return company
         known = ", ".join(str(c.get("displayName") or c.get("name")) for c in companies[:10])
         raise IntegrationError.of(
-            f"Business Central environment '{environment}' has no company named '{wanted}'. "
-            f"Companies found: {known}.",
+            Message.of("dynamics.no_company", environment=environment, wanted=wanted, known=known),
             ("bc_company",),
         )
 
@@ -629,10 +625,7 @@ class DynamicsAdapter:
         """The chosen journal's lines: never another journal in its place. The company id
         was stored with the posting settings; it is looked up only when it was not."""
         if not posting.journal:
-            raise IntegrationError.of(
-                "Choose the Business Central journal under Posting before the first sync.",
-                ("journal",),
-            )
+            raise IntegrationError.of(Message.of("dynamics.choose_journal"), ("journal",))
         company = posting.company_id or str(self._company(session, config)["id"])
         return (
             f"/companies({quote(company, safe='')})/journals({quote(posting.journal, safe='')})"
@@ -658,7 +651,7 @@ class DynamicsAdapter:
                 refresh=refresh,
             )
         except CredentialFormatError as exc:
-            raise IntegrationError.of(str(exc), exc.fields) from None
+            raise IntegrationError.of(exc.said, exc.fields) from None
         except EntraError as exc:
             raise _entra_failure(exc, config, target) from None
         except OutboundError as exc:
@@ -683,7 +676,7 @@ def _required(config: ConnectionConfig, key: str, *, strip: bool = True) -> str:
     value = _value(config, key, strip=strip)
     if not value.strip():
         label = next((f.label for f in DYNAMICS.fields_for(config.auth_flow) if f.key == key), key)
-        raise IntegrationError.of(f"{label} is required.", (key,))
+        raise IntegrationError.of(Message.of("validate.required", field=label), (key,))
     return value
 
 
@@ -785,7 +778,9 @@ def _entra_failure(
         error,
         tenant=target.tenant,
         client_id=target.client_id,
-        resource="Business Central" if bc else "the Dataverse environment",
+        resource=Message.of(
+            "entra.resource.business_central" if bc else "entra.resource.dataverse"
+        ),
         resource_fields=("bc_environment",) if bc else ("dataverse_url",),
         credential_fields=_CERT_FIELDS if config.auth_flow == "certificate" else ("client_secret",),
     )
@@ -807,44 +802,34 @@ def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> Int
     said = f" ({code}: {detail})" if code and detail else (f" ({detail})" if detail else "")
     if status == 429:
         wait = reply.retry_after()
-        when = f" in {wait:g} s" if wait is not None else " shortly"
         return IntegrationError.of(
-            f"{label} is throttling requests (HTTP 429); try again{when}.",
+            Message.of("dynamics.throttled_for", label=label, seconds=wait)
+            if wait is not None
+            else Message.of("dynamics.throttled", label=label),
             code=code or "429",
             transient=True,
             retry_after=wait,
         )
     if status >= 500:
         return IntegrationError.of(
-            f"{label} had a server error (HTTP {status}){said}. Try again later.",
+            Message.of("dynamics.server_error", label=label, status=status, said=said),
             code=code,
             transient=True,
         )
     if status == 401:
+        token_refused = "dynamics.token_refused_dataverse"
         if product == "business_central":
-            hint = (
-                "Add the app's client ID on Business Central's 'Microsoft Entra Applications' "
-                "page, set it to Enabled and give it permission sets."
-            )
-        else:
-            hint = (
-                "Create an application user for this client ID in the Dataverse environment "
-                "and give it a security role."
-            )
-        return IntegrationError.of(
-            f"{label} did not accept the app's token{said}. {hint}", ("client_id",), code=code
-        )
+            token_refused = "dynamics.token_refused_bc"
+        return IntegrationError.of(Message.of(token_refused, said=said), ("client_id",), code=code)
     if status == 403:
         return IntegrationError.of(
-            f"The app may sign in but is not allowed to read {label}{said}. Give the app's "
-            "user a role or permission set that can read companies and post journals.",
+            Message.of("dynamics.forbidden", label=label, said=said),
             ("client_id",),
             code=code,
         )
     if status == 404 and product == "business_central" and code != "NoEnvironment":
         return IntegrationError.of(
-            f"Business Central could not find what AccountLink asked for{said}. Check the "
-            "company name and that the company has a general journal.",
+            Message.of("dynamics.bc_not_found", said=said),
             ("bc_company",),
             code=code,
         )
@@ -852,11 +837,13 @@ def api_failure(reply: HttpReply, product: str, config: ConnectionConfig) -> Int
         return _no_environment(reply, config)
     if status == 404:
         return IntegrationError.of(
-            f"Dataverse answered 'not found'{said}. Check the environment URL.",
+            Message.of("dynamics.dataverse_not_found", said=said),
             ("dataverse_url",),
             code=code,
         )
-    return IntegrationError.of(f"{label} answered HTTP {status}{said}.", code=code)
+    return IntegrationError.of(
+        Message.of("dynamics.http_status", label=label, status=status, said=said), code=code
+    )
 
 
 _BC_ENVIRONMENT_FIELDS = ("bc_environment", "tenant_id")
@@ -869,8 +856,7 @@ def _no_environment(reply: HttpReply, config: ConnectionConfig) -> IntegrationEr
     environment = _value(config, "bc_environment")
     tenant = _value(config, "tenant_id")
     return IntegrationError.of(
-        f"Business Central has no environment '{environment}' in tenant '{tenant}'{said}. "
-        "Check the environment name in the Business Central admin center, and the tenant ID.",
+        Message.of("dynamics.no_environment", environment=environment, tenant=tenant, said=said),
         _BC_ENVIRONMENT_FIELDS,
         code=code or "404",
     )

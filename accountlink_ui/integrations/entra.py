@@ -33,6 +33,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from accountlink_ui import redaction
+from accountlink_ui.i18n import Message
+from accountlink_ui.i18n.compat import english
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.http import HttpReply, NotJsonError, OutboundClient, scrub
 
@@ -102,8 +104,9 @@ class TokenCache:
 class CredentialFormatError(ValueError):
     """The certificate or key cannot be used; ``fields`` names the one to fix."""
 
-    def __init__(self, message: str, *, fields: tuple[str, ...]) -> None:
-        super().__init__(message)
+    def __init__(self, said: Message, *, fields: tuple[str, ...]) -> None:
+        super().__init__(english(said))
+        self.said = said
         self.fields = fields
 
 
@@ -140,34 +143,29 @@ class ClientCertificate:
             cert = x509.load_pem_x509_certificate(self.certificate_pem.strip().encode())
         except ValueError:
             raise CredentialFormatError(
-                "The certificate could not be read. Paste the whole PEM text, from "
-                "-----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.",
+                Message.of("entra.certificate_unreadable"),
                 fields=("certificate_pem",),
             ) from None
         try:
             key = serialization.load_pem_private_key(self.private_key_pem.strip().encode(), None)
         except TypeError:
             raise CredentialFormatError(
-                "The private key is password-protected. Export it without a password "
-                "(unencrypted PEM); AccountLink stores it encrypted.",
+                Message.of("entra.key_encrypted"),
                 fields=("private_key_pem",),
             ) from None
         except ValueError:
             raise CredentialFormatError(
-                "The private key could not be read. Paste the whole PEM text, from "
-                "-----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----.",
+                Message.of("entra.key_unreadable"),
                 fields=("private_key_pem",),
             ) from None
         if not isinstance(key, rsa.RSAPrivateKey):
             raise CredentialFormatError(
-                "The private key must be an RSA key (Microsoft Entra signs assertions with "
-                "PS256 or RS256).",
+                Message.of("entra.key_not_rsa"),
                 fields=("private_key_pem",),
             )
         if cert.public_key().public_numbers() != key.public_key().public_numbers():
             raise CredentialFormatError(
-                "The private key does not belong to this certificate. Paste the key that was "
-                "generated together with the certificate uploaded to the app registration.",
+                Message.of("entra.key_mismatch"),
                 fields=("private_key_pem",),
             )
         return CertificateKey(
@@ -391,78 +389,66 @@ _APP_MISSING = frozenset({700016, 700011, 7000229})
 _TENANT_MISSING = frozenset({90002, 900023})
 _RESOURCE = ("<resource>",)  # stands for the product's own field (environment / URL)
 
-# code -> (message, fields, the ``error`` value Entra sends with it); {code} {tenant}
+# code -> (message code, fields, the ``error`` value Entra sends with it); {aadsts} {tenant}
 # {client_id} {resource} are filled in.
 _EXPLANATIONS: dict[int, tuple[str, tuple[str, ...], str]] = {
     7000215: (
-        "Microsoft Entra ID rejected the client secret ({code}). Paste the secret's Value "
-        "(not its Secret ID) from Certificates & secrets in the app registration.",
+        "entra.aadsts.7000215",
         _SECRET,
         "invalid_client",
     ),
     7000222: (
-        "The client secret has expired ({code}). Create a new secret under Certificates & "
-        "secrets in the app registration and paste its Value here.",
+        "entra.aadsts.7000222",
         _SECRET,
         "invalid_client",
     ),
     700016: (
-        "No application with client ID {client_id} exists in tenant {tenant} ({code}). Check "
-        "the Application (client) ID, and that the app is registered in this tenant.",
+        "entra.aadsts.700016",
         _CLIENT_ID,
         "unauthorized_client",
     ),
     700011: (
-        "Tenant {tenant} does not know an application with client ID {client_id} ({code}). "
-        "Check the Application (client) ID on the app registration's Overview page.",
+        "entra.aadsts.700011",
         _CLIENT_ID,
         "unauthorized_client",
     ),
     7000229: (
-        "Application {client_id} has no service principal in tenant {tenant} ({code}). A "
-        "tenant administrator must grant consent to the app in this tenant.",
+        "entra.aadsts.7000229",
         _CLIENT_ID,
         "invalid_client",
     ),
     90002: (
-        "Microsoft Entra ID has no tenant '{tenant}' ({code}). Check the Directory (tenant) ID "
-        "on the app registration's Overview page.",
+        "entra.aadsts.90002",
         _TENANT,
         "invalid_request",
     ),
     900023: (
-        "'{tenant}' is not a valid tenant ({code}). Enter the Directory (tenant) ID as a GUID "
-        "or a verified domain such as contoso.onmicrosoft.com.",
+        "entra.aadsts.900023",
         _TENANT,
         "invalid_request",
     ),
     70011: (
-        "Microsoft Entra ID did not accept the scope for {resource} ({code}). Check that the "
-        "{resource} address is right.",
+        "entra.aadsts.70011",
         _RESOURCE,
         "invalid_scope",
     ),
     500011: (
-        "{resource} was not found in tenant {tenant} ({code}). Check the {resource} address, "
-        "and that the product is set up in this tenant.",
+        "entra.aadsts.500011",
         _RESOURCE,
         "invalid_resource",
     ),
     700027: (
-        "Microsoft Entra ID could not verify the certificate signature ({code}). Upload this "
-        "certificate to the app registration, or paste the certificate and key registered there.",
+        "entra.aadsts.700027",
         _CERT,
         "invalid_client",
     ),
     700021: (
-        "Microsoft Entra ID did not accept the client assertion's issuer ({code}). Check the "
-        "Application (client) ID and that this certificate is registered on that app.",
+        "entra.aadsts.700021",
         ("certificate_pem", "client_id"),
         "invalid_client",
     ),
     700023: (
-        "Microsoft Entra ID did not accept the client assertion's audience ({code}). Check the "
-        "Application (client) ID and that this certificate is registered on that app.",
+        "entra.aadsts.700023",
         ("certificate_pem", "client_id"),
         "invalid_client",
     ),
@@ -474,10 +460,10 @@ def explain(
     *,
     tenant: str,
     client_id: str,
-    resource: str,
+    resource: str | Message,
     resource_fields: tuple[str, ...],
     credential_fields: tuple[str, ...],
-) -> tuple[str, tuple[str, ...]]:
+) -> tuple[Message, tuple[str, ...]]:
     """A message for the admin (with the AADSTS code, never a secret) and the fields at fault.
 
     The OAuth ``error`` value picks the fields (see :func:`fields_at_fault`); a
@@ -485,8 +471,8 @@ def explain(
     with the ``error`` value the table expects (or with none).
     """
     code = error.aadsts
-    values = {
-        "code": f"AADSTS{code}",
+    values: dict[str, str | Message] = {
+        "aadsts": f"AADSTS{code}",
         "tenant": tenant,
         "client_id": client_id,
         "resource": resource,
@@ -500,19 +486,19 @@ def explain(
             fields = resource_fields
         if error.error and error.error != expected_error and by_error is not None:
             fields = by_error
-        return template.format(**values), fields
+        return Message.of(template, **values), fields
     if error.status == 429 or error.status >= 500:
-        return (
-            f"Microsoft Entra ID is not answering normally right now (HTTP {error.status}). "
-            "Try again in a minute.",
-            (),
-        )
-    said = f" (AADSTS{code}: {error.description})" if code else ""
-    if not said and error.error:
-        said = (
-            f" ({error.error}: {error.description})" if error.description else f" ({error.error})"
-        )
-    return f"Microsoft Entra ID refused the sign-in{said}.", by_error or ()
+        return Message.of("entra.unavailable", status=error.status), ()
+    # Entra's own words sit inside the sentence, as a parameter (shown as sent, untranslated).
+    if code:
+        said = Message.of("entra.refused_said", reason=f"AADSTS{code}", said=error.description)
+    elif error.error and error.description:
+        said = Message.of("entra.refused_said", reason=error.error, said=error.description)
+    elif error.error:
+        said = Message.of("entra.refused_with", reason=error.error)
+    else:
+        said = Message.of("entra.refused")
+    return said, by_error or ()
 
 
 def fields_at_fault(

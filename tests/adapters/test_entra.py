@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from accountlink_ui.i18n.compat import english
+from accountlink_ui.integrations import entra
 from accountlink_ui.integrations.entra import (
     ClientCertificate,
     ClientSecret,
@@ -12,7 +14,6 @@ from accountlink_ui.integrations.entra import (
     EntraError,
     TokenCache,
     credential_fingerprint,
-    explain,
 )
 from accountlink_ui.sandbox import demo_credentials as demo
 
@@ -25,6 +26,12 @@ ERROR_OF = {
     70011: "invalid_scope",
     500011: "invalid_resource",
 }
+
+
+def explain(error: EntraError, **where: object) -> tuple[str, tuple[str, ...]]:
+    """The adapter's explanation, its message code rendered in English as the tests read it."""
+    said, fields = entra.explain(error, **where)  # type: ignore[arg-type]
+    return english(said), fields
 
 
 def explain_code(
