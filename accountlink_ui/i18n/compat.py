@@ -41,3 +41,10 @@ def scrub_message(message: Message, scrub: Callable[[str], str]) -> Message:
     }
     detail = scrub(message.detail) if message.detail else message.detail
     return Message.of(message.code, detail, **params)
+
+
+def and_list(names: list[str]) -> str | Message:
+    """'A', or 'A, B and C' with the conjunction of the reader's language."""
+    if len(names) == 1:
+        return names[0]
+    return Message.of("list.and", items=", ".join(names[:-1]), last=names[-1])

@@ -25,6 +25,7 @@ from accountlink_ui.accounting.chart import Chart
 from accountlink_ui.accounting.money import to_major
 from accountlink_ui.accounting.vouchers import EXPENSE, Voucher
 from accountlink_ui.i18n import Message
+from accountlink_ui.i18n.compat import and_list
 from accountlink_ui.integrations.contracts import (
     ConnectionConfig,
     ConnectionResult,
@@ -267,7 +268,7 @@ class GenericRestAdapter:
             if str(reply.status_code) == expected:
                 return ConnectionResult(
                     ok=True,
-                    message=f"{label} answered GET {path} with HTTP {expected} as expected.",
+                    said=Message.of("rest.connected", label=label, path=path, expected=expected),
                     reached=label,
                 )
             raise _status_failure(reply, config, f"GET {path}", expected=expected)
@@ -333,7 +334,7 @@ class GenericRestAdapter:
         """One authorized request; an OAuth token from the cache that fails 401 is renewed once."""
         base = _setting(config, "base_url")
         if not base:
-            raise IntegrationError.of("Enter the API's base URL.", ("base_url",))
+            raise IntegrationError.of(Message.of("rest.base_url_missing"), ("base_url",))
         url = f"{base.rstrip('/')}/{path.lstrip('/')}"
         auth = self._auth(config, deadline)
         reply = self._send(method, url, deadline, auth, json, headers)
@@ -384,7 +385,7 @@ class GenericRestAdapter:
         if flow == "oauth2_client_credentials":
             token, from_cache = self._oauth_token(config, deadline, refresh=refresh)
             return _Auth(headers={"Authorization": f"Bearer {token}"}, from_cache=from_cache)
-        raise IntegrationError.of(f"Unknown sign-in method '{flow}'.")
+        raise IntegrationError.of(Message.of("rest.unknown_flow", flow=flow))
 
     def _oauth_token(
         self, config: ConnectionConfig, deadline: Deadline, *, refresh: bool
@@ -408,7 +409,7 @@ class GenericRestAdapter:
             )
         except OutboundError as exc:
             raise from_outbound(
-                f"the token URL ({_host_label(token_url)})", exc, ("token_url",)
+                Message.of("rest.token_url_at", host=_host_label(token_url)), exc, ("token_url",)
             ) from None
         body = _json_or_none(reply)
         if reply.ok and isinstance(body, dict) and body.get("access_token"):
@@ -429,44 +430,58 @@ def _status_failure(
     if status in (401, 403):
         fields = CREDENTIAL_FIELDS.get(config.auth_flow, ())
         labels = _labels(config, fields)
-        word = "rejected" if status == 401 else "accepted but did not authorize"
+        code = "rest.credentials_rejected" if status == 401 else "rest.credentials_unauthorized"
         return IntegrationError.of(
-            f"{label} {word} the credentials (HTTP {status} for {what}). Check the {labels}.",
+            Message.of(code, label=label, status=status, what=what, fields=labels),
             fields,
             code=str(status),
         )
     if status == 404:
         field_key = "health_path" if what.startswith("GET") else "records_path"
         return IntegrationError.of(
-            f"{label} has no {what.split(' ', 1)[1]} (HTTP 404). Check the path and the base URL.",
+            Message.of("rest.not_found", label=label, path=what.split(" ", 1)[1]),
             (field_key, "base_url"),
             code="404",
         )
     if status == 429:
         wait = reply.retry_after()
         return IntegrationError.of(
-            f"{label} is limiting requests (HTTP 429); try again "
-            + (f"in {wait:g} s." if wait is not None else "shortly."),
+            Message.of("rest.rate_limited_for", label=label, seconds=wait)
+            if wait is not None
+            else Message.of("rest.rate_limited", label=label),
             code="429",
             transient=True,
             retry_after=wait,
         )
     if status >= 500:
-        got = f"expected HTTP {expected}, got {status}" if expected else f"HTTP {status}"
         return IntegrationError.of(
-            f"{label} had a server error ({got} for {what}). Try again later.",
+            Message.of(
+                "rest.server_error_expected",
+                label=label,
+                expected=expected,
+                status=status,
+                what=what,
+            )
+            if expected
+            else Message.of("rest.server_error", label=label, status=status, what=what),
             code=str(status),
             transient=True,
         )
     if expected is not None:
         return IntegrationError.of(
-            f"{label} answered {what} with HTTP {status}, but HTTP {expected} was expected. "
-            "Check the health check path and the expected status.",
+            Message.of(
+                "rest.unexpected_status", label=label, what=what, status=status, expected=expected
+            ),
             ("expected_status", "health_path"),
             code=str(status),
         )
     detail = _problem_detail(reply, config)
-    return IntegrationError.of(f"{label} refused {what} (HTTP {status}){detail}.", code=str(status))
+    return IntegrationError.of(
+        Message.of("rest.refused_said", detail=detail, label=label, what=what, status=status)
+        if detail
+        else Message.of("rest.refused", label=label, what=what, status=status),
+        code=str(status),
+    )
 
 
 def _token_failure(reply: HttpReply, body: object, secret: str) -> IntegrationError:
@@ -482,39 +497,36 @@ def _token_failure(reply: HttpReply, body: object, secret: str) -> IntegrationEr
     )
     if error == "invalid_client" or (status == 401 and not error):
         return IntegrationError.of(
-            f"The token URL rejected the client ID or secret{said}.",
+            Message.of("rest.token_client_rejected", said=said),
             ("client_id", "client_secret"),
             code=error or "401",
         )
     if error == "invalid_scope":
         return IntegrationError.of(
-            f"The token URL did not accept the scope{said}.", ("scope",), code=error
+            Message.of("rest.token_scope", said=said), ("scope",), code=error
         )
     if error in ("unauthorized_client", "unsupported_grant_type"):
         return IntegrationError.of(
-            f"This client may not use the client-credentials grant{said}.",
+            Message.of("rest.token_grant", said=said),
             ("client_id",),
             code=error,
         )
     if status == 404:
-        return IntegrationError.of(
-            "The token URL answered 'not found' (HTTP 404).", ("token_url",), code="404"
-        )
+        return IntegrationError.of(Message.of("rest.token_not_found"), ("token_url",), code="404")
     if status == 429 or status >= 500:
         return IntegrationError.of(
-            f"The token URL is not answering normally (HTTP {status}). Try again later.",
+            Message.of("rest.token_unavailable", status=status),
             code=str(status),
             transient=True,
             retry_after=reply.retry_after(),
         )
     if body is None:
         return IntegrationError.of(
-            f"The token URL answered HTTP {status} with something that is not JSON. Check "
-            "that it is the OAuth token endpoint.",
+            Message.of("rest.token_not_json", status=status),
             ("token_url",),
         )
     return IntegrationError.of(
-        f"The token URL refused the request (HTTP {status}){said}.",
+        Message.of("rest.token_refused", status=status, said=said),
         ("token_url",),
         code=error or None,
     )
@@ -536,7 +548,7 @@ def _push_result(reply: HttpReply, keys: list[str]) -> PushResult:
     if not isinstance(entries, list) or not entries:
         return PushResult(accepted={key: key for key in keys})
     accepted: dict[str, str] = {}
-    failed: dict[str, str] = {}
+    failed: dict[str, Message] = {}
     known = set(keys)  # a 500-record batch: a list lookup per entry would be quadratic
     count = len(keys)
     for entry in entries:
@@ -551,12 +563,12 @@ def _push_result(reply: HttpReply, keys: list[str]) -> PushResult:
         error = entry.get("error")
         status = entry.get("status")
         if error or (status and str(status).lower() in _REFUSED_STATUSES):
-            failed[key] = str(error or status)[:300]
+            failed[key] = Message.of("rest.record_refused", detail=str(error or status)[:300])
         else:
             accepted[key] = str(entry.get("id") or entry.get("ledger_id") or key)
     for key in keys:
         if key not in accepted and key not in failed:
-            failed[key] = "The API did not confirm this record."
+            failed[key] = Message.of("rest.record_unconfirmed")
     return PushResult(accepted=accepted, failed=failed)
 
 
@@ -604,7 +616,7 @@ def _problem_detail(reply: HttpReply, config: ConnectionConfig) -> str:
     if not isinstance(body, dict):
         return ""
     text = body.get("detail") or body.get("message") or body.get("error") or body.get("title")
-    return f": {scrub_config(str(text), config)[:200]}" if text else ""
+    return scrub_config(str(text), config)[:200] if text else ""
 
 
 def _host_label(url: str) -> str:
@@ -615,10 +627,9 @@ def _host_label(url: str) -> str:
     return host or "the API"
 
 
-def _labels(config: ConnectionConfig, keys: tuple[str, ...]) -> str:
+def _labels(config: ConnectionConfig, keys: tuple[str, ...]) -> str | Message:
     specs = {spec.key: spec.label for spec in GENERIC_REST.fields_for(config.auth_flow)}
-    names = [specs.get(key, key) for key in keys]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return and_list([specs.get(key, key) for key in keys])
 
 
 def _setting(config: ConnectionConfig, key: str) -> str:
@@ -628,12 +639,16 @@ def _setting(config: ConnectionConfig, key: str) -> str:
 def _required(config: ConnectionConfig, key: str) -> str:
     value = _setting(config, key) or (config.secrets.get(key) or "").strip()
     if not value:
-        raise IntegrationError.of(f"{_labels(config, (key,))} is required.", (key,))
+        raise IntegrationError.of(
+            Message.of("validate.required", field=_labels(config, (key,))), (key,)
+        )
     return value
 
 
 def _secret(config: ConnectionConfig, key: str) -> str:
     value = (config.secrets.get(key) or "").strip()
     if not value:
-        raise IntegrationError.of(f"{_labels(config, (key,))} is required.", (key,))
+        raise IntegrationError.of(
+            Message.of("validate.required", field=_labels(config, (key,))), (key,)
+        )
     return value

@@ -596,7 +596,7 @@ def _transport_error(url: httpx.URL, exc: BaseException) -> OutboundError:
 
 
 def from_outbound(
-    system_label: str, exc: OutboundError, fields: tuple[str, ...] = ()
+    system_label: str | Message, exc: OutboundError, fields: tuple[str, ...] = ()
 ) -> IntegrationError:
     """``exc`` (already secret-free) worded for the admin: prefixed with the system it
     happened talking to, of the same kind (transient or permanent)."""
@@ -688,11 +688,11 @@ def run_connection_test(
     return replace(result, latency_ms=int(deadline.elapsed() * 1000))
 
 
-def timed_out(deadline: Deadline, system_label: str) -> ConnectionResult:
+def timed_out(deadline: Deadline, system_label: str | Message) -> ConnectionResult:
     return ConnectionResult(
         ok=False, said=_timed_out_message(deadline.seconds, system_label), code="TIMEOUT"
     )
 
 
-def _timed_out_message(seconds: float, system_label: str) -> Message:
+def _timed_out_message(seconds: float, system_label: str | Message) -> Message:
     return Message.of("http.timed_out", seconds=seconds, system=system_label)
