@@ -168,17 +168,14 @@ class TripletexAdapter:
                 params={"fields": "employeeId,companyId,company(name)"},
             )
             if not reply.ok:
-                raise _refusal(reply, config, "the who-am-I check")
+                raise _refusal(reply, config, Message.of("tripletex.what.whoami"))
             value = _value(reply)
             company = value.get("company") if isinstance(value.get("company"), dict) else {}
             name = (company or {}).get("name") or f"company {value.get('companyId', '?')}"
-            where = "test environment" if config.environment != "production" else "production"
-            return ConnectionResult(
-                ok=True,
-                message=f"Connected to Tripletex ({where}). Posting vouchers is checked at the "
-                "first sync: Tripletex offers no way to check it without posting.",
-                reached=str(name),
-            )
+            code = "tripletex.connected_production"
+            if config.environment != "production":
+                code = "tripletex.connected_test"
+            return ConnectionResult(ok=True, said=Message.of(code), reached=str(name))
         except DeadlineExceeded:
             raise  # run_connection_test words it, naming what was awaited
         except IntegrationError as failure:
@@ -192,7 +189,7 @@ class TripletexAdapter:
         or a refused session raises, and the sync asks ``find_existing`` before resending."""
         posting = config.require_posting()
         accepted: dict[str, str] = {}
-        failed: dict[str, str] = {}
+        failed: dict[str, Message] = {}
         if not vouchers:
             return PushResult(accepted={})
         try:
@@ -218,9 +215,14 @@ class TripletexAdapter:
                 if reply.ok:
                     accepted[voucher.key] = str(_value(reply).get("id", ""))
                 elif reply.status_code == 422:
-                    failed[voucher.key] = _said(reply, config) or "Tripletex refused the voucher."
+                    said = _said(reply, config)
+                    failed[voucher.key] = (
+                        Message.of("tripletex.voucher_refused_said", detail=said)
+                        if said
+                        else Message.of("tripletex.voucher_refused")
+                    )
                 else:
-                    raise _refusal(reply, config, "the voucher")
+                    raise _refusal(reply, config, Message.of("tripletex.what.voucher"))
         except OutboundError as exc:
             raise from_outbound(TRIPLETEX.label, exc).push_error() from None
         except IntegrationError as failure:
@@ -240,7 +242,7 @@ class TripletexAdapter:
                     params={"externalVoucherNumber": key, "fields": "id,externalVoucherNumber"},
                 )
                 if not reply.ok:
-                    raise _refusal(reply, config, "the voucher lookup")
+                    raise _refusal(reply, config, Message.of("tripletex.what.voucher_lookup"))
                 for item in _values(reply):
                     if item.get("externalVoucherNumber") == key and item.get("id") is not None:
                         found.setdefault(key, str(item["id"]))
@@ -347,8 +349,7 @@ class TripletexAdapter:
                 return reply
             self._sessions.discard(self._cache_key(config, base))
         raise PermanentError(
-            "Tripletex refused a session it had just opened (HTTP 401). The employee token may "
-            "lack access to the API: check its access in Tripletex, or create a new one.",
+            Message.of("tripletex.session_dropped"),
             (EMPLOYEE,),
             code="401",
         )
@@ -385,7 +386,7 @@ class TripletexAdapter:
             raise _session_refusal(reply, config)
         token = _value(reply).get("token")
         if not isinstance(token, str) or not token:
-            raise TransientError("Tripletex opened a session without a token; try again later.")
+            raise TransientError(Message.of("tripletex.session_without_token"))
         self._sessions.put(key, token, SESSION_REUSE_SECONDS)
         return token
 
@@ -397,13 +398,12 @@ def _postings(voucher: Voucher, posting: PostingSettings) -> list[dict[str, Any]
     """The voucher as Tripletex postings: gross expense (with its VAT type), then the counter."""
     expense, vat, counter = voucher.line(EXPENSE), voucher.line(VAT), voucher.line(COUNTER)
     if expense is None or counter is None:
-        raise PermanentError(f"Voucher {voucher.number} has no expense or counter line.")
+        raise PermanentError(Message.of("tripletex.voucher_incomplete", number=voucher.number))
     if counter.account_type == COUNTER_EMPLOYEE or posting.counter_account_type == (
         COUNTER_EMPLOYEE
     ):
         raise PermanentError(
-            "Tripletex postings to an employee's own account are not supported yet: post "
-            "what is owed to an employee payables account (e.g. 2910) instead.",
+            Message.of("tripletex.employee_account"),
             nothing_sent=True,
         )
     gross = expense.minor + (vat.minor if vat is not None else 0)
@@ -415,13 +415,13 @@ def _postings(voucher: Voucher, posting: PostingSettings) -> list[dict[str, Any]
 
 def _missing(
     postings: Sequence[Mapping[str, Any]], accounts: Mapping[str, int], vats: Mapping[str, int]
-) -> str:
+) -> Message | None:
     for p in postings:
         if p["account"] not in accounts:
-            return f"Tripletex has no account {p['account']}: choose another on Posting settings."
+            return Message.of("tripletex.no_account", account=str(p["account"]))
         if p["vat"] and p["vat"] not in vats:
-            return f"Tripletex has no VAT type {p['vat']}: choose another on Posting settings."
-    return ""
+            return Message.of("tripletex.no_vat_type", vat=str(p["vat"]))
+    return None
 
 
 def _wire(
@@ -458,11 +458,9 @@ def _wire(
 def _token(config: ConnectionConfig, key: str) -> str:
     value = (config.secrets.get(key) or "").strip()
     if not value:
-        raise PermanentError(f"Enter the {TRIPLETEX.label_of(key).lower()}.", (key,))
+        raise PermanentError(Message.of("tripletex.token_missing", token=_token_name(key)), (key,))
     if any(ch.isspace() for ch in value):
-        raise PermanentError(
-            f"The {TRIPLETEX.label_of(key).lower()} contains spaces: paste only the token.", (key,)
-        )
+        raise PermanentError(Message.of("tripletex.token_spaces", token=_token_name(key)), (key,))
     return value
 
 
@@ -478,8 +476,7 @@ def _value(reply: HttpReply) -> dict[str, Any]:
     value = _body(reply).get("value")
     if not isinstance(value, dict):
         raise TransientError(
-            f"Tripletex answered HTTP {reply.status_code} without the expected 'value'; try "
-            "again later."
+            Message.of("tripletex.missing_member", status=reply.status_code, member="value")
         )
     return value
 
@@ -488,8 +485,7 @@ def _values(reply: HttpReply) -> list[dict[str, Any]]:
     values = _body(reply).get("values")
     if not isinstance(values, list):
         raise TransientError(
-            f"Tripletex answered HTTP {reply.status_code} without the expected 'values'; try "
-            "again later."
+            Message.of("tripletex.missing_member", status=reply.status_code, member="values")
         )
     return [item for item in values if isinstance(item, dict)]
 
@@ -519,46 +515,57 @@ def _said(reply: HttpReply, config: ConnectionConfig) -> str:
 def _session_refusal(reply: HttpReply, config: ConnectionConfig) -> IntegrationError:
     status = reply.status_code
     if status == 429 or status >= 500:
-        return _refusal(reply, config, "the session")
+        return _refusal(reply, config, Message.of("tripletex.what.session"))
     named = tuple(
         dict.fromkeys(
             _FIELD_OF_PARAM[field] for field, _ in _validation(reply) if field in _FIELD_OF_PARAM
         )
     )
     fields = named or _TOKENS
-    which = " and ".join(TRIPLETEX.label_of(key).lower() for key in fields)
     said = _said(reply, config)
+    said_part = f": {said}" if said else ""
     return PermanentError(
-        f"Tripletex refused the {which} (HTTP {status}{': ' + said if said else ''}). Check that "
-        f"{'it belongs' if len(fields) == 1 else 'they belong'} to the chosen environment, and "
-        "create a new employee token in Tripletex if it was deleted or has expired.",
+        Message.of(
+            "tripletex.session_refused_one",
+            token=_token_name(fields[0]),
+            status=status,
+            said=said_part,
+        )
+        if len(fields) == 1
+        else Message.of("tripletex.session_refused_both", status=status, said=said_part),
         fields,
         code=str(status),
         nothing_sent=True,
     )
 
 
-def _refusal(reply: HttpReply, config: ConnectionConfig, what: str) -> IntegrationError:
+def _token_name(key: str) -> Message:
+    """'consumer token' / 'employee token', as a noun inside a sentence."""
+    return Message.of(f"tripletex.token.{key}")
+
+
+def _refusal(reply: HttpReply, config: ConnectionConfig, what: str | Message) -> IntegrationError:
     status = reply.status_code
     said = _said(reply, config)
     detail = f": {said}" if said else ""
     if status == 429:
         return TransientError(
-            f"Tripletex is limiting requests (HTTP 429){detail}.",
+            Message.of("tripletex.rate_limited", said=detail),
             code="429",
             retry_after=reply.retry_after(),
         )
     if status >= 500:
         return TransientError(
-            f"Tripletex failed on {what} (HTTP {status}){detail}; try again later.",
+            Message.of("tripletex.server_error", what=what, status=status, said=detail),
             code=str(status),
             retry_after=reply.retry_after(),
         )
     if status == 403:
         return PermanentError(
-            f"Tripletex refused {what} (HTTP 403){detail}. The employee token lacks access: "
-            "give it access to accounting in Tripletex, or create a new one.",
+            Message.of("tripletex.forbidden", what=what, said=detail),
             (EMPLOYEE,),
             code="403",
         )
-    return PermanentError(f"Tripletex refused {what} (HTTP {status}){detail}.", code=str(status))
+    return PermanentError(
+        Message.of("tripletex.refused", what=what, status=status, said=detail), code=str(status)
+    )

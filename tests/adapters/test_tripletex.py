@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from accountlink_ui.accounting.posting_settings import PostingSettings
+from accountlink_ui.i18n.compat import english
 from accountlink_ui.integrations.contracts import (
     ConnectionConfig,
     ConnectionResult,
@@ -140,7 +141,7 @@ def test_an_unknown_account_fails_only_its_voucher(sandbox: Sandbox) -> None:
     bad = vouchers("bad-1", account="4999")
     result = adapter.push(tripletex_config(), [*good, *bad])
     assert set(result.accepted) == {"ok-1"}
-    assert "no account 4999" in result.failed["bad-1"]
+    assert "no account 4999" in english(result.failed["bad-1"])
 
 
 def test_an_unbalanced_voucher_is_refused_with_tripletex_words(sandbox: Sandbox) -> None:
