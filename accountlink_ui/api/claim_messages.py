@@ -1,4 +1,5 @@
-"""The claims intake's refusals in words (DESIGN rule 11: the service gives codes)."""
+"""The claims intake's refusals in the caller's language (DESIGN rule 11: the service gives
+codes; the catalogue's ``claims.*`` entries give the words, in English or bokmål)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from accountlink_ui.api.claim_schemas import (
     ClaimsConflictOut,
     ClaimsInvalidOut,
 )
+from accountlink_ui.api.errors import refusal
+from accountlink_ui.api.locale import request_locale
+from accountlink_ui.i18n import Message, render
 from accountlink_ui.services.claim_intake import ClaimProblem
 from accountlink_ui.services.claim_intake_service import (
     ClaimsConflict,
@@ -20,100 +24,95 @@ from accountlink_ui.services.claim_intake_service import (
     InvalidCursor,
 )
 
-MESSAGES = {
-    "not_object": 'Send a JSON object: one claim, or {{"claims": [...]}} for a batch.',
-    "not_list": "Send the claims as a JSON array.",
-    "empty": "Send at least one claim.",
-    "too_many": "Send at most {max} claims per request.",
-    "unknown_field": "This field is not part of a claim; check its spelling.",
-    "duplicate": "This id is used by claim {first} of the same request already.",
-    "required": "Required.",
-    "bad_external_id": "Use {rule}.",
-    "not_text": "Send this as a JSON string.",
-    "control_characters": "Remove the control characters (line breaks, tabs).",
-    "too_long": "Use at most {max} characters (this has {length}).",
-    "not_amount": 'Send an amount such as "1250.00": digits, a point, two decimals.',
-    "amount_not_text": 'Send the amount as a string such as "1250.00" (a JSON number can '
-    "lose cents).",
-    "not_positive": "Must be more than 0.",
-    "negative": "Must not be negative.",
-    "too_large": "Must be at most {max}.",
-    "too_many_decimals": "Use at most two decimals.",
-    "vat_over_amount": "VAT cannot be more than the amount ({amount}).",
-    "unknown_currency": "Use one of {accepted}.",
-    "not_date": "Send a real date as YYYY-MM-DD.",
-    "date_too_late": "Must be no later than {latest}.",
-    "date_too_early": "Must be no earlier than {earliest}.",
-    "unknown_category": "Use one of {accepted}.",
-}
-STATE_CONFLICTS = {
-    "retry": "Only a refused claim can be retried; claim {claim} is {status}.",
-    "withdraw": "Claim {claim} is {status}: only a claim not sent yet can be withdrawn.",
-}
+SHOWN = 20
+"""Problems spelled out in ``detail``; all of them are in ``errors``."""
 
 
-def problem_out(problem: ClaimProblem) -> ClaimProblemOut:
-    message = MESSAGES.get(problem.code, problem.code).format(**problem.params)
+def problem_message(problem: ClaimProblem) -> Message:
+    return Message.of(f"claims.problem.{problem.code}", **problem.params)
+
+
+def problem_out(problem: ClaimProblem, locale: str = "en") -> ClaimProblemOut:
     return ClaimProblemOut(
-        index=problem.index, id=problem.external_id, field=problem.field, message=message
+        index=problem.index,
+        id=problem.external_id,
+        field=problem.field,
+        message=render(problem_message(problem), locale),
+        code=problem.code,
     )
 
 
-def _where(index: int, external_id: str | None) -> str:
-    return f"claim {index}" + (f" ({external_id})" if external_id else "")
+def _where(index: int, external_id: str | None) -> Message:
+    if external_id:
+        return Message.of("claims.where_id", index=str(index), claim=external_id)
+    return Message.of("claims.where", index=str(index))
 
 
-def _invalid(_: Request, exc: Exception) -> JSONResponse:
+def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ClaimsInvalid)
-    errors = [problem_out(problem) for problem in exc.problems]
-    detail = "Nothing was stored. " + " ".join(
-        f"{_where(e.index, e.id)}, {e.field}: {e.message}" for e in errors[:20]
-    )
-    if len(errors) > 20:
-        detail += f" … and {len(errors) - 20} more (see errors)."
-    body = ClaimsInvalidOut(detail=detail, errors=errors)
+    locale = request_locale(request)
+    errors = [problem_out(problem, locale) for problem in exc.problems]
+    parts = [
+        render(
+            Message.of(
+                "claims.problem_at", where=_where(e.index or 0, e.id), field=e.field, said=e.message
+            ),
+            locale,
+        )
+        for e in errors[:SHOWN]
+    ]
+    if len(errors) > SHOWN:
+        parts.append(render(Message.of("claims.and_more", count=len(errors) - SHOWN), locale))
+    detail = render(Message.of("claims.nothing_stored", problems=" ".join(parts)), locale)
+    body = ClaimsInvalidOut(detail=detail, code="claims.invalid", errors=errors)
     return JSONResponse(body.model_dump(), status_code=422)
 
 
-def _conflict(_: Request, exc: Exception) -> JSONResponse:
+def _conflict(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ClaimsConflict)
+    locale = request_locale(request)
     conflicts = [
         ClaimConflictOut(index=c.index, id=c.external_id, fields=c.fields) for c in exc.conflicts
     ]
-    detail = (
-        "Nothing was stored: these claim ids were sent before with other values. "
-        + " ".join(
-            f"{_where(c.index, c.id)} differs in {', '.join(c.fields)}." for c in conflicts[:20]
+    differs = " ".join(
+        render(
+            Message.of("claims.differs", where=_where(c.index, c.id), fields=", ".join(c.fields)),
+            locale,
         )
-        + " A claim cannot be changed once sent; withdraw it and send it under a new id."
+        for c in conflicts[:SHOWN]
     )
-    body = ClaimsConflictOut(detail=detail, conflicts=conflicts)
+    detail = render(Message.of("claims.sent_before", conflicts=differs), locale)
+    body = ClaimsConflictOut(detail=detail, code="claims.conflict", conflicts=conflicts)
     return JSONResponse(body.model_dump(), status_code=409)
 
 
-def _state(_: Request, exc: Exception) -> JSONResponse:
+def _state(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ClaimStateConflict)
-    detail = STATE_CONFLICTS[exc.action].format(claim=exc.external_id, status=exc.status)
-    return JSONResponse({"detail": detail}, status_code=409)
+    return refusal(request, exc.said, 409)
 
 
-def _key_reused(_: Request, exc: Exception) -> JSONResponse:
-    message = (
-        "This Idempotency-Key was used in the last 24 hours with a different request body. "
-        "Use a new key for a new request."
-    )
+def _key_reused(request: Request, exc: Exception) -> JSONResponse:
+    said = Message.of("claims.key_reused")
+    message = render(said, request_locale(request))
     error = {"field": "Idempotency-Key", "location": "header", "message": message}
-    return JSONResponse({"detail": message, "errors": [error]}, status_code=422)
+    return refusal(request, said, 422, errors=[error])
 
 
-def _cursor(_: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(
-        {
-            "detail": "query parameter cursor: not a cursor this API gave out; pass "
-            "next_cursor from the previous page as it is.",
-            "errors": [{"field": "cursor", "location": "query", "message": str(exc)}],
-        },
-        status_code=422,
+def _cursor(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidCursor)
+    locale = request_locale(request)
+    return refusal(
+        request,
+        Message.of("claims.cursor_parameter"),
+        422,
+        errors=[
+            {
+                "field": "cursor",
+                "location": "query",
+                "message": render(exc.said, locale),
+                "code": exc.said.code,
+            }
+        ],
     )
 
 

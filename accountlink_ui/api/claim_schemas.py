@@ -232,10 +232,12 @@ class ClaimProblemOut(BaseModel):
     field: str
     location: str = "body"
     message: str
+    code: str | None = Field(default=None, description="The problem's code, e.g. 'required'.")
 
 
 class ClaimsInvalidOut(BaseModel):
     detail: str
+    code: str | None = None
     errors: list[ClaimProblemOut]
 
 
@@ -247,6 +249,7 @@ class ClaimConflictOut(BaseModel):
 
 class ClaimsConflictOut(BaseModel):
     detail: str
+    code: str | None = None
     conflicts: list[ClaimConflictOut]
 
 

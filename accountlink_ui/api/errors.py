@@ -1,4 +1,5 @@
-"""Every refusal as JSON ``{"detail": ...}`` with a sentence a person can act on.
+"""Every refusal as JSON ``{"detail": ..., "code": ...}``: a sentence a person can act on, in
+the caller's language (``Accept-Language``: en or nb), and a stable machine code.
 
 Service errors map to statuses here, once, so routes just call the service:
 NotFound → 404 (also another organization's integration), PermissionDenied →
@@ -17,6 +18,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from accountlink_ui.api.locale import request_locale, say
+from accountlink_ui.i18n import Message, render
 from accountlink_ui.services.errors import (
     InvalidConfig,
     NotFound,
@@ -25,44 +28,82 @@ from accountlink_ui.services.errors import (
 )
 
 log = logging.getLogger(__name__)
-SCHEMA_HINT = "The routes are listed in /api/v1/openapi.json."
 
 
-def _service_error(_: Request, exc: Exception) -> JSONResponse:
+def refusal(request: Request, said: Message, status: int, **extra: object) -> JSONResponse:
+    """``{"detail": <said in the caller's language>, "code": <said's code>, ...extra}``."""
+    return JSONResponse(
+        {"detail": say(request, said), "code": said.code, **extra}, status_code=status
+    )
+
+
+def _service_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
     if isinstance(exc, NotFound):
-        return JSONResponse({"detail": str(exc)}, status_code=404)
+        return refusal(request, exc.said, 404)
     if isinstance(exc, PermissionDenied):
-        return JSONResponse({"detail": str(exc)}, status_code=403)
+        return refusal(request, exc.said, 403)
     if isinstance(exc, InvalidConfig):
+        locale = request_locale(request)
         errors = [
-            {"field": field, "location": "body", "message": message}
-            for field, message in exc.errors.items()
+            {
+                "field": field,
+                "location": "body",
+                "message": render(message, locale),
+                "code": message.code,
+            }
+            for field, message in exc.field_messages.items()
         ]
         return JSONResponse(
-            {"detail": _sentence(errors) or str(exc), "errors": errors}, status_code=422
+            {
+                "detail": _sentence(errors, locale) or say(request, exc.said),
+                "code": exc.said.code,
+                "errors": errors,
+            },
+            status_code=422,
         )
-    return JSONResponse({"detail": str(exc)}, status_code=409)
+    return refusal(request, exc.said, 409)
 
 
-def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own field messages (pydantic's English) stay as pydantic words them."""
     assert isinstance(exc, RequestValidationError)
-    errors = [_field_error(error) for error in exc.errors()]
-    return JSONResponse({"detail": _sentence(errors), "errors": errors}, status_code=422)
+    errors = [_field_error(error, request_locale(request)) for error in exc.errors()]
+    return JSONResponse(
+        {
+            "detail": _sentence(errors, request_locale(request)),
+            "code": "api.invalid_request",
+            "errors": errors,
+        },
+        status_code=422,
+    )
 
 
-def _field_error(error: Any) -> dict[str, str]:
+def _field_error(error: Any, locale: str) -> dict[str, str]:
     location = [str(part) for part in error.get("loc", ())]
     where = location[0] if location else "request"
     field = ".".join(location[1:]) or where
-    message = str(error.get("msg", "Invalid value."))
+    message = str(error.get("msg") or render(Message.of("api.invalid_value"), locale))
     if "input" in error and where in ("path", "query"):
-        message += f" (got {str(error['input'])[:60]!r})"
+        message = render(
+            Message.of("api.got_value", message=message, value=repr(str(error["input"])[:60])),
+            locale,
+        )
     return {"field": field, "location": where, "message": message}
 
 
-def _sentence(errors: list[dict[str, str]]) -> str:
+def _sentence(errors: list[dict[str, str]], locale: str) -> str:
     return " ".join(
-        f"{e['location']} parameter {e['field']}: {e['message'].rstrip('.')}." for e in errors
+        render(
+            Message.of(
+                "api.parameter_problem",
+                location=e["location"],
+                field=e["field"],
+                message=e["message"].rstrip("."),
+            ),
+            locale,
+        )
+        for e in errors
     )
 
 
@@ -70,17 +111,29 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail
     headers = exc.headers
+    code = None
     if exc.status_code == 404 and detail == "Not Found":
-        detail = f"There is no such API route. {SCHEMA_HINT}"
+        code = "api.no_route"
     elif exc.status_code == 405 and detail == "Method Not Allowed":
-        detail = f"This route does not accept that method. {SCHEMA_HINT}"
+        code = "api.wrong_method"
     elif exc.status_code == 400 and detail == "There was an error parsing the body":
         # Starlette's words for a body that is not JSON; it is a validation failure like any.
-        errors = [{"field": "body", "location": "body", "message": "The body is not valid JSON."}]
-        return JSONResponse({"detail": _sentence(errors), "errors": errors}, status_code=422)
+        locale = request_locale(request)
+        message = render(Message.of("api.body_not_json"), locale)
+        errors = [{"field": "body", "location": "body", "message": message}]
+        return JSONResponse(
+            {"detail": _sentence(errors, locale), "code": "api.body_not_json", "errors": errors},
+            status_code=422,
+        )
     if exc.status_code == 405:
         headers = {**(headers or {}), "Allow": _allowed_methods(request)}
-    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
+    if code is not None:
+        detail = say(request, Message.of(code))
+    return JSONResponse(
+        {"detail": detail, "code": code or f"http.{exc.status_code}"},
+        status_code=exc.status_code,
+        headers=headers,
+    )
 
 
 def _allowed_methods(request: Request) -> str:
@@ -96,13 +149,7 @@ def _allowed_methods(request: Request) -> str:
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("API %s %s failed", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(
-        {
-            "detail": "The server failed to answer this request. The operator can find the "
-            "cause in the server log; trying again later may help."
-        },
-        status_code=500,
-    )
+    return refusal(request, Message.of("api.server_failed"), 500)
 
 
 def install(app: FastAPI) -> None:

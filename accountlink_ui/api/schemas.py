@@ -17,17 +17,25 @@ from accountlink_ui.views import IntegrationView
 
 
 class ErrorOut(BaseModel):
-    detail: str = Field(description="What went wrong and what to do, written for a person.")
+    detail: str = Field(
+        description="What went wrong and what to do, written for a person in the language "
+        "Accept-Language asks for (en or nb; English otherwise)."
+    )
+    code: str | None = Field(
+        default=None, description="A stable machine code for the refusal, e.g. 'sync.disabled'."
+    )
 
 
 class FieldErrorOut(BaseModel):
     field: str = Field(description="The parameter at fault, e.g. 'integration_id'.")
     location: str = Field(description="Where it was sent: path, query, header or body.")
     message: str
+    code: str | None = None
 
 
 class ValidationErrorOut(BaseModel):
     detail: str = Field(description="Every problem in one sentence.")
+    code: str | None = None
     errors: list[FieldErrorOut]
 
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from accountlink_ui import repository
+from accountlink_ui.i18n import Message
 from accountlink_ui.models import Role
 from accountlink_ui.services.errors import NotFound, PermissionDenied
 from accountlink_ui.views import Actor
 
 
 def require_admin(session: Session, actor: Actor, organization_id: int, *, to: str) -> None:
-    """Raise unless ``actor`` administers the organization; ``to`` names what they tried."""
+    """Raise unless ``actor`` administers the organization; ``to`` names what they tried
+    (the code ``access.admins_only.<to>`` says it to them)."""
     member = repository.membership(session, organization_id, actor.user_id)
     if member is None:
-        raise NotFound("That organization does not exist or you are not a member of it.")
+        raise NotFound(Message.of("access.no_organization"))
     if member.role != Role.ADMIN:
-        raise PermissionDenied(
-            f"Only organization admins can {to}. Ask an admin of your organization for access."
-        )
+        raise PermissionDenied(Message.of(f"access.admins_only.{to}"))

@@ -23,6 +23,7 @@ from sqlmodel import col, select
 
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import Message
 from accountlink_ui.models import ApiToken, Role, User, as_utc, utcnow
 from accountlink_ui.services.access import require_admin
 from accountlink_ui.services.errors import InvalidConfig, NotFound
@@ -83,7 +84,7 @@ class ApiTokenService:
     def list_tokens(self, actor: Actor, organization_id: int) -> list[ApiTokenView]:
         """Active tokens first, newest first within each group."""
         with session_scope(self._engine) as session:
-            require_admin(session, actor, organization_id, to="manage API tokens")
+            require_admin(session, actor, organization_id, to="api_tokens")
             rows = session.exec(
                 select(ApiToken, User.name)
                 .join(User, col(User.id) == ApiToken.created_by_id)
@@ -96,14 +97,12 @@ class ApiTokenService:
     def create_token(self, actor: Actor, organization_id: int, name: str) -> IssuedToken:
         name = (name or "").strip()
         if not name:
-            raise InvalidConfig(
-                {"name": "Give the token a name that says where it is used, e.g. 'Monitoring'."}
-            )
+            raise InvalidConfig({"name": Message.of("api_token.name_missing")})
         if len(name) > NAME_MAX_LENGTH:
-            raise InvalidConfig({"name": f"Use at most {NAME_MAX_LENGTH} characters."})
+            raise InvalidConfig({"name": Message.of("text.too_long", maximum=NAME_MAX_LENGTH)})
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with session_scope(self._engine) as session:
-            require_admin(session, actor, organization_id, to="manage API tokens")
+            require_admin(session, actor, organization_id, to="api_tokens")
             row = ApiToken(
                 organization_id=organization_id,
                 name=name,
@@ -127,10 +126,10 @@ class ApiTokenService:
     def revoke_token(self, actor: Actor, organization_id: int, token_id: int) -> ApiTokenView:
         """Revoking twice is harmless; the second time changes and records nothing."""
         with session_scope(self._engine) as session:
-            require_admin(session, actor, organization_id, to="manage API tokens")
+            require_admin(session, actor, organization_id, to="api_tokens")
             row = session.get(ApiToken, token_id)
             if row is None or row.organization_id != organization_id:
-                raise NotFound("That API token does not exist.")
+                raise NotFound(Message.of("api_token.not_found"))
             if row.revoked_at is None:
                 row.revoked_at = self._clock()
                 session.add(row)

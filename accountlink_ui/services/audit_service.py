@@ -136,7 +136,7 @@ class AuditService:
     ) -> list[AuditEventView]:
         """Newest first; another organization's integration is NotFound, as everywhere."""
         with session_scope(self._engine) as session:
-            require_admin(session, actor, organization_id, to="read the audit trail")
+            require_admin(session, actor, organization_id, to="audit")
             labels = _integration_labels(session, organization_id)
             if integration_id is not None and integration_id not in labels:
                 raise NotFound("That integration does not exist.")
@@ -149,7 +149,7 @@ class AuditService:
     def integration_choices(self, actor: Actor, organization_id: int) -> list[IntegrationChoice]:
         """Every integration the trail mentions, deleted ones included, for the filter."""
         with session_scope(self._engine) as session:
-            require_admin(session, actor, organization_id, to="read the audit trail")
+            require_admin(session, actor, organization_id, to="audit")
             labels = _integration_labels(session, organization_id)
         return sorted(
             (IntegrationChoice(id=key, label=label) for key, label in labels.items()),

@@ -37,6 +37,8 @@ from sqlmodel import Session, select
 
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import Message, translate
+from accountlink_ui.i18n.compat import english
 from accountlink_ui.models import Membership, Organization, Role, User, UserSession, as_utc, utcnow
 from accountlink_ui.services.errors import SignInFailed, SignInThrottled
 from accountlink_ui.services.sign_in_throttle import Keys, Refusal, SignInThrottle
@@ -46,10 +48,11 @@ log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
-MISSING_CREDENTIALS = "Enter your email and password."
-WRONG_CREDENTIALS = "That email and password do not match an account. Check both and try again."
-THROTTLED = "Too many failed sign-ins. Wait {wait} and try again."
-"""The same text whether or not the email has an account: it must not tell them apart."""
+MISSING_CREDENTIALS = english(Message.of("auth.missing_credentials"))
+WRONG_CREDENTIALS = english(Message.of("auth.wrong_credentials"))
+THROTTLED = translate("en", "auth.throttled")
+"""The same text whether or not the email has an account: it must not tell them apart.
+These three are the English texts (the sign-in page's redirect codes); refusals carry codes."""
 UNKNOWN_ADDRESS = "unknown"
 FAILED_ACTION = "sign_in.failed"
 THROTTLED_ACTION = "sign_in.throttled"
@@ -74,11 +77,17 @@ def _yield_cpu() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICE)
 
 
-def wait_text(seconds: int) -> str:
+def wait_message(seconds: int) -> Message:
     """'1 second', '40 seconds', '15 minutes': how long THROTTLED asks the person to wait."""
     if seconds < 120:
-        return "1 second" if seconds == 1 else f"{seconds} seconds"
-    return f"{-(-seconds // 60)} minutes"
+        if seconds == 1:
+            return Message.of("duration.one_second")
+        return Message.of("duration.seconds", count=seconds)
+    return Message.of("duration.minutes", count=-(-seconds // 60))
+
+
+def wait_text(seconds: int) -> str:
+    return english(wait_message(seconds))
 
 
 @dataclass(frozen=True)
@@ -195,7 +204,7 @@ class AuthService:
         email = (email or "").strip().lower()
         address = (address or "").strip().lower() or UNKNOWN_ADDRESS
         if not email or not password:
-            raise SignInFailed(MISSING_CREDENTIALS)
+            raise SignInFailed(Message.of("auth.missing_credentials"))
         keys = self._throttle.keys(email, address)
         with session_scope(self._engine) as session:
             user = repository.user_by_email(session, email)
@@ -215,7 +224,8 @@ class AuthService:
             self._refused(session, user, email, address, outcome)
         # Raised after the commit: the audit entry and the block's mark must stay.
         raise SignInThrottled(
-            THROTTLED.format(wait=wait_text(outcome.retry_after)), retry_after=outcome.retry_after
+            Message.of("auth.throttled", wait=wait_message(outcome.retry_after)),
+            retry_after=outcome.retry_after,
         )
 
     def _verify(self, password_hash: str, password: str) -> bool:
@@ -232,7 +242,7 @@ class AuthService:
                 return self._signed_in(session, user, admitted)
             self._failed(session, user, admitted)
         # Raised after the commit, so the audit entry stays.
-        raise SignInFailed(WRONG_CREDENTIALS)
+        raise SignInFailed(Message.of("auth.wrong_credentials"))
 
     def _signed_in(self, session: Session, user: User, admitted: _Admitted) -> SignedIn:
         self._throttle.succeeded(session, admitted.keys)
@@ -243,7 +253,7 @@ class AuthService:
         with session_scope(self._engine) as session:
             user = session.get(User, user_id)
             if user is None:
-                raise SignInFailed(WRONG_CREDENTIALS)
+                raise SignInFailed(Message.of("auth.wrong_credentials"))
             return self._new_session(session, user)
 
     def forget_user(self, user_id: int) -> None:

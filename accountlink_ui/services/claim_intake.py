@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import Any
 
 from accountlink_ui.accounting.posting_settings import CATEGORY_KEYS
+from accountlink_ui.i18n import Message
 
 MAX_BATCH = 500
 CURRENCIES = ("NOK", "SEK", "DKK", "EUR", "USD", "GBP")
@@ -31,7 +32,8 @@ MAX_DAYS_AHEAD = 31
 MAX_YEARS_BACK = 5
 """Norwegian bookkeeping keeps vouchers five years; an older claim date is a typo."""
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,119}")
-EXTERNAL_ID_RULE = "1-120 letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
+EXTERNAL_ID_RULE = Message.of("claims.external_id_rule")
+"""The external id's form, as a phrase in the reader's language (the pattern is EXTERNAL_ID)."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 TEXT_FIELDS: dict[str, tuple[int, bool]] = {

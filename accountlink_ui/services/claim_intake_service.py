@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accountlink_ui import claims_repository, repository
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import Message
 from accountlink_ui.models import ClaimStatus, ExpenseClaim, IdempotentRequest, as_utc, utcnow
 from accountlink_ui.services.access import require_admin
 from accountlink_ui.services.api_token_service import ApiActor
@@ -55,7 +56,7 @@ class ClaimsInvalid(ServiceError):
 
     def __init__(self, problems: list[ClaimProblem]) -> None:
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the posted claims; nothing was stored.")
+        super().__init__(Message.of("claims.invalid", count=len(problems)))
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class ClaimsConflict(ServiceError):
 
     def __init__(self, conflicts: list[ClaimConflict]) -> None:
         self.conflicts = conflicts
-        super().__init__(f"{len(conflicts)} claim id(s) already used with other values.")
+        super().__init__(Message.of("claims.conflict", count=len(conflicts)))
 
 
 class ClaimStateConflict(ServiceError):
@@ -78,7 +79,13 @@ class ClaimStateConflict(ServiceError):
 
     def __init__(self, action: str, external_id: str, status: str) -> None:
         self.action, self.external_id, self.status = action, external_id, status
-        super().__init__(f"Cannot {action} claim {external_id}: it is {status}.")
+        super().__init__(
+            Message.of(
+                f"claims.state.{action}",
+                claim=external_id,
+                status=Message.of(f"claims.status.{status}"),
+            )
+        )
 
 
 class IdempotencyKeyReused(ServiceError):
@@ -200,7 +207,7 @@ def encode_cursor(claim_id: int) -> str:
 
 def decode_cursor(cursor: str) -> int:
     if not re.fullmatch(CURSOR_PATTERN, cursor):
-        raise InvalidCursor("This cursor is not one this API gave out.")
+        raise InvalidCursor(Message.of("claims.bad_cursor"))
     return int(cursor[2:], 16)
 
 
@@ -278,7 +285,7 @@ class ClaimIntakeService:
             if row is None:
                 return None
             if row.request_digest != digest:
-                raise IdempotencyKeyReused(key)
+                raise IdempotencyKeyReused(Message.of("claims.key_reused"))
             return StoredAnswer(row.status_code, dict(row.response))
 
     def remember(self, actor: ApiActor, key: str, digest: str, answer: StoredAnswer) -> None:
@@ -366,7 +373,7 @@ class ClaimIntakeService:
     def _claim(self, session: Any, actor: ApiActor, external_id: str) -> ExpenseClaim:
         claim = claims_repository.claim_by_external_id(session, actor.organization_id, external_id)
         if claim is None:
-            raise NotFound(f"There is no claim with id {external_id!r} in this organization.")
+            raise NotFound(Message.of("claims.not_found", claim=external_id))
         return claim
 
     # ---- the send-at-once setting ------------------------------------------------------
@@ -375,8 +382,8 @@ class ClaimIntakeService:
         with session_scope(self._engine) as session:
             row = repository.integration(session, integration_id)
             if row is None or row.organization_id != actor.organization_id:
-                raise NotFound("That integration does not exist.")
-            require_admin(session, actor, row.organization_id, to="change how claims are sent")
+                raise NotFound(Message.of("integration.not_found"))
+            require_admin(session, actor, row.organization_id, to="claims")
             if row.send_at_once != on:
                 row.send_at_once = on
                 session.add(row)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.demo_claims import make_claims
+from accountlink_ui.i18n import Message
 from accountlink_ui.models import utcnow
 from accountlink_ui.sandbox.faults import SYSTEM_FAULT_MODES, SYSTEMS
 from accountlink_ui.sandbox.state import SandboxState
@@ -32,7 +33,7 @@ from accountlink_ui.views import Actor
 
 FAULT_OFF = "off"
 CLAIMS_PER_ADD = 5
-_TO = "use the demo controls"
+_TO = "demo_controls"
 
 DEMO_ONLY = "demo_only"
 UNKNOWN_SYSTEM = "unknown_system"
@@ -54,7 +55,7 @@ class DemoOnly(PermissionDenied):
     code = DEMO_ONLY
 
     def __init__(self) -> None:
-        super().__init__("The demo controls exist only in demo mode.")
+        super().__init__(Message.of("demo.only"))
 
 
 @dataclass(frozen=True)

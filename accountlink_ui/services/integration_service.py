@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 SYNC_INTERVAL_CHOICES = (5, 15, 30, 60, 240, 1440)
 
 
-_MANAGE = "manage external integrations"
+_MANAGE = "integrations"
 """What a member who is not an admin was refused (see ``access.require_admin``)."""
 
 

@@ -233,7 +233,7 @@ class MembersService:
     def list_members(self, actor: Actor, organization_id: int) -> MembersView:
         now = self._now()
         with session_scope(self._engine) as session:
-            require_admin(session, actor, organization_id, to="manage members")
+            require_admin(session, actor, organization_id, to="members")
             members = [
                 MemberView(
                     user_id=user.id or 0,
@@ -261,7 +261,7 @@ class MembersService:
 
     def revoke_invitation(self, actor: Actor, organization_id: int, invitation_id: int) -> None:
         with session_scope(self._engine) as session:
-            require_admin(session, actor, organization_id, to="manage members")
+            require_admin(session, actor, organization_id, to="members")
             link = session.get(SignInLink, invitation_id)
             if (
                 link is None
@@ -281,7 +281,7 @@ class MembersService:
     ) -> MemberView:
         new_role = _role(role)
         with session_scope(self._engine) as session:
-            require_admin(session, actor, organization_id, to="manage members")
+            require_admin(session, actor, organization_id, to="members")
             membership, user = self._member(session, organization_id, user_id)
             if membership.role == new_role.value:
                 return self._view(membership, user, actor)
@@ -302,7 +302,7 @@ class MembersService:
 
     def remove_member(self, actor: Actor, organization_id: int, user_id: int) -> MemberView:
         with session_scope(self._engine) as session:
-            require_admin(session, actor, organization_id, to="manage members")
+            require_admin(session, actor, organization_id, to="members")
             membership, user = self._member(session, organization_id, user_id)
             if membership.role == Role.ADMIN.value:
                 self._keep_an_admin(session, organization_id, user, "remove")
@@ -321,7 +321,7 @@ class MembersService:
         link opens the whole account, so it must not reach into another organization.
         """
         with session_scope(self._engine) as session:
-            require_admin(session, actor, organization_id, to="manage members")
+            require_admin(session, actor, organization_id, to="members")
             _, user = self._member(session, organization_id, user_id)
             for other in people.organizations_of(session, user_id):
                 theirs = repository.membership(session, other, actor.user_id)
@@ -466,7 +466,7 @@ class MembersService:
         expires = now + timedelta(hours=self._settings.invitation_hours)
         with session_scope(self._engine) as session:
             if actor is not None:
-                require_admin(session, actor, organization_id, to="manage members")
+                require_admin(session, actor, organization_id, to="members")
             organization = repository.organization(session, organization_id)
             if organization is None:
                 raise MemberRefused("organization_unknown", reference=str(organization_id))

@@ -31,6 +31,8 @@ from accountlink_ui.accounting.posting_settings import (
 )
 from accountlink_ui.accounting.vouchers import VoucherError, build_voucher
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import Message
+from accountlink_ui.i18n.compat import english
 from accountlink_ui.integrations.contracts import ConnectionConfig, PermanentError, TransientError
 from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.models import PostingSettingsVersion, utcnow
@@ -54,7 +56,7 @@ class PostingForm:
     values: dict[str, str]
     """Stored values, or suggestions from the chart when nothing is stored yet."""
     chart: Chart
-    chart_error: str
+    chart_error: Message | None
     """Why the target's lists could not be read ("" when they were): entries are then taken
     as typed, and the target itself refuses what it does not know."""
     version: int | None
@@ -84,11 +86,16 @@ class PostingPreview:
     """(claim id, why it cannot become a voucher): the run would refuse these."""
     claims: int
     """How many claims the preview covers (at most ``PREVIEW_LIMIT``)."""
-    chart_error: str = ""
+    chart_error: Message | None = None
+    """Why the target's lists could not be read (None when they could)."""
 
 
 class PostingNotSetUp(Exception):
-    """The integration has no posting settings yet; the message says where to set them."""
+    """The integration has no posting settings yet; ``said`` says where to set them."""
+
+    def __init__(self, said: Message) -> None:
+        super().__init__(english(said))
+        self.said = said
 
 
 class PostingService:
@@ -141,7 +148,7 @@ class PostingService:
         with session_scope(self._engine) as session:
             row = repository.integration(session, integration_id)
             if row is None or row.organization_id != view.organization_id:
-                raise NotFound(f"Integration {integration_id} does not exist.")
+                raise NotFound(Message.of("integration.id_not_found", id=str(integration_id)))
             previous = repository.posting_settings(session, row.posting_settings_id)
             old = dict(previous.values) if previous else {}
             number = repository.next_posting_settings_version(session, integration_id)
@@ -177,9 +184,7 @@ class PostingService:
         view = self._integrations.get_integration(actor, integration_id)  # tenancy, role
         config, version = self._integrations.connection_config_and_version(integration_id)
         if config.posting is None:
-            raise PostingNotSetUp(
-                f"Posting is not set up for {view.display_name} yet: choose the accounts first."
-            )
+            raise PostingNotSetUp(Message.of("posting.preview_not_set_up", name=view.display_name))
         chart, error = self._chart(integration_id, version, config)
         adapter = self._adapters.get(view.type_key)
         with session_scope(self._engine) as session:
@@ -222,20 +227,17 @@ class PostingService:
         config: ConnectionConfig,
         *,
         fresh: bool = False,
-    ) -> tuple[Chart, str]:
+    ) -> tuple[Chart, Message | None]:
         key = (integration_id, version, _connection_key(config))
         now = self._clock()
         with self._lock:
             cached = self._charts.get(key)
         if cached and not fresh and now - cached[0] < CHART_SECONDS:
-            return cached[1], ""
+            return cached[1], None
         try:
             chart = self._adapters.get(config.type_key).chart(config)
         except (TransientError, PermanentError) as exc:
-            return Chart(), (
-                f"The lists could not be read from the system ({exc}). Type the codes "
-                "instead; the system checks them when the claims arrive."
-            )
+            return Chart(), Message.of("posting.chart_unreadable", said=exc.said)
         with self._lock:
             self._charts[key] = (now, chart)
         return chart, ""

@@ -56,10 +56,11 @@ from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import ExportRecord, Voucher, VoucherError, build_voucher
 from accountlink_ui.db import session_scope
 from accountlink_ui.i18n import Message
-from accountlink_ui.i18n.compat import english
+from accountlink_ui.i18n.compat import english, scrub_message
 from accountlink_ui.integrations.contracts import (
     Adapter,
     ConnectionConfig,
+    IntegrationError,
     PermanentError,
     TransientError,
 )
@@ -90,10 +91,7 @@ class RunTally:
     means the credentials were rejected)."""
 
 
-LEASE_LOST = (
-    "This run went without renewing its claim on the integration for longer than the lease "
-    "allows, another run took over, and this one stopped; the other run continues."
-)
+LEASE_LOST = Message.of("sync.lease_lost")
 
 
 class RunStopped(Exception):
@@ -101,9 +99,10 @@ class RunStopped(Exception):
     the batch in hand that the target never stored, to wait again."""
 
     def __init__(
-        self, message: str, release: Sequence[int] = (), fields: Sequence[str] = ()
+        self, message: Message, release: Sequence[int] = (), fields: Sequence[str] = ()
     ) -> None:
-        super().__init__(message)
+        super().__init__(english(message))
+        self.said = message
         self.release = list(release)
         self.fields = tuple(fields)
 
@@ -134,7 +133,7 @@ class ExportJob:
     sleep: Callable[[float], None]
     random: Callable[[], float]
     clock: Callable[[], datetime]
-    report: Callable[[RunTally, str], None]
+    report: Callable[[RunTally, Message], None]
     renew: Callable[[Session], bool]
     """Renews the run's lease in the given transaction; False means another run took over."""
     tally: RunTally = field(default_factory=RunTally)
@@ -144,10 +143,7 @@ class ExportJob:
     def run(self) -> RunTally:
         posting = self.config.posting
         if posting is None:  # the service refuses such runs; nothing is reserved if one slips by
-            self.tally.stopped = (
-                f"Posting is not set up for {self.label}: choose the accounts under the "
-                "integration's Posting settings, then sync again. No claim was sent."
-            )
+            self.tally.stopped = english(Message.of("sync.run_no_posting", label=self.label))
             return self.tally
         with session_scope(self.engine) as session:
             unconfirmed = repository.unconfirmed_claims(
@@ -156,9 +152,11 @@ class ExportJob:
             waiting = repository.waiting_claims_count(session, self.organization_id)
         self.tally.total = len(unconfirmed) + waiting
         if not self.tally.total:
-            self.report(self.tally, f"No approved claims are waiting for {self.label}.")
+            self.report(self.tally, Message.of("sync.nothing_waiting", label=self.label))
             return self.tally
-        self.report(self.tally, f"Sending {self.tally.total:,} claims to {self.label}.")
+        self.report(
+            self.tally, Message.of("sync.sending", count=self.tally.total, label=self.label)
+        )
         batches = _Batches(self, posting, unconfirmed, waiting)
         with session_scope(self.engine) as session:
             batch = batches.take(session)
@@ -185,7 +183,7 @@ class ExportJob:
                 batch, alive = background.result()
                 self._progress()
                 if not alive:
-                    self.tally.stopped = LEASE_LOST
+                    self.tally.stopped = english(LEASE_LOST)
                     break
         with session_scope(self.engine) as session:
             self._store(session, previous)
@@ -233,12 +231,11 @@ class ExportJob:
                 continue
             except PermanentError as exc:
                 release = [ids[key] for key in pending] if exc.nothing_sent else []
-                raise RunStopped(self._words(exc), release, exc.fields) from None
+                raise RunStopped(self._said(exc), release, exc.fields) from None
             except Exception as exc:  # an adapter bug must not leave the run hanging
                 log.exception("sync of integration %s failed unexpectedly", self.integration_id)
                 raise RunStopped(
-                    f"The sync failed unexpectedly while talking to {self.label} "
-                    f"({type(exc).__name__}). The operator can find details in the server log."
+                    Message.of("sync.adapter_crashed", label=self.label, error=type(exc).__name__)
                 ) from None
             # Anything neither confirmed nor refused stays 'sending' for the next run to check.
             return _Outcome(
@@ -255,25 +252,24 @@ class ExportJob:
         return _Outcome(refused=unbookable)
 
     def _wait_or_stop(self, attempt: int, exc: TransientError) -> None:
-        message = self._words(exc)
+        said = self._said(exc)
         if self.policy.exhausted(attempt):
-            raise RunStopped(
-                f"{message} Gave up after {attempt} attempts; the next run continues with "
-                "the claims not yet confirmed."
-            )
+            raise RunStopped(Message.of("sync.gave_up", said=said, attempts=attempt))
         wait = self.policy.delay(attempt, exc.retry_after, self.random)
         if self.policy.too_long(wait):
-            raise RunStopped(
-                f"{message} The run stopped rather than wait that long; the next run after "
-                "that continues with the claims not yet confirmed."
-            )
+            raise RunStopped(Message.of("sync.wait_too_long", said=said))
         with session_scope(self.engine) as session:  # a retry must not outlive the lease
             if not self.renew(session):
                 raise RunStopped(LEASE_LOST)
         self.report(
             self.tally,
-            f"{message} Trying again in {wait:.0f} s "
-            f"(attempt {attempt + 1} of {self.policy.max_attempts}).",
+            Message.of(
+                "sync.retrying",
+                said=said,
+                seconds=round(wait),
+                attempt=attempt + 1,
+                attempts=self.policy.max_attempts,
+            ),
         )
         self.sleep(wait)
 
@@ -311,11 +307,17 @@ class ExportJob:
         if (self.tally.sent, self.tally.failed) == self._reported:
             return
         self._reported = (self.tally.sent, self.tally.failed)
+        counts = {"sent": self.tally.sent, "total": self.tally.total, "label": self.label}
         self.report(
             self.tally,
-            f"Sent {self.tally.sent:,} of {self.tally.total:,} claims to {self.label}"
-            + (f"; {self.tally.failed:,} refused." if self.tally.failed else "."),
+            Message.of("sync.sent_refused", refused=self.tally.failed, **counts)
+            if self.tally.failed
+            else Message.of("sync.sent", **counts),
         )
+
+    def _said(self, error: IntegrationError) -> Message:
+        """An adapter's message code, with any secret of this configuration blanked out."""
+        return scrub_message(error.said, lambda text: scrub_config(text, self.config))
 
     def _words(self, error: Exception | Message | str) -> str:
         """An adapter's message in English (the stored record), with any secret of this

@@ -33,6 +33,8 @@ from sqlmodel import Session
 
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import Message
+from accountlink_ui.i18n.compat import english
 from accountlink_ui.integrations.contracts import ConnectionConfig
 from accountlink_ui.integrations.registry import AdapterRegistry, get_type
 from accountlink_ui.models import (
@@ -74,7 +76,12 @@ class SyncProgress:
     sent: int
     failed: int
     total: int
-    message: str
+    said: Message
+    """What is happening, for the page to render in the reader's language."""
+
+    @property
+    def message(self) -> str:
+        return english(self.said)
 
 
 @dataclass(frozen=True)
@@ -142,18 +149,12 @@ class SyncService:
             if trigger == "schedule":
                 log.info("integration %s is disabled; scheduled sync skipped", integration_id)
                 return None
-            raise SyncUnavailable(
-                f"{target.label} is disabled, so it does not sync. Enable it on the "
-                "dashboard first."
-            )
+            raise SyncUnavailable(Message.of("sync.disabled", label=target.label))
         if not self._integrations.has_posting_settings(integration_id):
             if trigger == "schedule":
                 log.info("integration %s has no posting settings; sync skipped", integration_id)
                 return None
-            raise SyncUnavailable(
-                f"Posting is not set up for {target.label} yet: choose the accounts under "
-                "Posting first. No claim was sent."
-            )
+            raise SyncUnavailable(Message.of("sync.no_posting", label=target.label))
         holder = new_holder()
         if not self._lease.acquire(integration_id, holder):
             raise SyncAlreadyRunning(self._busy_message(target))
@@ -205,7 +206,7 @@ class SyncService:
                 tally = job.tally
                 job.run()
         except BaseException:
-            tally.stopped = tally.stopped or "The sync stopped unexpectedly; see the server log."
+            tally.stopped = tally.stopped or english(Message.of("sync.crashed"))
             try:
                 self._close_run(target, run_id, trigger, actor, tally)
             except Exception:
@@ -222,7 +223,7 @@ class SyncService:
         holder: str,
         heartbeat: Heartbeat,
     ) -> ExportJob:
-        def report(tally: RunTally, message: str) -> None:
+        def report(tally: RunTally, message: Message) -> None:
             if progress is None:
                 return
             try:
@@ -258,7 +259,7 @@ class SyncService:
         with session_scope(self._engine) as session:
             row = repository.integration(session, integration_id)
             if row is None:
-                raise NotFound(f"Integration {integration_id} does not exist.")
+                raise NotFound(Message.of("integration.id_not_found", id=str(integration_id)))
             return _Target(
                 integration_id, row.organization_id, row.type_key, row.display_name, row.status
             )
@@ -279,8 +280,11 @@ class SyncService:
             return (
                 None,
                 None,
-                f"The stored configuration of {target.label} could not be read "
-                f"({type(exc).__name__}). The operator can find details in the server log.",
+                english(
+                    Message.of(
+                        "sync.config_unreadable", label=target.label, error=type(exc).__name__
+                    )
+                ),
             )
 
     def _open_run(
@@ -292,10 +296,7 @@ class SyncService:
             for dead in repository.running_sync_runs(session, target.integration_id):
                 dead.outcome = SyncRunOutcome.FAILED.value
                 dead.finished_at = now
-                dead.error_summary = (
-                    "This run stopped without finishing (its process ended). The next run "
-                    "asked the target about the claims it had sent before sending them again."
-                )
+                dead.error_summary = english(Message.of("sync.run_died"))
                 session.add(dead)
             run = SyncRun(
                 integration_id=target.integration_id,
@@ -323,8 +324,13 @@ class SyncService:
             outcome, summary = SyncRunOutcome.FAILED, tally.stopped
         elif tally.failed:
             outcome = SyncRunOutcome.PARTIAL
-            summary = f"{target.label} refused {tally.failed:,} claim(s): " + "; ".join(
-                tally.refusals
+            summary = english(
+                Message.of(
+                    "sync.claims_refused",
+                    detail="; ".join(tally.refusals),
+                    label=target.label,
+                    count=tally.failed,
+                )
             )
         else:
             outcome, summary = SyncRunOutcome.SUCCEEDED, None
@@ -379,8 +385,8 @@ class SyncService:
                 IntegrationStatus.ERROR,
             ):
                 row.status = IntegrationStatus.ERROR.value
-                row.status_detail = (
-                    f"The last {failures} syncs failed. Latest: {run.error_summary}"
+                row.status_detail = english(
+                    Message.of("sync.failing", detail=run.error_summary, count=failures)
                 )[:1000]
         else:
             row.last_sync_at = run.finished_at
@@ -431,7 +437,7 @@ class SyncService:
         elif status == IntegrationStatus.ERROR and before != IntegrationStatus.ERROR:
             events.open_incident(session, org, integration, events.INTEGRATION_ERROR, reason, at)
 
-    def _busy_message(self, target: _Target) -> str:
+    def _busy_message(self, target: _Target) -> Message:
         """What is true of the run in flight: when and by whom it started, and when its
         integration is free again should it have been interrupted (its lease runs out)."""
         with session_scope(self._engine) as session:
@@ -440,24 +446,27 @@ class SyncService:
             started = as_utc(run.started_at) if run else None
             by = _started_by(session, run)
         expires = self._lease.expires_at(target.integration_id)
-        when = f"started {started:%H:%M} UTC {by}" if started else "started just now"
+        # Times as HH:MM UTC, as the lease keeps them (the reader's zone is the page's to add).
+        when = (
+            Message.of("sync.started_at", at=f"{started:%H:%M}", by=by)
+            if started
+            else Message.of("sync.started_now")
+        )
         if expires is None:
-            after = "It has just finished; you can start a new one now."
-        else:
-            free = _next_minute(expires)
-            after = f"If it was interrupted, you can start a new one after {free:%H:%M} UTC."
-        return f"A sync of {target.label} is running ({when}). {after}"
+            return Message.of("sync.busy_finished", label=target.label, when=when)
+        free = _next_minute(expires)
+        return Message.of("sync.busy", label=target.label, when=when, free=f"{free:%H:%M}")
 
 
-def _started_by(session: Session, run: SyncRun | None) -> str:
+def _started_by(session: Session, run: SyncRun | None) -> Message:
     """'by Kari', 'by the schedule', 'through the API'."""
-    if run is None:
-        return ""
-    if run.actor_id is not None:
+    if run is not None and run.actor_id is not None:
         person = session.get(User, run.actor_id)
         if person is not None:
-            return f"by {person.name}"
-    return "through the API" if run.trigger == "api" else "by the schedule"
+            return Message.of("sync.by_person", name=person.name)
+    if run is not None and run.trigger == "api":
+        return Message.of("sync.by_api")
+    return Message.of("sync.by_schedule")
 
 
 def _next_minute(moment: datetime) -> datetime:

@@ -139,7 +139,7 @@ class WebhookService:
         # Held from sealing to commit, like a credential save: no key rotation retires the
         # key in between (``services/key_rotation``).
         with self._vault.sealing(), session_scope(self._engine) as session:
-            require_admin(session, actor, organization_id, to="add webhook endpoints")
+            require_admin(session, actor, organization_id, to="webhooks_add")
             if errors:
                 raise InvalidConfig(errors)
             if len(repo.endpoints_of(session, organization_id)) >= MAX_ENDPOINTS:
@@ -182,7 +182,7 @@ class WebhookService:
 
     def list(self, actor: Actor, organization_id: int) -> list[WebhookEndpointView]:
         with session_scope(self._engine) as session:
-            require_admin(session, actor, organization_id, to="see webhook endpoints")
+            require_admin(session, actor, organization_id, to="webhooks_see")
             return [_view(endpoint) for endpoint in repo.endpoints_of(session, organization_id)]
 
     def get(self, actor: Actor, organization_id: int, endpoint_id: int) -> WebhookEndpointView:
@@ -268,7 +268,7 @@ class WebhookService:
         *,
         removed_ok: bool = False,
     ) -> WebhookEndpoint:
-        require_admin(session, actor, organization_id, to="manage webhook endpoints")
+        require_admin(session, actor, organization_id, to="webhooks_manage")
         endpoint = session.get(WebhookEndpoint, endpoint_id)
         if (
             endpoint is None

@@ -34,26 +34,19 @@ from sqlalchemy import Engine, delete
 from sqlmodel import col, select
 
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import Message
 from accountlink_ui.models import Organization, OrganizationCall, as_utc, utcnow
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.settings import Settings
 
 T = TypeVar("T")
 
-TESTS_BUSY = (
-    "{count} connection tests for your organization are already running. Wait for one "
-    "to finish (at most 10 seconds), then try again."
-)
-SYNCS_BUSY = (
-    "A sync for your organization is already running. Wait for it to finish, then try again."
-)
-SERVER_BUSY = (
-    "AccountLink is busy with other organizations' {what} right now. Try again in a few seconds."
-)
-RATE_LIMITED = (
-    "Your organization has started {calls} {what} in the last {minutes}. Try again in "
-    "{retry_after} s."
-)
+TESTS_BUSY = "work.tests_busy"
+SYNCS_BUSY = "work.syncs_busy"
+SERVER_BUSY = "work.server_busy"
+RATE_LIMITED = "work.rate_limited"
+RATE_LIMITED_MINUTE = "work.rate_limited_minute"
+"""Message codes; ``{what}`` is the work's own noun code (``work.what.<kind>``)."""
 
 
 class Busy(ServiceError):
@@ -63,7 +56,7 @@ class Busy(ServiceError):
 class RateLimited(ServiceError):
     """Refused at once: the organization spent its budget for this kind of work."""
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(self, message: Message, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
@@ -161,9 +154,9 @@ class OrganizationExecutor:
         """
         with self._lock:
             if self._in_flight[organization_id] >= self.per_organization:
-                raise Busy(self._busy_message.format(count=self.per_organization))
+                raise Busy(Message.of(self._busy_message, count=self.per_organization))
             if sum(self._in_flight.values()) >= self._workers:
-                raise Busy(SERVER_BUSY.format(what=self._what))
+                raise Busy(Message.of(SERVER_BUSY, what=Message.of(f"work.what.{self._what}")))
             self._in_flight[organization_id] += 1
         try:
             # The caller's context (its request id) goes with the task to the worker thread.
@@ -190,10 +183,11 @@ class OrganizationExecutor:
             if retry_after is not None:
                 minutes = self._limiter.per_seconds / 60
                 raise RateLimited(
-                    RATE_LIMITED.format(
+                    Message.of(
+                        RATE_LIMITED_MINUTE if minutes == 1 else RATE_LIMITED,
                         calls=self._limiter.calls,
-                        what=self._what,
-                        minutes="minute" if minutes == 1 else f"{minutes:g} minutes",
+                        what=Message.of(f"work.what.{self._what}"),
+                        minutes=minutes,
                         retry_after=retry_after,
                     ),
                     retry_after,
@@ -210,7 +204,7 @@ class OrganizationExecutor:
 def connection_test_executor(engine: Engine, settings: Settings) -> OrganizationExecutor:
     return OrganizationExecutor(
         name="connection-test",
-        what="connection tests",
+        what="connection_tests",
         workers=settings.connection_test_workers,
         per_organization=settings.connection_tests_per_organization,
         busy_message=TESTS_BUSY,

@@ -136,7 +136,10 @@ def test_another_organizations_integration_is_404(
     with world.client(world.token()) as client:
         response = client.request(method, _path(template, world.hlf_dynamics))
     assert response.status_code == 404
-    assert response.json() == {"detail": "That integration does not exist."}
+    assert response.json() == {
+        "detail": "That integration does not exist.",
+        "code": "integration.not_found",
+    }
 
 
 def test_another_organizations_integration_is_404_in_the_audit_filter(world: ApiWorld) -> None:

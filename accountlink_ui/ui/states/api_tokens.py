@@ -18,6 +18,7 @@ from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import when
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.text import show
 
 
 @dataclass
@@ -85,10 +86,10 @@ class ApiTokensState(PageLoadState, SessionState):
         try:
             issued = _tokens().create_token(actor, self.organization_id, form.get("name", ""))
         except InvalidConfig as refused:
-            self.name_error = refused.errors.get("name", str(refused))
+            self.name_error = refused.errors.get("name", show(refused.said, "en"))
             return None
         except ServiceError as refused:
-            self.notice = str(refused)
+            self.notice = show(refused.said, "en")
             return None
         self.token_shown, self.new_token_name = True, issued.view.name
         self._refresh(actor)
@@ -118,7 +119,7 @@ class ApiTokensState(PageLoadState, SessionState):
             view = _tokens().revoke_token(actor, self.organization_id, token_id)
             self.notice = f"Revoked “{view.name}”. Requests with it now get 401."
         except ServiceError as refused:
-            self.notice = str(refused)
+            self.notice = show(refused.said, "en")
         self._refresh(actor)
         return None
 
@@ -126,4 +127,4 @@ class ApiTokensState(PageLoadState, SessionState):
         try:
             self.tokens = [_row(v) for v in _tokens().list_tokens(actor, self.organization_id)]
         except ServiceError as refused:
-            self.refused = str(refused)
+            self.refused = show(refused.said, "en")

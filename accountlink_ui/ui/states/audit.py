@@ -13,6 +13,7 @@ from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import when
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.text import show
 
 ALL = "all"
 
@@ -96,7 +97,7 @@ class AuditState(PageLoadState, SessionState):
                 actor, self.organization_id, integration_id=self._integration_id()
             )
         except ServiceError as refused:
-            self.notice = str(refused)
+            self.notice = show(refused.said, "en")
             return None
         stamp = datetime.now(UTC).strftime("%Y-%m-%d")
         scope = f"-integration-{self.integration_filter}" if self._integration_id() else ""

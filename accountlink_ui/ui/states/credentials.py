@@ -12,6 +12,7 @@ from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import next_sync_text, when
 from accountlink_ui.ui.states.connection_form import ConnectionFormState, clear_secret_inputs
 from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.text import show
 from accountlink_ui.views import IntegrationView
 
 
@@ -42,7 +43,7 @@ class CredentialsState(ConnectionFormState, SessionState):
         try:
             view = get_services().integrations.get_integration(actor, int(raw_id))
         except ServiceError as refused:
-            self.refused = str(refused)
+            self.refused = show(refused.said, "en")
             self.opening = False
             return None
         self._reset_form(view.type_key)

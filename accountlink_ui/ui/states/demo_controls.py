@@ -20,6 +20,7 @@ from accountlink_ui.services.errors import InvalidConfig, ServiceError
 from accountlink_ui.services.wiring import demo_controls, get_services
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.text import show
 from accountlink_ui.views import Actor
 
 T = TypeVar("T")
@@ -139,16 +140,16 @@ class DemoControlsState(PageLoadState, SessionState):
             outcome = call(actor)
         except InvalidConfig as refused:
             code = next(iter(refused.errors.values()), "")
-            self.notice = INPUT_MESSAGES.get(code, str(refused))
+            self.notice = INPUT_MESSAGES.get(code, show(refused.said, "en"))
             return None
         except ServiceError as refused:
-            self.notice = str(refused)
+            self.notice = show(refused.said, "en")
             return None
         self.notice = describe(outcome)
         try:
             self._show(_controls().status(actor, self.organization_id))
         except ServiceError as refused:
-            self.refused = str(refused)
+            self.refused = show(refused.said, "en")
         return None
 
     def _show(self, status: DemoStatus) -> None:

@@ -17,6 +17,7 @@ from accountlink_ui.ui.format import IntegrationCard, card, sync_summary, when
 from accountlink_ui.ui.states.connection_form import deadline_from_click
 from accountlink_ui.ui.states.page_load import PageLoadState, ReadOutcome, read_outcome
 from accountlink_ui.ui.states.session import SessionState, chosen_membership, session_key_of
+from accountlink_ui.ui.text import show
 
 INCIDENT_WORDS = {
     "integration.error": "has stopped working",
@@ -123,9 +124,11 @@ class IntegrationsState(PageLoadState, SessionState):
                     deadline=deadline_from_click(arrived),
                 ),
             )
-            message = ("Connection OK: " if result.ok else "Connection failed: ") + result.message
+            message = ("Connection OK: " if result.ok else "Connection failed: ") + show(
+                result.message_code, "en"
+            )
         except ServiceError as refused:
-            message = str(refused)
+            message = show(refused.said, "en")
         async with self:
             self.busy_integration = 0
             self.notice = message
@@ -140,7 +143,7 @@ class IntegrationsState(PageLoadState, SessionState):
             get_services().integrations.set_enabled(actor, integration_id, enabled)
             self.notice = "Integration enabled." if enabled else "Integration disabled."
         except ServiceError as refused:
-            self.notice = str(refused)
+            self.notice = show(refused.said, "en")
         return IntegrationsState.load
 
     @rx.event
@@ -156,7 +159,7 @@ class IntegrationsState(PageLoadState, SessionState):
             )
             self.notice = f"Sync schedule set to every {minutes} minutes."
         except ServiceError as refused:
-            self.notice = str(refused)
+            self.notice = show(refused.said, "en")
         return IntegrationsState.load
 
     @rx.event(background=True)
@@ -176,7 +179,7 @@ class IntegrationsState(PageLoadState, SessionState):
             latest["text"] = (
                 f"{progress.sent} of {progress.total} claims sent"
                 + (f", {progress.failed} failed" if progress.failed else "")
-                + (f": {progress.message}" if progress.message else "")
+                + f": {show(progress.said, 'en')}"
             )
 
         services = get_services()
@@ -197,7 +200,7 @@ class IntegrationsState(PageLoadState, SessionState):
             async with self:
                 self.syncing_integration = 0
                 self.sync_progress = ""
-                self.notice = str(busy)
+                self.notice = show(busy.said, "en")
             return
         while not task.done():
             await asyncio.sleep(0.3)
@@ -208,7 +211,7 @@ class IntegrationsState(PageLoadState, SessionState):
             run = task.result()
             message = sync_summary(run)
         except ServiceError as refused:
-            message = str(refused)
+            message = show(refused.said, "en")
         async with self:
             self.syncing_integration = 0
             self.sync_progress = ""

@@ -23,6 +23,7 @@ from accountlink_ui.ui.format import when
 from accountlink_ui.ui.member_messages import FIELD_OF, member_message
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.text import show
 
 NEW_LINK_FIELD = "new-link"
 """The id of the read-only field a new link is written into, in the browser only."""
@@ -200,7 +201,7 @@ class MembersState(PageLoadState, SessionState):
         try:
             self._show(_members().list_members(actor, self.organization_id))
         except ServiceError as refused:
-            self.refused = str(refused)
+            self.refused = show(refused.said, "en")
 
     def _show(self, view: MembersView | None) -> None:
         if view is None:

@@ -10,6 +10,7 @@ from typing import Generic, TypeVar
 import reflex as rx
 
 from accountlink_ui.services.errors import ServiceError
+from accountlink_ui.ui.text import show
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def read_outcome(fetch: Callable[[], T], what: str) -> ReadOutcome[T]:
     try:
         return ReadOutcome(result=fetch())
     except ServiceError as refused:
-        return ReadOutcome(refused=str(refused))
+        return ReadOutcome(refused=show(refused.said, "en"))
     except Exception:
         log.exception("%s could not be loaded", what)
         return ReadOutcome(load_error=f"{what} could not be loaded. Try again in a moment.")

@@ -43,6 +43,7 @@ from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.states.integrations import IntegrationsState
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.text import show
 from accountlink_ui.views import Actor
 
 log = logging.getLogger(__name__)
@@ -446,7 +447,7 @@ class PostingFormState(rx.State, mixin=True):
 
     def _show_chart(self, form: PostingForm) -> None:
         chart: Chart = form.chart
-        self.posting_notice = form.chart_error
+        self.posting_notice = show(form.chart_error, "en") if form.chart_error else ""
         self.posting_listed = chart.listed
         self.posting_accounts = chart_options(chart.accounts)
         self.posting_tax_codes = chart_options(chart.tax_codes)
@@ -470,7 +471,7 @@ class PostingFormState(rx.State, mixin=True):
                 get_services().postings.form, actor, integration_id, fresh=True
             )
         except ServiceError as refused:
-            failure = str(refused)
+            failure = show(refused.said, "en")
         except Exception:
             log.exception("lists of integration %s could not be read again", integration_id)
             failure = LOAD_FAILED
@@ -515,7 +516,7 @@ class PostingFormState(rx.State, mixin=True):
         try:
             version, errors = await asyncio.to_thread(service.save, actor, integration_id, values)
         except ServiceError as refused:
-            failure = str(refused)
+            failure = show(refused.said, "en")
         except Exception:
             log.exception("posting settings of integration %s could not be saved", integration_id)
             failure = SAVE_FAILED
@@ -574,7 +575,7 @@ class PostingState(PostingFormState, PageLoadState, SessionState):
         try:
             form = await asyncio.to_thread(get_services().postings.form, actor, int(raw_id))
         except ServiceError as exc:
-            refused = str(exc)
+            refused = show(exc.said, "en")
         except Exception:
             log.exception("posting settings of integration %s could not be loaded", raw_id)
             failure = LOAD_FAILED
@@ -598,7 +599,7 @@ class PostingState(PostingFormState, PageLoadState, SessionState):
         try:
             result = await asyncio.to_thread(get_services().postings.preview, actor, integration_id)
         except (ServiceError, PostingNotSetUp) as refused:
-            failure = str(refused)
+            failure = show(refused.said, "en")
         except Exception:
             log.exception("posting preview of integration %s failed", integration_id)
             failure = PREVIEW_FAILED
@@ -612,7 +613,7 @@ class PostingState(PostingFormState, PageLoadState, SessionState):
                 self.preview_claims = result.claims
                 self.preview_balancing = any(row.balancing_account for row in result.rows)
                 if result.chart_error:
-                    self.posting_notice = result.chart_error
+                    self.posting_notice = show(result.chart_error, "en")
 
     @rx.event
     def sync_now(self):  # type: ignore[no-untyped-def]

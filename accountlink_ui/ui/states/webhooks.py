@@ -22,6 +22,7 @@ from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import when
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.text import show
 
 NEW_SECRET_FIELD = "new-webhook-secret"
 EVENT_FIELD_PREFIX = "event:"
@@ -143,7 +144,7 @@ class WebhooksState(PageLoadState, SessionState):
             self.notice = refused.errors.get("description", "")
             return None
         except ServiceError as refused:
-            self.notice = str(refused)
+            self.notice = show(refused.said, "en")
             return None
         self.secret_shown = True
         self._refresh(actor)
@@ -183,7 +184,7 @@ class WebhooksState(PageLoadState, SessionState):
             event_id = _service().send_test(actor, organization_id, endpoint_id)
         except ServiceError as refused:
             async with self:
-                self.notice = str(refused)
+                self.notice = show(refused.said, "en")
             return
         # Watch the delivery for a few seconds, so the admin sees its answer arrive.
         loop = asyncio.get_running_loop()
@@ -213,7 +214,7 @@ class WebhooksState(PageLoadState, SessionState):
             )
             self.notice = f"Delivery {view.event_id} queued again with the same webhook-id."
         except ServiceError as refused:
-            self.notice = str(refused)
+            self.notice = show(refused.said, "en")
         self._show(actor, self.log_endpoint_id)
         return None
 
@@ -226,7 +227,7 @@ class WebhooksState(PageLoadState, SessionState):
             _service().remove(actor, self.organization_id, endpoint_id)
             self.notice = "Endpoint removed. Nothing more is sent to it."
         except ServiceError as refused:
-            self.notice = str(refused)
+            self.notice = show(refused.said, "en")
         if endpoint_id == self.log_endpoint_id:
             self.log_endpoint_id, self.log_endpoint_url, self.deliveries = 0, "", []
         self._refresh(actor)
@@ -236,7 +237,7 @@ class WebhooksState(PageLoadState, SessionState):
         try:
             views = _service().deliveries(actor, self.organization_id, endpoint_id)
         except ServiceError as refused:
-            self.notice = str(refused)
+            self.notice = show(refused.said, "en")
             return
         self.log_endpoint_id = endpoint_id
         self.log_endpoint_url = next(
@@ -249,4 +250,4 @@ class WebhooksState(PageLoadState, SessionState):
             views = _service().list(actor, self.organization_id)
             self.endpoints = [_endpoint_row(view) for view in views]
         except ServiceError as refused:
-            self.refused = str(refused)
+            self.refused = show(refused.said, "en")
