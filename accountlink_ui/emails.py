@@ -1,47 +1,46 @@
-"""What alert emails say: message codes and parameters from the services, worded here
-(DESIGN rule 11). Plain English for now; a Norwegian catalogue comes later."""
+"""What alert emails say: message codes and parameters from the services, worded here in
+the recipient's language and the organization's time zone (DESIGN rule 11).
+
+The words are the catalogue's ``email.<template>.subject`` / ``.body`` entries (English and
+bokmål). A recipient's language is their ``users.locale`` where that column exists, else
+English; times (``since``) are shown in the organization's time zone, else UTC.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-_TEMPLATES: dict[str, tuple[str, str]] = {
-    "integration.error": (
-        "AccountLink: {integration} has stopped working",
-        "{integration} in {organization} has stopped working, and expense claims are not "
-        "reaching the accounting system.\n\nWhy: {reason}\n\nOpen AccountLink → Integrations to "
-        "fix it. You will get one more email when it works again; not one per failed run.\n",
-    ),
-    "credentials.rejected": (
-        "AccountLink: {integration} refused its credentials",
-        "{integration} in {organization} refused the stored credentials, so no claims can be "
-        "sent.\n\nWhy: {reason}\n\nOpen AccountLink → Integrations → Credentials, enter valid "
-        "ones and test the connection. You will get one more email when it works again.\n",
-    ),
-    "integration.recovered": (
-        "AccountLink: {integration} is working again",
-        "{integration} in {organization} is working again: a sync reached the accounting "
-        "system. Claims that waited meanwhile are being sent.\n",
-    ),
-    "webhook.disabled": (
-        "AccountLink: a webhook endpoint was disabled",
-        "Every delivery to the webhook endpoint {url} has failed since {since} "
-        "({failures} attempts in a row), so AccountLink stopped sending to it.\n\n"
-        "Fix the receiver, then add the endpoint again under Settings → Webhooks.\n",
-    ),
-}
+from accountlink_ui.i18n import Message, catalogue_keys, translate
+
+TIMES = frozenset({"since"})
+"""Parameters that are moments (ISO text in the outbox payload), shown in the reader's zone."""
 
 
-def render(template: str, params: Mapping[str, Any]) -> tuple[str, str]:
+def render(
+    template: str, params: Mapping[str, Any], *, locale: str = "en", tz: str = "UTC"
+) -> tuple[str, str]:
     """(subject, body) of an alert email; an unknown code still gives a readable email."""
-    subject, body = _TEMPLATES.get(
-        template, ("AccountLink notice: {template}", "AccountLink notice {template}: {params}\n")
+    values: dict[str, Any] = {
+        "integration": Message.of("email.default_integration"),
+        "organization": Message.of("email.default_organization"),
+        **{key: _value(key, value) for key, value in params.items()},
+    }
+    subject_code, body_code = f"email.{template}.subject", f"email.{template}.body"
+    if subject_code not in catalogue_keys("en"):
+        subject_code, body_code = "email.unknown.subject", "email.unknown.body"
+        values = {"template": template, "params": str(dict(params))}
+    return (
+        translate(locale, subject_code, values, tz=tz),
+        translate(locale, body_code, values, tz=tz),
     )
-    values = {"integration": "An integration", "organization": "your organization", **params}
-    values.setdefault("template", template)
-    values.setdefault("params", dict(params))
-    try:
-        return subject.format(**values), body.format(**values)
-    except (KeyError, IndexError):
-        return f"AccountLink notice: {template}", f"{template}: {dict(params)}\n"
+
+
+def _value(key: str, value: Any) -> Any:
+    if key in TIMES and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value

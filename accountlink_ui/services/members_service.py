@@ -31,6 +31,7 @@ from sqlmodel import Session
 from accountlink_ui import members_repository as people
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import DEFAULT_LOCALE, LOCALES, Message, translate
 from accountlink_ui.models import (
     Membership,
     Organization,
@@ -69,9 +70,12 @@ class MemberRefused(ServiceError):
     """The call changed nothing; ``code`` and ``params`` say why (see ui/member_messages.py)."""
 
     def __init__(self, code: str, **params: object) -> None:
-        super().__init__(code)
+        super().__init__(Message.of(f"member.{code}", **params))
         self.code = code
         self.params = params
+
+    def __str__(self) -> str:
+        return self.code  # as before: the code (callers render ``said`` for a person)
 
 
 @dataclass(frozen=True)
@@ -511,14 +515,17 @@ class MembersService:
         url = self._url(INVITE_PATH, token)
         emailed = False
         if actor is not None and self._mail_configured:
+            # The invitee has no account, so no language of their own yet: English.
+            words = {
+                "organization": organization_name,
+                "inviter": actor.name,
+                "expires": f"{expires:%Y-%m-%d %H:%M}",
+                "url": url,
+            }
             emailed = self._send(
                 to=email,
-                subject=f"You are invited to {organization_name} on AccountLink",
-                body=(
-                    f"{actor.name} invited you to manage {organization_name}'s accounting "
-                    f"integrations in AccountLink.\n\nChoose your name and password here "
-                    f"(the link works once, until {expires:%Y-%m-%d %H:%M} UTC):\n{url}\n"
-                ),
+                subject=translate(DEFAULT_LOCALE, "email.invitation.subject", words),
+                body=translate(DEFAULT_LOCALE, "email.invitation.body", words),
             )
         return IssuedLink(
             kind=SignInLinkKind.INVITATION.value,
@@ -569,21 +576,25 @@ class MembersService:
             url=self._url(RESET_PATH, token),
         )
 
+    def _locale_of(self, email: str) -> str:
+        """The person's language: ``users.locale`` once that column exists, else English."""
+        with session_scope(self._engine) as session:
+            user = repository.user_by_email(session, email)
+            locale = getattr(user, "locale", None)
+        return locale if locale in LOCALES else DEFAULT_LOCALE
+
     def _mail_reset(self, link: IssuedLink) -> IssuedLink:
         """Email a reset link, after its transaction committed (never inside one: a slow
         SMTP server must not hold a database lock), and not through the outbox: see
         ``mailer.send_now`` for why."""
         if not self._mail_configured:
             return link
+        words = {"expires": f"{link.expires_at:%Y-%m-%d %H:%M}", "url": link.url}
+        locale = self._locale_of(link.email)
         emailed = self._send(
             to=link.email,
-            subject="Reset your AccountLink password",
-            body=(
-                "Someone (hopefully you) asked to reset your AccountLink password.\n\n"
-                f"Choose a new one here (the link works once, until "
-                f"{link.expires_at:%Y-%m-%d %H:%M} UTC):\n{link.url}\n\n"
-                "If it was not you, ignore this email: your password stays as it is.\n"
-            ),
+            subject=translate(locale, "email.reset.subject"),
+            body=translate(locale, "email.reset.body", words),
         )
         return replace(link, emailed=emailed)
 

@@ -41,6 +41,7 @@ from standardwebhooks import Webhook
 
 from accountlink_ui import outbox_repository as repo
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import DEFAULT_LOCALE, LOCALES
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.http import OutboundClient, OutboundError
 from accountlink_ui.models import (
@@ -52,6 +53,7 @@ from accountlink_ui.models import (
     as_utc,
     utcnow,
 )
+from accountlink_ui.repository import organization, user_by_email
 from accountlink_ui.services.mailer import Mailer, MailError, SmtpNotConfigured
 from accountlink_ui.services.scheduler_lease import Lease, new_holder_id
 from accountlink_ui.settings import Settings
@@ -459,8 +461,12 @@ class OutboxDeliverer:
         from accountlink_ui.emails import render  # the wording layer, like the API's
 
         assert message.id is not None and message.recipient is not None
+        locale, tz = self._reader(message.recipient, message.organization_id)
         subject, text = render(
-            message.payload.get("template", ""), message.payload.get("params", {})
+            message.payload.get("template", ""),
+            message.payload.get("params", {}),
+            locale=locale,
+            tz=tz,
         )
         try:
             self._mailer.send(message.recipient, subject, text, message_id=message.event_id)
@@ -473,6 +479,17 @@ class OutboxDeliverer:
         except MailError as exc:
             return _Result(message.id, False, None, str(exc)[:ERROR_LENGTH], _ms(started))
         return _Result(message.id, True, None, None, _ms(started))
+
+    def _reader(self, recipient: str, organization_id: int) -> tuple[str, str]:
+        """The recipient's language and the organization's time zone: ``users.locale`` and
+        ``organizations.time_zone`` where those columns exist (migration 0012), else English
+        and UTC."""
+        with session_scope(self._engine) as session:
+            user = user_by_email(session, recipient)
+            org = organization(session, organization_id)
+            locale = getattr(user, "locale", None) or DEFAULT_LOCALE
+            tz = getattr(org, "time_zone", None) or "UTC"
+        return (locale if locale in LOCALES else DEFAULT_LOCALE), tz
 
     def _record(self, session: Session, result: _Result) -> None:
         message = session.get(OutboxMessage, result.message_id)
