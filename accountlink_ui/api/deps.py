@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from accountlink_ui.api.errors import SaidHTTPException
 from accountlink_ui.api.limits import RateLimiter
+from accountlink_ui.i18n import Message
 from accountlink_ui.services.api_token_service import ApiActor, ApiTokenService
 from accountlink_ui.services.audit_service import AuditService
 from accountlink_ui.services.errors import NotFound
@@ -37,9 +39,9 @@ def _services(request: Request) -> Services:
 AppServices = Annotated[Services, Depends(_services)]
 
 
-def unauthorized(detail: str, *, invalid: bool) -> HTTPException:
+def unauthorized(said: Message, *, invalid: bool) -> SaidHTTPException:
     challenge = f'{REALM}, error="invalid_token"' if invalid else REALM
-    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": challenge})
+    return SaidHTTPException(401, said, headers={"WWW-Authenticate": challenge})
 
 
 def _caller(
@@ -47,18 +49,10 @@ def _caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiActor:
     if credentials is None:
-        raise unauthorized(
-            "Send an organization API token as 'Authorization: Bearer <token>'. "
-            "An admin creates one under Settings → API tokens.",
-            invalid=False,
-        )
+        raise unauthorized(Message.of("api.token_missing"), invalid=False)
     actor = ApiTokenService(engine=services.engine).authenticate(credentials.credentials)
     if actor is None:
-        raise unauthorized(
-            "This API token is not valid: it is mistyped, revoked, or its creator is no longer "
-            "an admin of the organization. Create a new one under Settings → API tokens.",
-            invalid=True,
-        )
+        raise unauthorized(Message.of("api.token_invalid"), invalid=True)
     return actor
 
 
@@ -80,32 +74,29 @@ def scoped_integration(
     """
     view = services.integrations.get_integration(caller, integration_id)
     if view.organization_id != caller.organization_id:
-        raise NotFound("That integration does not exist.")
+        raise NotFound(Message.of("integration.not_found"))
     return view
 
 
-def rate_limited(action: str, description: str) -> Callable[..., None]:
-    """A dependency spending one unit of the token's budget for ``action`` (429 when spent)."""
+def rate_limited(action: str, what: str) -> Callable[..., None]:
+    """A dependency spending one unit of the token's budget for ``action`` (429 when spent);
+    ``what`` names the work in the catalogue (``work.what.<what>``)."""
 
     def spend(request: Request, caller: Caller, services: AppServices) -> None:
         limiter: RateLimiter = request.app.state.limiter
         refusal = limiter.take(services.engine, caller.token_id, action)
         if refusal is not None:
             limit = limiter.limit
-            if refusal.scope == "organization":
-                spent = (
-                    f"Too many {description} for this organization: at most "
-                    f"{limit.organization_calls} per {limit.per_seconds:g} seconds across all "
-                    "its API tokens."
-                )
-            else:
-                spent = (
-                    f"Too many {description} with this token: at most {limit.calls} per "
-                    f"{limit.per_seconds:g} seconds."
-                )
-            raise HTTPException(
-                status_code=429,
-                detail=f"{spent} Try again in {refusal.retry_after} s.",
+            organization = refusal.scope == "organization"
+            raise SaidHTTPException(
+                429,
+                Message.of(
+                    "api.rate_limited_organization" if organization else "api.rate_limited_token",
+                    what=Message.of(f"work.what.{what}"),
+                    calls=limit.organization_calls if organization else limit.calls,
+                    seconds=limit.per_seconds,
+                    retry_after=refusal.retry_after,
+                ),
                 headers={"Retry-After": str(refusal.retry_after)},
             )
 

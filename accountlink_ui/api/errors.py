@@ -20,6 +20,7 @@ from starlette.routing import Match
 
 from accountlink_ui.api.locale import request_locale, say
 from accountlink_ui.i18n import Message, render
+from accountlink_ui.i18n.compat import english
 from accountlink_ui.services.errors import (
     InvalidConfig,
     NotFound,
@@ -28,6 +29,17 @@ from accountlink_ui.services.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class SaidHTTPException(StarletteHTTPException):
+    """An HTTP refusal raised before a service is reached (a missing token, a spent budget),
+    worded by its message code in the caller's language."""
+
+    def __init__(
+        self, status_code: int, said: Message, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(status_code=status_code, detail=english(said), headers=headers)
+        self.said = said
 
 
 def refusal(request: Request, said: Message, status: int, **extra: object) -> JSONResponse:
@@ -112,7 +124,9 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail
     headers = exc.headers
     code = None
-    if exc.status_code == 404 and detail == "Not Found":
+    if isinstance(exc, SaidHTTPException):
+        code, detail = exc.said.code, say(request, exc.said)
+    elif exc.status_code == 404 and detail == "Not Found":
         code = "api.no_route"
     elif exc.status_code == 405 and detail == "Method Not Allowed":
         code = "api.wrong_method"
@@ -127,7 +141,7 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
         )
     if exc.status_code == 405:
         headers = {**(headers or {}), "Allow": _allowed_methods(request)}
-    if code is not None:
+    if code is not None and not isinstance(exc, SaidHTTPException):
         detail = say(request, Message.of(code))
     return JSONResponse(
         {"detail": detail, "code": code or f"http.{exc.status_code}"},

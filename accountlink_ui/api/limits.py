@@ -20,9 +20,12 @@ from typing import Literal
 
 from sqlalchemy import Engine, delete
 from sqlmodel import col, select
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accountlink_ui.api.locale import say
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import Message as I18nMessage
 from accountlink_ui.models import ApiCall, ApiToken, Organization, as_utc, utcnow
 
 MAX_BODY_BYTES = 64 * 1024
@@ -63,7 +66,7 @@ class BodySizeLimit:
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
             if not declared.isdigit() or int(declared) > cap:
-                await self._refuse(send, cap)
+                await self._refuse(scope, send, cap)
                 return
             await self.app(scope, receive, send)
             return
@@ -76,7 +79,7 @@ class BodySizeLimit:
                 break
             size += len(message.get("body", b""))
             if size > cap:
-                await self._refuse(send, cap)
+                await self._refuse(scope, send, cap)
                 return
             if not message.get("more_body", False):
                 break
@@ -86,13 +89,9 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send, cap: int) -> None:
-        body = json.dumps(
-            {
-                "detail": f"The request body is larger than {cap // 1024} KiB; "
-                "this API accepts small JSON bodies only."
-            }
-        ).encode()
+    async def _refuse(self, scope: Scope, send: Send, cap: int) -> None:
+        said = I18nMessage.of("api.body_too_large", kib=cap // 1024)
+        body = json.dumps({"detail": say(HTTPConnection(scope), said), "code": said.code}).encode()
         await send(
             {
                 "type": "http.response.start",

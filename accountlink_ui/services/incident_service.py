@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from accountlink_ui import outbox_repository as repo
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import Message
 from accountlink_ui.models import as_utc
 from accountlink_ui.services.errors import NotFound
 from accountlink_ui.views import Actor
@@ -34,7 +35,7 @@ class IncidentService:
         """Every member of the organization sees them (the dashboard is theirs too)."""
         with session_scope(self._engine) as session:
             if repository.membership(session, organization_id, actor.user_id) is None:
-                raise NotFound("That organization does not exist or you are not a member of it.")
+                raise NotFound(Message.of("access.no_organization"))
             views = []
             for incident in repo.open_incidents_of(session, organization_id):
                 integration = repository.integration(session, incident.integration_id)

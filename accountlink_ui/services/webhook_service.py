@@ -22,6 +22,8 @@ from sqlmodel import Session
 from accountlink_ui import outbox_repository as repo
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import Message
+from accountlink_ui.i18n.compat import english
 from accountlink_ui.integrations.validation import url_error
 from accountlink_ui.models import (
     OutboxAttempt,
@@ -47,8 +49,8 @@ from accountlink_ui.views import Actor
 URL_MAX_LENGTH = 2000
 DESCRIPTION_MAX_LENGTH = 200
 MAX_ENDPOINTS = 20
-NOT_FOUND = "That webhook endpoint does not exist."
-DELIVERY_NOT_FOUND = "That delivery does not exist."
+NOT_FOUND = Message.of("webhook.not_found")
+DELIVERY_NOT_FOUND = Message.of("webhook.delivery_not_found")
 
 
 @dataclass(frozen=True)
@@ -143,10 +145,7 @@ class WebhookService:
             if errors:
                 raise InvalidConfig(errors)
             if len(repo.endpoints_of(session, organization_id)) >= MAX_ENDPOINTS:
-                raise TooManyEndpoints(
-                    f"An organization can have at most {MAX_ENDPOINTS} webhook endpoints; "
-                    "remove one first."
-                )
+                raise TooManyEndpoints(Message.of("webhook.too_many", maximum=MAX_ENDPOINTS))
             secret = secret or new_secret()
             endpoint = WebhookEndpoint(
                 organization_id=organization_id,
@@ -211,12 +210,13 @@ class WebhookService:
         with session_scope(self._engine) as session:
             endpoint = self._endpoint(session, actor, organization_id, endpoint_id)
             if not endpoint.enabled:
-                raise InvalidConfig({"endpoint": "This endpoint is disabled; add it again."})
+                raise InvalidConfig({"endpoint": Message.of("webhook.endpoint_disabled")})
             event_id = enqueue_event(
                 session,
                 organization_id,
                 TEST_EVENT,
-                {"message": "A test event from AccountLink.", "endpoint_id": endpoint_id},
+                # Goes to the receiving program, not a person: English, as the payloads are.
+                {"message": english(Message.of("webhook.test_event")), "endpoint_id": endpoint_id},
                 at=self._clock(),
                 endpoint_id=endpoint_id,
             )
@@ -249,7 +249,7 @@ class WebhookService:
             ):
                 raise NotFound(DELIVERY_NOT_FOUND)
             if not endpoint.enabled:
-                raise InvalidConfig({"endpoint": "This endpoint is disabled; add it again."})
+                raise InvalidConfig({"endpoint": Message.of("webhook.endpoint_disabled")})
             message.status = OutboxStatus.PENDING.value
             message.next_attempt_at = self._clock()
             session.add(message)
@@ -278,28 +278,30 @@ class WebhookService:
             raise NotFound(NOT_FOUND)
         return endpoint
 
-    def _errors(self, url: str, events: Sequence[str], description: str) -> dict[str, str]:
-        errors: dict[str, str] = {}
+    def _errors(self, url: str, events: Sequence[str], description: str) -> dict[str, Message]:
+        errors: dict[str, Message] = {}
+        the_url = Message.of("webhook.the_url")
         if not url:
-            errors["url"] = "Enter the URL AccountLink should POST events to."
+            errors["url"] = Message.of("webhook.url_missing")
         elif len(url) > URL_MAX_LENGTH:
-            errors["url"] = f"The URL is longer than {URL_MAX_LENGTH} characters."
-        elif problem := url_error(url, label="The URL", allowed_hosts=self._settings.allowed_hosts):
+            errors["url"] = Message.of("webhook.url_too_long", maximum=URL_MAX_LENGTH)
+        elif problem := url_error(url, label=the_url, allowed_hosts=self._settings.allowed_hosts):
             errors["url"] = problem
         if isinstance(events, str) or not all(isinstance(event, str) for event in events):
-            errors["events"] = "Events must be a list of event names."
+            errors["events"] = Message.of("webhook.events_not_list")
         else:
             unknown = sorted(set(events) - set(EVENT_TYPES))
             if unknown:
-                errors["events"] = (
-                    f"Unknown event(s): {', '.join(u[:40] for u in unknown[:5])}. "
-                    f"Choose from {', '.join(EVENT_TYPES)}."
+                errors["events"] = Message.of(
+                    "webhook.unknown_events",
+                    unknown=", ".join(u[:40] for u in unknown[:5]),
+                    known=", ".join(EVENT_TYPES),
                 )
             elif not events:
-                errors["events"] = "Pick at least one event."
+                errors["events"] = Message.of("webhook.no_events")
         if len(description) > DESCRIPTION_MAX_LENGTH:
-            errors["description"] = (
-                f"The description is longer than {DESCRIPTION_MAX_LENGTH} characters."
+            errors["description"] = Message.of(
+                "webhook.description_too_long", maximum=DESCRIPTION_MAX_LENGTH
             )
         return errors
 

@@ -50,7 +50,7 @@ def get_integration(
 @router.post(
     "/{integration_id}/test",
     responses=errors(403, 404, 409, 413, 429),
-    dependencies=[Depends(rate_limited("test_connection", "connection tests"))],
+    dependencies=[Depends(rate_limited("test_connection", "connection_tests"))],
 )
 def test_connection(
     integration_id: IntegrationId, caller: Caller, services: AppServices
