@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from accountlink_ui import repository
 from accountlink_ui.db import session_scope
+from accountlink_ui.i18n import Message, translate
 from accountlink_ui.integrations.registry import integration_types
 from accountlink_ui.integrations.types import IntegrationType
 from accountlink_ui.models import AuditEvent, Integration, User, as_utc
@@ -56,35 +57,39 @@ def _type_label(type_key: str, default: str) -> str:
     return integration_type.label if integration_type else default
 
 
-ACTION_LABELS = {
-    "integration.created": "Set up integration",
-    "integration.tested": "Tested connection",
-    "integration.credentials_updated": "Edited credentials",
-    "integration.enabled": "Enabled integration",
-    "integration.disabled": "Disabled integration",
-    "integration.deleted": "Deleted integration",
-    "integration.schedule_changed": "Changed sync schedule",
-    "integration.synced": "Synced",
-    "integration.status_changed": "Status changed",
-    "posting_settings.changed": "Changed posting settings",
-    "vault.key_rotated": "Rotated master key",
-    "api_token.created": "Created API token",
-    "api_token.revoked": "Revoked API token",
-    "sign_in.failed": "Failed sign-in",
-    "sign_in.throttled": "Sign-in throttled",
-    "organization.created": "Created organization",
-    "member.invited": "Invited someone",
-    "member.invitation_revoked": "Cancelled invitation",
-    "member.joined": "Joined",
-    "member.role_changed": "Changed role",
-    "member.removed": "Removed someone",
-    "member.reset_link_created": "Created password reset link",
-    "member.password_reset": "Reset password",
-    "claims.received": "Received claims",
-    "claim.withdrawn": "Withdrew claim",
-    "claim.retried": "Retried claim",
-    "integration.send_at_once_changed": "Changed send at once",
-}
+ACTIONS: tuple[str, ...] = (
+    "integration.created",
+    "integration.tested",
+    "integration.credentials_updated",
+    "integration.enabled",
+    "integration.disabled",
+    "integration.deleted",
+    "integration.schedule_changed",
+    "integration.synced",
+    "integration.status_changed",
+    "posting_settings.changed",
+    "vault.key_rotated",
+    "api_token.created",
+    "api_token.revoked",
+    "sign_in.failed",
+    "sign_in.throttled",
+    "organization.created",
+    "member.invited",
+    "member.invitation_revoked",
+    "member.joined",
+    "member.role_changed",
+    "member.removed",
+    "member.reset_link_created",
+    "member.password_reset",
+    "claims.received",
+    "claim.withdrawn",
+    "claim.retried",
+    "integration.send_at_once_changed",
+)
+"""Every audited action; its label is ``audit.action.<action>`` in the catalogues."""
+ACTION_LABELS = {action: translate("en", f"audit.action.{action}") for action in ACTIONS}
+"""The English labels (the CSV export's ``action_label`` column stays English, like its
+column names); pages call ``action_label(action, locale)``."""
 CSV_COLUMNS = (
     "time_utc",
     "actor",
@@ -139,7 +144,7 @@ class AuditService:
             require_admin(session, actor, organization_id, to="audit")
             labels = _integration_labels(session, organization_id)
             if integration_id is not None and integration_id not in labels:
-                raise NotFound("That integration does not exist.")
+                raise NotFound(Message.of("integration.not_found"))
             events = repository.audit_events(
                 session, organization_id, integration_id=integration_id, limit=limit
             )
@@ -295,10 +300,11 @@ def _masked(value: Any, key: str = "") -> Any:
     return value
 
 
-def action_label(action: str) -> str:
-    """'integration.sync_finished' → 'Sync finished' for actions this module does not know yet."""
+def action_label(action: str, locale: str = "en") -> str:
+    """The action in the reader's words; 'integration.sync_finished' → 'Sync finished' for
+    actions this module does not know yet."""
     if action in ACTION_LABELS:
-        return ACTION_LABELS[action]
+        return translate(locale, f"audit.action.{action}")
     words = action.rsplit(".", 1)[-1].replace("_", " ").strip()
     return words[:1].upper() + words[1:] if words else action
 
