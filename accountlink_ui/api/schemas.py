@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from accountlink_ui.i18n import render
 from accountlink_ui.integrations.contracts import ConnectionResult
 from accountlink_ui.services.audit_service import AuditEventView
 from accountlink_ui.views import IntegrationView
@@ -80,7 +81,7 @@ class IntegrationOut(BaseModel):
     recent_errors: list[RecentErrorOut]
 
     @classmethod
-    def of(cls, view: IntegrationView) -> IntegrationOut:
+    def of(cls, view: IntegrationView, locale: str = "en") -> IntegrationOut:
         return cls(
             id=view.id or 0,
             type=view.type_key,
@@ -104,7 +105,10 @@ class IntegrationOut(BaseModel):
                 total_records_synced=view.total_records_synced,
                 interval_minutes=view.sync_interval_minutes,
             ),
-            recent_errors=[RecentErrorOut(at=e.at, message=e.message) for e in view.recent_errors],
+            recent_errors=[
+                RecentErrorOut(at=e.at, message=render(e.said, locale) if e.said else e.message)
+                for e in view.recent_errors
+            ],
         )
 
 
@@ -123,11 +127,13 @@ class ConnectionTestOut(BaseModel):
     code: str | None = Field(description="The accounting system's own error code, if any.")
 
     @classmethod
-    def of(cls, integration_id: int, result: ConnectionResult) -> ConnectionTestOut:
+    def of(
+        cls, integration_id: int, result: ConnectionResult, locale: str = "en"
+    ) -> ConnectionTestOut:
         return cls(
             integration_id=integration_id,
             ok=result.ok,
-            message=result.message,
+            message=render(result.message_code, locale),
             fields=list(result.fields),
             reached=result.reached,
             latency_ms=result.latency_ms,

@@ -307,12 +307,14 @@ class ExportJob:
         if (self.tally.sent, self.tally.failed) == self._reported:
             return
         self._reported = (self.tally.sent, self.tally.failed)
-        counts = {"sent": self.tally.sent, "total": self.tally.total, "label": self.label}
+        sent, total, label = self.tally.sent, self.tally.total, self.label
         self.report(
             self.tally,
-            Message.of("sync.sent_refused", refused=self.tally.failed, **counts)
+            Message.of(
+                "sync.sent_refused", sent=sent, total=total, label=label, refused=self.tally.failed
+            )
             if self.tally.failed
-            else Message.of("sync.sent", **counts),
+            else Message.of("sync.sent", sent=sent, total=total, label=label),
         )
 
     def _said(self, error: IntegrationError) -> Message:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from accountlink_ui.api.deps import AppServices, Caller, rate_limited, scoped_integration
+from accountlink_ui.api.locale import request_locale
 from accountlink_ui.api.responses import errors
 from accountlink_ui.api.schemas import (
     ConnectionTestOut,
@@ -30,21 +31,26 @@ IntegrationId = Annotated[
 
 
 @router.get("", responses=errors(403))
-def list_integrations(caller: Caller, services: AppServices) -> IntegrationListOut:
+def list_integrations(
+    request: Request, caller: Caller, services: AppServices
+) -> IntegrationListOut:
     """Every configured integration of the token's organization, with status and sync figures."""
     views = services.integrations.list_integrations(caller, caller.organization_id)
     return IntegrationListOut(
         organization_id=caller.organization_id,
-        integrations=[IntegrationOut.of(view) for view in views if view.configured],
+        integrations=[
+            IntegrationOut.of(view, request_locale(request)) for view in views if view.configured
+        ],
     )
 
 
 @router.get("/{integration_id}", responses=errors(403, 404))
 def get_integration(
-    integration_id: IntegrationId, caller: Caller, services: AppServices
+    request: Request, integration_id: IntegrationId, caller: Caller, services: AppServices
 ) -> IntegrationOut:
     """One integration: status, last test, sync figures and recent errors; never a secret."""
-    return IntegrationOut.of(scoped_integration(services, caller, integration_id))
+    view = scoped_integration(services, caller, integration_id)
+    return IntegrationOut.of(view, request_locale(request))
 
 
 @router.post(
@@ -53,7 +59,7 @@ def get_integration(
     dependencies=[Depends(rate_limited("test_connection", "connection_tests"))],
 )
 def test_connection(
-    integration_id: IntegrationId, caller: Caller, services: AppServices
+    request: Request, integration_id: IntegrationId, caller: Caller, services: AppServices
 ) -> ConnectionTestOut:
     """Test the stored configuration now, as a sync would use it (at most 10 s).
 
@@ -63,7 +69,7 @@ def test_connection(
     # The organization's share of the tests' pool (busy → 409); the token's budget is above.
     retest = partial(services.integrations.retest, caller, integration_id)
     result = services.test_runs.submit(caller.organization_id, retest, budget=False).result()
-    return ConnectionTestOut.of(integration_id, result)
+    return ConnectionTestOut.of(integration_id, result, request_locale(request))
 
 
 @router.post(
