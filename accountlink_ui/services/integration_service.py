@@ -247,8 +247,9 @@ class IntegrationService:
                 require_admin(session, actor, organization_id, to=_MANAGE)
                 if repository.integration_of_type(session, organization_id, draft.type_key):
                     raise AlreadyConfigured(
-                        f"{prepared.integration_type.label} is already set up for this "
-                        "organization; use Edit Credentials to change it."
+                        Message.of(
+                            "integration.already_set_up", label=prepared.integration_type.label
+                        )
                     )
                 row = Integration(
                     organization_id=organization_id,
@@ -291,7 +292,7 @@ class IntegrationService:
                 integration_id = row.id
         except IntegrityError:
             raise AlreadyConfigured(
-                f"{prepared.integration_type.label} was just set up by someone else; reload the page."
+                Message.of("integration.set_up_meanwhile", label=prepared.integration_type.label)
             ) from None
         assert integration_id is not None
         return self.get_integration(actor, integration_id)

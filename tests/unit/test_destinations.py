@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from accountlink_ui.i18n.compat import english
 from accountlink_ui.integrations.dynamics import DYNAMICS
 from accountlink_ui.integrations.generic_rest import GENERIC_REST
 from accountlink_ui.integrations.xledger import XLEDGER
-from accountlink_ui.i18n.compat import english
 from accountlink_ui.services import errors
 
 REST = {
