@@ -18,10 +18,16 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+import httpx
 import pytest
 
 from accountlink_ui.integrations import ssrf
-from accountlink_ui.integrations.contracts import ConnectionConfig
+from accountlink_ui.integrations.contracts import (
+    ConnectionConfig,
+    IntegrationError,
+    PermanentError,
+    TransientError,
+)
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.entra import ClientCertificate, ClientSecret, EntraTokenClient
 from accountlink_ui.integrations.generic_rest import GenericRestAdapter
@@ -39,6 +45,7 @@ from accountlink_ui.sandbox.entra_assertion import (
     verify_client_assertion,
 )
 from accountlink_ui.settings import Settings
+from tests.adapters.support import vouchers
 
 TOKEN_HOST = "auth.example.com"
 SECRET = "s3cret-value-for-the-token-url"
@@ -202,6 +209,15 @@ def test_hanging_token_endpoint_fails_the_connection_test_by_its_deadline(
     assert "Timed out after 1 s" in result.message
 
 
+_JSON = "application/json"
+_ANSWERS = {  # last path segment → (status, content type, body)
+    "token": (200, _JSON, json.dumps({"token_type": "Bearer", "expires_in": 3599, "access_token": "at"})),
+    "busy": (503, _JSON, json.dumps({"error": "temporarily_unavailable"})),
+    "html": (200, "text/html", "<html>Sign in</html>"),
+    "refused": (400, _JSON, json.dumps({"error": "invalid_client", "error_description": f"bad {SECRET}"})),
+}  # fmt: skip
+
+
 class _TokenEndpoint(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     forms: list[dict[str, str]] = []
@@ -212,10 +228,12 @@ class _TokenEndpoint(BaseHTTPRequestHandler):
         body = self.rfile.read(length).decode()
         self.forms.append({k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()})
         self.paths.append(self.path)
-        payload = json.dumps({"token_type": "Bearer", "expires_in": 3599, "access_token": "at"})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
+        status, kind, payload = _ANSWERS.get(self.path.rsplit("/", 1)[-1], _ANSWERS["token"])
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(payload)))
+        if status == 503:
+            self.send_header("Retry-After", "7")
         self.end_headers()
         self.wfile.write(payload.encode())
 
@@ -310,3 +328,32 @@ def test_client_secret_is_posted_in_the_form(
 
 def _claims(assertion: str) -> dict[str, object]:
     return unverified_parts(assertion)[1]
+
+
+@pytest.mark.parametrize(
+    ("path", "transient", "fields", "words"),
+    [
+        ("busy", True, (), "The token URL is not answering normally (HTTP 503)"),
+        ("html", False, ("token_url",), "with something that is not JSON"),
+        ("refused", False, ("client_id", "client_secret"), "rejected the client ID or secret"),
+    ],
+)
+def test_token_refusals_keep_their_failure_kind_and_fields(
+    token_endpoint: tuple[str, type[_TokenEndpoint]],
+    path: str,
+    transient: bool,
+    fields: tuple[str, ...],
+    words: str,
+) -> None:
+    base, _ = token_endpoint
+    settings = Settings(allowed_hosts=[f"127.0.0.1:{httpx.URL(base).port}"])
+    adapter = GenericRestAdapter(settings, http=OutboundClient(settings))
+    with pytest.raises(IntegrationError) as failure:
+        adapter.push(_oauth_config(f"{base}/{path}", base_url=base), vouchers("r1", amount="42.00"))
+    error = failure.value
+    assert isinstance(error, TransientError if transient else PermanentError)
+    assert error.fields == fields
+    assert words in str(error)
+    assert SECRET not in str(error)
+    if transient:
+        assert error.retry_after == 7
