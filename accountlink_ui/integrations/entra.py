@@ -17,6 +17,7 @@ credential), and forgets a token five minutes before it expires.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -327,26 +328,17 @@ class EntraTokenClient:
         if cached is not None:
             return AccessToken(cached, from_cache=True)
         url = token_url(authority, tenant)
+        request = functools.partial(self._request, url, key, deadline, client_id, scope)
         if isinstance(credential, ClientSecret):
-            return self._request(url, key, deadline, client_id, scope, credential.value)
+            return request(secret=credential.value)
         loaded = credential.load()
         if not self.needs_rs256(loaded.x5t_s256):
             try:
-                return self._request(
-                    url,
-                    key,
-                    deadline,
-                    client_id,
-                    scope,
-                    loaded,
-                    CertificateAssertion(loaded, PS256),
-                )
+                return request(assertion=CertificateAssertion(loaded, PS256))
             except EntraError as refused:
                 if not _refuses_ps256(refused):
                     raise
-        token = self._request(
-            url, key, deadline, client_id, scope, loaded, CertificateAssertion(loaded, RS256)
-        )
+        token = request(assertion=CertificateAssertion(loaded, RS256))
         with self._lock:
             self._rs256_only.add(loaded.x5t_s256)
         return token
@@ -358,10 +350,12 @@ class EntraTokenClient:
         deadline: Deadline,
         client_id: str,
         scope: str,
-        credential: str | CertificateKey,
+        *,
+        secret: str = "",
         assertion: CertificateAssertion | None = None,
     ) -> AccessToken:
-        """One token request through authlib over our client (see ``oauth.py``).
+        """One token request, with ``secret`` or ``assertion``, built by authlib and sent
+        by our client (see ``oauth.py``).
 
         The authority is operator-configured, hence ``guarded=False``: still the
         one client, its timeouts and the deadline, without the private-address refusal.
@@ -373,7 +367,7 @@ class EntraTokenClient:
                 deadline=deadline,
                 guarded=False,
                 client_id=client_id,
-                client_secret=credential,
+                client_secret=secret,
                 auth_method=assertion or CLIENT_SECRET_POST,
                 scope=scope,
                 # The assertion flow names the client in the form too, as Entra asks.
@@ -382,7 +376,7 @@ class EntraTokenClient:
         except TokenRefused as refused:
             if refused.body is None and refused.reply.ok:
                 refused.reply.json()  # raises NotJsonError, naming what came instead
-            sent = assertion.signed if assertion else [str(credential)]
+            sent = assertion.signed if assertion else [secret]
             raise _entra_error(refused.reply, refused.body, tuple(sent)) from None
         token = str(body["access_token"])
         self.cache.put(key, token, float(body.get("expires_in") or 3599))

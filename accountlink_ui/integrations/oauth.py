@@ -110,15 +110,15 @@ def client_credentials_token(
     deadline: Deadline,
     guarded: bool,
     client_id: str,
-    client_secret: object,
+    client_secret: str = "",
     auth_method: AuthMethod = CLIENT_SECRET_POST,
     scope: str = "",
     form: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The token endpoint's JSON answer (it has ``access_token``) for a client-credentials grant.
 
-    ``client_secret`` is what ``auth_method`` signs or sends (a secret string, or
-    the key a ``private_key_jwt`` method signs with); ``form`` adds body fields.
+    ``client_secret`` goes in the form with ``client_secret_post``; an assertion
+    method (``private_key_jwt``) carries its own key instead. ``form`` adds body fields.
     Raises :class:`TokenRefused` (the endpoint said no) or an ``OutboundError``
     (no usable answer: blocked address, deadline, connection failure).
     """
