@@ -61,9 +61,12 @@ def claims_by_external_id(
     if session.get_bind().dialect.name == "postgresql":
         statement = _lookup_each(organization_id, list(external_ids))
     else:
+        # No "external_id IS NOT NULL" here: SQLite infers it from the IN (so the partial
+        # unique index still applies), while spelling it out made SQLite walk the index
+        # as a range over every API claim of the organization (5.5 ms at 30,000 claims,
+        # growing; 0.2 ms this way).
         statement = select(ExpenseClaim).where(
             col(ExpenseClaim.organization_id) == organization_id,
-            text(API_CLAIM),  # as the partial unique index says it, so the planner uses it
             col(ExpenseClaim.external_id).in_(list(external_ids)),
         )
     rows = session.exec(statement).all()
