@@ -199,7 +199,7 @@ def test_on_postgresql_the_id_lookup_probes_the_unique_index_even_with_stale_sta
     from accountlink_ui import claims_repository
     from accountlink_ui.db import engine_for
     from accountlink_ui.services.claim_intake import check_claims
-    from accountlink_ui.services.claim_intake_service import _row
+    from accountlink_ui.services.claim_intake_service import claim_rows
     from tests.support.databases import postgres_database
 
     url = postgres_database()
@@ -216,9 +216,7 @@ def test_on_postgresql_the_id_lookup_probes_the_unique_index_even_with_stale_sta
     claims, problems = check_claims(app_batch("stale", 3000)["claims"], now.date())
     assert not problems
     with session_scope(engine) as session:
-        claims_repository.insert_claims(
-            session, [_row(organization_id, claim, now) for claim in claims]
-        )
+        claims_repository.insert_claims(session, claim_rows(organization_id, claims, now))
     plans: list[str] = []
 
     def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
