@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from accountlink_ui import repository
+from accountlink_ui import integrations_repository
 from accountlink_ui.models import Role
 from accountlink_ui.services.errors import NotFound, PermissionDenied
 from accountlink_ui.views import Actor
@@ -17,7 +17,7 @@ from accountlink_ui.views import Actor
 
 def require_admin(session: Session, actor: Actor, organization_id: int, *, to: str) -> None:
     """Raise unless ``actor`` administers the organization; ``to`` names what they tried."""
-    member = repository.membership(session, organization_id, actor.user_id)
+    member = integrations_repository.membership(session, organization_id, actor.user_id)
     if member is None:
         raise NotFound("That organization does not exist or you are not a member of it.")
     if member.role != Role.ADMIN:

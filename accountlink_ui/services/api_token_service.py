@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from accountlink_ui import repository
+from accountlink_ui import integrations_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import ApiToken, Role, User, as_utc, utcnow
 from accountlink_ui.services.access import require_admin
@@ -114,7 +114,7 @@ class ApiTokenService:
             )
             session.add(row)
             session.flush()
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=organization_id,
                 actor_id=actor.user_id,
@@ -134,7 +134,7 @@ class ApiTokenService:
             if row.revoked_at is None:
                 row.revoked_at = self._clock()
                 session.add(row)
-                repository.add_audit_event(
+                integrations_repository.add_audit_event(
                     session,
                     organization_id=organization_id,
                     actor_id=actor.user_id,
@@ -155,7 +155,9 @@ class ApiTokenService:
             ).first()
             if row is None or row.revoked_at is not None:
                 return None
-            member = repository.membership(session, row.organization_id, row.created_by_id)
+            member = integrations_repository.membership(
+                session, row.organization_id, row.created_by_id
+            )
             creator = session.get(User, row.created_by_id)
             if member is None or member.role != Role.ADMIN or creator is None:
                 return None

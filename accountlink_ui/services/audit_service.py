@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from accountlink_ui import repository
+from accountlink_ui import integrations_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.registry import integration_types
 from accountlink_ui.integrations.types import IntegrationType
@@ -140,7 +140,7 @@ class AuditService:
             labels = _integration_labels(session, organization_id)
             if integration_id is not None and integration_id not in labels:
                 raise NotFound("That integration does not exist.")
-            events = repository.audit_events(
+            events = integrations_repository.audit_events(
                 session, organization_id, integration_id=integration_id, limit=limit
             )
             people = _people(session, {e.actor_id for e in events if e.actor_id is not None})

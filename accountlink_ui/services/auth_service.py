@@ -35,7 +35,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from accountlink_ui import repository
+from accountlink_ui import integrations_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import Membership, Organization, Role, User, UserSession, as_utc, utcnow
 from accountlink_ui.services.errors import SignInFailed, SignInThrottled
@@ -198,7 +198,7 @@ class AuthService:
             raise SignInFailed(MISSING_CREDENTIALS)
         keys = self._throttle.keys(email, address)
         with session_scope(self._engine) as session:
-            user = repository.user_by_email(session, email)
+            user = integrations_repository.user_by_email(session, email)
             known = user is not None
             outcome = self._throttle.refusal(session, keys, mark_audited=known)
             if outcome is None:
@@ -316,7 +316,7 @@ class AuthService:
             select(Membership.organization_id).where(Membership.user_id == user.id)
         ).all()
         for organization_id in organizations:
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=organization_id,
                 actor_id=None,
@@ -435,5 +435,7 @@ class AuthService:
                 organization_name=organization.name,
                 role=membership.role,
             )
-            for membership, organization in repository.memberships_of(session, actor.user_id)
+            for membership, organization in integrations_repository.memberships_of(
+                session, actor.user_id
+            )
         )

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from accountlink_ui import integrations_repository
 from accountlink_ui import outbox_repository as repo
-from accountlink_ui import repository
 from accountlink_ui.models import ExpenseClaim, IntegrationIncident, Organization
 from accountlink_ui.services.outbox import enqueue_email, enqueue_events
 
@@ -105,7 +105,7 @@ def _claim_keys(session: Session, claim_ids: list[int]) -> dict[int, dict[str, A
 
 def _names(session: Session, organization_id: int, integration_id: int) -> dict[str, str]:
     organization = session.get(Organization, organization_id)
-    integration = repository.integration(session, integration_id)
+    integration = integrations_repository.integration(session, integration_id)
     return {
         "organization": organization.name if organization else "",
         "integration": integration.display_name if integration else f"Integration {integration_id}",
