@@ -347,3 +347,17 @@ def return_claims_to_approved(session: Session, organization_id: int) -> int:
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim_keys(session: Session, claim_ids: Sequence[int]) -> list[tuple[int, str, str | None]]:
+    """(id, idempotency key, the caller's external id) of each claim, 500 ids a query."""
+    found: list[tuple[int, str, str | None]] = []
+    for start in range(0, len(claim_ids), 500):
+        chunk = list(claim_ids[start : start + 500])
+        rows = session.exec(
+            select(ExpenseClaim.id, ExpenseClaim.idempotency_key, ExpenseClaim.external_id).where(
+                col(ExpenseClaim.id).in_(chunk)
+            )
+        ).all()
+        found.extend((claim_id or 0, key, external) for claim_id, key, external in rows)
+    return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from accountlink_ui.models import (
@@ -221,3 +221,71 @@ def running_sync_runs(session: Session, integration_id: int) -> Sequence[SyncRun
         )
         .order_by(col(SyncRun.id))
     ).all()
+
+
+def people_named(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
+    """User id → (name, email) for the given ids, in one query."""
+    if not ids:
+        return {}
+    rows = session.exec(select(User.id, User.name, User.email).where(col(User.id).in_(ids))).all()
+    return {user_id: (name, email) for user_id, name, email in rows if user_id is not None}
+
+
+def audited_integration_ids(session: Session, organization_id: int) -> list[int]:
+    """Every integration the organization's audit trail mentions, deleted ones included."""
+    mentioned = session.exec(
+        select(AuditEvent.integration_id)
+        .where(
+            AuditEvent.organization_id == organization_id,
+            col(AuditEvent.integration_id).is_not(None),
+        )
+        .distinct()
+    ).all()
+    return [key for key in mentioned if key is not None]
+
+
+def audit_details_of(
+    session: Session, organization_id: int, action: str
+) -> list[tuple[int | None, dict[str, Any]]]:
+    """(integration id, details) of each of the organization's audit events of ``action``."""
+    rows = session.exec(
+        select(AuditEvent.integration_id, AuditEvent.details).where(
+            AuditEvent.organization_id == organization_id, AuditEvent.action == action
+        )
+    ).all()
+    return [(integration_id, details) for integration_id, details in rows]
+
+
+def count_sync_run(session: Session, run_id: int, *, sent: int, failed: int) -> None:
+    """A run's running totals, written in the batch's own transaction."""
+    session.execute(
+        update(SyncRun)
+        .where(col(SyncRun.id) == run_id)
+        .values(records_sent=sent, records_failed=failed)
+    )
+
+
+def newest_credential_version(session: Session) -> tuple[CredentialVersion, Integration] | None:
+    """The most recently stored credential version, with its integration (``/readyz``)."""
+    row = session.exec(
+        select(CredentialVersion, Integration)
+        .join(Integration, col(Integration.id) == CredentialVersion.integration_id)
+        .order_by(col(CredentialVersion.id).desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def sealed_credential_count(session: Session) -> int:
+    """How many credential versions are stored (sealed) in all."""
+    return int(session.execute(select(func.count()).select_from(CredentialVersion)).scalar_one())
+
+
+def sync_intervals(session: Session, statuses: Sequence[str]) -> dict[int, int]:
+    """Integration id → its sync interval in minutes, for integrations in ``statuses``."""
+    rows = session.execute(
+        select(Integration.id, Integration.sync_interval_minutes).where(
+            col(Integration.status).in_(list(statuses))
+        )
+    ).all()
+    return {row[0]: row[1] for row in rows}

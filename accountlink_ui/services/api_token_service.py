@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
 
-from accountlink_ui import integrations_repository
+from accountlink_ui import integrations_repository, tokens_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import ApiToken, Role, User, as_utc, utcnow
 from accountlink_ui.services.access import require_admin
@@ -84,12 +83,7 @@ class ApiTokenService:
         """Active tokens first, newest first within each group."""
         with session_scope(self._engine) as session:
             require_admin(session, actor, organization_id, to="manage API tokens")
-            rows = session.exec(
-                select(ApiToken, User.name)
-                .join(User, col(User.id) == ApiToken.created_by_id)
-                .where(ApiToken.organization_id == organization_id)
-                .order_by(col(ApiToken.id).desc())
-            ).all()
+            rows = tokens_repository.tokens_of(session, organization_id)
             views = [_view(token, creator) for token, creator in rows]
         return sorted(views, key=lambda view: not view.active)
 
@@ -150,9 +144,7 @@ class ApiTokenService:
             return None
         now = self._clock()
         with session_scope(self._engine) as session:
-            row = session.exec(
-                select(ApiToken).where(ApiToken.token_hash == token_hash(token))
-            ).first()
+            row = tokens_repository.token_by_hash(session, token_hash(token))
             if row is None or row.revoked_at is not None:
                 return None
             member = integrations_repository.membership(

@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from accountlink_ui import integrations_repository
+from accountlink_ui import integrations_repository, outbox_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import CredentialVersion, Integration, WebhookEndpoint
 from accountlink_ui.services.outbox import sealed_of, secret_binding
@@ -121,12 +121,7 @@ def open_canary(engine: Engine, vault: Vault) -> str | None:
     it is shown by ``/readyz`` to whoever can reach it.
     """
     with session_scope(engine) as session:
-        row = session.exec(
-            select(CredentialVersion, Integration)
-            .join(Integration, col(Integration.id) == CredentialVersion.integration_id)
-            .order_by(col(CredentialVersion.id).desc())
-            .limit(1)
-        ).first()
+        row = integrations_repository.newest_credential_version(session)
     if row is None:
         return None
     version, integration = row
@@ -255,7 +250,7 @@ def _binding(version: CredentialVersion, integration: Integration) -> SecretBind
 
 def _webhook_endpoints(session: Session) -> list[WebhookEndpoint]:
     """Webhook signing secrets are sealed by the same vault (``services/outbox``)."""
-    return list(session.exec(select(WebhookEndpoint)).all())
+    return outbox_repository.all_endpoints(session)
 
 
 def _endpoint_binding(endpoint: WebhookEndpoint) -> SecretBinding:

@@ -48,10 +48,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, update
-from sqlmodel import Session, col
+from sqlalchemy import Engine
+from sqlmodel import Session
 
-from accountlink_ui import claim_queue_repository
+from accountlink_ui import claim_queue_repository, integrations_repository
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import ExportRecord, Voucher, VoucherError, build_voucher
 from accountlink_ui.db import session_scope
@@ -62,7 +62,6 @@ from accountlink_ui.integrations.contracts import (
     TransientError,
 )
 from accountlink_ui.integrations.http import scrub_config
-from accountlink_ui.models import SyncRun
 from accountlink_ui.services import events
 from accountlink_ui.services.sync_retry import RetryPolicy
 
@@ -299,11 +298,7 @@ class ExportJob:
             room = max(0, 3 - len(self.tally.refusals))
             self.tally.refusals.extend(list(outcome.refused.values())[:room])
             sent, failed = self.tally.sent, self.tally.failed
-        session.execute(
-            update(SyncRun)
-            .where(col(SyncRun.id) == self.run_id)
-            .values(records_sent=sent, records_failed=failed)
-        )
+        integrations_repository.count_sync_run(session, self.run_id, sent=sent, failed=failed)
 
     def _progress(self) -> None:
         if (self.tally.sent, self.tally.failed) == self._reported:
