@@ -22,8 +22,8 @@ from sqlalchemy import Engine
 
 from accountlink_ui import integrations_repository, tokens_repository
 from accountlink_ui.db import session_scope
-from accountlink_ui.models import ApiToken, Role, User, as_utc, utcnow
-from accountlink_ui.services.access import require_admin
+from accountlink_ui.models import ApiToken, User, as_utc, utcnow
+from accountlink_ui.services.access import administers, require_admin
 from accountlink_ui.services.errors import InvalidConfig, NotFound
 from accountlink_ui.views import Actor
 
@@ -42,6 +42,10 @@ class ApiActor(Actor):
 
     organization_id: int = 0
     token_id: int = 0
+
+    @property
+    def organization_scope(self) -> int | None:
+        return self.organization_id
 
 
 @dataclass(frozen=True)
@@ -147,23 +151,23 @@ class ApiTokenService:
             row = tokens_repository.token_by_hash(session, token_hash(token))
             if row is None or row.revoked_at is not None:
                 return None
-            member = integrations_repository.membership(
-                session, row.organization_id, row.created_by_id
-            )
             creator = session.get(User, row.created_by_id)
-            if member is None or member.role != Role.ADMIN or creator is None:
+            if creator is None:
                 return None
-            last_used = as_utc(row.last_used_at)
-            if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
-                row.last_used_at = now
-                session.add(row)
-            return ApiActor(
+            actor = ApiActor(
                 user_id=creator.id or 0,
                 email=creator.email,
                 name=creator.name,
                 organization_id=row.organization_id,
                 token_id=row.id or 0,
             )
+            if not administers(session, actor, row.organization_id):
+                return None
+            last_used = as_utc(row.last_used_at)
+            if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
+                row.last_used_at = now
+                session.add(row)
+            return actor
 
 
 def _view(row: ApiToken, creator: str) -> ApiTokenView:

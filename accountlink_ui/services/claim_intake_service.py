@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from accountlink_ui import claims_repository, integrations_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import ClaimStatus, ExpenseClaim, IdempotentRequest, as_utc, utcnow
-from accountlink_ui.services.access import require_admin
+from accountlink_ui.services.access import integration_for_admin
 from accountlink_ui.services.api_token_service import ApiActor
 from accountlink_ui.services.claim_intake import (
     ClaimProblem,
@@ -373,10 +373,9 @@ class ClaimIntakeService:
 
     def set_send_at_once(self, actor: ApiActor, integration_id: int, on: bool) -> bool:
         with session_scope(self._engine) as session:
-            row = integrations_repository.integration(session, integration_id)
-            if row is None or row.organization_id != actor.organization_id:
-                raise NotFound("That integration does not exist.")
-            require_admin(session, actor, row.organization_id, to="change how claims are sent")
+            row = integration_for_admin(
+                session, actor, integration_id, to="change how claims are sent"
+            )
             if row.send_at_once != on:
                 row.send_at_once = on
                 session.add(row)

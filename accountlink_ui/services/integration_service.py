@@ -40,7 +40,11 @@ from accountlink_ui.models import (
     utcnow,
 )
 from accountlink_ui.services import metrics
-from accountlink_ui.services.access import require_admin
+from accountlink_ui.services.access import (
+    MANAGE_INTEGRATIONS,
+    integration_for_admin,
+    require_admin,
+)
 from accountlink_ui.services.errors import (
     AlreadyConfigured,
     InvalidConfig,
@@ -59,8 +63,7 @@ log = logging.getLogger(__name__)
 SYNC_INTERVAL_CHOICES = (5, 15, 30, 60, 240, 1440)
 
 
-_MANAGE = "manage external integrations"
-"""What a member who is not an admin was refused (see ``access.require_admin``)."""
+_MANAGE = MANAGE_INTEGRATIONS
 
 
 @dataclass(frozen=True)
@@ -472,15 +475,7 @@ class IntegrationService:
     def _integration_for_admin(
         self, session: Session, actor: Actor, integration_id: int
     ) -> Integration:
-        row = integrations_repository.integration(session, integration_id)
-        if (
-            row is None
-            or integrations_repository.membership(session, row.organization_id, actor.user_id)
-            is None
-        ):
-            raise NotFound("That integration does not exist.")
-        require_admin(session, actor, row.organization_id, to=_MANAGE)
-        return row
+        return integration_for_admin(session, actor, integration_id, to=_MANAGE)
 
     def _prepare(self, draft: ConnectionDraft, stored: _Stored) -> _Prepared:
         """Validate and split the draft into settings and secrets; blank secrets keep stored ones.

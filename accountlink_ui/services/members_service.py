@@ -41,7 +41,7 @@ from accountlink_ui.models import (
     as_utc,
     utcnow,
 )
-from accountlink_ui.services.access import require_admin
+from accountlink_ui.services.access import administers, require_admin
 from accountlink_ui.services.auth_service import AuthService, SignedIn, hash_password, session_key
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.settings import Settings
@@ -324,8 +324,7 @@ class MembersService:
             require_admin(session, actor, organization_id, to="manage members")
             _, user = self._member(session, organization_id, user_id)
             for other in people.organizations_of(session, user_id):
-                theirs = integrations_repository.membership(session, other, actor.user_id)
-                if theirs is None or theirs.role != Role.ADMIN.value:
+                if not administers(session, actor, other):
                     raise MemberRefused("reset_other_organization", email=user.email)
             link = self._issue_reset(session, user, by=actor, send=True)
         return self._mail_reset(link)

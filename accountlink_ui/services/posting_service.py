@@ -34,6 +34,8 @@ from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.contracts import ConnectionConfig, PermanentError, TransientError
 from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.models import PostingSettingsVersion, utcnow
+from accountlink_ui.services.access import MANAGE_INTEGRATIONS as MANAGE
+from accountlink_ui.services.access import admitted_integration
 from accountlink_ui.services.errors import NotFound
 from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.views import Actor
@@ -109,7 +111,7 @@ class PostingService:
 
     def form(self, actor: Actor, integration_id: int, *, fresh: bool = False) -> PostingForm:
         """What the Posting step shows: stored or suggested values and the target's lists."""
-        view = self._integrations.get_integration(actor, integration_id)  # tenancy, role
+        view = admitted_integration(self._engine, actor, integration_id, to=MANAGE)
         config, version = self._integrations.connection_config_and_version(integration_id)
         chart, error = self._chart(integration_id, version, config, fresh=fresh)
         with session_scope(self._engine) as session:
@@ -133,7 +135,7 @@ class PostingService:
     ) -> tuple[int | None, dict[str, str]]:
         """Validate against the target's chart and store a new version: (version, {}) or
         (None, field → message). Nothing is stored when anything is wrong."""
-        view = self._integrations.get_integration(actor, integration_id)  # tenancy, role
+        view = admitted_integration(self._engine, actor, integration_id, to=MANAGE)
         config, version = self._integrations.connection_config_and_version(integration_id)
         chart, _ = self._chart(integration_id, version, config)
         settings, errors = validate(values, view.type_key, chart)
@@ -176,7 +178,7 @@ class PostingService:
 
     def preview(self, actor: Actor, integration_id: int) -> PostingPreview:
         """The voucher lines the next run would send for its first claims; posts nothing."""
-        view = self._integrations.get_integration(actor, integration_id)  # tenancy, role
+        view = admitted_integration(self._engine, actor, integration_id, to=MANAGE)
         config, version = self._integrations.connection_config_and_version(integration_id)
         if config.posting is None:
             raise PostingNotSetUp(

@@ -47,6 +47,11 @@ from accountlink_ui.models import (
 )
 from accountlink_ui.redaction import scrub
 from accountlink_ui.services import events, metrics
+from accountlink_ui.services.access import (
+    MANAGE_INTEGRATIONS,
+    integration_for_admin,
+    require_admin,
+)
 from accountlink_ui.services.errors import NotFound, ServiceError
 from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.services.sync_export import ExportJob, RunTally
@@ -126,10 +131,9 @@ class SyncService:
     ) -> SyncRunView | None:
         """Run one sync now and return its record.
 
-        ``actor`` is the admin who pressed Sync now (required for "manual"); their
-        organization and role are checked. ``actor=None`` means the caller has
-        already decided (the scheduled job; the API, which checks its token's
-        organization). A disabled integration is refused with :class:`SyncUnavailable`
+        ``actor`` is the admin who pressed Sync now (required for "manual"), or the API
+        token's ``ApiActor``: ``access.integration_for_admin`` checks their organization,
+        role and token scope here. ``actor=None`` means no person acts: the scheduled job. A disabled integration is refused with :class:`SyncUnavailable`
         for people and the API; for the schedule it is a quiet no-op returning None.
         :class:`SyncAlreadyRunning` if a run of this integration is in flight anywhere.
         """
@@ -172,16 +176,16 @@ class SyncService:
     def recent_runs(
         self, actor: Actor, integration_id: int, *, limit: int = 20
     ) -> list[SyncRunView]:
-        self._integrations.get_integration(actor, integration_id)  # tenancy and role
         with session_scope(self._engine) as session:
+            integration_for_admin(session, actor, integration_id, to=MANAGE_INTEGRATIONS)
             rows = integrations_repository.sync_runs_of(session, integration_id, limit=limit)
         return [_run_view(run, name) for run, name in rows]
 
     def claims(self, actor: Actor, organization_id: int, *, limit: int = 500) -> list[ClaimView]:
         """The organization's claims, newest first, with their export state (read-only)."""
-        # The same admin check every integration page uses (DESIGN rule 7).
-        self._integrations.list_integrations(actor, organization_id)
         with session_scope(self._engine) as session:
+            # The same admin check every integration page uses (DESIGN rule 7).
+            require_admin(session, actor, organization_id, to=MANAGE_INTEGRATIONS)
             rows = claim_queue_repository.claims_of(session, organization_id, limit=limit)
         return [_claim_view(claim, name) for claim, name in rows]
 
@@ -250,15 +254,14 @@ class SyncService:
         )
 
     def _target(self, integration_id: int, actor: Actor | None) -> _Target:
-        if actor is not None:
-            view = self._integrations.get_integration(actor, integration_id)  # tenancy, role
-            return _Target(
-                integration_id, view.organization_id, view.type_key, view.display_name, view.status
-            )
         with session_scope(self._engine) as session:
-            row = integrations_repository.integration(session, integration_id)
-            if row is None:
-                raise NotFound(f"Integration {integration_id} does not exist.")
+            if actor is not None:
+                row = integration_for_admin(session, actor, integration_id, to=MANAGE_INTEGRATIONS)
+            else:  # the schedule: no person acts, the integration's own job runs
+                found = integrations_repository.integration(session, integration_id)
+                if found is None:
+                    raise NotFound(f"Integration {integration_id} does not exist.")
+                row = found
             return _Target(
                 integration_id, row.organization_id, row.type_key, row.display_name, row.status
             )
