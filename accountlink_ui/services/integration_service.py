@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -100,6 +101,53 @@ class _Stored:
 
 
 _NOTHING_STORED = _Stored("", "", {}, {})
+
+
+class StoredDestination(Protocol):
+    """Where a saved configuration sends its secrets (a ``_Stored`` or an IntegrationView)."""
+
+    @property
+    def environment(self) -> str: ...
+    @property
+    def auth_flow(self) -> str: ...
+    @property
+    def settings(self) -> Mapping[str, str]: ...
+
+
+def blank_keeps_stored(
+    integration_type: IntegrationType,
+    stored: StoredDestination,
+    stored_keys: Collection[str],
+    environment: str,
+    auth_flow: str,
+    values: Mapping[str, str],
+) -> tuple[set[str], dict[str, str]]:
+    """The one rule for a blank secret on edit: (secrets kept from the vault, field → error).
+
+    A blank secret field keeps the stored secret while the draft sends it where the stored
+    configuration does. Once a destination field (declared by the type) changes, every
+    blank stored secret must be typed again, so neither a test nor a save can hand a
+    stored secret to a new address; those fields get the "type it again" message.
+    """
+    kept: set[str] = set()
+    retype: dict[str, str] = {}
+    if not integration_type.has_flow(auth_flow) or not stored_keys:
+        return kept, retype
+    moved = integration_type.destination_changes(
+        (stored.environment, stored.auth_flow, stored.settings),
+        (environment, auth_flow, values),
+    )
+    for key in integration_type.secret_keys(auth_flow):
+        if str(values.get(key, "")).strip() or key not in stored_keys:
+            continue
+        if moved:
+            retype[key] = retype_secret_message(
+                integration_type.label_of(key),
+                [integration_type.label_of(changed) for changed in moved],
+            )
+        else:
+            kept.add(key)
+    return kept, retype
 
 
 @dataclass(frozen=True)
@@ -490,25 +538,15 @@ class IntegrationService:
             integration_type = get_type(draft.type_key)
         except KeyError as exc:
             raise InvalidConfig({"type_key": str(exc)}) from None
-        merged = dict(values)
-        retype: dict[str, str] = {}
-        if integration_type.has_flow(draft.auth_flow):
-            moved: tuple[str, ...] = ()
-            if stored.secrets:
-                moved = integration_type.destination_changes(
-                    (stored.environment, stored.auth_flow, stored.settings),
-                    (draft.environment, draft.auth_flow, values),
-                )
-            for key in integration_type.secret_keys(draft.auth_flow):
-                if merged.get(key, "").strip() or not stored.secrets.get(key):
-                    continue
-                if moved:
-                    retype[key] = retype_secret_message(
-                        integration_type.label_of(key),
-                        [integration_type.label_of(changed) for changed in moved],
-                    )
-                else:
-                    merged[key] = stored.secrets[key]
+        kept, retype = blank_keeps_stored(
+            integration_type,
+            stored,
+            [key for key, value in stored.secrets.items() if value],
+            draft.environment,
+            draft.auth_flow,
+            values,
+        )
+        merged = {**values, **{key: stored.secrets[key] for key in kept}}
         errors = validate_config(
             draft.type_key,
             draft.environment,

@@ -18,6 +18,7 @@ from accountlink_ui.redaction import install_log_scrubbing
 from accountlink_ui.services.api_token_service import ApiTokenService
 from accountlink_ui.services.audit_service import AuditService
 from accountlink_ui.services.auth_service import AuthService
+from accountlink_ui.services.connection_form import ConnectionForms
 from accountlink_ui.services.demo_controls import DemoControls
 from accountlink_ui.services.drafts import DraftSecrets
 from accountlink_ui.services.incident_service import IncidentService
@@ -53,6 +54,8 @@ class Services:
     auth: AuthService
     integrations: IntegrationService
     drafts: DraftSecrets
+    forms: ConnectionForms
+    """The wizard's and the credential form's submit: field errors and a sealed draft."""
     sync: SyncService
     postings: PostingService
     test_runs: OrganizationExecutor
@@ -164,6 +167,7 @@ def build_services(
         proofs=ProofSigner(derived_key(ring, "connection-test proof")),
         settings=settings,
     )
+    drafts = DraftSecrets(derived_key(ring, "form draft secrets"))
     return Services(
         settings=settings,
         engine=engine,
@@ -177,7 +181,8 @@ def build_services(
             throttled_answer_seconds=settings.signin_throttled_answer_seconds,
         ),
         integrations=integrations,
-        drafts=DraftSecrets(derived_key(ring, "form draft secrets")),
+        drafts=drafts,
+        forms=ConnectionForms(integrations=integrations, drafts=drafts, settings=settings),
         sync=SyncService(
             engine=engine, integrations=integrations, adapters=registry, settings=settings
         ),
