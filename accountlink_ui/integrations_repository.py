@@ -7,7 +7,7 @@ decides the transaction boundaries (rule 4: a credential swap is one transaction
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, update
@@ -246,7 +246,7 @@ def audited_integration_ids(session: Session, organization_id: int) -> list[int]
 
 def audit_details_of(
     session: Session, organization_id: int, action: str
-) -> list[tuple[int | None, dict[str, Any]]]:
+) -> list[tuple[int | None, Mapping[str, Any]]]:
     """(integration id, details) of each of the organization's audit events of ``action``."""
     rows = session.exec(
         select(AuditEvent.integration_id, AuditEvent.details).where(

@@ -46,11 +46,11 @@ def create_throttle_rows(session: Session, keys: Sequence[str], now: datetime) -
     for key in keys:
         values = {"key": key, "failures": 0, "last_attempt_at": now}
         if dialect == "postgresql":
-            statement = postgresql.insert(ThrottleRow).values(**values)
-            session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+            upsert = postgresql.insert(ThrottleRow).values(**values)
+            session.execute(upsert.on_conflict_do_nothing(index_elements=["key"]))
         elif dialect == "sqlite":
-            statement = sqlite.insert(ThrottleRow).values(**values)
-            session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+            sqlite_upsert = sqlite.insert(ThrottleRow).values(**values)
+            session.execute(sqlite_upsert.on_conflict_do_nothing(index_elements=["key"]))
         elif session.get(ThrottleRow, key) is None:
             session.execute(insert(ThrottleRow).values(**values))
 
