@@ -41,7 +41,7 @@ from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.models import Role, utcnow
 from accountlink_ui.services.api_token_service import ApiTokenService
 from accountlink_ui.services.claim_intake import check_claims
-from accountlink_ui.services.claim_intake_service import _row
+from accountlink_ui.services.claim_intake_service import claim_rows
 from accountlink_ui.services.wiring import build_services
 from accountlink_ui.settings import Settings
 
@@ -122,7 +122,7 @@ def _via_repository(engine, organization_id: int, prefix: str) -> float:  # type
     for batch in _batches(prefix):
         claims, problems = check_claims(batch["claims"], now.date())
         assert not problems, problems[:3]
-        row_batches.append([_row(organization_id, claim, now) for claim in claims])
+        row_batches.append(claim_rows(organization_id, claims, now))
     began = time.perf_counter()
     for rows in row_batches:
         with session_scope(engine) as session:

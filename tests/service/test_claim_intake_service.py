@@ -187,8 +187,9 @@ def test_the_intake_reads_claims_through_its_partial_indexes(tmp_path: Path) -> 
     finally:
         event.remove(engine, "before_cursor_execute", explain)
         engine.dispose()
-    assert "ux_expense_claims_external_id" in plans[0], plans
-    assert "ux_expense_claims_external_id" in plans[1], plans
+    # Probes by both columns, not a range over the organization's API claims.
+    assert "ux_expense_claims_external_id (organization_id=? AND external_id=?)" in plans[0], plans
+    assert "ux_expense_claims_external_id (organization_id=? AND external_id=?)" in plans[1], plans
     # Pages read in id order from the cursor on (organization_id, rowid > ?): no sort.
     assert "rowid>?" in plans[2] and "TEMP B-TREE" not in plans[2], plans
 
@@ -200,7 +201,7 @@ def test_on_postgresql_the_id_lookup_probes_the_unique_index_even_with_stale_sta
     from accountlink_ui import claims_repository
     from accountlink_ui.db import engine_for
     from accountlink_ui.services.claim_intake import check_claims
-    from accountlink_ui.services.claim_intake_service import _row
+    from accountlink_ui.services.claim_intake_service import claim_rows
     from tests.support.databases import postgres_database
 
     url = postgres_database()
@@ -217,9 +218,7 @@ def test_on_postgresql_the_id_lookup_probes_the_unique_index_even_with_stale_sta
     claims, problems = check_claims(app_batch("stale", 3000)["claims"], now.date())
     assert not problems
     with session_scope(engine) as session:
-        claims_repository.insert_claims(
-            session, [_row(organization_id, claim, now) for claim in claims]
-        )
+        claims_repository.insert_claims(session, claim_rows(organization_id, claims, now))
     plans: list[str] = []
 
     def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
