@@ -31,10 +31,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from accountlink_ui import claims_repository, repository
+from accountlink_ui import claims_repository, integrations_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import ClaimStatus, ExpenseClaim, IdempotentRequest, as_utc, utcnow
-from accountlink_ui.services.access import require_admin
+from accountlink_ui.services.access import integration_for_admin
 from accountlink_ui.services.api_token_service import ApiActor
 from accountlink_ui.services.claim_intake import (
     ClaimProblem,
@@ -247,7 +247,7 @@ class ClaimIntakeService:
             sync_requested = False
             if new:
                 sync_requested = claims_repository.request_syncs(session, organization_id, now) > 0
-                repository.add_audit_event(
+                integrations_repository.add_audit_event(
                     session,
                     organization_id=organization_id,
                     actor_id=actor.user_id,
@@ -351,7 +351,7 @@ class ClaimIntakeService:
             if not changed:
                 session.refresh(claim)
                 raise ClaimStateConflict(action, external_id, status_of(claim))
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=actor.organization_id,
                 actor_id=actor.user_id,
@@ -371,14 +371,13 @@ class ClaimIntakeService:
 
     def set_send_at_once(self, actor: ApiActor, integration_id: int, on: bool) -> bool:
         with session_scope(self._engine) as session:
-            row = repository.integration(session, integration_id)
-            if row is None or row.organization_id != actor.organization_id:
-                raise NotFound("That integration does not exist.")
-            require_admin(session, actor, row.organization_id, to="change how claims are sent")
+            row = integration_for_admin(
+                session, actor, integration_id, to="change how claims are sent"
+            )
             if row.send_at_once != on:
                 row.send_at_once = on
                 session.add(row)
-                repository.add_audit_event(
+                integrations_repository.add_audit_event(
                     session,
                     organization_id=row.organization_id,
                     actor_id=actor.user_id,

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import select
 
-from accountlink_ui import repository
+from accountlink_ui import claim_queue_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import ExpenseClaim, as_utc, utcnow
 from accountlink_ui.services.api_token_service import ApiActor
@@ -91,7 +91,7 @@ def test_a_batch_of_500_is_a_handful_of_statements_and_a_repeat_stores_nothing(
         (1, "external_id", "duplicate")
     ]
     with session_scope(world.services.engine) as session:
-        assert repository.waiting_claims_count(session, world.bf_org) == 500
+        assert claim_queue_repository.waiting_claims_count(session, world.bf_org) == 500
 
 
 def test_every_status_change_moves_updated_at_and_withdrawn_claims_are_never_taken(
@@ -108,7 +108,7 @@ def test_every_status_change_moves_updated_at_and_withdrawn_claims_are_never_tak
 
     before = {n: stamp(f"chg-{n}") for n in range(4)}
     with session_scope(engine) as session:
-        taken = repository.reserve_waiting_claims(session, world.bf_org, 99, limit=10)
+        taken = claim_queue_repository.reserve_waiting_claims(session, world.bf_org, 99, limit=10)
     assert {row.claim_id for row in taken} == {_claim(engine, f"chg-{n}").id for n in range(3)}
     reserved = {n: stamp(f"chg-{n}") for n in range(3)}
     assert all(reserved[n] > before[n] for n in range(3))
@@ -116,9 +116,11 @@ def test_every_status_change_moves_updated_at_and_withdrawn_claims_are_never_tak
 
     ids = {n: _claim(engine, f"chg-{n}").id or 0 for n in range(3)}
     with session_scope(engine) as session:
-        repository.mark_claims_exported(session, {ids[0]: "V-1"}, 99, utcnow())
-        repository.mark_claims_refused(session, {ids[1]: "Account 0000 does not exist."})
-        repository.release_claims(session, [ids[2]])
+        claim_queue_repository.mark_claims_exported(session, {ids[0]: "V-1"}, 99, utcnow())
+        claim_queue_repository.mark_claims_refused(
+            session, {ids[1]: "Account 0000 does not exist."}
+        )
+        claim_queue_repository.release_claims(session, [ids[2]])
     after = {n: stamp(f"chg-{n}") for n in range(3)}
     assert all(after[n] > reserved[n] for n in range(3))
     statuses = {n: service.get_claim(actor, f"chg-{n}").status for n in range(4)}
