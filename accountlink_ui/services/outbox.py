@@ -44,6 +44,7 @@ from accountlink_ui.db import session_scope
 from accountlink_ui.i18n import DEFAULT_LOCALE, LOCALES
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.http import OutboundClient, OutboundError
+from accountlink_ui.integrations_repository import organization, user_by_email
 from accountlink_ui.models import (
     OutboxAttempt,
     OutboxKind,
@@ -53,7 +54,6 @@ from accountlink_ui.models import (
     as_utc,
     utcnow,
 )
-from accountlink_ui.repository import organization, user_by_email
 from accountlink_ui.services.mailer import Mailer, MailError, SmtpNotConfigured
 from accountlink_ui.services.scheduler_lease import Lease, new_holder_id
 from accountlink_ui.settings import Settings

@@ -67,7 +67,6 @@ KNOWN: dict[str, int] = {
     "services/members_service.py": 1,  # an audit detail ("by" the person themselves)
     "services/auth_service.py": 2,  # audit details of sign-ins (who typed the email)
     "services/key_rotation.py": 9,  # `accountlink keys rotate` output, for the operator
-    "services/scheduler_jobs.py": 1,  # SQLite's error text, matched, never shown
     "services/wiring.py": 1,  # the vault's name for draft secrets (a log label)
     "integrations/xledger.py": 2,  # Xledger's own error text (matched); a declaration
     "api/errors.py": 1,  # Starlette's own error text (matched)
