@@ -47,9 +47,7 @@ class Organization(SQLModel, table=True):
     slug: str = Field(max_length=80, unique=True, index=True)
     locale: str = Field(default="en", max_length=10, sa_column_kwargs={"server_default": "en"})
     """The language a member sees when neither their choice nor their browser decides."""
-    time_zone: str = Field(
-        default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"}
-    )
+    time_zone: str = Field(default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"})
     """An IANA zone: dates and times on its pages; the scheduler itself stays in UTC."""
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)

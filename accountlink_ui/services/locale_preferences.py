@@ -59,9 +59,7 @@ class LocalePreferences:
         with session_scope(self._engine) as session:
             user = session.get(User, actor.user_id) if actor is not None else None
             organization = None
-            if actor is not None and repository.membership(
-                session, organization_id, actor.user_id
-            ):
+            if actor is not None and repository.membership(session, organization_id, actor.user_id):
                 organization = session.get(Organization, organization_id)
             return LocaleSettings(
                 user_locale=user.locale if user is not None and user.locale in LOCALES else None,

@@ -22,6 +22,7 @@ from accountlink_ui.services.auth_service import session_key
 from accountlink_ui.ui import event_guard
 from accountlink_ui.ui.event_guard import REFUSED_MESSAGE, EventGuard
 from accountlink_ui.ui.states import session as session_module
+from accountlink_ui.i18n import translate
 from accountlink_ui.ui.states.connection_form import UNDECLARED_FIELD
 from accountlink_ui.ui.states.integrations import IntegrationsState
 from accountlink_ui.ui.states.session import SessionState
@@ -166,7 +167,7 @@ def test_the_form_refuses_keys_its_integration_type_does_not_declare(wired: Sess
     wizard.check_value("another", "value")
     wizard.set_value("api_token", "a secret is never kept as a plain value")
     assert wizard.values == before
-    assert wizard.form_error == UNDECLARED_FIELD
+    assert wizard.form_error == translate("en", UNDECLARED_FIELD)
     assert "not_a_field" not in wizard.field_errors
 
 

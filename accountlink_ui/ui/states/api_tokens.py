@@ -70,7 +70,7 @@ class ApiTokensState(PageLoadState, SessionState):
         if actor is None:
             return rx.redirect("/login", replace=True)
         views = self._read(
-            lambda: _tokens().list_tokens(actor, self.organization_id), "The API tokens"
+            lambda: _tokens().list_tokens(actor, self.organization_id), "load.api_tokens"
         )
         self.tokens = [_row(view) for view in views or []]
         self.loading = False

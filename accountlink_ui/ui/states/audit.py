@@ -76,7 +76,7 @@ class AuditState(PageLoadState, SessionState):
                 actor, self.organization_id, integration_id=self._integration_id()
             )
 
-        self.events = [_row(view) for view in self._read(read, "The audit trail") or []]
+        self.events = [_row(view) for view in self._read(read, "load.audit") or []]
         self.loading = False
         return None
 

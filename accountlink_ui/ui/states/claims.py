@@ -75,7 +75,7 @@ class ClaimsState(PageLoadState, SessionState):
         claims = (
             self._read(
                 lambda: get_services().sync.claims(actor, self.organization_id),
-                "The expense claims",
+                "load.claims",
             )
             or []
         )

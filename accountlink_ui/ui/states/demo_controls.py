@@ -93,7 +93,7 @@ class DemoControlsState(PageLoadState, SessionState):
         if actor is None:
             return rx.redirect("/login", replace=True)
         status = self._read(
-            lambda: _controls().status(actor, self.organization_id), "The demo controls"
+            lambda: _controls().status(actor, self.organization_id), "load.demo_controls"
         )
         if status is not None:
             self._show(status)

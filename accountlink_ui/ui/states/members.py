@@ -72,7 +72,7 @@ class MembersState(PageLoadState, SessionState):
         if actor is None:
             return rx.redirect("/login", replace=True)
         view = self._read(
-            lambda: _members().list_members(actor, self.organization_id), "The members"
+            lambda: _members().list_members(actor, self.organization_id), "load.members"
         )
         self._show(view)
         self.loading = False

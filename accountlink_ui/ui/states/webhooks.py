@@ -109,7 +109,7 @@ class WebhooksState(PageLoadState, SessionState):
         actor = self._actor()
         if actor is None:
             return rx.redirect("/login", replace=True)
-        views = self._read(lambda: _service().list(actor, self.organization_id), "The webhooks")
+        views = self._read(lambda: _service().list(actor, self.organization_id), "load.webhooks")
         self.endpoints = [_endpoint_row(view) for view in views or []]
         if self.log_endpoint_id not in {row.id for row in self.endpoints}:
             self.log_endpoint_id, self.log_endpoint_url, self.deliveries = 0, "", []
