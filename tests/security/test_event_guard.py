@@ -17,12 +17,12 @@ from reflex_base.event import Event
 from reflex_base.utils.form import FORM_DATA_ENTRIES_KEY
 
 import accountlink_ui.accountlink_ui  # noqa: F401  (registers every page state)
+from accountlink_ui.i18n import translate
 from accountlink_ui.integrations.registry import get_type
 from accountlink_ui.services.auth_service import session_key
 from accountlink_ui.ui import event_guard
 from accountlink_ui.ui.event_guard import REFUSED_MESSAGE, EventGuard
 from accountlink_ui.ui.states import session as session_module
-from accountlink_ui.i18n import translate
 from accountlink_ui.ui.states.connection_form import UNDECLARED_FIELD
 from accountlink_ui.ui.states.integrations import IntegrationsState
 from accountlink_ui.ui.states.session import SessionState
