@@ -113,12 +113,12 @@ def credentials_text(view: IntegrationView, reader: Reader) -> str:
     set_at = when(view.credentials_set_at, reader)
     if view.credentials_set_by:
         return reader.t(
-            "credentials.version_set_by",
+            "credential_form.version_set_by",
             version=str(view.credential_version),
             at=set_at,
             who=view.credentials_set_by,
         )
-    return reader.t("credentials.version_set", version=str(view.credential_version), at=set_at)
+    return reader.t("credential_form.version_set", version=str(view.credential_version), at=set_at)
 
 
 def card(view: IntegrationView, next_run: datetime | None, reader: Reader) -> IntegrationCard:

@@ -15,14 +15,14 @@ def _form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.text(
-                t("credentials.stored"),
+                t("credential_form.stored"),
                 " ",
                 CredentialsState.credentials_summary,
                 size="2",
                 color_scheme="gray",
             ),
             rx.text(
-                t("credentials.next_sync"),
+                t("credential_form.next_sync"),
                 " ",
                 rx.el.span(CredentialsState.next_sync, custom_attrs={"data-testid": "next-sync"}),
                 size="2",
@@ -53,7 +53,7 @@ def _form() -> rx.Component:
             ),
             rx.hstack(
                 rx.link(
-                    rx.button(t("credentials.back"), type="button", variant="ghost"),
+                    rx.button(t("credential_form.back"), type="button", variant="ghost"),
                     href="/settings/integrations",
                 ),
                 rx.spacer(),
@@ -66,7 +66,7 @@ def _form() -> rx.Component:
                 ),
                 rx.button(
                     rx.icon("save", size=16, aria_hidden="true"),
-                    t("credentials.save"),
+                    t("credential_form.save"),
                     type="button",
                     disabled=~CredentialsState.can_save,
                     loading=CredentialsState.saving,
@@ -77,7 +77,7 @@ def _form() -> rx.Component:
                 spacing="3",
             ),
             rx.text(
-                t("credentials.explain"),
+                t("credential_form.explain"),
                 size="1",
                 color_scheme="gray",
             ),
@@ -93,7 +93,9 @@ def _form() -> rx.Component:
 
 def credentials_body() -> rx.Component:
     return rx.vstack(
-        rx.heading(t("credentials.heading"), " ", CredentialsState.type_label, size="7", as_="h1"),
+        rx.heading(
+            t("credential_form.heading"), " ", CredentialsState.type_label, size="7", as_="h1"
+        ),
         page_states(
             rx.card(_form(), size="3", width="100%"),
             loading=CredentialsState.opening,

@@ -39,7 +39,7 @@ class CredentialsState(ConnectionFormState, SessionState):
         parts = [p for p in self.router.url.path.split("/") if p]
         raw_id = parts[2] if len(parts) >= 4 else ""
         if not raw_id.isdigit():
-            self.refused = self._t("credentials.no_such_integration")
+            self.refused = self._t("credential_form.no_such_integration")
             self.opening = False
             return None
         try:
@@ -113,7 +113,7 @@ class CredentialsState(ConnectionFormState, SessionState):
             self.stored_environment, self.stored_auth_flow = view.environment, view.auth_flow
             self.stored_settings = dict(view.settings)
             self._show_view(view)
-            self.saved_message = self._t("credentials.saved", version=view.credential_version)
+            self.saved_message = self._t("credential_form.saved", version=view.credential_version)
         yield clear_secret_inputs()
 
 

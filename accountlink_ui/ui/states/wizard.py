@@ -157,7 +157,7 @@ class WizardState(ConnectionFormState, PostingFormState, SessionState):
         async with self:
             self.posting_loading = False
             if form is None:
-                self.posting_load_error = LOAD_FAILED
+                self.posting_load_error = self._t(LOAD_FAILED)
             else:
                 self._show_posting_form(form)
 
