@@ -74,8 +74,10 @@ def _component_name(call: ast.Call) -> str:
 
 
 def _is_words(value: object) -> bool:
-    return isinstance(value, str) and bool(re.search(r"[A-Za-zÆØÅæøå]{2}", value)) and (
-        value not in NOT_WORDS
+    return (
+        isinstance(value, str)
+        and bool(re.search(r"[A-Za-zÆØÅæøå]{2}", value))
+        and (value not in NOT_WORDS)
     )
 
 
@@ -199,7 +201,10 @@ def test_every_key_a_page_looks_up_exists() -> None:
 @pytest.mark.parametrize("locale", ["en", "nb"])
 def test_the_page_catalogue_falls_back_to_english(locale: str) -> None:
     texts = ui_texts(locale)
-    assert texts["nav.integrations"] == {
-        "en": "External Integrations",
-        "nb": "Eksterne integrasjoner",
-    }[locale]
+    assert (
+        texts["nav.integrations"]
+        == {
+            "en": "External Integrations",
+            "nb": "Eksterne integrasjoner",
+        }[locale]
+    )
