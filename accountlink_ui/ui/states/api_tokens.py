@@ -67,8 +67,14 @@ class ApiTokensState(PageLoadState, SessionState):
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        self.loading = True
         self.token_shown, self.new_token_name = False, ""
+        return self.relocalize()
+
+    @rx.event
+    def relocalize(self):  # type: ignore[no-untyped-def]
+        """The table in the page's language; a token shown once stays shown (a switch of
+        language must not hide it before it is copied)."""
+        self.loading = True
         actor = self._actor()
         if actor is None:
             return rx.redirect("/login", replace=True)
@@ -132,4 +138,4 @@ class ApiTokensState(PageLoadState, SessionState):
             self.refused = str(refused)
 
 
-relocalize_on(r"/settings/api-tokens/?", ApiTokensState.load)
+relocalize_on(r"/settings/api-tokens/?", ApiTokensState.relocalize)
