@@ -47,7 +47,7 @@ def _row(claim: ClaimView, reader: Reader) -> ClaimRow:
             f"{when(claim.exported_at, reader)}"
         )
     return ClaimRow(
-        date=format_date(claim.claim_date, format="short", locale=reader.locale),
+        date=format_date(claim.claim_date, format="medium", locale=reader.locale),
         claimant=claim.claimant,
         description=claim.description,
         amount=amount(claim.amount, claim.currency, reader),

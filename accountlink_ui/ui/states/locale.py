@@ -18,7 +18,7 @@ from typing import Any
 
 import reflex as rx
 
-from accountlink_ui.i18n import DEFAULT_LOCALE, LOCALES
+from accountlink_ui.i18n import DEFAULT_LOCALE, LOCALES, negotiate_locale
 from accountlink_ui.i18n.catalogue import domain_catalogue
 from accountlink_ui.ui.format import Reader
 
@@ -32,6 +32,19 @@ _RELOCALIZERS: list[tuple[re.Pattern[str], Any]] = []
 def ui_texts(locale: str) -> dict[str, str]:
     """The page strings of ``locale`` (English where a key lacks a translation)."""
     return {**domain_catalogue(DEFAULT_LOCALE, UI_DOMAIN), **domain_catalogue(locale, UI_DOMAIN)}
+
+
+def preferred_locale(
+    saved: str | None, accept_language: str | None, organization_default: str | None
+) -> str:
+    """The person's saved choice, else the browser's Accept-Language, else the
+    organization's default, else English."""
+    return (
+        (saved if saved in LOCALES else None)
+        or negotiate_locale(accept_language)
+        or (organization_default if organization_default in LOCALES else None)
+        or DEFAULT_LOCALE
+    )
 
 
 def relocalize_on(route: str, handler: Any) -> None:

@@ -16,7 +16,7 @@ import contextlib
 
 import reflex as rx
 
-from accountlink_ui.i18n import LOCALES, negotiate_locale
+from accountlink_ui.i18n import LOCALES
 from accountlink_ui.services.auth_service import SignedIn
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.locale_preferences import (
@@ -25,7 +25,12 @@ from accountlink_ui.services.locale_preferences import (
     LocaleSettings,
 )
 from accountlink_ui.services.wiring import get_services
-from accountlink_ui.ui.states.locale import LocaleState, relocalizers_for, set_document_language
+from accountlink_ui.ui.states.locale import (
+    LocaleState,
+    preferred_locale,
+    relocalizers_for,
+    set_document_language,
+)
 from accountlink_ui.views import Actor, OrganizationMembershipView
 from accountlink_ui.web_session import (
     AFTER_SIGN_IN,
@@ -165,11 +170,10 @@ class SessionState(LocaleState):
         stored = await asyncio.to_thread(
             _stored_locale_settings, session_key_of(self), self.organization_id
         )
-        locale = (
-            stored.user_locale
-            or negotiate_locale(self.router.headers.accept_language)
-            or stored.organization_locale
-            or self.locale
+        locale = preferred_locale(
+            stored.user_locale,
+            self.router.headers.accept_language,
+            stored.organization_locale,
         )
         self._apply_locale(locale, stored.time_zone)
         return set_document_language(self.locale)
