@@ -67,14 +67,8 @@ class ApiTokensState(PageLoadState, SessionState):
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        self.token_shown, self.new_token_name = False, ""
-        return self.relocalize()
-
-    @rx.event
-    def relocalize(self):  # type: ignore[no-untyped-def]
-        """The table in the page's language; a token shown once stays shown (a switch of
-        language must not hide it before it is copied)."""
         self.loading = True
+        self.token_shown, self.new_token_name = False, ""
         actor = self._actor()
         if actor is None:
             return rx.redirect("/login", replace=True)
@@ -83,6 +77,16 @@ class ApiTokensState(PageLoadState, SessionState):
         )
         self.tokens = [_row(view, self._reader()) for view in views or []]
         self.loading = False
+        return None
+
+    @rx.event
+    def relocalize(self):  # type: ignore[no-untyped-def]
+        """The table in the page's language. Not a reload: the page stays mounted (no
+        loading state), so a token shown once stays in its field until copied."""
+        actor = self._actor()
+        if actor is None:
+            return rx.redirect("/login", replace=True)
+        self._refresh(actor)
         return None
 
     @rx.event
@@ -133,7 +137,9 @@ class ApiTokensState(PageLoadState, SessionState):
 
     def _refresh(self, actor) -> None:  # type: ignore[no-untyped-def]
         try:
-            self.tokens = [_row(v) for v in _tokens().list_tokens(actor, self.organization_id)]
+            self.tokens = [
+                _row(v, self._reader()) for v in _tokens().list_tokens(actor, self.organization_id)
+            ]
         except ServiceError as refused:
             self.refused = str(refused)
 
