@@ -225,8 +225,8 @@ def _step_confirm() -> rx.Component:
         rx.heading(t("wizard.confirm.heading"), size="4", as_="h2"),
         rx.data_list.root(
             _summary_row("wizard.confirm.system", WizardState.type_label),
-            _summary_row("dashboard.environment", WizardState.environment),
-            _summary_row("dashboard.sign_in_method", WizardState.auth_flow),
+            _summary_row("dashboard.environment", WizardState.environment_label),
+            _summary_row("dashboard.sign_in_method", WizardState.auth_flow_label),
             _summary_row("wizard.confirm.test", WizardState.test_message),
             orientation={"initial": "vertical", "sm": "horizontal"},
         ),

@@ -185,6 +185,20 @@ class ConnectionFormState(rx.State, mixin=True):
         return get_type(self.type_key).label if self.type_key else ""
 
     @rx.var
+    def environment_label(self) -> str:
+        """The chosen environment as the form names it (the summary shows this, not its key)."""
+        if not self.type_key:
+            return ""
+        environments = get_type(self.type_key).environments
+        return next((e.label for e in environments if e.key == self.environment), self.environment)
+
+    @rx.var
+    def auth_flow_label(self) -> str:
+        if not self.type_key or not get_type(self.type_key).has_flow(self.auth_flow):
+            return self.auth_flow
+        return get_type(self.type_key).flow(self.auth_flow).label
+
+    @rx.var
     def probe_description(self) -> str:
         return get_type(self.type_key).probe if self.type_key else ""
 
