@@ -9,6 +9,7 @@ moment is simply not matched, and the caller sees that nothing changed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,14 +19,16 @@ from sqlalchemy import (
     ColumnElement,
     String,
     and_,
-    any_,
     bindparam,
     delete,
+    func,
     insert,
     text,
+    true,
     update,
 )
 from sqlalchemy import select as select_rows
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from accountlink_ui.models import (
@@ -56,24 +59,53 @@ def claims_by_external_id(
     """The organization's claims with these ids of its app, in one query."""
     if not external_ids:
         return {}
-    rows = session.exec(
-        select(ExpenseClaim).where(
+    if session.get_bind().dialect.name == "postgresql":
+        statement = _lookup_each(organization_id, list(external_ids))
+    else:
+        # No "external_id IS NOT NULL" here: SQLite infers it from the IN (so the partial
+        # unique index still applies), while spelling it out made SQLite walk the index
+        # as a range over every API claim of the organization (5.5 ms at 30,000 claims,
+        # growing; 0.2 ms this way). The ids travel as one JSON parameter: binding and
+        # processing 500 placeholders cost more than the probes.
+        wanted = func.json_each(
+            bindparam("external_ids", json.dumps(list(external_ids)))
+        ).table_valued("value")
+        statement = select(ExpenseClaim).where(
             col(ExpenseClaim.organization_id) == organization_id,
-            text(API_CLAIM),  # as the partial unique index says it, so the planners use it
-            _one_of(session, list(external_ids)),
+            col(ExpenseClaim.external_id).in_(select_rows(wanted.c.value)),
         )
-    ).all()
+    rows = session.exec(statement).all()
     return {row.external_id: row for row in rows if row.external_id}
 
 
-def _one_of(session: Session, external_ids: list[str]) -> ColumnElement[bool]:
-    """``external_id IN (...)``; on PostgreSQL as ``= ANY(array)``, one parameter: psycopg
-    re-parses a statement with 500 placeholders on every call, which cost more than the
-    insert of the batch (bench/intake.py)."""
-    if session.get_bind().dialect.name == "postgresql":
-        ids = bindparam("external_ids", external_ids, type_=ARRAY(String()))
-        return col(ExpenseClaim.external_id) == any_(ids)
-    return col(ExpenseClaim.external_id).in_(external_ids)
+def _lookup_each(organization_id: int, external_ids: list[str]) -> Any:
+    """One unique-index probe per id, whatever PostgreSQL's statistics say.
+
+    The plain ``external_id = ANY($2)`` form, once psycopg prepares it (after five calls),
+    gets a generic plan; with statistics taken while the table was small that plan reads
+    every API claim of the organization through ``ix_expense_claims_changed`` and compares
+    each with all 500 ids (measured: 90 ms at 12,000 claims, growing with the table, against
+    1 ms here). A LATERAL subquery with equality on the whole unique key and LIMIT 1 can
+    only be planned as an index probe, so the lookup stays flat as the table grows. The ids
+    travel as one array parameter: psycopg re-parses 500 placeholders on every call.
+    """
+    wanted = (
+        func.unnest(bindparam("external_ids", external_ids, type_=ARRAY(String())))
+        .table_valued("external_id")
+        .render_derived(name="wanted")
+    )
+    match = (
+        select(ExpenseClaim)
+        .where(
+            col(ExpenseClaim.organization_id) == organization_id,
+            text(API_CLAIM),
+            col(ExpenseClaim.external_id) == wanted.c.external_id,
+        )
+        .limit(1)
+        .subquery()
+        .lateral("match")
+    )
+    return select(aliased(ExpenseClaim, match)).select_from(wanted).join(match, true())
 
 
 def claim_by_external_id(

@@ -158,3 +158,9 @@ def migrations_current(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() == head
+
+
+def ping(engine: Engine) -> None:
+    """One round trip to the database (``SELECT 1``); raises whatever the driver raises."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import Engine
 
-from accountlink_ui import repository
+from accountlink_ui import integrations_repository as repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.i18n import LOCALES
 from accountlink_ui.models import Organization, User

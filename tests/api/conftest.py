@@ -22,7 +22,6 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from accountlink_ui.api import API_PREFIX, api_routes
-from accountlink_ui.api.limits import RateLimiter
 from accountlink_ui.db import session_scope
 from accountlink_ui.demo_drafts import business_central_draft, save_demo_posting, xledger_draft
 from accountlink_ui.integrations.registry import AdapterRegistry, default_registry
@@ -31,6 +30,7 @@ from accountlink_ui.sandbox.server import running_app, running_sandbox
 from accountlink_ui.sandbox.state import SandboxState
 from accountlink_ui.services.api_token_service import ApiTokenService
 from accountlink_ui.services.integration_service import ConnectionDraft
+from accountlink_ui.services.rate_limits import RateLimiter
 from accountlink_ui.services.sync_service import SyncService
 from accountlink_ui.services.wiring import Services, build_services
 from accountlink_ui.settings import Settings
@@ -172,7 +172,7 @@ def _api_world(_sandbox: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     _seed_claims(services, bf, 3)
     routes = api_routes(lambda: services)
     mount = next(route for route in routes if isinstance(route, Mount))
-    limiter = mount.app.state.limiter  # type: ignore[attr-defined]
+    limiter = mount.app.state.limiter or services.rate_limits  # type: ignore[attr-defined]
     with running_app(Starlette(routes=routes)) as base:
         yield ApiWorld(
             base=base,

@@ -51,7 +51,7 @@ def _row(view: ApiTokenView, reader: Reader) -> TokenRow:
 
 
 def _tokens() -> ApiTokenService:
-    return ApiTokenService(engine=get_services().engine)
+    return get_services().api_tokens
 
 
 NEW_TOKEN_FIELD = "new-token"

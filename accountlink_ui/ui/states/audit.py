@@ -44,7 +44,7 @@ def _row(view: AuditEventView, reader: Reader) -> AuditRow:
 
 
 def _audit() -> AuditService:
-    return AuditService(engine=get_services().engine)
+    return get_services().audit
 
 
 class AuditState(PageLoadState, SessionState):

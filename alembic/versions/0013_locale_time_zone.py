@@ -1,12 +1,13 @@
 """language and time zone: users.locale, organizations.locale and organizations.time_zone
 
-Revision ID: 0012_locale_time_zone
-Revises: 0011_invitations
+Revision ID: 0013_locale_time_zone
+Revises: 0012_claim_lookup_index
 Create Date: 2026-11-30 23:30:00
 
 The admin pages speak English and Norwegian bokmål (issue 15). A person's saved choice
 (``users.locale``, empty until they pick one in the header) wins over the browser's
 Accept-Language, which wins over the organization's default (``organizations.locale``).
+(Assigned 0012; main took 0012 for the claim lookup index meanwhile, so this follows it.)
 Dates and times are shown in the organization's time zone; the scheduler stays in UTC.
 
 New organizations default to English and UTC: nothing about a new organization says
@@ -21,8 +22,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0012_locale_time_zone"
-down_revision: str | None = "0011_invitations"
+revision: str = "0013_locale_time_zone"
+down_revision: str | None = "0012_claim_lookup_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
