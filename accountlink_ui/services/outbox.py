@@ -481,13 +481,12 @@ class OutboxDeliverer:
         return _Result(message.id, True, None, None, _ms(started))
 
     def _reader(self, recipient: str, organization_id: int) -> tuple[str, str]:
-        """The recipient's language and the organization's time zone: ``users.locale`` and
-        ``organizations.time_zone`` where those columns exist (migration 0012), else English
-        and UTC."""
+        """The recipient's language (their own choice, else the organization's default) and
+        the organization's time zone; English and UTC where none is set."""
         with session_scope(self._engine) as session:
             user = user_by_email(session, recipient)
             org = organization(session, organization_id)
-            locale = getattr(user, "locale", None) or DEFAULT_LOCALE
+            locale = getattr(user, "locale", None) or getattr(org, "locale", None) or DEFAULT_LOCALE
             tz = getattr(org, "time_zone", None) or "UTC"
         return (locale if locale in LOCALES else DEFAULT_LOCALE), tz
 

@@ -1,4 +1,4 @@
-"""How a page shows what a service said: the one call between a Message and the screen."""
+"""A service's :class:`Message` as text for the page, in the reader's language and time zone."""
 
 from __future__ import annotations
 
@@ -7,5 +7,4 @@ from accountlink_ui.i18n import Message
 
 
 def show(message: Message, locale: str, tz: str = "UTC") -> str:
-    """``message`` in the reader's language and time zone (DESIGN rule 11)."""
     return i18n.render(message, locale, tz=tz)

@@ -103,7 +103,9 @@ class OneTimeLinkState(SessionState):
         key = link_key_from_cookie_header(self.router.headers.cookie)
         view = members_service(get_services()).describe_link(kind, key)
         self.link_email, self.link_organization = view.email, view.organization_name
-        self.link_problem = member_message(MemberRefused(view.problem)) if view.problem else ""
+        self.link_problem = (
+            member_message(MemberRefused(view.problem), self.locale) if view.problem else ""
+        )
         self.link_checked = True
 
     @rx.event
@@ -123,7 +125,7 @@ class OneTimeLinkState(SessionState):
                 else GENERIC
             )
             return
-        message = member_message(MemberRefused(answer, **_PARAMS.get(answer, {})))
+        message = member_message(MemberRefused(answer, **_PARAMS.get(answer, {})), self.locale)
         field = FIELD_OF.get(answer, "")
         if field == "name":
             self.name_error = message

@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 import reflex as rx
 
+from accountlink_ui.i18n import Message
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.ui.text import show
 
@@ -24,12 +25,14 @@ class PageLoadState(rx.State, mixin=True):
     refused: str = ""
     """Why the service refused the signed-in person (not an admin, not a member)."""
     load_error: str = ""
-    """The read failed (database down, a bug): the page says so instead of showing nothing."""
+    """The read failed (database down, a bug): the catalogue key of what could not be loaded
+    (``"load.audit"``); the page says so in the reader's language instead of showing nothing."""
 
     def _read(self, fetch: Callable[[], T], what: str) -> T | None:
         """Run the page's read: its result, or None with the refusal or failure recorded.
 
-        ``what`` names the data for the admin, as in "The audit trail could not be loaded".
+        ``what`` is the catalogue key naming the data, as in "The audit trail could not be
+        loaded".
         """
         outcome = read_outcome(fetch, what)
         self._show_outcome(outcome)
@@ -37,8 +40,9 @@ class PageLoadState(rx.State, mixin=True):
 
     def _show_outcome(self, outcome: ReadOutcome[object]) -> None:
         """Record a read's refusal or failure (assigning only what changed)."""
-        if self.refused != outcome.refused:
-            self.refused = outcome.refused
+        refused = self._say(outcome.said) if outcome.said else ""  # type: ignore[attr-defined]
+        if self.refused != refused:
+            self.refused = refused
         if self.load_error != outcome.load_error:
             self.load_error = outcome.load_error
 
@@ -48,19 +52,24 @@ class ReadOutcome(Generic[T]):
     """A page read's result, or why there is none (the service refused, or the read failed)."""
 
     result: T | None = None
-    refused: str = ""
+    said: Message | None = None
+    """Why the service refused, rendered by the page in its reader's language."""
     load_error: str = ""
+
+    @property
+    def refused(self) -> str:
+        return show(self.said, "en") if self.said else ""
 
 
 def read_outcome(fetch: Callable[[], T], what: str) -> ReadOutcome[T]:
     """Run a page's read anywhere (a worker thread too): it touches no state.
 
-    ``what`` names the data for the admin, as in "The audit trail could not be loaded".
+    ``what`` is the catalogue key naming the data (``"load.audit"``).
     """
     try:
         return ReadOutcome(result=fetch())
     except ServiceError as refused:
-        return ReadOutcome(refused=show(refused.said, "en"))
+        return ReadOutcome(said=refused.said)
     except Exception:
         log.exception("%s could not be loaded", what)
-        return ReadOutcome(load_error=f"{what} could not be loaded. Try again in a moment.")
+        return ReadOutcome(load_error=what)
