@@ -414,7 +414,7 @@ class DynamicsAdapter:
         """
         posting = config.require_posting()
         accepted: dict[str, str] = {}
-        failed: dict[str, str] = {}
+        failed: dict[str, Message] = {}
         try:
             session = self._posting_session(config)
             path = self._journal_lines_path(session, config, posting)

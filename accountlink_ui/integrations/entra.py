@@ -521,7 +521,7 @@ def explain(
             fields = resource_fields
         if error.error and error.error != expected_error and by_error is not None:
             fields = by_error
-        return Message.of(template, **values), fields
+        return Message.of(template, **values), fields  # type: ignore[arg-type]
     if error.status == 429 or error.status >= 500:
         return Message.of("entra.unavailable", status=error.status), ()
     # Entra's own words sit inside the sentence, as a parameter (shown as sent, untranslated).

@@ -70,7 +70,7 @@ class MemberRefused(ServiceError):
     """The call changed nothing; ``code`` and ``params`` say why (see ui/member_messages.py)."""
 
     def __init__(self, code: str, **params: object) -> None:
-        super().__init__(Message.of(f"member.{code}", **params))
+        super().__init__(Message.of(f"member.{code}", **params))  # type: ignore[arg-type]
         self.code = code
         self.params = params
 

@@ -244,7 +244,7 @@ class PostingService:
             return Chart(), Message.of("posting.chart_unreadable", said=exc.said)
         with self._lock:
             self._charts[key] = (now, chart)
-        return chart, ""
+        return chart, None
 
 
 def _connection_key(config: ConnectionConfig) -> str:

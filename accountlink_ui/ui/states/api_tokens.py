@@ -98,10 +98,10 @@ class ApiTokensState(PageLoadState, SessionState):
         try:
             issued = _tokens().create_token(actor, self.organization_id, form.get("name", ""))
         except InvalidConfig as refused:
-            self.name_error = self._said_field(refused, "name") or self._say(refused.said)
+            self.name_error = self._said_field(refused, "name") or self._speak(refused.said)
             return None
         except ServiceError as refused:
-            self.notice = self._say(refused.said)
+            self.notice = self._speak(refused.said)
             return None
         self.token_shown, self.new_token_name = True, issued.view.name
         self._refresh(actor)
@@ -131,7 +131,7 @@ class ApiTokensState(PageLoadState, SessionState):
             view = _tokens().revoke_token(actor, self.organization_id, token_id)
             self.notice = self._t("tokens.revoked_notice", name=view.name)
         except ServiceError as refused:
-            self.notice = self._say(refused.said)
+            self.notice = self._speak(refused.said)
         self._refresh(actor)
         return None
 
@@ -141,7 +141,7 @@ class ApiTokensState(PageLoadState, SessionState):
                 _row(v, self._reader()) for v in _tokens().list_tokens(actor, self.organization_id)
             ]
         except ServiceError as refused:
-            self.refused = self._say(refused.said)
+            self.refused = self._speak(refused.said)
 
 
 relocalize_on(r"/settings/api-tokens/?", ApiTokensState.relocalize)

@@ -99,7 +99,7 @@ class AuditState(PageLoadState, SessionState):
                 actor, self.organization_id, integration_id=self._integration_id()
             )
         except ServiceError as refused:
-            self.notice = self._say(refused.said)
+            self.notice = self._speak(refused.said)
             return None
         stamp = datetime.now(UTC).strftime("%Y-%m-%d")
         scope = f"-integration-{self.integration_filter}" if self._integration_id() else ""

@@ -124,6 +124,8 @@ class ConnectionFormState(rx.State, mixin=True):
     locale: ClassVar[Any]
     time_zone: ClassVar[Any]
     _t: ClassVar[Callable[..., str]]
+    _speak: ClassVar[Callable[..., str]]
+    """From LocaleState: what a service said, in the page's language and time zone."""
     """From LocaleState (through SessionState): a catalogue string in the page's language."""
 
     # ---- what the form shows -------------------------------------------------------
@@ -252,7 +254,7 @@ class ConnectionFormState(rx.State, mixin=True):
             return False
         too_long = length_error(spec, value)
         if too_long:
-            self.field_errors = {**self.field_errors, key: self._say(too_long)}
+            self.field_errors = {**self.field_errors, key: self._speak(too_long)}
             return False
         self.values = {**self.values, key: value}
         return True
@@ -293,7 +295,7 @@ class ConnectionFormState(rx.State, mixin=True):
         )
         errors = {k: v for k, v in self.field_errors.items() if k != key}
         if error:
-            errors[key] = self._say(error)
+            errors[key] = self._speak(error)
         self.field_errors = errors
 
     @rx.event
@@ -318,7 +320,7 @@ class ConnectionFormState(rx.State, mixin=True):
         if len(name.strip()) > DISPLAY_NAME_MAX:
             self.field_errors = {
                 **self.field_errors,
-                "display_name": self._say(DISPLAY_NAME_TOO_LONG),
+                "display_name": self._speak(DISPLAY_NAME_TOO_LONG),
             }
             return
         self.display_name = name
@@ -370,13 +372,13 @@ class ConnectionFormState(rx.State, mixin=True):
         try:
             outcome = get_services().forms.submit(actor, self.organization_id, submission)
         except ServiceError as refused:
-            self.form_error = self._say(refused.said)
+            self.form_error = self._speak(refused.said)
             return False
         self.values = outcome.values
         self.display_name = outcome.display_name
         self._sealed_secrets = outcome.sealed
         self.entered_secrets = outcome.entered
-        self.field_errors = {key: self._say(said) for key, said in outcome.errors.items()}
+        self.field_errors = {key: self._speak(said) for key, said in outcome.errors.items()}
         self.form_error = self._t(CORRECT_FIELDS) if outcome.form_error else ""
         return outcome.ok
 
@@ -399,12 +401,12 @@ class ConnectionFormState(rx.State, mixin=True):
         """Show why saving was refused; returns the step that should be shown ('test', 'fields')."""
         self.saving = False
         if isinstance(refusal, InvalidConfig):
-            self.field_errors = {k: self._say(v) for k, v in refusal.field_messages.items()}
+            self.field_errors = {k: self._speak(v) for k, v in refusal.field_messages.items()}
             self.form_error = self._t(CORRECT_FIELDS)
             return "fields"
         if isinstance(refusal, RetestRequired):
             self._invalidate_test()
-        self.form_error = self._say(refusal.said)
+        self.form_error = self._speak(refusal.said)
         return "test"
 
     # ---- testing -------------------------------------------------------------------
@@ -441,15 +443,15 @@ class ConnectionFormState(rx.State, mixin=True):
             )
             result = outcome.result
             ok, reached = result.ok, result.reached or ""
-            message = self._say(result.message_code)
+            message = self._speak(result.message_code)
             fields, proof = list(result.fields), outcome.proof or ""
             seconds = self._t("form.seconds", seconds=round(result.latency_ms / 1000, 1))
         except InvalidConfig as invalid:
-            refused_fields = {k: self._say(v) for k, v in invalid.field_messages.items()}
+            refused_fields = {k: self._speak(v) for k, v in invalid.field_messages.items()}
             message = self._t("form.invalid_values", errors="; ".join(refused_fields.values()))
             fields = list(refused_fields)
         except ServiceError as refused:
-            message = self._say(refused.said)
+            message = self._speak(refused.said)
         async with self:
             if refused_fields:
                 self.field_errors = {**self.field_errors, **refused_fields}

@@ -45,7 +45,7 @@ class CredentialsState(ConnectionFormState, SessionState):
         try:
             view = get_services().integrations.get_integration(actor, int(raw_id))
         except ServiceError as refused:
-            self.refused = self._say(refused.said)
+            self.refused = self._speak(refused.said)
             self.opening = False
             return None
         self._reset_form(view.type_key)

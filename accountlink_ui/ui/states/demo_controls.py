@@ -148,17 +148,19 @@ class DemoControlsState(PageLoadState, SessionState):
         except InvalidConfig as refused:
             code = next(iter(refused.errors.values()), "")
             self.notice = (
-                self._t(INPUT_MESSAGES[code]) if code in INPUT_MESSAGES else self._say(refused.said)
+                self._t(INPUT_MESSAGES[code])
+                if code in INPUT_MESSAGES
+                else self._speak(refused.said)
             )
             return None
         except ServiceError as refused:
-            self.notice = self._say(refused.said)
+            self.notice = self._speak(refused.said)
             return None
         self.notice = describe(outcome)
         try:
             self._show(_controls().status(actor, self.organization_id))
         except ServiceError as refused:
-            self.refused = self._say(refused.said)
+            self.refused = self._speak(refused.said)
         return None
 
     def _show(self, status: DemoStatus) -> None:

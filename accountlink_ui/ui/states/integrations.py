@@ -134,10 +134,10 @@ class IntegrationsState(PageLoadState, SessionState):
             )
             message = self._t(
                 "dashboard.connection_ok" if result.ok else "dashboard.connection_failed",
-                message=self._say(result.message_code),
+                message=self._speak(result.message_code),
             )
         except ServiceError as refused:
-            message = self._say(refused.said)
+            message = self._speak(refused.said)
         async with self:
             self.busy_integration = 0
             self.notice = message
@@ -154,7 +154,7 @@ class IntegrationsState(PageLoadState, SessionState):
                 "dashboard.enabled_notice" if enabled else "dashboard.disabled_notice"
             )
         except ServiceError as refused:
-            self.notice = self._say(refused.said)
+            self.notice = self._speak(refused.said)
         return IntegrationsState.load
 
     @rx.event
@@ -170,7 +170,7 @@ class IntegrationsState(PageLoadState, SessionState):
             )
             self.notice = self._t("dashboard.interval_notice", minutes=minutes)
         except ServiceError as refused:
-            self.notice = self._say(refused.said)
+            self.notice = self._speak(refused.said)
         return IntegrationsState.load
 
     @rx.event(background=True)
@@ -209,7 +209,7 @@ class IntegrationsState(PageLoadState, SessionState):
             async with self:
                 self.syncing_integration = 0
                 self.sync_progress = ""
-                self.notice = self._say(busy.said)
+                self.notice = self._speak(busy.said)
             return
         while not task.done():
             await asyncio.sleep(0.3)
@@ -220,7 +220,7 @@ class IntegrationsState(PageLoadState, SessionState):
             run = task.result()
             message = sync_summary(run, reader)
         except ServiceError as refused:
-            message = self._say(refused.said)
+            message = self._speak(refused.said)
         async with self:
             self.syncing_integration = 0
             self.sync_progress = ""

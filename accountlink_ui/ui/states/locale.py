@@ -86,14 +86,14 @@ class LocaleState(rx.State):
         """A catalogue string filled in server-side, for text a handler computes."""
         return self._reader().t(key, **params)
 
-    def _say(self, message: Message) -> str:
+    def _speak(self, message: Message) -> str:
         """What a service said (a message code), in this reader's language and time zone."""
         return show(message, self.locale, self.time_zone)
 
     def _said_field(self, refused: InvalidConfig, key: str) -> str:
         """One field's refusal from an InvalidConfig, or '' when that field is fine."""
         said = refused.field_messages.get(key)
-        return self._say(said) if said else ""
+        return self._speak(said) if said else ""
 
 
 def t(key: str) -> rx.Var[str]:

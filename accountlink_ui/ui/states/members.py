@@ -211,7 +211,7 @@ class MembersState(PageLoadState, SessionState):
         try:
             self._show(_members().list_members(actor, self.organization_id))
         except ServiceError as refused:
-            self.refused = self._say(refused.said)
+            self.refused = self._speak(refused.said)
 
     def _show(self, view: MembersView | None) -> None:
         if view is None:

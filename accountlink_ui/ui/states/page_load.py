@@ -40,7 +40,7 @@ class PageLoadState(rx.State, mixin=True):
 
     def _show_outcome(self, outcome: ReadOutcome[object]) -> None:
         """Record a read's refusal or failure (assigning only what changed)."""
-        refused = self._say(outcome.said) if outcome.said else ""  # type: ignore[attr-defined]
+        refused = self._speak(outcome.said) if outcome.said else ""  # type: ignore[attr-defined]
         if self.refused != refused:
             self.refused = refused
         if self.load_error != outcome.load_error:

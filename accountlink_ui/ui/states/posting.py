@@ -433,6 +433,8 @@ class PostingFormState(rx.State, mixin=True):
     locale: ClassVar[Any]
     time_zone: ClassVar[Any]
     _t: ClassVar[Callable[..., str]]
+    _speak: ClassVar[Callable[..., str]]
+    """From LocaleState: what a service said, in the page's language and time zone."""
     """From LocaleState (through SessionState): the page's language."""
 
     # ---- what the form shows -------------------------------------------------------
@@ -504,7 +506,7 @@ class PostingFormState(rx.State, mixin=True):
 
     def _show_chart(self, form: PostingForm) -> None:
         chart: Chart = form.chart
-        self.posting_notice = self._say(form.chart_error) if form.chart_error else ""
+        self.posting_notice = self._speak(form.chart_error) if form.chart_error else ""
         self.posting_listed = chart.listed
         self.posting_accounts = chart_options(chart.accounts)
         self.posting_tax_codes = chart_options(chart.tax_codes)
@@ -528,7 +530,7 @@ class PostingFormState(rx.State, mixin=True):
                 get_services().postings.form, actor, integration_id, fresh=True
             )
         except ServiceError as refused:
-            failure = self._say(refused.said)
+            failure = self._speak(refused.said)
         except Exception:
             log.exception("lists of integration %s could not be read again", integration_id)
             failure = self._t(LOAD_FAILED)
@@ -573,7 +575,7 @@ class PostingFormState(rx.State, mixin=True):
         try:
             version, errors = await asyncio.to_thread(service.save, actor, integration_id, values)
         except ServiceError as refused:
-            failure = self._say(refused.said)
+            failure = self._speak(refused.said)
         except Exception:
             log.exception("posting settings of integration %s could not be saved", integration_id)
             failure = self._t(SAVE_FAILED)
@@ -633,7 +635,7 @@ class PostingState(PostingFormState, PageLoadState, SessionState):
         try:
             form = await asyncio.to_thread(get_services().postings.form, actor, int(raw_id))
         except ServiceError as exc:
-            refused = self._say(exc.said)
+            refused = self._speak(exc.said)
         except Exception:
             log.exception("posting settings of integration %s could not be loaded", raw_id)
             failure = "load.posting"
@@ -657,7 +659,7 @@ class PostingState(PostingFormState, PageLoadState, SessionState):
         try:
             result = await asyncio.to_thread(get_services().postings.preview, actor, integration_id)
         except (ServiceError, PostingNotSetUp) as refused:
-            failure = self._say(refused.said)
+            failure = self._speak(refused.said)
         except Exception:
             log.exception("posting preview of integration %s failed", integration_id)
             failure = self._t(PREVIEW_FAILED)
@@ -674,7 +676,7 @@ class PostingState(PostingFormState, PageLoadState, SessionState):
                 self.preview_claims = result.claims
                 self.preview_balancing = any(row.balancing_account for row in result.rows)
                 if result.chart_error:
-                    self.posting_notice = self._say(result.chart_error)
+                    self.posting_notice = self._speak(result.chart_error)
 
     @rx.event
     def sync_now(self):  # type: ignore[no-untyped-def]

@@ -153,7 +153,7 @@ class WebhooksState(PageLoadState, SessionState):
             self.notice = self._said_field(refused, "description")
             return None
         except ServiceError as refused:
-            self.notice = self._say(refused.said)
+            self.notice = self._speak(refused.said)
             return None
         self.secret_shown = True
         self._refresh(actor)
@@ -193,7 +193,7 @@ class WebhooksState(PageLoadState, SessionState):
             event_id = _service().send_test(actor, organization_id, endpoint_id)
         except ServiceError as refused:
             async with self:
-                self.notice = self._say(refused.said)
+                self.notice = self._speak(refused.said)
             return
         # Watch the delivery for a few seconds, so the admin sees its answer arrive.
         loop = asyncio.get_running_loop()
@@ -223,7 +223,7 @@ class WebhooksState(PageLoadState, SessionState):
             )
             self.notice = self._t("webhooks.redelivered", event=view.event_id)
         except ServiceError as refused:
-            self.notice = self._say(refused.said)
+            self.notice = self._speak(refused.said)
         self._show(actor, self.log_endpoint_id)
         return None
 
@@ -236,7 +236,7 @@ class WebhooksState(PageLoadState, SessionState):
             _service().remove(actor, self.organization_id, endpoint_id)
             self.notice = self._t("webhooks.removed")
         except ServiceError as refused:
-            self.notice = self._say(refused.said)
+            self.notice = self._speak(refused.said)
         if endpoint_id == self.log_endpoint_id:
             self.log_endpoint_id, self.log_endpoint_url, self.deliveries = 0, "", []
         self._refresh(actor)
@@ -246,7 +246,7 @@ class WebhooksState(PageLoadState, SessionState):
         try:
             views = _service().deliveries(actor, self.organization_id, endpoint_id)
         except ServiceError as refused:
-            self.notice = self._say(refused.said)
+            self.notice = self._speak(refused.said)
             return
         self.log_endpoint_id = endpoint_id
         self.log_endpoint_url = next(
@@ -270,7 +270,7 @@ class WebhooksState(PageLoadState, SessionState):
             views = _service().list(actor, self.organization_id)
             self.endpoints = [_endpoint_row(view, self._reader()) for view in views]
         except ServiceError as refused:
-            self.refused = self._say(refused.said)
+            self.refused = self._speak(refused.said)
 
 
 relocalize_on(r"/settings/webhooks/?", WebhooksState.relocalize)

@@ -63,7 +63,7 @@ class WizardState(ConnectionFormState, PostingFormState, SessionState):
         try:
             views = get_services().integrations.list_integrations(actor, self.organization_id)
         except ServiceError as refused:
-            self.refused = self._say(refused.said)
+            self.refused = self._speak(refused.said)
             self.type_options = []
             self.opening = False
             return None
