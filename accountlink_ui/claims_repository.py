@@ -35,9 +35,10 @@ from accountlink_ui.models import (
     IdempotentRequest,
     Integration,
     IntegrationStatus,
+    table_of,
 )
 
-_claims = ExpenseClaim.__table__  # type: ignore[attr-defined]
+_claims = table_of(ExpenseClaim)
 _c = _claims.c
 
 STATUS_CONDITIONS: dict[str, ColumnElement[bool]] = {
@@ -189,7 +190,7 @@ def request_syncs(session: Session, organization_id: int, at: datetime) -> int:
 def requested_syncs(session: Session) -> list[tuple[int, datetime]]:
     """Integrations with a sync asked for, and when it was asked."""
     rows = session.execute(
-        select_rows(Integration.id, Integration.sync_requested_at).where(
+        select_rows(col(Integration.id), col(Integration.sync_requested_at)).where(
             col(Integration.sync_requested_at).is_not(None)
         )
     ).all()

@@ -59,8 +59,11 @@ def problem_out(problem: ClaimProblem) -> ClaimProblemOut:
     )
 
 
-def _where(index: int, external_id: str | None) -> str:
-    return f"claim {index}" + (f" ({external_id})" if external_id else "")
+def _where(index: int | None, external_id: str | None) -> str:
+    """Which claim a problem is about; no index means the request as a whole."""
+    return ("the request" if index is None else f"claim {index}") + (
+        f" ({external_id})" if external_id else ""
+    )
 
 
 def _invalid(_: Request, exc: Exception) -> JSONResponse:

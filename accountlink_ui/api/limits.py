@@ -175,7 +175,7 @@ class RateLimiter:
                 ).scalars()
                 recent = [as_utc(at) for at in calls]
                 if len(recent) >= allowed:
-                    wait = (recent[0] + window - now).total_seconds()  # type: ignore[operator]
+                    wait = (recent[0] + window - now).total_seconds()
                     refusals.append(Refusal(max(1, math.ceil(wait)), scope))  # type: ignore[arg-type]
             if refusals:
                 return max(refusals, key=lambda refusal: refusal.retry_after)

@@ -164,7 +164,11 @@ class ClientCertificate:
                 "PS256 or RS256).",
                 fields=("private_key_pem",),
             )
-        if cert.public_key().public_numbers() != key.public_key().public_numbers():
+        cert_key = cert.public_key()
+        if (
+            not isinstance(cert_key, rsa.RSAPublicKey)
+            or cert_key.public_numbers() != key.public_key().public_numbers()
+        ):
             raise CredentialFormatError(
                 "The private key does not belong to this certificate. Paste the key that was "
                 "generated together with the certificate uploaded to the app registration.",

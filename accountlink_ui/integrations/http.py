@@ -573,11 +573,12 @@ def _deadline_error(deadline: Deadline, host: str) -> DeadlineExceeded:
 def _timeout_error(deadline: Deadline, host: str, exc: BaseException) -> RequestTimeoutError:
     if deadline.remaining() <= 0.05:
         return _deadline_error(deadline, host)
-    phase = {
+    phases: dict[type[BaseException], str] = {
         httpx.ConnectTimeout: "to accept the connection",
         httpx.WriteTimeout: "to accept the request",
         httpx.PoolTimeout: "(no free connection)",
-    }.get(type(exc), "to answer")
+    }
+    phase = phases.get(type(exc), "to answer")
     return RequestTimeoutError(f"{host} took too long {phase}.", host=host)
 
 

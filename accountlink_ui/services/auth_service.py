@@ -39,7 +39,7 @@ from accountlink_ui import repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import Membership, Organization, Role, User, UserSession, as_utc, utcnow
 from accountlink_ui.services.errors import SignInFailed, SignInThrottled
-from accountlink_ui.services.sign_in_throttle import Keys, Refusal, SignInThrottle
+from accountlink_ui.services.sign_in_throttle import Admission, Keys, Refusal, SignInThrottle
 from accountlink_ui.views import Actor, OrganizationMembershipView
 
 log = logging.getLogger(__name__)
@@ -200,6 +200,7 @@ class AuthService:
         with session_scope(self._engine) as session:
             user = repository.user_by_email(session, email)
             known = user is not None
+            outcome: Refusal | Admission | None
             outcome = self._throttle.refusal(session, keys, mark_audited=known)
             if outcome is None:
                 outcome = self._throttle.admit(session, keys, mark_audited=known)

@@ -95,6 +95,7 @@ def _claim_keys(session: Session, claim_ids: list[int]) -> dict[int, dict[str, A
             )
         ).all()
         for claim_id, idempotency_key, external_id in rows:
+            assert claim_id is not None  # a stored row's primary key
             keys[claim_id] = {
                 "claim_id": claim_id,
                 "idempotency_key": idempotency_key,

@@ -200,10 +200,10 @@ class IntegrationService:
             )
         with session_scope(self._engine) as session:
             if integration_id is not None:
-                row = repository.integration(session, integration_id)
-                if row is not None:
-                    self._record_test(row, result)
-                    session.add(row)
+                tested_row = repository.integration(session, integration_id)
+                if tested_row is not None:
+                    self._record_test(tested_row, result)
+                    session.add(tested_row)
             repository.add_audit_event(
                 session,
                 organization_id=organization_id,
@@ -315,9 +315,10 @@ class IntegrationService:
             raise RetestRequired()
         now = self._clock()
         with self._vault.sealing(), session_scope(self._engine) as session:  # see create
-            row = repository.integration(session, integration_id)
-            if row is None:
+            current = repository.integration(session, integration_id)
+            if current is None:
                 raise NotFound("That integration was deleted meanwhile.")
+            row = current
             changed_settings = {
                 key: {"from": row.settings.get(key, ""), "to": value}
                 for key, value in prepared.settings.items()
@@ -702,7 +703,7 @@ def _view(
     errors = [
         RecentError(
             at=as_utc(run.finished_at or run.started_at), message=f"Sync: {run.error_summary}"
-        )  # type: ignore[arg-type]
+        )
         for run in failed_runs or []
         if run.error_summary
     ]
@@ -710,7 +711,7 @@ def _view(
         errors.append(
             RecentError(
                 at=as_utc(row.last_test_at), message=f"Connection test: {row.last_test_message}"
-            )  # type: ignore[arg-type]
+            )
         )
     recent = tuple(sorted(errors, key=lambda error: error.at, reverse=True)[:5])
     return IntegrationView(

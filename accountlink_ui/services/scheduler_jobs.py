@@ -119,11 +119,13 @@ class ReconcileReport:
 
 def scheduled_intervals(engine: Engine) -> dict[int, int]:
     """Integration id -> chosen interval in minutes, for every integration that should have a job."""
-    query = select(Integration.id, Integration.sync_interval_minutes).where(
+    query = select(col(Integration.id), col(Integration.sync_interval_minutes)).where(
         col(Integration.status).in_(SCHEDULED_STATUSES)
     )
     with engine.connect() as connection:
-        return {row[0]: row[1] for row in connection.execute(query)}
+        rows = connection.execute(query).all()
+    # Stored rows always have their primary key; the model declares it optional for inserts.
+    return {integration_id: minutes for integration_id, minutes in rows if integration_id}
 
 
 def reconcile_jobs(scheduler: BaseScheduler, specs: Mapping[int, JobSpec]) -> ReconcileReport:
@@ -243,7 +245,8 @@ class LeaderJobStore(SQLAlchemyJobStore):
             self.fenced = True
             log.warning("scheduler: lease not confirmed in time; not firing due jobs")
             return []
-        return super().get_due_jobs(now)
+        due: list[Job] = super().get_due_jobs(now)
+        return due
 
     def get_next_run_time(self) -> datetime | None:
         # None makes the scheduler sleep until woken, instead of spinning on a

@@ -27,13 +27,16 @@ import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, or_, select
+from sqlalchemy import Engine, Table, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from accountlink_ui.models import SchedulerLease
+from accountlink_ui.models import SchedulerLease, table_of
 
-LEASES = SchedulerLease.__table__
-_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+LEASES = table_of(SchedulerLease)
+_UPSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 
 
 def new_holder_id() -> str:
@@ -75,14 +78,14 @@ class Lease:
         claim = self._insert(LEASES).values(
             name=self.name, holder=self.holder, expires_at=now + self._ttl
         )
-        claim = claim.on_conflict_do_update(
+        upsert = claim.on_conflict_do_update(
             index_elements=[LEASES.c.name],
             set_={"holder": claim.excluded.holder, "expires_at": claim.excluded.expires_at},
             where=or_(LEASES.c.holder == self.holder, LEASES.c.expires_at < now),
         ).returning(LEASES.c.holder)
         # RETURNING rather than rowcount: psycopg reports -1 for an upsert's rowcount.
         with self._engine.begin() as connection:
-            return connection.execute(claim).scalar_one_or_none() == self.holder
+            return connection.execute(upsert).scalar_one_or_none() == self.holder
 
     def release(self) -> None:
         """Give the lease up at once (no-op if someone else holds it), so a follower need not

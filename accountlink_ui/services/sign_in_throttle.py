@@ -241,8 +241,8 @@ class SignInThrottle:
                 statement = postgresql.insert(ThrottleRow).values(**values)
                 session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
             elif dialect == "sqlite":
-                statement = sqlite.insert(ThrottleRow).values(**values)
-                session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+                lite = sqlite.insert(ThrottleRow).values(**values)
+                session.execute(lite.on_conflict_do_nothing(index_elements=["key"]))
             elif session.get(ThrottleRow, key) is None:
                 session.execute(insert(ThrottleRow).values(**values))
 

@@ -106,17 +106,17 @@ class OrganizationRateLimiter:
             session.execute(
                 delete(OrganizationCall).where(*key, col(OrganizationCall.at) <= now - window)
             )
-            recent = [
+            recent: list[datetime] = [
                 as_utc(at)
                 for at in session.execute(
-                    select(OrganizationCall.at)
+                    select(col(OrganizationCall.at))
                     .where(*key)
                     .order_by(col(OrganizationCall.at))
                     .limit(self.calls)
                 ).scalars()
             ]
             if len(recent) >= self.calls:
-                wait = (recent[0] + window - now).total_seconds()  # type: ignore[operator]
+                wait = (recent[0] + window - now).total_seconds()
                 return max(1, math.ceil(wait))
             session.add(OrganizationCall(organization_id=organization_id, action=action, at=now))
         return None
