@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy import select as select_rows
 from sqlmodel import Session, col, select
 
+from accountlink_ui.db import rowcount
 from accountlink_ui.models import (
     API_CLAIM,
     ClaimStatus,
@@ -128,7 +129,7 @@ def withdraw_claim(session: Session, claim_id: int, at: datetime) -> bool:
         .where(_c.id == claim_id, _c.status == ClaimStatus.APPROVED.value)
         .values(status=ClaimStatus.WITHDRAWN.value, updated_at=at)
     )
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(changed))
 
 
 def clear_refusal(session: Session, claim_id: int, at: datetime) -> bool:
@@ -142,7 +143,7 @@ def clear_refusal(session: Session, claim_id: int, at: datetime) -> bool:
         )
         .values(last_error=None, updated_at=at)
     )
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(changed))
 
 
 # --- idempotency keys -------------------------------------------------------------------------
@@ -184,7 +185,7 @@ def request_syncs(session: Session, organization_id: int, at: datetime) -> int:
         .values(sync_requested_at=at)
         .execution_options(synchronize_session=False)
     )
-    return int(changed.rowcount)  # type: ignore[attr-defined]
+    return rowcount(changed)
 
 
 def requested_syncs(session: Session) -> list[tuple[int, datetime]]:

@@ -12,6 +12,7 @@ from accountlink_ui.settings import get_settings
 
 if TYPE_CHECKING:
     # Imported where used: the CLI starts fast and loads only what a command needs.
+    from accountlink_ui.services.errors import ServiceError
     from accountlink_ui.services.members_service import IssuedLink, MembersService
 
 
@@ -119,10 +120,10 @@ def _members() -> MembersService:
     return members_service(get_services())
 
 
-def _refused(exc: Exception) -> int:
+def _refused(exc: ServiceError) -> int:
     from accountlink_ui.ui.member_messages import member_message
 
-    print(member_message(exc), file=sys.stderr)  # type: ignore[arg-type]
+    print(member_message(exc), file=sys.stderr)
     return 1
 
 

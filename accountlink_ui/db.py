@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, make_url, text
+from sqlalchemy import CursorResult, Engine, Result, event, make_url, text
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
@@ -159,3 +159,10 @@ def migrations_current(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() == head
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE changed. ``Session.execute`` is typed as returning any
+    ``Result``; for those statements it is a ``CursorResult``, the kind that counts rows."""
+    assert isinstance(result, CursorResult), f"no row count on {type(result).__name__}"
+    return result.rowcount

@@ -18,6 +18,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session, col, select
 
 from accountlink_ui.accounting.vouchers import ExportRecord
+from accountlink_ui.db import rowcount
 from accountlink_ui.models import (
     UNCONFIRMED_CLAIM,
     WAITING_CLAIM,
@@ -556,4 +557,4 @@ def return_claims_to_approved(session: Session, organization_id: int) -> int:
             last_error=None,
         )
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(result)

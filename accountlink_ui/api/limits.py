@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import ColumnElement, Engine, delete
 from sqlmodel import col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -161,7 +161,9 @@ class RateLimiter:
             session.execute(
                 delete(ApiCall).where(same_org, action_is, col(ApiCall.at) <= now - window)
             )
-            budgets = (
+            budgets: tuple[
+                tuple[Literal["token", "organization"], ColumnElement[bool], int], ...
+            ] = (
                 ("token", col(ApiCall.token_id) == token_id, self.limit.calls),
                 ("organization", same_org, self.limit.organization_calls),
             )
@@ -173,10 +175,10 @@ class RateLimiter:
                     .order_by(col(ApiCall.at))
                     .limit(allowed)
                 ).scalars()
-                recent = [as_utc(at) for at in calls]
+                recent: list[datetime] = [as_utc(at) for at in calls]
                 if len(recent) >= allowed:
                     wait = (recent[0] + window - now).total_seconds()
-                    refusals.append(Refusal(max(1, math.ceil(wait)), scope))  # type: ignore[arg-type]
+                    refusals.append(Refusal(max(1, math.ceil(wait)), scope))
             if refusals:
                 return max(refusals, key=lambda refusal: refusal.retry_after)
             session.add(ApiCall(token_id=token_id, action=action, at=now))

@@ -429,7 +429,7 @@ class AuthService:
             return organization.id or 0
 
     @staticmethod
-    def _memberships(session, actor: Actor) -> tuple[OrganizationMembershipView, ...]:  # type: ignore[no-untyped-def]
+    def _memberships(session: Session, actor: Actor) -> tuple[OrganizationMembershipView, ...]:
         return tuple(
             OrganizationMembershipView(
                 organization_id=organization.id or 0,

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from accountlink_ui.models import SignInThrottle as ThrottleRow
 from accountlink_ui.models import as_utc, utcnow
@@ -265,7 +266,7 @@ _LOCK_ATTEMPTS = 5
 """Each retry follows a commit by another sign-in of the same email; more in a row is absurd."""
 
 
-def _rows(keys: Sequence[str]):  # type: ignore[no-untyped-def]
+def _rows(keys: Sequence[str]) -> SelectOfScalar[ThrottleRow]:
     return select(ThrottleRow).where(col(ThrottleRow.key).in_(list(keys)))
 
 

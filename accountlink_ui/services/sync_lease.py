@@ -31,7 +31,7 @@ from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from accountlink_ui.db import session_scope
+from accountlink_ui.db import rowcount, session_scope
 from accountlink_ui.models import SchedulerLease, as_utc
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class RunLease:
                 .where(col(SchedulerLease.name) == name, col(SchedulerLease.expires_at) < now)
                 .values(holder=holder, expires_at=now + self._ttl)
             )
-            return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+            return rowcount(taken) == 1
 
     def renew(self, session: Session, integration_id: int, holder: str) -> bool:
         """Push the expiry out, in the caller's transaction; False if the lease was lost."""
@@ -95,7 +95,7 @@ class RunLease:
             )
             .values(expires_at=self._clock() + self._ttl)
         )
-        return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
+        return rowcount(renewed) == 1
 
     def renew_now(self, integration_id: int, holder: str) -> bool:
         """``renew`` in a transaction of its own (the heartbeat's)."""
