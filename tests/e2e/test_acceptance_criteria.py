@@ -17,8 +17,9 @@ from sqlalchemy import text
 
 from accountlink_ui.db import engine_for
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.e2e.helpers import BF_ADMIN, HLF_ADMIN, sign_in_to_dashboard, sign_out
-from tests.e2e.wizard_steps import (
+from tests.support.browser import (
+    BF_ADMIN,
+    HLF_ADMIN,
     TEST_BUDGET_MS,
     choose_type,
     fill_field,
@@ -26,21 +27,13 @@ from tests.e2e.wizard_steps import (
     open_wizard,
     pick,
     run_connection_test,
-    save_integration,
+    set_up_xledger,
+    sign_in_to_dashboard,
+    sign_out,
     submit_credentials,
 )
 
 pytestmark = pytest.mark.usefixtures("no_integrations")
-
-
-def set_up_xledger(page: Page, token: str = demo.XLEDGER_DEMO_TOKEN) -> None:
-    open_wizard(page)
-    choose_type(page, "Xledger")
-    fill_field(page, "api_token", token)
-    submit_credentials(page)
-    ok, _ = run_connection_test(page)
-    assert ok, page.get_by_test_id("test-failure").inner_text()
-    save_integration(page, posting=True)
 
 
 def test_given_org_admin_in_settings_when_selecting_external_integrations_then_dashboard_lists_types_and_status(

@@ -9,8 +9,9 @@ import pytest
 from playwright.sync_api import Page, WebSocket, expect
 
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.e2e.helpers import BF_ADMIN, HLF_ADMIN, sign_in_to_dashboard
-from tests.e2e.wizard_steps import (
+from tests.support.browser import (
+    BF_ADMIN,
+    HLF_ADMIN,
     TEST_BUDGET_MS,
     choose_type,
     fill_field,
@@ -18,6 +19,7 @@ from tests.e2e.wizard_steps import (
     pick,
     run_connection_test,
     save_integration,
+    sign_in_to_dashboard,
     submit_credentials,
 )
 

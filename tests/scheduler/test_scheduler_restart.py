@@ -9,9 +9,9 @@ from sqlalchemy import Engine, update
 
 from accountlink_ui.models import Integration
 from accountlink_ui.services.scheduler import current_leader, scheduled_jobs
-from tests.scheduler.conftest import MakeScheduler
-from tests.scheduler.support import insert_integration, job_row, set_next_run_time, wait_for
-from tests.scheduler.targets import read_fires
+from tests.support.clock import wait_for
+from tests.support.scheduler import MakeScheduler, insert_integration, job_row, set_next_run_time
+from tests.support.scheduler_targets import read_fires
 
 
 def test_restart_keeps_the_job_and_its_next_run_time(

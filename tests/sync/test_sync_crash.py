@@ -21,7 +21,7 @@ import pytest
 from accountlink_ui.models import ClaimStatus
 from accountlink_ui.services.sync_service import SyncAlreadyRunning
 from accountlink_ui.views import SyncRunView
-from tests.sync.conftest import SyncWorld
+from tests.support.sync_world import SyncWorld
 
 LEASE_SECONDS = 2.0
 ROOT = Path(__file__).resolve().parents[2]

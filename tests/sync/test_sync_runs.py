@@ -22,9 +22,9 @@ from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.services.errors import NotFound, PermissionDenied
 from accountlink_ui.services.sync_lease import lease_name
 from accountlink_ui.services.sync_service import SyncAlreadyRunning, SyncUnavailable
-from tests.adapters.support import assert_no_secret
-from tests.sync.conftest import SyncWorld
-from tests.sync.support import xledger_draft
+from tests.support.drafts import xledger_draft
+from tests.support.secrets import assert_no_secret
+from tests.support.sync_world import SyncWorld
 
 ROTATED_TOKEN = "xl-demo-rotated-Pq81Zt5Wm"
 TOO_LONG_ACCOUNT = "7140-REISE-IKKE-OPPGAVEPLIKTIG"  # Business Central allows 20 characters

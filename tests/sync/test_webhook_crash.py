@@ -23,8 +23,8 @@ from accountlink_ui.db import session_scope
 from accountlink_ui.models import ClaimStatus, OutboxMessage
 from accountlink_ui.services.outbox import OutboxDeliverer
 from accountlink_ui.services.webhook_service import WebhookService
+from tests.support.sync_world import SyncWorld
 from tests.support.webhooks import arrival_verifies
-from tests.sync.conftest import SyncWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAIMS = 5
