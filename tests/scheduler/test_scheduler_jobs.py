@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -21,7 +20,7 @@ from accountlink_ui.services.scheduler import (
     scheduled_jobs,
 )
 from tests.support.clock import wait_for
-from tests.support.scheduler import MakeScheduler, job_row, job_state
+from tests.support.scheduler import MakeScheduler, job_row, job_state, wait_for_reconcile_round
 from tests.support.scripted_world import World, dynamics_draft, xledger_draft
 
 
@@ -76,7 +75,7 @@ def test_editing_credentials_and_endpoint_leaves_the_job_untouched(
     world.dynamics.good_secret = "dyn~rotated~secret~0000"
     world.edit(dynamics, dynamics_draft("dyn~rotated~secret~0000", bc_environment="production"))
     scheduler.reconcile()
-    time.sleep(0.4)  # and a background reconcile round (every 0.3 s here)
+    wait_for_reconcile_round(scheduler)  # and one the background thread started itself
 
     assert {i: job_row(engine, i) for i in rows_before} == rows_before, "byte for byte"
     assert scheduled_jobs(engine) == jobs_before
@@ -97,7 +96,7 @@ def test_editing_posting_settings_leaves_the_job_untouched(
         postings, world.bf_admin, xledger, default_expense_account="6800", vat_registered="yes"
     )
     scheduler.reconcile()
-    time.sleep(0.4)  # and a background reconcile round (every 0.3 s here)
+    wait_for_reconcile_round(scheduler)  # and one the background thread started itself
 
     assert version == 2
     assert job_row(engine, xledger) == row_before, "id, trigger and next run time, byte for byte"

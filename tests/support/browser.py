@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import text
 
 from accountlink_ui.db import engine_for
@@ -153,3 +153,17 @@ def unexport_all_claims(app_database_url: str) -> int:
                 "(SELECT id FROM organizations WHERE slug = 'blindeforbundet')"
             )
         ).scalar_one()
+
+
+RECENTLY = r"\d\d \w{3} \d{4} \d\d:\d\d UTC \((just now|\d+ min ago)\)"
+"""How the dashboard writes a moment of the last few minutes (``ui/format.when``)."""
+
+
+def card_fact(card: Locator, label: str) -> Locator:
+    """The value a dashboard card shows beside ``label`` (its data list: dt, then dd)."""
+    return card.locator(f"xpath=.//dt[normalize-space()='{label}']/following-sibling::dd[1]")
+
+
+def card_status(card: Locator) -> Locator:
+    """A dashboard card's status badge (the first badge, beside the system's name)."""
+    return card.locator(".rt-Badge").first

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import secrets
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -70,3 +71,24 @@ def set_next_run_time(engine: Engine, integration_id: int, moment: datetime) -> 
             text(f"UPDATE {JOBS_TABLE} SET next_run_time = :at, job_state = :state WHERE id = :id"),
             {"at": moment.timestamp(), "state": pickle.dumps(state), "id": state["id"]},
         )
+
+
+def wait_for_reconcile_round(scheduler: SyncScheduler, timeout: float = 5.0) -> None:
+    """Return once the scheduler's own background thread has finished a reconcile round
+    started after this call; fail at ``timeout``.
+
+    The lease thread calls ``self.reconcile()``, so wrapping the instance's attribute
+    observes exactly its rounds.
+    """
+    done = threading.Event()
+    original = scheduler.reconcile
+
+    def observed() -> None:
+        original()
+        done.set()
+
+    scheduler.reconcile = observed  # type: ignore[method-assign]
+    try:
+        assert done.wait(timeout), f"no background reconcile round within {timeout} s"
+    finally:
+        del scheduler.reconcile  # back to the class's method
