@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -202,15 +201,23 @@ def test_impossible_faults_are_refused(
         sandbox.state.set_fault(system, mode, **kwargs)
 
 
-def when_hanging(state: SandboxState, system: str, then: Callable[[], object]) -> threading.Thread:
-    """In another thread: as soon as a request to ``system`` hangs, call ``then``."""
+def clear_faults_once_hanging(state: SandboxState, system: str) -> threading.Thread:
+    """In another thread: once a request to ``system`` hangs, clear the faults until it ends.
+
+    Clearing repeats because the request log shows the fault taken a moment before the
+    hang starts waiting (and reads which clearing it must watch for); a clearing in that
+    moment would pass it by. Without the clearing the hang lasts its full 30 s.
+    """
+
+    def hanging() -> list[dict[str, Any]]:
+        return [e for e in state.request_log(system) if e["fault"] == "hang"]
 
     def watch() -> None:
-        wait_for(
-            lambda: [e for e in state.request_log(system) if e["fault"] == "hang"],
-            what=f"a request to {system} to hang",
-        )
-        then()
+        wait_for(hanging, what=f"a request to {system} to hang")
+        deadline = time.monotonic() + 5
+        while hanging()[-1]["status"] is None and time.monotonic() < deadline:
+            state.clear_faults()
+            time.sleep(0.05)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
@@ -219,7 +226,7 @@ def when_hanging(state: SandboxState, system: str, then: Callable[[], object]) -
 
 def test_clearing_faults_ends_a_hang_in_progress(sandbox: Any) -> None:
     sandbox.state.set_fault("rest", "hang", seconds=30)
-    watcher = when_hanging(sandbox.state, "rest", sandbox.state.clear_faults)
+    watcher = clear_faults_once_hanging(sandbox.state, "rest")
     started = time.monotonic()
     response = probe(sandbox, "rest")
     watcher.join(5)

@@ -98,7 +98,7 @@ def test_a_run_is_recorded_with_who_what_and_when_and_audited(world: SyncWorld) 
 
     run = world.run(integration_id, trigger="manual", actor=world.bf_admin)
 
-    assert (run.trigger, run.actor_name, run.outcome) == ("manual", "bf_admin", "succeeded")
+    assert (run.trigger, run.actor_name, run.outcome) == ("manual", "Kari Nordmann", "succeeded")
     assert run.finished_at is not None and run.finished_at >= run.started_at
     assert world.sync.recent_runs(world.bf_admin, integration_id) == [run]
     [event] = audit(world, "integration.synced")
