@@ -18,14 +18,16 @@ from sqlalchemy import (
     ColumnElement,
     String,
     and_,
-    any_,
     bindparam,
     delete,
+    func,
     insert,
     text,
+    true,
     update,
 )
 from sqlalchemy import select as select_rows
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from accountlink_ui.db import rowcount
@@ -58,24 +60,46 @@ def claims_by_external_id(
     """The organization's claims with these ids of its app, in one query."""
     if not external_ids:
         return {}
-    rows = session.exec(
-        select(ExpenseClaim).where(
+    if session.get_bind().dialect.name == "postgresql":
+        statement = _lookup_each(organization_id, list(external_ids))
+    else:
+        statement = select(ExpenseClaim).where(
             col(ExpenseClaim.organization_id) == organization_id,
-            text(API_CLAIM),  # as the partial unique index says it, so the planners use it
-            _one_of(session, list(external_ids)),
+            text(API_CLAIM),  # as the partial unique index says it, so the planner uses it
+            col(ExpenseClaim.external_id).in_(list(external_ids)),
         )
-    ).all()
+    rows = session.exec(statement).all()
     return {row.external_id: row for row in rows if row.external_id}
 
 
-def _one_of(session: Session, external_ids: list[str]) -> ColumnElement[bool]:
-    """``external_id IN (...)``; on PostgreSQL as ``= ANY(array)``, one parameter: psycopg
-    re-parses a statement with 500 placeholders on every call, which cost more than the
-    insert of the batch (bench/intake.py)."""
-    if session.get_bind().dialect.name == "postgresql":
-        ids = bindparam("external_ids", external_ids, type_=ARRAY(String()))
-        return col(ExpenseClaim.external_id) == any_(ids)
-    return col(ExpenseClaim.external_id).in_(external_ids)
+def _lookup_each(organization_id: int, external_ids: list[str]) -> Any:
+    """One unique-index probe per id, whatever PostgreSQL's statistics say.
+
+    The plain ``external_id = ANY($2)`` form, once psycopg prepares it (after five calls),
+    gets a generic plan; with statistics taken while the table was small that plan reads
+    every API claim of the organization through ``ix_expense_claims_changed`` and compares
+    each with all 500 ids (measured: 90 ms at 12,000 claims, growing with the table, against
+    1 ms here). A LATERAL subquery with equality on the whole unique key and LIMIT 1 can
+    only be planned as an index probe, so the lookup stays flat as the table grows. The ids
+    travel as one array parameter: psycopg re-parses 500 placeholders on every call.
+    """
+    wanted = (
+        func.unnest(bindparam("external_ids", external_ids, type_=ARRAY(String())))
+        .table_valued("external_id")
+        .render_derived(name="wanted")
+    )
+    match = (
+        select(ExpenseClaim)
+        .where(
+            col(ExpenseClaim.organization_id) == organization_id,
+            text(API_CLAIM),
+            col(ExpenseClaim.external_id) == wanted.c.external_id,
+        )
+        .limit(1)
+        .subquery()
+        .lateral("match")
+    )
+    return select(aliased(ExpenseClaim, match)).select_from(wanted).join(match, true())
 
 
 def claim_by_external_id(

@@ -20,23 +20,25 @@ Run with ``make bench`` (or ``python bench/intake.py``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-from starlette.applications import Starlette
 
 from accountlink_ui import claims_repository
-from accountlink_ui.api import API_PREFIX, api_routes
+from accountlink_ui.api import API_PREFIX
 from accountlink_ui.db import migrate, session_scope
 from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.models import Role, utcnow
-from accountlink_ui.sandbox.server import running_app
 from accountlink_ui.services.api_token_service import ApiTokenService
 from accountlink_ui.services.claim_intake import check_claims
 from accountlink_ui.services.claim_intake_service import _row
@@ -54,6 +56,54 @@ TARGET_RATIO = 0.5
 
 def _batches(prefix: str) -> list[dict]:  # type: ignore[type-arg]
     return [app_batch(prefix, BATCH, start) for start in range(0, CLAIMS, BATCH)]
+
+
+@contextlib.contextmanager
+def _api_server(url: str, data_dir: Path) -> Iterator[str]:
+    """The API in a process of its own under granian (``bench/intake_server.py``)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--factory",
+            "--no-log",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--working-dir",
+            str(Path(__file__).parent),
+            "intake_server:create_app",
+        ],
+        env={
+            **os.environ,
+            "ACCOUNTLINK_BENCH_SERVE_DATABASE_URL": url,
+            "ACCOUNTLINK_BENCH_SERVE_DATA_DIR": str(data_dir),
+        },
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}{API_PREFIX}/claims", timeout=2, trust_env=False)
+                break
+            except httpx.TransportError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the bench's API server did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 def _via_api(client: httpx.Client, prefix: str) -> float:
@@ -102,7 +152,7 @@ def main() -> int:
         kind = services.engine.dialect.name
         api_rates: list[float] = []
         repository_rates: list[float] = []
-        with running_app(Starlette(routes=api_routes(lambda: services))) as base:
+        with _api_server(url, Path(tmp)) as base:
             headers = {"Authorization": f"Bearer {token.token}"}
             with httpx.Client(
                 base_url=f"{base}{API_PREFIX}", headers=headers, timeout=120, trust_env=False

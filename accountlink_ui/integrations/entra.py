@@ -5,9 +5,9 @@ client secret or a client assertion signed with the app's certificate. The
 assertion is PS256 with ``x5t#S256`` (base64url SHA-256 thumbprint), as
 Microsoft now documents; if Entra refuses that, the same request is made once
 more with RS256 and ``x5t`` (SHA-1), and the certificate is remembered as
-RS256-only so later requests skip the refused attempt. The assertion is built
-with ``cryptography`` directly: it is two base64 segments and one signature, and
-not depending on a JWT library keeps the production dependencies as they are.
+RS256-only so later requests skip the refused attempt. authlib (RFC 7523
+``private_key_jwt``, over joserfc) signs the assertion and builds the token
+request; ``oauth.py`` sends it through the one guarded client.
 
 :class:`TokenCache` also serves the generic REST adapter's OAuth flow. It lives
 in process memory only, keyed by a keyed hash of the credential (never the
@@ -17,28 +17,35 @@ credential), and forgets a token five minutes before it expires.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
-import json
 import secrets
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
+from authlib.oauth2.rfc7523 import PrivateKeyJWT, private_key_jwt_sign
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc.jwk import RSAKey
 
 from accountlink_ui import redaction
 from accountlink_ui.integrations.deadline import Deadline
-from accountlink_ui.integrations.http import HttpReply, NotJsonError, OutboundClient, scrub
+from accountlink_ui.integrations.http import HttpReply, OutboundClient, scrub
+from accountlink_ui.integrations.oauth import (
+    CLIENT_SECRET_POST,
+    TokenRefused,
+    client_credentials_token,
+)
 
 REFRESH_MARGIN_SECONDS = 300.0
 ASSERTION_LIFETIME_SECONDS = 600
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 PS256 = "PS256"
 RS256 = "RS256"
 # Answers taken to mean "this tenant does not accept the PS256 assertion", so the
@@ -194,41 +201,58 @@ def client_assertion(
 ) -> str:
     """A signed JWT proving possession of the certificate's key, valid for 10 minutes.
 
-    PS256 (RSASSA-PSS, SHA-256, MGF1-SHA-256, salt length = digest length, per
-    RFC 7518) names the certificate by ``x5t#S256``; RS256 (PKCS#1 v1.5) by ``x5t``.
+    authlib's RFC 7523 ``private_key_jwt_sign`` (over joserfc) builds and signs
+    it; this function only chooses what Entra wants on top: PS256 (RSASSA-PSS,
+    SHA-256, MGF1-SHA-256, salt = digest length, per RFC 7518) names the
+    certificate by ``x5t#S256``, RS256 (PKCS#1 v1.5) by ``x5t``; ``jti`` is a
+    GUID, ``nbf`` = ``iat``, and the lifetime is 10 minutes, not authlib's hour.
     """
     loaded = certificate.load() if isinstance(certificate, ClientCertificate) else certificate
-    issued = int(now if now is not None else time.time())
     if algorithm == PS256:
-        header = {"alg": PS256, "typ": "JWT", "x5t#S256": loaded.x5t_s256}
-        scheme: padding.AsymmetricPadding = padding.PSS(
-            mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH
-        )
+        thumbprint = {"x5t#S256": loaded.x5t_s256}
     elif algorithm == RS256:
-        header = {"alg": RS256, "typ": "JWT", "x5t": loaded.x5t}
-        scheme = padding.PKCS1v15()
+        thumbprint = {"x5t": loaded.x5t}
     else:
         raise ValueError(f"Unsupported client assertion algorithm {algorithm!r}.")
-    claims = {
-        "aud": token_url,
-        "iss": client_id,
-        "sub": client_id,
-        "jti": str(uuid.uuid4()),
-        "nbf": issued,
-        "iat": issued,
-        "exp": issued + ASSERTION_LIFETIME_SECONDS,
-    }
-    signing_input = f"{_b64url(_json(header))}.{_b64url(_json(claims))}".encode()
-    signature = loaded.key.sign(signing_input, scheme, hashes.SHA256())
-    return f"{signing_input.decode()}.{_b64url(signature)}"
+    issued = int(now if now is not None else time.time())
+    token: str = private_key_jwt_sign(
+        RSAKey.import_key(loaded.key),
+        client_id=client_id,
+        token_endpoint=token_url,
+        alg=algorithm,
+        # Fresh dicts on every call: authlib writes ``alg`` and ``jti`` into the ones it gets.
+        header={"typ": "JWT", **thumbprint},
+        claims={"jti": str(uuid.uuid4()), "nbf": issued},
+        issued_at=issued,
+        expires_at=issued + ASSERTION_LIFETIME_SECONDS,
+    )
+    return token
+
+
+class CertificateAssertion(PrivateKeyJWT):  # type: ignore[misc]  # authlib ships no type hints
+    """authlib's ``private_key_jwt`` client authentication, signing Entra's assertion.
+
+    authlib's own ``sign`` would reuse one ``claims`` dict (and so one ``jti``)
+    across requests and give an hour's lifetime; this one signs a fresh
+    :func:`client_assertion` per request. ``signed`` keeps what was sent, so an
+    error description that echoes it can be scrubbed.
+    """
+
+    def __init__(self, loaded: CertificateKey, algorithm: str) -> None:
+        super().__init__(alg=algorithm)
+        self._loaded = loaded
+        self.signed: list[str] = []
+
+    def sign(self, auth: Any, token_endpoint: str) -> str:
+        assertion = client_assertion(
+            self._loaded, token_url=token_endpoint, client_id=auth.client_id, algorithm=self.alg
+        )
+        self.signed.append(assertion)
+        return assertion
 
 
 def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _json(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
 
 
 # --- token requests ---------------------------------------------------------------------------
@@ -308,48 +332,59 @@ class EntraTokenClient:
         if cached is not None:
             return AccessToken(cached, from_cache=True)
         url = token_url(authority, tenant)
-        form = {"grant_type": "client_credentials", "client_id": client_id, "scope": scope}
+        request = functools.partial(self._request, url, key, deadline, client_id, scope)
         if isinstance(credential, ClientSecret):
-            return self._request(url, {**form, "client_secret": credential.value}, key, deadline)
+            return request(secret=credential.value)
         loaded = credential.load()
         if not self.needs_rs256(loaded.x5t_s256):
             try:
-                return self._request(
-                    url, _assertion_form(form, loaded, url, client_id, PS256), key, deadline
-                )
+                return request(assertion=CertificateAssertion(loaded, PS256))
             except EntraError as refused:
                 if not _refuses_ps256(refused):
                     raise
-        token = self._request(
-            url, _assertion_form(form, loaded, url, client_id, RS256), key, deadline
-        )
+        token = request(assertion=CertificateAssertion(loaded, RS256))
         with self._lock:
             self._rs256_only.add(loaded.x5t_s256)
         return token
 
     def _request(
-        self, url: str, form: dict[str, str], key: tuple[str, ...], deadline: Deadline
+        self,
+        url: str,
+        key: tuple[str, ...],
+        deadline: Deadline,
+        client_id: str,
+        scope: str,
+        *,
+        secret: str = "",
+        assertion: CertificateAssertion | None = None,
     ) -> AccessToken:
-        reply = self._http.request("POST", url, deadline=deadline, data=form)
+        """One token request, with ``secret`` or ``assertion``, built by authlib and sent
+        by our client (see ``oauth.py``).
+
+        The authority is operator-configured, hence ``guarded=False``: still the
+        one client, its timeouts and the deadline, without the private-address refusal.
+        """
         try:
-            body = reply.json()
-        except NotJsonError:
-            if reply.ok:
-                raise
-            body = None
-        if reply.ok and isinstance(body, Mapping) and body.get("access_token"):
-            token = str(body["access_token"])
-            self.cache.put(key, token, float(body.get("expires_in") or 3599))
-            return AccessToken(token)
-        sent = (form.get("client_secret", ""), form.get("client_assertion", ""))
-        raise _entra_error(reply, body, sent)
-
-
-def _assertion_form(
-    form: dict[str, str], loaded: CertificateKey, url: str, client_id: str, algorithm: str
-) -> dict[str, str]:
-    assertion = client_assertion(loaded, token_url=url, client_id=client_id, algorithm=algorithm)
-    return {**form, "client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion}
+            body = client_credentials_token(
+                self._http,
+                url,
+                deadline=deadline,
+                guarded=False,
+                client_id=client_id,
+                client_secret=secret,
+                auth_method=assertion or CLIENT_SECRET_POST,
+                scope=scope,
+                # The assertion flow names the client in the form too, as Entra asks.
+                form={"client_id": client_id} if assertion else None,
+            )
+        except TokenRefused as refused:
+            if refused.body is None and refused.reply.ok:
+                refused.reply.json()  # raises NotJsonError, naming what came instead
+            sent = assertion.signed if assertion else [secret]
+            raise _entra_error(refused.reply, refused.body, tuple(sent)) from None
+        token = str(body["access_token"])
+        self.cache.put(key, token, float(body.get("expires_in") or 3599))
+        return AccessToken(token)
 
 
 def _refuses_ps256(error: EntraError) -> bool:

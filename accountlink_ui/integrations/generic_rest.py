@@ -5,7 +5,8 @@ call goes through the guarded client (``guarded=True``): https only, public
 addresses only, unless the operator allowlisted the host.
 
 A connection test is one GET of the health path (plus one token request for
-OAuth client credentials while no cached token is fresh). Records are POSTed
+OAuth client credentials while no cached token is fresh; authlib builds it and
+the guarded client sends it, see ``oauth.py``). Records are POSTed
 as ``{"records": [...]}`` with an ``Idempotency-Key`` header per batch, derived
 from the records' own keys so a retried batch carries the same header.
 """
@@ -43,6 +44,7 @@ from accountlink_ui.integrations.http import (
     scrub,
     scrub_config,
 )
+from accountlink_ui.integrations.oauth import TokenRefused, client_credentials_token
 from accountlink_ui.integrations.types import (
     PRODUCTION,
     SANDBOX,
@@ -398,23 +400,25 @@ class GenericRestAdapter:
         cached = self.tokens.get(key)
         if cached is not None:
             return cached, True
-        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
-        if scope:
-            form["scope"] = scope
         try:
-            reply = self._http.request(
-                "POST", token_url, deadline=deadline, guarded=True, data=form
+            body = client_credentials_token(
+                self._http,
+                token_url,
+                deadline=deadline,
+                guarded=True,  # typed by the admin: the SSRF pin applies to it too
+                client_id=client_id,
+                client_secret=secret,
+                scope=scope,
             )
         except OutboundError as exc:
             raise from_outbound(
                 f"the token URL ({_host_label(token_url)})", exc, ("token_url",)
             ) from None
-        body = _json_or_none(reply)
-        if reply.ok and isinstance(body, dict) and body.get("access_token"):
-            token = str(body["access_token"])
-            self.tokens.put(key, token, float(body.get("expires_in") or DEFAULT_TOKEN_SECONDS))
-            return token, False
-        raise _token_failure(reply, body, secret)
+        except TokenRefused as refused:
+            raise _token_failure(refused.reply, refused.body, secret) from None
+        token = str(body["access_token"])
+        self.tokens.put(key, token, float(body.get("expires_in") or DEFAULT_TOKEN_SECONDS))
+        return token, False
 
 
 # --- answers → failures and results ---------------------------------------------------------

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from accountlink_ui.accounting.posting_settings import CATEGORY_KEYS
@@ -115,8 +115,16 @@ class IntakeClaim:
 
     @cached_property
     def digest(self) -> str:
-        """SHA-256 of the canonical values as a JSON array, in ``FIELDS`` order."""
-        return hashlib.sha256(json.dumps(self._values()).encode()).hexdigest()
+        """SHA-256 of the canonical values as a JSON array, in ``FIELDS`` order.
+
+        The bytes are exactly ``json.dumps(values)``'s (the stored digests were made that
+        way), written with the encoder's own C string escaper: a list of strings and nulls
+        needs nothing else, and this runs 500 times per request (half the cost of dumps).
+        """
+        encoded = ", ".join(
+            "null" if value is None else encode_basestring_ascii(value) for value in self._values()
+        )
+        return hashlib.sha256(f"[{encoded}]".encode()).hexdigest()
 
 
 def _text(value: object) -> str | None:
@@ -162,8 +170,10 @@ def check_claims(items: list[object], today: date) -> tuple[list[IntakeClaim], l
     accepted: list[IntakeClaim] = []
     problems: list[ClaimProblem] = []
     seen: dict[str, int] = {}
+    earliest, latest = _date_bounds(today)
     for index, item in enumerate(items):
-        claim, found = check_claim(index, item, today)
+        quick = _plainly_valid(index, item, earliest, latest)
+        claim, found = (quick, []) if quick is not None else check_claim(index, item, today)
         if claim is not None and claim.external_id in seen:
             found = [
                 ClaimProblem(
@@ -262,6 +272,87 @@ def check_claim(
     )
 
 
+_KNOWN_FIELDS = frozenset(FIELDS)
+_TEXT_SPECS = tuple((name, longest, required) for name, (longest, required) in TEXT_FIELDS.items())
+_CURRENCY_SET = frozenset(CURRENCIES)
+_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CENT = Decimal("0.01")
+
+
+def _plainly_valid(index: int, item: object, earliest: date, latest: date) -> IntakeClaim | None:
+    """The common case in one pass without bookkeeping: a claim whose every field is plainly
+    right comes out exactly as ``check_claim`` would make it; anything else gives ``None``,
+    and ``check_claim`` then names each problem (or accepts what this pass was too strict
+    for). A batch of 500 spends half the time it did here (bench/intake.py); a property
+    test (tests/unit/test_claim_checks_fast_path.py) holds the two to the same answers.
+    """
+    if type(item) is not dict or not _KNOWN_FIELDS.issuperset(item):
+        return None
+    get = item.get
+    external_id = get("external_id")
+    if type(external_id) is not str or not EXTERNAL_ID.fullmatch(external_id):
+        return None
+    texts: dict[str, str | None] = {}
+    for name, longest, required in _TEXT_SPECS:
+        value = get(name)
+        if value is not None:
+            if type(value) is not str or len(value) > longest or _CONTROL.search(value):
+                return None
+            value = value.strip() or None
+        if value is None and required:
+            return None
+        texts[name] = value
+    raw_amount = get("amount")
+    if type(raw_amount) is not str or not AMOUNT.fullmatch(raw_amount):
+        return None
+    amount = Decimal(raw_amount).quantize(_CENT)
+    raw_vat = get("vat_amount")
+    vat: Decimal | None = None
+    if raw_vat is not None:
+        if type(raw_vat) is not str or not VAT_AMOUNT.fullmatch(raw_vat):
+            return None
+        vat = Decimal(raw_vat).quantize(_CENT)
+        if vat > amount:
+            return None
+    currency = get("currency")
+    if type(currency) is not str or currency not in _CURRENCY_SET:
+        return None
+    raw_date = get("claim_date")
+    if type(raw_date) is not str or not _DATE_SHAPE.fullmatch(raw_date):
+        return None
+    try:
+        claim_date = date.fromisoformat(raw_date)
+    except ValueError:
+        return None
+    if not earliest <= claim_date <= latest:
+        return None
+    category = get("category", "other")
+    if type(category) is not str or category not in CATEGORY_KEYS:
+        return None
+    return IntakeClaim(
+        index=index,
+        external_id=external_id,
+        claimant=texts["claimant"] or "",
+        claim_date=claim_date,
+        amount=amount,
+        currency=currency,
+        description=texts["description"] or "",
+        category=category,
+        vat_amount=vat,
+        cost_centre=texts["cost_centre"],
+        project=texts["project"],
+        employee_number=texts["employee_number"],
+        account_code=texts["account_code"] or "",
+    )
+
+
+def _date_bounds(today: date) -> tuple[date, date]:
+    """The earliest and latest claim date accepted on ``today``."""
+    latest = today + timedelta(days=MAX_DAYS_AHEAD)
+    earliest = today.replace(year=today.year - MAX_YEARS_BACK, day=min(today.day, 28))
+    return earliest, latest
+
+
 def _string(item: dict[str, Any], name: str, problem: Any) -> str | None:
     value = item.get(name)
     if value is None:
@@ -319,8 +410,7 @@ def _date(item: dict[str, Any], problem: Any, today: date) -> date | None:
     except ValueError:
         problem("claim_date", "not_date")
         return None
-    latest = today + timedelta(days=MAX_DAYS_AHEAD)
-    earliest = today.replace(year=today.year - MAX_YEARS_BACK, day=min(today.day, 28))
+    earliest, latest = _date_bounds(today)
     if parsed > latest:
         problem("claim_date", "date_too_late", latest=latest.isoformat())
         return None
