@@ -229,7 +229,7 @@ def client_assertion(
     return token
 
 
-class CertificateAssertion(PrivateKeyJWT):  # type: ignore[misc]  # authlib ships no type hints
+class CertificateAssertion(PrivateKeyJWT):
     """authlib's ``private_key_jwt`` client authentication, signing Entra's assertion.
 
     authlib's own ``sign`` would reuse one ``claims`` dict (and so one ``jti``)
