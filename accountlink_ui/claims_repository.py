@@ -9,6 +9,7 @@ moment is simply not matched, and the caller sees that nothing changed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -63,10 +64,17 @@ def claims_by_external_id(
     if session.get_bind().dialect.name == "postgresql":
         statement = _lookup_each(organization_id, list(external_ids))
     else:
+        # No "external_id IS NOT NULL" here: SQLite infers it from the IN (so the partial
+        # unique index still applies), while spelling it out made SQLite walk the index
+        # as a range over every API claim of the organization (5.5 ms at 30,000 claims,
+        # growing; 0.2 ms this way). The ids travel as one JSON parameter: binding and
+        # processing 500 placeholders cost more than the probes.
+        wanted = func.json_each(
+            bindparam("external_ids", json.dumps(list(external_ids)))
+        ).table_valued("value")
         statement = select(ExpenseClaim).where(
             col(ExpenseClaim.organization_id) == organization_id,
-            text(API_CLAIM),  # as the partial unique index says it, so the planner uses it
-            col(ExpenseClaim.external_id).in_(list(external_ids)),
+            col(ExpenseClaim.external_id).in_(select_rows(wanted.c.value)),
         )
     rows = session.exec(statement).all()
     return {row.external_id: row for row in rows if row.external_id}

@@ -161,6 +161,12 @@ def migrations_current(engine: Engine) -> bool:
         return MigrationContext.configure(connection).get_current_revision() == head
 
 
+def ping(engine: Engine) -> None:
+    """One round trip to the database (``SELECT 1``); raises whatever the driver raises."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
 def rowcount(result: Result[Any]) -> int:
     """Rows an UPDATE or DELETE changed. ``Session.execute`` is typed as returning any
     ``Result``; for those statements it is a ``CursorResult``, the kind that counts rows."""

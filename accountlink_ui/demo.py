@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from accountlink_ui import repository
+from accountlink_ui import integrations_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.demo_claims import seed_demo_claims
 from accountlink_ui.models import ApiToken, Role
@@ -45,7 +45,7 @@ def seed_demo(services: Services) -> list[str]:
     ids: dict[str, int] = {}
     for slug, name in DEMO_ORGANIZATIONS:
         with session_scope(services.engine) as session:
-            existing = repository.organization_by_slug(session, slug)
+            existing = integrations_repository.organization_by_slug(session, slug)
         if existing is not None and existing.id is not None:
             ids[slug] = existing.id
             continue
@@ -53,7 +53,7 @@ def seed_demo(services: Services) -> list[str]:
         created.append(f"organization {name}")
     for person in DEMO_USERS:
         with session_scope(services.engine) as session:
-            user = repository.user_by_email(session, person.email)
+            user = integrations_repository.user_by_email(session, person.email)
             user_id = user.id if user else None
         if user_id is None:
             user_id = services.auth.create_user(
@@ -61,7 +61,9 @@ def seed_demo(services: Services) -> list[str]:
             ).user_id
             created.append(f"user {person.email}")
         with session_scope(services.engine) as session:
-            has_membership = repository.membership(session, ids[person.organization_slug], user_id)
+            has_membership = integrations_repository.membership(
+                session, ids[person.organization_slug], user_id
+            )
         if has_membership is None:
             services.auth.add_membership(
                 organization_id=ids[person.organization_slug], user_id=user_id, role=person.role
@@ -86,7 +88,7 @@ def seed_demo_webhook(services: Services, organization_id: int) -> bool:
         return False
     admin = next(p for p in DEMO_USERS if p.role == Role.ADMIN)
     with session_scope(services.engine) as session:
-        user = repository.user_by_email(session, admin.email)
+        user = integrations_repository.user_by_email(session, admin.email)
         if user is None or user.id is None:
             return False
         actor = Actor(user_id=user.id, email=user.email, name=user.name)
@@ -114,7 +116,7 @@ def _seed_demo_token(services: Services, organization_id: int) -> bool:
             for person in DEMO_USERS
             if person.organization_slug == DEMO_API_TOKEN_ORGANIZATION and person.role == Role.ADMIN
         )
-        user = repository.user_by_email(session, admin.email)
+        user = integrations_repository.user_by_email(session, admin.email)
         assert user is not None and user.id is not None
         session.add(
             ApiToken(

@@ -108,3 +108,8 @@ def organizations_of(session: Session, user_id: int) -> list[int]:
     return list(
         session.exec(select(Membership.organization_id).where(Membership.user_id == user_id)).all()
     )
+
+
+def session_by_hash(session: Session, token_hash: str) -> UserSession | None:
+    """A signed-in session by its token's hash (ended ones too: the caller decides)."""
+    return session.exec(select(UserSession).where(UserSession.token_hash == token_hash)).first()

@@ -137,3 +137,8 @@ def open_incidents_of(session: Session, organization_id: int) -> list[Integratio
             .order_by(col(IntegrationIncident.opened_at))
         ).all()
     )
+
+
+def all_endpoints(session: Session) -> list[WebhookEndpoint]:
+    """Every organization's webhook endpoints (their signing secrets are re-wrapped on rotation)."""
+    return list(session.exec(select(WebhookEndpoint)).all())

@@ -20,6 +20,7 @@ async def prepare_database() -> AsyncIterator[None]:
     A context manager, so Reflex waits for it before accepting requests and a
     failure stops the server instead of being logged and ignored.
     """
+    from accountlink_ui.heap import settle_after_start_up
     from accountlink_ui.production import check_production
     from accountlink_ui.services.wiring import get_services
 
@@ -36,6 +37,7 @@ async def prepare_database() -> AsyncIterator[None]:
         created = await asyncio.to_thread(seed_demo, get_services())
         if created:
             log.info("demo seeded: %s", ", ".join(created))
+    settle_after_start_up()
     yield
 
 

@@ -15,6 +15,15 @@ class Actor:
     email: str
     name: str
 
+    @property
+    def organization_scope(self) -> int | None:
+        """The one organization this actor may act in, or None: wherever they are a member.
+
+        A person signed in to the app has no scope; an API token's actor is pinned to the
+        token's organization (``ApiActor``). ``services/access.py`` enforces it.
+        """
+        return None
+
 
 @dataclass(frozen=True)
 class OrganizationMembershipView:

@@ -14,8 +14,9 @@ from starlette.routing import Mount, Route
 
 from accountlink_ui.api.app import create_api_app
 from accountlink_ui.api.health import readiness_endpoint
-from accountlink_ui.api.limits import MAX_BODY_BYTES, RateLimit
+from accountlink_ui.api.limits import MAX_BODY_BYTES
 from accountlink_ui.api.metrics import metrics_endpoint
+from accountlink_ui.services.rate_limits import RateLimit
 from accountlink_ui.services.wiring import Services, get_services
 
 API_PREFIX = "/api/v1"

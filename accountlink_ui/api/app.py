@@ -8,16 +8,10 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from accountlink_ui.api import claim_messages, errors
-from accountlink_ui.api.limits import (
-    MAX_BODY_BYTES,
-    MAX_CLAIMS_BODY_BYTES,
-    BodySizeLimit,
-    RateLimit,
-    RateLimiter,
-)
+from accountlink_ui.api.limits import MAX_BODY_BYTES, MAX_CLAIMS_BODY_BYTES, BodySizeLimit
 from accountlink_ui.api.routes import audit, claims, integrations, webhooks
+from accountlink_ui.services.rate_limits import RateLimit, RateLimiter
 from accountlink_ui.services.wiring import Services, get_services
-from accountlink_ui.settings import get_settings
 
 DOCS_ASSETS = "/docs-assets"
 DESCRIPTION = """\
@@ -62,9 +56,8 @@ def create_api_app(
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.services = services
-    app.state.limiter = RateLimiter(
-        rate_limit or RateLimit(organization_calls=get_settings().api_organization_budget)
-    )
+    # A test's own budgets; None means the services' (``Services.rate_limits``).
+    app.state.limiter = RateLimiter(rate_limit) if rate_limit is not None else None
     app.add_middleware(
         BodySizeLimit,
         max_bytes=max_body_bytes,

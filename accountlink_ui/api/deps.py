@@ -2,7 +2,9 @@
 
 ``Caller`` resolves the bearer token to an ``ApiActor`` (or answers 401), so a
 route cannot forget authentication; ``AppServices`` is whatever services the
-app was built with (the running app's, or a test's).
+app was built with (the running app's, or a test's). Which organization a token
+may reach is the services' decision (``services/access.require_admin``): a route
+passes the caller and never compares organization ids itself.
 """
 
 from __future__ import annotations
@@ -13,12 +15,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from accountlink_ui.api.limits import RateLimiter
-from accountlink_ui.services.api_token_service import ApiActor, ApiTokenService
-from accountlink_ui.services.audit_service import AuditService
-from accountlink_ui.services.errors import NotFound
+from accountlink_ui.services.api_token_service import ApiActor
+from accountlink_ui.services.rate_limits import RateLimiter
 from accountlink_ui.services.wiring import Services
-from accountlink_ui.views import IntegrationView
 
 REALM = 'Bearer realm="AccountLink API"'
 _bearer = HTTPBearer(
@@ -52,7 +51,7 @@ def _caller(
             "An admin creates one under Settings → API tokens.",
             invalid=False,
         )
-    actor = ApiTokenService(engine=services.engine).authenticate(credentials.credentials)
+    actor = services.api_tokens.authenticate(credentials.credentials)
     if actor is None:
         raise unauthorized(
             "This API token is not valid: it is mistyped, revoked, or its creator is no longer "
@@ -65,30 +64,11 @@ def _caller(
 Caller = Annotated[ApiActor, Depends(_caller)]
 
 
-def audit_service(services: Services) -> AuditService:
-    return AuditService(engine=services.engine)
-
-
-def scoped_integration(
-    services: Services, caller: ApiActor, integration_id: int
-) -> IntegrationView:
-    """The integration, if it belongs to the token's organization; otherwise 404.
-
-    The service already refuses integrations of organizations the token's creator
-    does not administer; this also keeps a token for one organization out of
-    another that the same person happens to administer.
-    """
-    view = services.integrations.get_integration(caller, integration_id)
-    if view.organization_id != caller.organization_id:
-        raise NotFound("That integration does not exist.")
-    return view
-
-
 def rate_limited(action: str, description: str) -> Callable[..., None]:
     """A dependency spending one unit of the token's budget for ``action`` (429 when spent)."""
 
     def spend(request: Request, caller: Caller, services: AppServices) -> None:
-        limiter: RateLimiter = request.app.state.limiter
+        limiter: RateLimiter = request.app.state.limiter or services.rate_limits
         refusal = limiter.take(services.engine, caller.token_id, action)
         if refusal is not None:
             limit = limiter.limit

@@ -18,12 +18,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from accountlink_ui.db import migrations_current
+from accountlink_ui.db import migrations_current, ping
 from accountlink_ui.services.wiring import Services
 from accountlink_ui.vault import Vault
 
@@ -41,8 +41,7 @@ class Check:
 
 def check_database(engine: Engine) -> Check:
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        ping(engine)
     except Exception as exc:  # any failure means "not ready"; the log has the cause
         log.warning("readiness: database unreachable", exc_info=True)
         return Check("database", False, f"Unreachable ({type(exc).__name__}).")

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
 
-from accountlink_ui import repository
+from accountlink_ui import integrations_repository, tokens_repository
 from accountlink_ui.db import session_scope
-from accountlink_ui.models import ApiToken, Role, User, as_utc, utcnow
-from accountlink_ui.services.access import require_admin
+from accountlink_ui.models import ApiToken, User, as_utc, utcnow
+from accountlink_ui.services.access import administers, require_admin
 from accountlink_ui.services.errors import InvalidConfig, NotFound
 from accountlink_ui.views import Actor
 
@@ -43,6 +42,10 @@ class ApiActor(Actor):
 
     organization_id: int = 0
     token_id: int = 0
+
+    @property
+    def organization_scope(self) -> int | None:
+        return self.organization_id
 
 
 @dataclass(frozen=True)
@@ -84,12 +87,7 @@ class ApiTokenService:
         """Active tokens first, newest first within each group."""
         with session_scope(self._engine) as session:
             require_admin(session, actor, organization_id, to="manage API tokens")
-            rows = session.exec(
-                select(ApiToken, User.name)
-                .join(User, col(User.id) == ApiToken.created_by_id)
-                .where(ApiToken.organization_id == organization_id)
-                .order_by(col(ApiToken.id).desc())
-            ).all()
+            rows = tokens_repository.tokens_of(session, organization_id)
             views = [_view(token, creator) for token, creator in rows]
         return sorted(views, key=lambda view: not view.active)
 
@@ -114,7 +112,7 @@ class ApiTokenService:
             )
             session.add(row)
             session.flush()
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=organization_id,
                 actor_id=actor.user_id,
@@ -134,7 +132,7 @@ class ApiTokenService:
             if row.revoked_at is None:
                 row.revoked_at = self._clock()
                 session.add(row)
-                repository.add_audit_event(
+                integrations_repository.add_audit_event(
                     session,
                     organization_id=organization_id,
                     actor_id=actor.user_id,
@@ -150,26 +148,26 @@ class ApiTokenService:
             return None
         now = self._clock()
         with session_scope(self._engine) as session:
-            row = session.exec(
-                select(ApiToken).where(ApiToken.token_hash == token_hash(token))
-            ).first()
+            row = tokens_repository.token_by_hash(session, token_hash(token))
             if row is None or row.revoked_at is not None:
                 return None
-            member = repository.membership(session, row.organization_id, row.created_by_id)
             creator = session.get(User, row.created_by_id)
-            if member is None or member.role != Role.ADMIN or creator is None:
+            if creator is None:
                 return None
-            last_used = as_utc(row.last_used_at)
-            if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
-                row.last_used_at = now
-                session.add(row)
-            return ApiActor(
+            actor = ApiActor(
                 user_id=creator.id or 0,
                 email=creator.email,
                 name=creator.name,
                 organization_id=row.organization_id,
                 token_id=row.id or 0,
             )
+            if not administers(session, actor, row.organization_id):
+                return None
+            last_used = as_utc(row.last_used_at)
+            if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
+                row.last_used_at = now
+                session.add(row)
+            return actor
 
 
 def _view(row: ApiToken, creator: str) -> ApiTokenView:

@@ -19,13 +19,13 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from accountlink_ui import repository
+from accountlink_ui import integrations_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.registry import integration_types
 from accountlink_ui.integrations.types import IntegrationType
-from accountlink_ui.models import AuditEvent, Integration, User, as_utc
+from accountlink_ui.models import AuditEvent, Integration, as_utc
 from accountlink_ui.redaction import scrub
 from accountlink_ui.services.access import require_admin
 from accountlink_ui.services.errors import NotFound
@@ -140,10 +140,12 @@ class AuditService:
             labels = _integration_labels(session, organization_id)
             if integration_id is not None and integration_id not in labels:
                 raise NotFound("That integration does not exist.")
-            events = repository.audit_events(
+            events = integrations_repository.audit_events(
                 session, organization_id, integration_id=integration_id, limit=limit
             )
-            people = _people(session, {e.actor_id for e in events if e.actor_id is not None})
+            people = integrations_repository.people_named(
+                session, {e.actor_id for e in events if e.actor_id is not None}
+            )
             return [_view(event, people, labels) for event in events]
 
     def integration_choices(self, actor: Actor, organization_id: int) -> list[IntegrationChoice]:
@@ -193,36 +195,17 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _people(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
-    if not ids:
-        return {}
-    rows = session.exec(select(User.id, User.name, User.email).where(col(User.id).in_(ids))).all()
-    return {user_id: (name, email) for user_id, name, email in rows if user_id is not None}
-
-
 def _integration_labels(session: Session, organization_id: int) -> dict[int, str]:
     """Current names, plus what deleted integrations were called when they were deleted."""
-    mentioned = session.exec(
-        select(AuditEvent.integration_id)
-        .where(
-            AuditEvent.organization_id == organization_id,
-            col(AuditEvent.integration_id).is_not(None),
-        )
-        .distinct()
-    ).all()
-    labels = {key: f"Integration {key} (deleted)" for key in mentioned if key is not None}
-    for integration_id, details in session.exec(
-        select(AuditEvent.integration_id, AuditEvent.details).where(
-            AuditEvent.organization_id == organization_id,
-            AuditEvent.action == "integration.deleted",
-        )
-    ).all():
+    mentioned = integrations_repository.audited_integration_ids(session, organization_id)
+    labels = {key: f"Integration {key} (deleted)" for key in mentioned}
+    for integration_id, details in integrations_repository.audit_details_of(
+        session, organization_id, "integration.deleted"
+    ):
         name = details.get("display_name") or _type_label(details.get("type", ""), "")
         if integration_id is not None and name:
             labels[integration_id] = f"{name} (deleted)"
-    for row in session.exec(
-        select(Integration).where(Integration.organization_id == organization_id)
-    ).all():
+    for row in integrations_repository.integrations_of(session, organization_id):
         if row.id is not None:
             labels[row.id] = _integration_label(row)
     return labels

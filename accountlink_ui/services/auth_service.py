@@ -33,9 +33,9 @@ from typing import Protocol
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from accountlink_ui import repository
+from accountlink_ui import integrations_repository, members_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import Membership, Organization, Role, User, UserSession, as_utc, utcnow
 from accountlink_ui.services.errors import SignInFailed, SignInThrottled
@@ -198,7 +198,7 @@ class AuthService:
             raise SignInFailed(MISSING_CREDENTIALS)
         keys = self._throttle.keys(email, address)
         with session_scope(self._engine) as session:
-            user = repository.user_by_email(session, email)
+            user = integrations_repository.user_by_email(session, email)
             known = user is not None
             outcome: Refusal | Admission | None
             outcome = self._throttle.refusal(session, keys, mark_audited=known)
@@ -313,11 +313,8 @@ class AuthService:
     @staticmethod
     def _audit(session: Session, user: User, action: str, details: dict[str, object]) -> None:
         """One event per organization of the account: the trail is read per organization."""
-        organizations = session.exec(
-            select(Membership.organization_id).where(Membership.user_id == user.id)
-        ).all()
-        for organization_id in organizations:
-            repository.add_audit_event(
+        for organization_id in members_repository.organizations_of(session, user.id or 0):
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=organization_id,
                 actor_id=None,
@@ -370,7 +367,7 @@ class AuthService:
 
     def _read_session(self, key: str, now: datetime) -> SignedIn | None:
         with session_scope(self._engine) as session:
-            record = session.exec(select(UserSession).where(UserSession.token_hash == key)).first()
+            record = members_repository.session_by_hash(session, key)
             if record is None or record.ended_at is not None:
                 return None
             expires_at = as_utc(record.expires_at)
@@ -401,7 +398,7 @@ class AuthService:
         with self._recent_lock:
             self._recent.pop(key, None)
         with session_scope(self._engine) as session:
-            record = session.exec(select(UserSession).where(UserSession.token_hash == key)).first()
+            record = members_repository.session_by_hash(session, key)
             if record is not None and record.ended_at is None:
                 record.ended_at = self._now()
                 session.add(record)
@@ -436,5 +433,7 @@ class AuthService:
                 organization_name=organization.name,
                 role=membership.role,
             )
-            for membership, organization in repository.memberships_of(session, actor.user_id)
+            for membership, organization in integrations_repository.memberships_of(
+                session, actor.user_id
+            )
         )

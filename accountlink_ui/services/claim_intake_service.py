@@ -31,10 +31,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from accountlink_ui import claims_repository, repository
+from accountlink_ui import claims_repository, integrations_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import ClaimStatus, ExpenseClaim, IdempotentRequest, as_utc, utcnow
-from accountlink_ui.services.access import require_admin
+from accountlink_ui.services.access import integration_for_admin
 from accountlink_ui.services.api_token_service import ApiActor
 from accountlink_ui.services.claim_intake import (
     ClaimProblem,
@@ -243,13 +243,11 @@ class ClaimIntakeService:
             if conflicts:
                 raise ClaimsConflict(conflicts)
             new = [claim for claim in claims if claim.external_id not in stored]
-            claims_repository.insert_claims(
-                session, [_row(organization_id, claim, now) for claim in new]
-            )
+            claims_repository.insert_claims(session, claim_rows(organization_id, new, now))
             sync_requested = False
             if new:
                 sync_requested = claims_repository.request_syncs(session, organization_id, now) > 0
-                repository.add_audit_event(
+                integrations_repository.add_audit_event(
                     session,
                     organization_id=organization_id,
                     actor_id=actor.user_id,
@@ -353,7 +351,7 @@ class ClaimIntakeService:
             if not changed:
                 session.refresh(claim)
                 raise ClaimStateConflict(action, external_id, status_of(claim))
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=actor.organization_id,
                 actor_id=actor.user_id,
@@ -373,14 +371,13 @@ class ClaimIntakeService:
 
     def set_send_at_once(self, actor: ApiActor, integration_id: int, on: bool) -> bool:
         with session_scope(self._engine) as session:
-            row = repository.integration(session, integration_id)
-            if row is None or row.organization_id != actor.organization_id:
-                raise NotFound("That integration does not exist.")
-            require_admin(session, actor, row.organization_id, to="change how claims are sent")
+            row = integration_for_admin(
+                session, actor, integration_id, to="change how claims are sent"
+            )
             if row.send_at_once != on:
                 row.send_at_once = on
                 session.add(row)
-                repository.add_audit_event(
+                integrations_repository.add_audit_event(
                     session,
                     organization_id=row.organization_id,
                     actor_id=actor.user_id,
@@ -391,30 +388,39 @@ class ClaimIntakeService:
             return on
 
 
-def _row(organization_id: int, claim: IntakeClaim, now: datetime) -> dict[str, Any]:
-    return {
-        "organization_id": organization_id,
-        "external_id": claim.external_id,
-        "body_digest": claim.digest,
-        "claimant": claim.claimant,
-        "claim_date": claim.claim_date,
-        "amount": claim.amount,
-        "currency": claim.currency,
-        "description": claim.description,
-        "category": claim.category,
-        "vat_amount": claim.vat_amount,
-        "cost_centre": claim.cost_centre,
-        "project": claim.project,
-        "employee_number": claim.employee_number,
-        "account_code": claim.account_code,
-        "status": ClaimStatus.APPROVED.value,
-        # Stable for the claim's life and unique across organizations, in the demo claims'
-        # shape (AL-{org}-{16 hex}): the targets see it as the voucher's reference.
-        "idempotency_key": f"AL-{organization_id}-"
-        + hashlib.sha256(f"api:{claim.external_id}".encode()).hexdigest()[:16],
-        "created_at": now,
-        "updated_at": now,
-    }
+def claim_rows(
+    organization_id: int, claims: list[IntakeClaim], now: datetime
+) -> list[dict[str, Any]]:
+    """The ``expense_claims`` rows for new claims, as ``claims_repository.insert_claims`` takes."""
+    approved = ClaimStatus.APPROVED.value
+    key_prefix = f"AL-{organization_id}-"
+    sha256 = hashlib.sha256
+    return [
+        {
+            "organization_id": organization_id,
+            "external_id": claim.external_id,
+            "body_digest": claim.digest,
+            "claimant": claim.claimant,
+            "claim_date": claim.claim_date,
+            "amount": claim.amount,
+            "currency": claim.currency,
+            "description": claim.description,
+            "category": claim.category,
+            "vat_amount": claim.vat_amount,
+            "cost_centre": claim.cost_centre,
+            "project": claim.project,
+            "employee_number": claim.employee_number,
+            "account_code": claim.account_code,
+            "status": approved,
+            # Stable for the claim's life and unique across organizations, in the demo
+            # claims' shape (AL-{org}-{16 hex}): the targets see it as the voucher's reference.
+            "idempotency_key": key_prefix
+            + sha256(f"api:{claim.external_id}".encode()).hexdigest()[:16],
+            "created_at": now,
+            "updated_at": now,
+        }
+        for claim in claims
+    ]
 
 
 def _differences(claim: IntakeClaim, stored: ExpenseClaim) -> list[str]:

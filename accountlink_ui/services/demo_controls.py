@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from accountlink_ui import repository
+from accountlink_ui import claim_queue_repository, integrations_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.demo_claims import make_claims
 from accountlink_ui.models import utcnow
@@ -109,7 +109,7 @@ class DemoControls:
             for system in SYSTEMS
         )
         with session_scope(self._engine) as session:
-            waiting = repository.waiting_claims_count(session, organization_id)
+            waiting = claim_queue_repository.waiting_claims_count(session, organization_id)
         return DemoStatus(systems=systems, waiting_claims=waiting)
 
     def switch_fault(self, actor: Actor, organization_id: int, system: str, mode: str) -> None:
@@ -141,12 +141,14 @@ class DemoControls:
         """Integrations removed, claims back to approved, sandbox faults off and ledgers empty."""
         self._allow(actor, organization_id)
         with session_scope(self._engine) as session:
-            ids = [row.id for row in repository.integrations_of(session, organization_id)]
+            ids = [
+                row.id for row in integrations_repository.integrations_of(session, organization_id)
+            ]
         for integration_id in ids:
             assert integration_id is not None
             self._integrations.delete_integration(actor, integration_id)
         with session_scope(self._engine) as session:
-            returned = repository.return_claims_to_approved(session, organization_id)
+            returned = claim_queue_repository.return_claims_to_approved(session, organization_id)
         self._sandbox().reset()
         return DemoReset(integrations_removed=len(ids), claims_returned=returned)
 

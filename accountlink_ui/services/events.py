@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from accountlink_ui import claim_queue_repository, integrations_repository
 from accountlink_ui import outbox_repository as repo
-from accountlink_ui import repository
-from accountlink_ui.models import ExpenseClaim, IntegrationIncident, Organization
+from accountlink_ui.models import IntegrationIncident, Organization
 from accountlink_ui.services.outbox import enqueue_email, enqueue_events
 
 CLAIM_EXPORTED = "claim.exported"
@@ -86,27 +86,21 @@ def claims_settled(
 def _claim_keys(session: Session, claim_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Each claim's ids as the receiver knows them: ours, the idempotency key sent to the
     ledger, and the caller's own (``external_id``, None for claims not sent through the API)."""
-    keys: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(claim_ids), 500):
-        chunk = claim_ids[start : start + 500]
-        rows = session.exec(
-            select(ExpenseClaim.id, ExpenseClaim.idempotency_key, ExpenseClaim.external_id).where(
-                col(ExpenseClaim.id).in_(chunk)
-            )
-        ).all()
-        for claim_id, idempotency_key, external_id in rows:
-            assert claim_id is not None  # a stored row's primary key
-            keys[claim_id] = {
-                "claim_id": claim_id,
-                "idempotency_key": idempotency_key,
-                "external_id": external_id,
-            }
-    return keys
+    return {
+        claim_id: {
+            "claim_id": claim_id,
+            "idempotency_key": idempotency_key,
+            "external_id": external_id,
+        }
+        for claim_id, idempotency_key, external_id in claim_queue_repository.claim_keys(
+            session, claim_ids
+        )
+    }
 
 
 def _names(session: Session, organization_id: int, integration_id: int) -> dict[str, str]:
     organization = session.get(Organization, organization_id)
-    integration = repository.integration(session, integration_id)
+    integration = integrations_repository.integration(session, integration_id)
     return {
         "organization": organization.name if organization else "",
         "integration": integration.display_name if integration else f"Integration {integration_id}",

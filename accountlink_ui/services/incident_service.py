@@ -8,11 +8,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from accountlink_ui import integrations_repository
 from accountlink_ui import outbox_repository as repo
-from accountlink_ui import repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import as_utc
-from accountlink_ui.services.errors import NotFound
+from accountlink_ui.services.access import require_member
 from accountlink_ui.views import Actor
 
 
@@ -33,11 +33,10 @@ class IncidentService:
     def open_incidents(self, actor: Actor, organization_id: int) -> list[IncidentView]:
         """Every member of the organization sees them (the dashboard is theirs too)."""
         with session_scope(self._engine) as session:
-            if repository.membership(session, organization_id, actor.user_id) is None:
-                raise NotFound("That organization does not exist or you are not a member of it.")
+            require_member(session, actor, organization_id)
             views = []
             for incident in repo.open_incidents_of(session, organization_id):
-                integration = repository.integration(session, incident.integration_id)
+                integration = integrations_repository.integration(session, incident.integration_id)
                 views.append(
                     IncidentView(
                         integration_id=incident.integration_id,

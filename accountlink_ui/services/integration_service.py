@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from accountlink_ui import repository
+from accountlink_ui import integrations_repository
 from accountlink_ui.accounting.posting_settings import from_values
 from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.contracts import ConnectionConfig, ConnectionResult
@@ -40,7 +41,11 @@ from accountlink_ui.models import (
     utcnow,
 )
 from accountlink_ui.services import metrics
-from accountlink_ui.services.access import require_admin
+from accountlink_ui.services.access import (
+    MANAGE_INTEGRATIONS,
+    integration_for_admin,
+    require_admin,
+)
 from accountlink_ui.services.errors import (
     AlreadyConfigured,
     InvalidConfig,
@@ -59,8 +64,7 @@ log = logging.getLogger(__name__)
 SYNC_INTERVAL_CHOICES = (5, 15, 30, 60, 240, 1440)
 
 
-_MANAGE = "manage external integrations"
-"""What a member who is not an admin was refused (see ``access.require_admin``)."""
+_MANAGE = MANAGE_INTEGRATIONS
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,53 @@ class _Stored:
 _NOTHING_STORED = _Stored("", "", {}, {})
 
 
+class StoredDestination(Protocol):
+    """Where a saved configuration sends its secrets (a ``_Stored`` or an IntegrationView)."""
+
+    @property
+    def environment(self) -> str: ...
+    @property
+    def auth_flow(self) -> str: ...
+    @property
+    def settings(self) -> Mapping[str, str]: ...
+
+
+def blank_keeps_stored(
+    integration_type: IntegrationType,
+    stored: StoredDestination,
+    stored_keys: Collection[str],
+    environment: str,
+    auth_flow: str,
+    values: Mapping[str, str],
+) -> tuple[set[str], dict[str, str]]:
+    """The one rule for a blank secret on edit: (secrets kept from the vault, field → error).
+
+    A blank secret field keeps the stored secret while the draft sends it where the stored
+    configuration does. Once a destination field (declared by the type) changes, every
+    blank stored secret must be typed again, so neither a test nor a save can hand a
+    stored secret to a new address; those fields get the "type it again" message.
+    """
+    kept: set[str] = set()
+    retype: dict[str, str] = {}
+    if not integration_type.has_flow(auth_flow) or not stored_keys:
+        return kept, retype
+    moved = integration_type.destination_changes(
+        (stored.environment, stored.auth_flow, stored.settings),
+        (environment, auth_flow, values),
+    )
+    for key in integration_type.secret_keys(auth_flow):
+        if str(values.get(key, "")).strip() or key not in stored_keys:
+            continue
+        if moved:
+            retype[key] = retype_secret_message(
+                integration_type.label_of(key),
+                [integration_type.label_of(changed) for changed in moved],
+            )
+        else:
+            kept.add(key)
+    return kept, retype
+
+
 @dataclass(frozen=True)
 class _Prepared:
     integration_type: IntegrationType
@@ -131,10 +182,11 @@ class IntegrationService:
         with session_scope(self._engine) as session:
             require_admin(session, actor, organization_id, to=_MANAGE)
             rows = {
-                row.type_key: row for row in repository.integrations_of(session, organization_id)
+                row.type_key: row
+                for row in integrations_repository.integrations_of(session, organization_id)
             }
-            credentials = repository.active_credentials(session, list(rows.values()))
-            sync_errors = repository.recent_sync_errors(
+            credentials = integrations_repository.active_credentials(session, list(rows.values()))
+            sync_errors = integrations_repository.recent_sync_errors(
                 session, [row.id for row in rows.values() if row.id is not None]
             )
             views = []
@@ -156,8 +208,8 @@ class IntegrationService:
     def get_integration(self, actor: Actor, integration_id: int) -> IntegrationView:
         with session_scope(self._engine) as session:
             row = self._integration_for_admin(session, actor, integration_id)
-            credentials = repository.active_credentials(session, [row])
-            sync_errors = repository.recent_sync_errors(session, [integration_id])
+            credentials = integrations_repository.active_credentials(session, [row])
+            sync_errors = integrations_repository.recent_sync_errors(session, [integration_id])
             return _view(
                 row,
                 get_type(row.type_key),
@@ -200,11 +252,11 @@ class IntegrationService:
             )
         with session_scope(self._engine) as session:
             if integration_id is not None:
-                tested_row = repository.integration(session, integration_id)
+                tested_row = integrations_repository.integration(session, integration_id)
                 if tested_row is not None:
                     self._record_test(tested_row, result)
                     session.add(tested_row)
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=organization_id,
                 actor_id=actor.user_id,
@@ -220,7 +272,9 @@ class IntegrationService:
         """'Test again' on the dashboard: the stored configuration, as a sync would use it."""
         with session_scope(self._engine) as session:
             row = self._integration_for_admin(session, actor, integration_id)
-            version = repository.credential_version(session, row.active_credential_version_id)
+            version = integrations_repository.credential_version(
+                session, row.active_credential_version_id
+            )
             config = self._config_of(row, version)
         result = self._run_config(config, deadline)
         if not self._record_outcome(integration_id, result, actor_id=actor.user_id):
@@ -242,7 +296,9 @@ class IntegrationService:
             # the key this row is sealed with before the row is in the database.
             with self._vault.sealing(), session_scope(self._engine) as session:
                 require_admin(session, actor, organization_id, to=_MANAGE)
-                if repository.integration_of_type(session, organization_id, draft.type_key):
+                if integrations_repository.integration_of_type(
+                    session, organization_id, draft.type_key
+                ):
                     raise AlreadyConfigured(
                         f"{prepared.integration_type.label} is already set up for this "
                         "organization; use Edit Credentials to change it."
@@ -268,7 +324,7 @@ class IntegrationService:
                 version = self._store_secrets(session, row, prepared.secrets, actor, version=1)
                 row.active_credential_version_id = version.id
                 session.add(row)
-                repository.add_audit_event(
+                integrations_repository.add_audit_event(
                     session,
                     organization_id=organization_id,
                     actor_id=actor.user_id,
@@ -315,7 +371,7 @@ class IntegrationService:
             raise RetestRequired()
         now = self._clock()
         with self._vault.sealing(), session_scope(self._engine) as session:  # see create
-            current = repository.integration(session, integration_id)
+            current = integrations_repository.integration(session, integration_id)
             if current is None:
                 raise NotFound("That integration was deleted meanwhile.")
             row = current
@@ -327,7 +383,7 @@ class IntegrationService:
             changed_secrets = sorted(
                 k for k, v in prepared.secrets.items() if stored.secrets.get(k) != v
             )
-            number = repository.next_credential_version(session, integration_id)
+            number = integrations_repository.next_credential_version(session, integration_id)
             version = self._store_secrets(session, row, prepared.secrets, actor, version=number)
             previous = {
                 "environment": row.environment,
@@ -347,7 +403,7 @@ class IntegrationService:
                 row.status, row.status_detail = IntegrationStatus.ACTIVE, None
                 row.consecutive_sync_failures = 0
             session.add(row)
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=row.organization_id,
                 actor_id=actor.user_id,
@@ -375,7 +431,7 @@ class IntegrationService:
                     row.consecutive_sync_failures = 0
                 row.updated_by_id, row.updated_at = actor.user_id, self._clock()
                 session.add(row)
-                repository.add_audit_event(
+                integrations_repository.add_audit_event(
                     session,
                     organization_id=row.organization_id,
                     actor_id=actor.user_id,
@@ -397,7 +453,7 @@ class IntegrationService:
                 row.sync_interval_minutes = minutes
                 row.updated_by_id, row.updated_at = actor.user_id, self._clock()
                 session.add(row)
-                repository.add_audit_event(
+                integrations_repository.add_audit_event(
                     session,
                     organization_id=row.organization_id,
                     actor_id=actor.user_id,
@@ -410,7 +466,7 @@ class IntegrationService:
     def delete_integration(self, actor: Actor, integration_id: int) -> None:
         with session_scope(self._engine) as session:
             row = self._integration_for_admin(session, actor, integration_id)
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=row.organization_id,
                 actor_id=actor.user_id,
@@ -418,7 +474,7 @@ class IntegrationService:
                 integration_id=integration_id,
                 details={"type": row.type_key, "display_name": row.display_name},
             )
-            repository.delete_integration(session, row)
+            integrations_repository.delete_integration(session, row)
 
     # ---- for the sync engine and operators -----------------------------------------
 
@@ -439,11 +495,13 @@ class IntegrationService:
         so a sync run records the version it really uses, whatever edit lands meanwhile.
         """
         with session_scope(self._engine) as session:
-            row = repository.integration(session, integration_id)
+            row = integrations_repository.integration(session, integration_id)
             if row is None:
                 raise NotFound(f"Integration {integration_id} does not exist.")
-            version = repository.credential_version(session, row.active_credential_version_id)
-            posting = repository.posting_settings(session, row.posting_settings_id)
+            version = integrations_repository.credential_version(
+                session, row.active_credential_version_id
+            )
+            posting = integrations_repository.posting_settings(session, row.posting_settings_id)
             config = self._config_of(row, version)
             if posting is not None:
                 config = replace(config, posting=from_values(posting.values))
@@ -452,7 +510,7 @@ class IntegrationService:
     def has_posting_settings(self, integration_id: int) -> bool:
         """Whether the Posting step was done: a sync without it would have nothing to post to."""
         with session_scope(self._engine) as session:
-            row = repository.integration(session, integration_id)
+            row = integrations_repository.integration(session, integration_id)
             return row is not None and row.posting_settings_id is not None
 
     def test_stored(self, integration_id: int) -> ConnectionResult:
@@ -466,14 +524,7 @@ class IntegrationService:
     def _integration_for_admin(
         self, session: Session, actor: Actor, integration_id: int
     ) -> Integration:
-        row = repository.integration(session, integration_id)
-        if (
-            row is None
-            or repository.membership(session, row.organization_id, actor.user_id) is None
-        ):
-            raise NotFound("That integration does not exist.")
-        require_admin(session, actor, row.organization_id, to=_MANAGE)
-        return row
+        return integration_for_admin(session, actor, integration_id, to=_MANAGE)
 
     def _prepare(self, draft: ConnectionDraft, stored: _Stored) -> _Prepared:
         """Validate and split the draft into settings and secrets; blank secrets keep stored ones.
@@ -488,25 +539,15 @@ class IntegrationService:
             integration_type = get_type(draft.type_key)
         except KeyError as exc:
             raise InvalidConfig({"type_key": str(exc)}) from None
-        merged = dict(values)
-        retype: dict[str, str] = {}
-        if integration_type.has_flow(draft.auth_flow):
-            moved: tuple[str, ...] = ()
-            if stored.secrets:
-                moved = integration_type.destination_changes(
-                    (stored.environment, stored.auth_flow, stored.settings),
-                    (draft.environment, draft.auth_flow, values),
-                )
-            for key in integration_type.secret_keys(draft.auth_flow):
-                if merged.get(key, "").strip() or not stored.secrets.get(key):
-                    continue
-                if moved:
-                    retype[key] = retype_secret_message(
-                        integration_type.label_of(key),
-                        [integration_type.label_of(changed) for changed in moved],
-                    )
-                else:
-                    merged[key] = stored.secrets[key]
+        kept, retype = blank_keeps_stored(
+            integration_type,
+            stored,
+            [key for key, value in stored.secrets.items() if value],
+            draft.environment,
+            draft.auth_flow,
+            values,
+        )
+        merged = {**values, **{key: stored.secrets[key] for key in kept}}
         errors = validate_config(
             draft.type_key,
             draft.environment,
@@ -600,7 +641,7 @@ class IntegrationService:
     ) -> bool:
         """Store a saved integration's test outcome with its audit event; False if it is gone."""
         with session_scope(self._engine) as session:
-            row = repository.integration(session, integration_id)
+            row = integrations_repository.integration(session, integration_id)
             if row is None:
                 return False
             self._record_test(row, result)
@@ -612,7 +653,7 @@ class IntegrationService:
             }
             if via:
                 details["by"] = via
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=row.organization_id,
                 actor_id=actor_id,
@@ -659,7 +700,9 @@ class IntegrationService:
         return record
 
     def _open_secrets(self, session: Session, row: Integration) -> dict[str, str]:
-        version = repository.credential_version(session, row.active_credential_version_id)
+        version = integrations_repository.credential_version(
+            session, row.active_credential_version_id
+        )
         return self._open_version(row, version)
 
     def _open_version(self, row: Integration, version: CredentialVersion | None) -> dict[str, str]:

@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from accountlink_ui import repository
+from accountlink_ui import integrations_repository, outbox_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import CredentialVersion, Integration, WebhookEndpoint
 from accountlink_ui.services.outbox import sealed_of, secret_binding
@@ -121,12 +121,7 @@ def open_canary(engine: Engine, vault: Vault) -> str | None:
     it is shown by ``/readyz`` to whoever can reach it.
     """
     with session_scope(engine) as session:
-        row = session.exec(
-            select(CredentialVersion, Integration)
-            .join(Integration, col(Integration.id) == CredentialVersion.integration_id)
-            .order_by(col(CredentialVersion.id).desc())
-            .limit(1)
-        ).first()
+        row = integrations_repository.newest_credential_version(session)
     if row is None:
         return None
     version, integration = row
@@ -145,7 +140,7 @@ def _rewrap_all(engine: Engine, vault: Vault, ring: KeyRing) -> tuple[int, list[
     rewrapped = 0
     problems: list[_Problem] = []
     with session_scope(engine) as session:
-        rows = repository.all_credential_versions(session)
+        rows = integrations_repository.all_credential_versions(session)
         for version, integration in rows:
             if version.key_id == ring.current.key_id:
                 continue
@@ -168,7 +163,7 @@ def _rewrap_all(engine: Engine, vault: Vault, ring: KeyRing) -> tuple[int, list[
             endpoint.secret_key_id, endpoint.secret_wrapped_key = sealed.key_id, sealed.wrapped_key
             session.add(endpoint)
         for organization_id in sorted({integration.organization_id for _, integration in rows}):
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=organization_id,
                 actor_id=None,
@@ -182,7 +177,7 @@ def _unopenable(engine: Engine, vault: Vault) -> list[_Problem]:
     """Every row that does not decrypt with ``vault`` (the new key alone)."""
     problems: list[_Problem] = []
     with session_scope(engine) as session:
-        for version, integration in repository.all_credential_versions(session):
+        for version, integration in integrations_repository.all_credential_versions(session):
             try:
                 vault.open(_sealed(version), _binding(version, integration))
             except VaultError as exc:
@@ -201,7 +196,7 @@ def _rows_on(engine: Engine, key_ids: Sequence[str]) -> list[_Problem]:
     with session_scope(engine) as session:
         return [
             _Problem(_where(version, integration), "sealed with a retired key meanwhile")
-            for version, integration in repository.all_credential_versions(session)
+            for version, integration in integrations_repository.all_credential_versions(session)
             if version.key_id in key_ids
         ] + [
             _Problem(_endpoint_where(endpoint), "sealed with a retired key meanwhile")
@@ -255,7 +250,7 @@ def _binding(version: CredentialVersion, integration: Integration) -> SecretBind
 
 def _webhook_endpoints(session: Session) -> list[WebhookEndpoint]:
     """Webhook signing secrets are sealed by the same vault (``services/outbox``)."""
-    return list(session.exec(select(WebhookEndpoint)).all())
+    return outbox_repository.all_endpoints(session)
 
 
 def _endpoint_binding(endpoint: WebhookEndpoint) -> SecretBinding:

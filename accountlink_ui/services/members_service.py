@@ -29,8 +29,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from accountlink_ui import integrations_repository
 from accountlink_ui import members_repository as people
-from accountlink_ui import repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import (
     Membership,
@@ -42,7 +42,7 @@ from accountlink_ui.models import (
     as_utc,
     utcnow,
 )
-from accountlink_ui.services.access import require_admin
+from accountlink_ui.services.access import administers, require_admin
 from accountlink_ui.services.auth_service import AuthService, SignedIn, hash_password, session_key
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.settings import Settings
@@ -192,12 +192,12 @@ class MembersService:
             raise MemberRefused("organization_slug_invalid")
         try:
             with session_scope(self._engine) as session:
-                if repository.organization_by_slug(session, slug) is not None:
+                if integrations_repository.organization_by_slug(session, slug) is not None:
                     raise MemberRefused("organization_slug_taken", slug=slug)
                 organization = Organization(name=name, slug=slug, created_at=self._now())
                 session.add(organization)
                 session.flush()
-                repository.add_audit_event(
+                integrations_repository.add_audit_event(
                     session,
                     organization_id=organization.id or 0,
                     actor_id=None,
@@ -212,9 +212,9 @@ class MembersService:
         """An organization by its slug or its id, as the operator types it."""
         reference = (reference or "").strip()
         with session_scope(self._engine) as session:
-            found = repository.organization_by_slug(session, reference.lower())
+            found = integrations_repository.organization_by_slug(session, reference.lower())
             if found is None and reference.isdigit():
-                found = repository.organization(session, int(reference))
+                found = integrations_repository.organization(session, int(reference))
             if found is None:
                 raise MemberRefused("organization_unknown", reference=reference)
             return found
@@ -225,7 +225,7 @@ class MembersService:
     def operator_reset_link(self, email: str) -> IssuedLink:
         email = normalise_email(email)
         with session_scope(self._engine) as session:
-            user = repository.user_by_email(session, email)
+            user = integrations_repository.user_by_email(session, email)
             if user is None:
                 raise MemberRefused("no_account", email=email)
             return self._issue_reset(session, user, by=None, send=False)
@@ -326,8 +326,7 @@ class MembersService:
             require_admin(session, actor, organization_id, to="manage members")
             _, user = self._member(session, organization_id, user_id)
             for other in people.organizations_of(session, user_id):
-                theirs = repository.membership(session, other, actor.user_id)
-                if theirs is None or theirs.role != Role.ADMIN.value:
+                if not administers(session, actor, other):
                     raise MemberRefused("reset_other_organization", email=user.email)
             link = self._issue_reset(session, user, by=actor, send=True)
         return self._mail_reset(link)
@@ -348,7 +347,7 @@ class MembersService:
             log.info("Password reset asked for; no email sent: ACCOUNTLINK_SMTP_URL is not set")
             return
         with session_scope(self._engine) as session:
-            user = repository.user_by_email(session, email)
+            user = integrations_repository.user_by_email(session, email)
             if user is None:
                 return
             latest = as_utc(
@@ -367,7 +366,7 @@ class MembersService:
             except MemberRefused as refused:
                 return LinkView(kind=kind, problem=refused.code)
             organization = (
-                repository.organization(session, link.organization_id)
+                integrations_repository.organization(session, link.organization_id)
                 if link.organization_id is not None
                 else None
             )
@@ -394,7 +393,7 @@ class MembersService:
         try:
             with session_scope(self._engine) as session:
                 link = self._usable(session, SignInLinkKind.INVITATION, key)
-                if repository.user_by_email(session, link.email) is not None:
+                if integrations_repository.user_by_email(session, link.email) is not None:
                     raise MemberRefused("account_exists", email=link.email)
                 if not people.use_link(session, link.id or 0, now):
                     raise MemberRefused("link_used")
@@ -407,7 +406,7 @@ class MembersService:
                 session.add(
                     Membership(organization_id=organization_id, user_id=user.id or 0, role=role)
                 )
-                repository.add_audit_event(
+                integrations_repository.add_audit_event(
                     session,
                     organization_id=organization_id,
                     actor_id=user.id,
@@ -445,7 +444,7 @@ class MembersService:
                 now=now,
             )
             for organization_id in people.organizations_of(session, user.id or 0):
-                repository.add_audit_event(
+                integrations_repository.add_audit_event(
                     session,
                     organization_id=organization_id,
                     actor_id=user.id,
@@ -469,12 +468,12 @@ class MembersService:
         with session_scope(self._engine) as session:
             if actor is not None:
                 require_admin(session, actor, organization_id, to="manage members")
-            organization = repository.organization(session, organization_id)
+            organization = integrations_repository.organization(session, organization_id)
             if organization is None:
                 raise MemberRefused("organization_unknown", reference=str(organization_id))
-            existing = repository.user_by_email(session, email)
+            existing = integrations_repository.user_by_email(session, email)
             if existing is not None:
-                if repository.membership(session, organization_id, existing.id or 0):
+                if integrations_repository.membership(session, organization_id, existing.id or 0):
                     raise MemberRefused("already_member", email=email)
                 # An account can be opened by whoever holds an invitation link (shown to
                 # the inviting admin when no email is sent), so adding an existing account
@@ -604,7 +603,7 @@ class MembersService:
 
     @staticmethod
     def _member(session: Session, organization_id: int, user_id: int) -> tuple[Membership, User]:
-        membership = repository.membership(session, organization_id, user_id)
+        membership = integrations_repository.membership(session, organization_id, user_id)
         user = session.get(User, user_id) if membership is not None else None
         if membership is None or user is None:
             raise MemberRefused("not_member")
@@ -636,7 +635,7 @@ class MembersService:
     ) -> None:
         if actor is None:
             details.setdefault("by", OPERATOR)
-        repository.add_audit_event(
+        integrations_repository.add_audit_event(
             session,
             organization_id=organization_id,
             actor_id=actor.user_id if actor else None,

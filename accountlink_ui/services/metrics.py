@@ -98,12 +98,12 @@ class WaitingClaimsCollector(Collector):
             "Approved expense claims waiting for their first sync, over all organizations.",
         )
         # Imported here: a process that only records metrics need not load the data layer.
-        from accountlink_ui import repository
+        from accountlink_ui import claim_queue_repository
         from accountlink_ui.db import session_scope
 
         try:
             with session_scope(self._engine()) as session:
-                family.add_metric([], repository.waiting_claims_total(session))
+                family.add_metric([], claim_queue_repository.waiting_claims_total(session))
         except Exception:  # a scrape must still answer: the other metrics stay useful
             log.warning("metrics: could not count waiting claims", exc_info=True)
             return

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
-from accountlink_ui import repository
+from accountlink_ui import claim_queue_repository, integrations_repository
 from accountlink_ui.accounting.chart import Chart
 from accountlink_ui.accounting.posting_settings import (
     CATEGORIES,
@@ -34,6 +34,8 @@ from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.contracts import ConnectionConfig, PermanentError, TransientError
 from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.models import PostingSettingsVersion, utcnow
+from accountlink_ui.services.access import MANAGE_INTEGRATIONS as MANAGE
+from accountlink_ui.services.access import admitted_integration
 from accountlink_ui.services.errors import NotFound
 from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.views import Actor
@@ -109,12 +111,14 @@ class PostingService:
 
     def form(self, actor: Actor, integration_id: int, *, fresh: bool = False) -> PostingForm:
         """What the Posting step shows: stored or suggested values and the target's lists."""
-        view = self._integrations.get_integration(actor, integration_id)  # tenancy, role
+        view = admitted_integration(self._engine, actor, integration_id, to=MANAGE)
         config, version = self._integrations.connection_config_and_version(integration_id)
         chart, error = self._chart(integration_id, version, config, fresh=fresh)
         with session_scope(self._engine) as session:
-            row = repository.integration(session, integration_id)
-            stored = repository.posting_settings(session, row.posting_settings_id if row else None)
+            row = integrations_repository.integration(session, integration_id)
+            stored = integrations_repository.posting_settings(
+                session, row.posting_settings_id if row else None
+            )
         values = dict(stored.values) if stored else suggested(view.type_key, chart)
         return PostingForm(
             integration_id=integration_id,
@@ -131,7 +135,7 @@ class PostingService:
     ) -> tuple[int | None, dict[str, str]]:
         """Validate against the target's chart and store a new version: (version, {}) or
         (None, field → message). Nothing is stored when anything is wrong."""
-        view = self._integrations.get_integration(actor, integration_id)  # tenancy, role
+        view = admitted_integration(self._engine, actor, integration_id, to=MANAGE)
         config, version = self._integrations.connection_config_and_version(integration_id)
         chart, _ = self._chart(integration_id, version, config)
         settings, errors = validate(values, view.type_key, chart)
@@ -139,12 +143,12 @@ class PostingService:
             return None, errors
         new_values = settings.values()
         with session_scope(self._engine) as session:
-            row = repository.integration(session, integration_id)
+            row = integrations_repository.integration(session, integration_id)
             if row is None or row.organization_id != view.organization_id:
                 raise NotFound(f"Integration {integration_id} does not exist.")
-            previous = repository.posting_settings(session, row.posting_settings_id)
+            previous = integrations_repository.posting_settings(session, row.posting_settings_id)
             old = dict(previous.values) if previous else {}
-            number = repository.next_posting_settings_version(session, integration_id)
+            number = integrations_repository.next_posting_settings_version(session, integration_id)
             stored = PostingSettingsVersion(
                 integration_id=integration_id,
                 version=number,
@@ -162,7 +166,7 @@ class PostingService:
                 for key, value in new_values.items()
                 if old.get(key, "") != value
             }
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=row.organization_id,
                 actor_id=actor.user_id,
@@ -174,7 +178,7 @@ class PostingService:
 
     def preview(self, actor: Actor, integration_id: int) -> PostingPreview:
         """The voucher lines the next run would send for its first claims; posts nothing."""
-        view = self._integrations.get_integration(actor, integration_id)  # tenancy, role
+        view = admitted_integration(self._engine, actor, integration_id, to=MANAGE)
         config, version = self._integrations.connection_config_and_version(integration_id)
         if config.posting is None:
             raise PostingNotSetUp(
@@ -183,7 +187,7 @@ class PostingService:
         chart, error = self._chart(integration_id, version, config)
         adapter = self._adapters.get(view.type_key)
         with session_scope(self._engine) as session:
-            records = repository.pending_claims(
+            records = claim_queue_repository.pending_claims(
                 session, view.organization_id, integration_id, limit=PREVIEW_LIMIT
             )
         rows: list[PreviewRow] = []

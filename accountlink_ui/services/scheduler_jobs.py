@@ -24,28 +24,18 @@ from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Column, Engine, Float, LargeBinary, MetaData, Table, Unicode, select
-from sqlalchemy.exc import DBAPIError
-from sqlmodel import col
+from sqlalchemy import Engine
 
-from accountlink_ui.models import Integration, IntegrationStatus
+from accountlink_ui import integrations_repository, scheduling_repository
+from accountlink_ui.db import session_scope
+from accountlink_ui.models import IntegrationStatus
 
 log = logging.getLogger(__name__)
 
-JOBS_TABLE = "apscheduler_jobs"
+JOBS_TABLE = scheduling_repository.JOBS_TABLE
 JOB_ID_PREFIX = "sync-integration-"
 SCHEDULED_STATUSES = (IntegrationStatus.ACTIVE.value, IntegrationStatus.ERROR.value)
 """Error keeps its job: failing syncs set it, and only a later successful run can clear it."""
-
-# The same shape SQLAlchemyJobStore declares, on a private MetaData so Alembic and
-# the test helpers that walk SQLModel.metadata never see it.
-_jobs = Table(
-    JOBS_TABLE,
-    MetaData(),
-    Column("id", Unicode(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", LargeBinary, nullable=False),
-)
 
 
 def job_id_for(integration_id: int) -> str:
@@ -119,13 +109,8 @@ class ReconcileReport:
 
 def scheduled_intervals(engine: Engine) -> dict[int, int]:
     """Integration id -> chosen interval in minutes, for every integration that should have a job."""
-    query = select(col(Integration.id), col(Integration.sync_interval_minutes)).where(
-        col(Integration.status).in_(SCHEDULED_STATUSES)
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    # Stored rows always have their primary key; the model declares it optional for inserts.
-    return {integration_id: minutes for integration_id, minutes in rows if integration_id}
+    with session_scope(engine) as session:
+        return integrations_repository.sync_intervals(session, SCHEDULED_STATUSES)
 
 
 def reconcile_jobs(scheduler: BaseScheduler, specs: Mapping[int, JobSpec]) -> ReconcileReport:
@@ -194,16 +179,8 @@ def scheduled_jobs(
     """
     if integration_ids is not None and not integration_ids:
         return {}
-    query = select(_jobs.c.id, _jobs.c.job_state).where(_jobs.c.id.startswith(JOB_ID_PREFIX))
-    if integration_ids is not None:
-        query = query.where(_jobs.c.id.in_([job_id_for(i) for i in integration_ids]))
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(query).all()
-    except DBAPIError as error:
-        if _missing_table(error):
-            return {}
-        raise
+    job_ids = None if integration_ids is None else [job_id_for(i) for i in integration_ids]
+    rows = scheduling_repository.job_rows(engine, JOB_ID_PREFIX, job_ids)
     jobs: dict[int, ScheduledJob] = {}
     for job_id, job_state in rows:
         integration_id = integration_id_of(job_id)
@@ -219,12 +196,6 @@ def scheduled_jobs(
             next_run_time=next_run_time.astimezone(UTC) if next_run_time else None,
         )
     return jobs
-
-
-def _missing_table(error: DBAPIError) -> bool:
-    """The job table does not exist yet (no leader has started): PostgreSQL's
-    undefined_table, SQLite's "no such table"."""
-    return getattr(error.orig, "sqlstate", None) == "42P01" or "no such table" in str(error.orig)
 
 
 class LeaderJobStore(SQLAlchemyJobStore):

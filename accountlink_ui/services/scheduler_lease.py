@@ -27,16 +27,9 @@ import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Table, delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine
 
-from accountlink_ui.models import SchedulerLease, table_of
-
-LEASES = table_of(SchedulerLease)
-_UPSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
-    "postgresql": postgresql.insert,
-    "sqlite": sqlite.insert,
-}
+from accountlink_ui import scheduling_repository as leases
 
 
 def new_holder_id() -> str:
@@ -56,13 +49,12 @@ class Lease:
         seconds: float,
         clock: Callable[[], datetime],
     ) -> None:
-        if engine.dialect.name not in _UPSERTS:
+        if not leases.supports_lease_upsert(engine):
             raise RuntimeError(
                 f"scheduler lease: database {engine.dialect.name!r} is not supported "
                 "(use SQLite or PostgreSQL)"
             )
         self._engine = engine
-        self._insert = _UPSERTS[engine.dialect.name]
         self.name = name
         self.holder = holder
         self._ttl = timedelta(seconds=seconds)
@@ -75,30 +67,19 @@ class Lease:
         lease expired and was taken over gets False and must stop.
         """
         now = self._clock()
-        claim = self._insert(LEASES).values(
-            name=self.name, holder=self.holder, expires_at=now + self._ttl
-        )
-        upsert = claim.on_conflict_do_update(
-            index_elements=[LEASES.c.name],
-            set_={"holder": claim.excluded.holder, "expires_at": claim.excluded.expires_at},
-            where=or_(LEASES.c.holder == self.holder, LEASES.c.expires_at < now),
-        ).returning(LEASES.c.holder)
-        # RETURNING rather than rowcount: psycopg reports -1 for an upsert's rowcount.
         with self._engine.begin() as connection:
-            return connection.execute(upsert).scalar_one_or_none() == self.holder
+            return leases.claim_lease(
+                connection, self.name, self.holder, now=now, expires_at=now + self._ttl
+            )
 
     def release(self) -> None:
         """Give the lease up at once (no-op if someone else holds it), so a follower need not
         wait for it to expire."""
         with self._engine.begin() as connection:
-            connection.execute(
-                delete(LEASES).where(LEASES.c.name == self.name, LEASES.c.holder == self.holder)
-            )
+            leases.drop_lease(connection, self.name, self.holder)
 
 
 def current_holder(engine: Engine, name: str, now: datetime) -> str | None:
     """Who holds the named lease at ``now``; an expired row counts as nobody."""
     with engine.connect() as connection:
-        return connection.execute(
-            select(LEASES.c.holder).where(LEASES.c.name == name, LEASES.c.expires_at > now)
-        ).scalar_one_or_none()
+        return leases.lease_holder(connection, name, now)

@@ -23,11 +23,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel import Session
 
+from accountlink_ui import sign_in_repository as throttle
 from accountlink_ui.models import SignInThrottle as ThrottleRow
 from accountlink_ui.models import as_utc, utcnow
 from accountlink_ui.settings import Settings
@@ -135,7 +133,7 @@ class SignInThrottle:
         this block's refusals are in the audit trail, so a flood writes one entry per block.
         """
         now = self._clock()
-        rows = {row.key: row for row in session.exec(_rows(keys.both)).all()}
+        rows = throttle.throttle_rows(session, keys.both)
         refusal = self._refusal(rows.get(keys.account), rows.get(keys.address), now)
         if refusal is not None and mark_audited and refusal.first_of_block:
             row = self._lock(session, (keys.account,), now)[keys.account]
@@ -201,7 +199,7 @@ class SignInThrottle:
 
     def succeeded(self, session: Session, keys: Keys) -> None:
         """The password was right: the email starts afresh, the address forgets this attempt."""
-        session.execute(delete(ThrottleRow).where(col(ThrottleRow.key) == keys.account))
+        throttle.delete_throttle_row(session, keys.account)
         address = self._lock(session, (keys.address,), self._clock()).get(keys.address)
         if address is not None and address.failures > 0:
             address.failures -= 1
@@ -220,32 +218,13 @@ class SignInThrottle:
         ordered = sorted(set(keys))
         locked: dict[str, ThrottleRow] = {}
         for _ in range(_LOCK_ATTEMPTS):
-            self._create(session, [key for key in ordered if key not in locked], now)
-            locked = {
-                row.key: row
-                for row in session.exec(
-                    _rows(ordered)
-                    .order_by(col(ThrottleRow.key))
-                    .with_for_update()
-                    .execution_options(populate_existing=True)
-                ).all()
-            }
+            throttle.create_throttle_rows(
+                session, [key for key in ordered if key not in locked], now
+            )
+            locked = throttle.lock_throttle_rows(session, ordered)
             if len(locked) == len(ordered):
                 break
         return locked
-
-    def _create(self, session: Session, keys: Sequence[str], now: datetime) -> None:
-        dialect = session.get_bind().dialect.name
-        for key in keys:
-            values = {"key": key, "failures": 0, "last_attempt_at": now}
-            if dialect == "postgresql":
-                statement = postgresql.insert(ThrottleRow).values(**values)
-                session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
-            elif dialect == "sqlite":
-                lite = sqlite.insert(ThrottleRow).values(**values)
-                session.execute(lite.on_conflict_do_nothing(index_elements=["key"]))
-            elif session.get(ThrottleRow, key) is None:
-                session.execute(insert(ThrottleRow).values(**values))
 
     def _purge(self, session: Session, now: datetime) -> None:
         """Forget quiet rows now and then (per process), so random emails do not pile up."""
@@ -253,21 +232,11 @@ class SignInThrottle:
             return
         window = timedelta(seconds=self.account.lockout_seconds)
         self._next_purge = now + window
-        session.execute(
-            delete(ThrottleRow).where(
-                col(ThrottleRow.last_attempt_at) < now - window,
-                col(ThrottleRow.blocked_until).is_(None)
-                | (col(ThrottleRow.blocked_until) < now - window),
-            )
-        )
+        throttle.purge_throttle_rows(session, quiet_since=now - window)
 
 
 _LOCK_ATTEMPTS = 5
 """Each retry follows a commit by another sign-in of the same email; more in a row is absurd."""
-
-
-def _rows(keys: Sequence[str]) -> SelectOfScalar[ThrottleRow]:
-    return select(ThrottleRow).where(col(ThrottleRow.key).in_(list(keys)))
 
 
 def _blocked(row: ThrottleRow, now: datetime) -> datetime | None:

@@ -48,10 +48,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, update
-from sqlmodel import Session, col
+from sqlalchemy import Engine
+from sqlmodel import Session
 
-from accountlink_ui import repository
+from accountlink_ui import claim_queue_repository, integrations_repository
 from accountlink_ui.accounting.posting_settings import PostingSettings
 from accountlink_ui.accounting.vouchers import ExportRecord, Voucher, VoucherError, build_voucher
 from accountlink_ui.db import session_scope
@@ -62,7 +62,6 @@ from accountlink_ui.integrations.contracts import (
     TransientError,
 )
 from accountlink_ui.integrations.http import scrub_config
-from accountlink_ui.models import SyncRun
 from accountlink_ui.services import events
 from accountlink_ui.services.sync_retry import RetryPolicy
 
@@ -148,10 +147,10 @@ class ExportJob:
             )
             return self.tally
         with session_scope(self.engine) as session:
-            unconfirmed = repository.unconfirmed_claims(
+            unconfirmed = claim_queue_repository.unconfirmed_claims(
                 session, self.organization_id, self.integration_id
             )
-            waiting = repository.waiting_claims_count(session, self.organization_id)
+            waiting = claim_queue_repository.waiting_claims_count(session, self.organization_id)
         self.tally.total = len(unconfirmed) + waiting
         if not self.tally.total:
             self.report(self.tally, f"No approved claims are waiting for {self.label}.")
@@ -277,13 +276,13 @@ class ExportJob:
 
     def _store(self, session: Session, outcome: _Outcome) -> None:
         """Mark what the target confirmed and refused, and keep the run's counters current."""
-        repository.release_claims(session, outcome.released)
+        claim_queue_repository.release_claims(session, outcome.released)
         if not outcome.accepted and not outcome.refused:
             return
-        repository.mark_claims_exported(
+        claim_queue_repository.mark_claims_exported(
             session, outcome.accepted, self.integration_id, self.clock()
         )
-        repository.mark_claims_refused(session, outcome.refused)
+        claim_queue_repository.mark_claims_refused(session, outcome.refused)
         # Their webhooks, in the same transaction (DESIGN rule 12).
         events.claims_settled(
             session,
@@ -299,11 +298,7 @@ class ExportJob:
             room = max(0, 3 - len(self.tally.refusals))
             self.tally.refusals.extend(list(outcome.refused.values())[:room])
             sent, failed = self.tally.sent, self.tally.failed
-        session.execute(
-            update(SyncRun)
-            .where(col(SyncRun.id) == self.run_id)
-            .values(records_sent=sent, records_failed=failed)
-        )
+        integrations_repository.count_sync_run(session, self.run_id, sent=sent, failed=failed)
 
     def _progress(self) -> None:
         if (self.tally.sent, self.tally.failed) == self._reported:
@@ -371,7 +366,7 @@ class _Batches:
         while self._unconfirmed:
             rows = self._unconfirmed[: job.batch_size]
             del self._unconfirmed[: job.batch_size]
-            reserved = repository.reserve_claims(
+            reserved = claim_queue_repository.reserve_claims(
                 session, [row.id for row in rows], job.integration_id
             )
             rows = [row for row in rows if row.id in reserved]
@@ -379,7 +374,7 @@ class _Batches:
                 return _Batch.of(rows, self._posting, uncertain=True)
         if self._waiting <= 0:
             return None
-        rows = repository.reserve_waiting_claims(
+        rows = claim_queue_repository.reserve_waiting_claims(
             session,
             job.organization_id,
             job.integration_id,

@@ -27,12 +27,11 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlalchemy import Engine
+from sqlmodel import Session
 
-from accountlink_ui.db import rowcount, session_scope
-from accountlink_ui.models import SchedulerLease, as_utc
+from accountlink_ui import scheduling_repository as leases
+from accountlink_ui.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -70,32 +69,18 @@ class RunLease:
         """True if this holder now runs the integration's sync; False if another live run does."""
         name = lease_name(integration_id)
         now = self._clock()
-        try:
-            with session_scope(self._engine) as session:
-                session.add(SchedulerLease(name=name, holder=holder, expires_at=now + self._ttl))
-                session.flush()
+        if leases.insert_lease(self._engine, name, holder, now + self._ttl):
             return True
-        except IntegrityError:
-            pass
         with session_scope(self._engine) as session:
-            taken = session.execute(
-                update(SchedulerLease)
-                .where(col(SchedulerLease.name) == name, col(SchedulerLease.expires_at) < now)
-                .values(holder=holder, expires_at=now + self._ttl)
+            return leases.take_expired_lease(
+                session, name, holder, now=now, expires_at=now + self._ttl
             )
-            return rowcount(taken) == 1
 
     def renew(self, session: Session, integration_id: int, holder: str) -> bool:
         """Push the expiry out, in the caller's transaction; False if the lease was lost."""
-        renewed = session.execute(
-            update(SchedulerLease)
-            .where(
-                col(SchedulerLease.name) == lease_name(integration_id),
-                col(SchedulerLease.holder) == holder,
-            )
-            .values(expires_at=self._clock() + self._ttl)
+        return leases.renew_lease(
+            session, lease_name(integration_id), holder, self._clock() + self._ttl
         )
-        return rowcount(renewed) == 1
 
     def renew_now(self, integration_id: int, holder: str) -> bool:
         """``renew`` in a transaction of its own (the heartbeat's)."""
@@ -105,8 +90,7 @@ class RunLease:
     def expires_at(self, integration_id: int) -> datetime | None:
         """When the integration's lease runs out unless renewed; None when nobody holds it."""
         with session_scope(self._engine) as session:
-            lease = session.get(SchedulerLease, lease_name(integration_id))
-            return as_utc(lease.expires_at) if lease is not None else None
+            return leases.lease_expiry(session, lease_name(integration_id))
 
     @property
     def seconds(self) -> float:
@@ -114,21 +98,13 @@ class RunLease:
 
     def release(self, integration_id: int, holder: str) -> None:
         with session_scope(self._engine) as session:
-            session.execute(
-                delete(SchedulerLease).where(
-                    col(SchedulerLease.name) == lease_name(integration_id),
-                    col(SchedulerLease.holder) == holder,
-                )
-            )
+            leases.release_lease(session, lease_name(integration_id), holder)
 
     def held(self, integration_id: int) -> bool:
         """Whether a live run holds the integration's lease (an expired one does not count)."""
         with session_scope(self._engine) as session:
-            lease = session.get(SchedulerLease, lease_name(integration_id))
-            if lease is None:
-                return False
-            expires_at = as_utc(lease.expires_at)
-            return expires_at is not None and expires_at > self._clock()
+            expires_at = leases.lease_expiry(session, lease_name(integration_id))
+        return expires_at is not None and expires_at > self._clock()
 
 
 class Heartbeat:

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from accountlink_ui import repository
+from accountlink_ui import claim_queue_repository, integrations_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.contracts import ConnectionConfig
 from accountlink_ui.integrations.registry import AdapterRegistry, get_type
@@ -47,6 +47,11 @@ from accountlink_ui.models import (
 )
 from accountlink_ui.redaction import scrub
 from accountlink_ui.services import events, metrics
+from accountlink_ui.services.access import (
+    MANAGE_INTEGRATIONS,
+    integration_for_admin,
+    require_admin,
+)
 from accountlink_ui.services.errors import NotFound, ServiceError
 from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.services.sync_export import ExportJob, RunTally
@@ -126,10 +131,9 @@ class SyncService:
     ) -> SyncRunView | None:
         """Run one sync now and return its record.
 
-        ``actor`` is the admin who pressed Sync now (required for "manual"); their
-        organization and role are checked. ``actor=None`` means the caller has
-        already decided (the scheduled job; the API, which checks its token's
-        organization). A disabled integration is refused with :class:`SyncUnavailable`
+        ``actor`` is the admin who pressed Sync now (required for "manual"), or the API
+        token's ``ApiActor``: ``access.integration_for_admin`` checks their organization,
+        role and token scope here. ``actor=None`` means no person acts: the scheduled job. A disabled integration is refused with :class:`SyncUnavailable`
         for people and the API; for the schedule it is a quiet no-op returning None.
         :class:`SyncAlreadyRunning` if a run of this integration is in flight anywhere.
         """
@@ -172,17 +176,17 @@ class SyncService:
     def recent_runs(
         self, actor: Actor, integration_id: int, *, limit: int = 20
     ) -> list[SyncRunView]:
-        self._integrations.get_integration(actor, integration_id)  # tenancy and role
         with session_scope(self._engine) as session:
-            rows = repository.sync_runs_of(session, integration_id, limit=limit)
+            integration_for_admin(session, actor, integration_id, to=MANAGE_INTEGRATIONS)
+            rows = integrations_repository.sync_runs_of(session, integration_id, limit=limit)
         return [_run_view(run, name) for run, name in rows]
 
     def claims(self, actor: Actor, organization_id: int, *, limit: int = 500) -> list[ClaimView]:
         """The organization's claims, newest first, with their export state (read-only)."""
-        # The same admin check every integration page uses (DESIGN rule 7).
-        self._integrations.list_integrations(actor, organization_id)
         with session_scope(self._engine) as session:
-            rows = repository.claims_of(session, organization_id, limit=limit)
+            # The same admin check every integration page uses (DESIGN rule 7).
+            require_admin(session, actor, organization_id, to=MANAGE_INTEGRATIONS)
+            rows = claim_queue_repository.claims_of(session, organization_id, limit=limit)
         return [_claim_view(claim, name) for claim, name in rows]
 
     # ---- one run -------------------------------------------------------------------
@@ -250,15 +254,14 @@ class SyncService:
         )
 
     def _target(self, integration_id: int, actor: Actor | None) -> _Target:
-        if actor is not None:
-            view = self._integrations.get_integration(actor, integration_id)  # tenancy, role
-            return _Target(
-                integration_id, view.organization_id, view.type_key, view.display_name, view.status
-            )
         with session_scope(self._engine) as session:
-            row = repository.integration(session, integration_id)
-            if row is None:
-                raise NotFound(f"Integration {integration_id} does not exist.")
+            if actor is not None:
+                row = integration_for_admin(session, actor, integration_id, to=MANAGE_INTEGRATIONS)
+            else:  # the schedule: no person acts, the integration's own job runs
+                found = integrations_repository.integration(session, integration_id)
+                if found is None:
+                    raise NotFound(f"Integration {integration_id} does not exist.")
+                row = found
             return _Target(
                 integration_id, row.organization_id, row.type_key, row.display_name, row.status
             )
@@ -289,7 +292,7 @@ class SyncService:
         now = self._clock()
         with session_scope(self._engine) as session:
             # We hold the lease, so any run still marked running died without finishing.
-            for dead in repository.running_sync_runs(session, target.integration_id):
+            for dead in integrations_repository.running_sync_runs(session, target.integration_id):
                 dead.outcome = SyncRunOutcome.FAILED.value
                 dead.finished_at = now
                 dead.error_summary = (
@@ -338,7 +341,7 @@ class SyncService:
             run.error_summary = scrub(summary)[:2000] if summary else None
             session.add(run)
             self._update_integration(session, target, run, actor, tally.stopped_fields)
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=target.organization_id,
                 actor_id=actor.user_id if actor else None,
@@ -366,7 +369,7 @@ class SyncService:
         actor: Actor | None,
         blamed_fields: tuple[str, ...] = (),
     ) -> None:
-        row = repository.integration(session, target.integration_id)
+        row = integrations_repository.integration(session, target.integration_id)
         if row is None:  # deleted while the run was in flight
             return
         before = row.status
@@ -390,7 +393,7 @@ class SyncService:
         session.add(row)
         self._alert(session, target, row.status, before, run, row.auth_flow, blamed_fields)
         if row.status != before:
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=target.organization_id,
                 actor_id=actor.user_id if actor else None,
@@ -435,7 +438,7 @@ class SyncService:
         """What is true of the run in flight: when and by whom it started, and when its
         integration is free again should it have been interrupted (its lease runs out)."""
         with session_scope(self._engine) as session:
-            running = repository.running_sync_runs(session, target.integration_id)
+            running = integrations_repository.running_sync_runs(session, target.integration_id)
             run = running[-1] if running else None
             started = as_utc(run.started_at) if run else None
             by = _started_by(session, run)

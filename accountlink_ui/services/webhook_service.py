@@ -20,8 +20,8 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from accountlink_ui import integrations_repository
 from accountlink_ui import outbox_repository as repo
-from accountlink_ui import repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.validation import url_error
 from accountlink_ui.models import (
@@ -172,7 +172,7 @@ class WebhookService:
             endpoint.secret_nonce = sealed.nonce
             endpoint.secret_ciphertext = sealed.ciphertext
             session.add(endpoint)
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=organization_id,
                 actor_id=actor.user_id,
@@ -199,7 +199,7 @@ class WebhookService:
             session.add(endpoint)
             session.flush()
             repo.fail_pending_of_endpoint(session, endpoint_id, "endpoint_removed_or_disabled")
-            repository.add_audit_event(
+            integrations_repository.add_audit_event(
                 session,
                 organization_id=organization_id,
                 actor_id=actor.user_id,

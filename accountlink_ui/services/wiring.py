@@ -8,13 +8,17 @@ from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect
 
-from accountlink_ui.db import engine_for
+from accountlink_ui import integrations_repository
+from accountlink_ui.db import engine_for, session_scope
 from accountlink_ui.integrations.registry import AdapterRegistry, default_registry
 from accountlink_ui.logs import configure_logging
 from accountlink_ui.redaction import install_log_scrubbing
+from accountlink_ui.services.api_token_service import ApiTokenService
+from accountlink_ui.services.audit_service import AuditService
 from accountlink_ui.services.auth_service import AuthService
+from accountlink_ui.services.connection_form import ConnectionForms
 from accountlink_ui.services.demo_controls import DemoControls
 from accountlink_ui.services.drafts import DraftSecrets
 from accountlink_ui.services.incident_service import IncidentService
@@ -22,6 +26,7 @@ from accountlink_ui.services.integration_service import IntegrationService
 from accountlink_ui.services.outbox import OutboxDeliverer
 from accountlink_ui.services.posting_service import PostingService
 from accountlink_ui.services.proofs import ProofSigner
+from accountlink_ui.services.rate_limits import RateLimit, RateLimiter
 from accountlink_ui.services.scheduler_jobs import scheduled_jobs
 from accountlink_ui.services.sign_in_throttle import SignInThrottle, policies_from
 from accountlink_ui.services.sync_service import SyncService
@@ -49,6 +54,8 @@ class Services:
     auth: AuthService
     integrations: IntegrationService
     drafts: DraftSecrets
+    forms: ConnectionForms
+    """The wizard's and the credential form's submit: field errors and a sealed draft."""
     sync: SyncService
     postings: PostingService
     test_runs: OrganizationExecutor
@@ -57,6 +64,10 @@ class Services:
     """Where Sync now pressed in the app runs (bounded, per organization)."""
     webhooks: WebhookService
     incidents: IncidentService
+    audit: AuditService
+    api_tokens: ApiTokenService
+    rate_limits: RateLimiter
+    """The API's per-token and per-organization call budgets (shared by every worker)."""
 
     @property
     def key_ring(self) -> KeyRing:
@@ -96,10 +107,8 @@ def sealed_credential_count(engine: Engine) -> int:
     """Stored credential versions; 0 for a database not migrated yet."""
     if not inspect(engine).has_table("credential_versions"):
         return 0
-    with engine.connect() as connection:
-        return int(
-            connection.execute(text("SELECT COUNT(*) FROM credential_versions")).scalar_one()
-        )
+    with session_scope(engine) as session:
+        return integrations_repository.sealed_credential_count(session)
 
 
 def settings_key_source(settings: Settings, engine: Engine | None = None) -> KeySource:
@@ -129,6 +138,11 @@ def sign_in_throttle(settings: Settings, key_ring: KeyRing) -> SignInThrottle:
     )
 
 
+def api_rate_limiter(settings: Settings) -> RateLimiter:
+    """The API's call budgets with the operator's organization budget."""
+    return RateLimiter(RateLimit.from_settings(settings))
+
+
 def build_services(
     settings: Settings, *, adapters: AdapterRegistry | None = None, key_ring: KeyRing | None = None
 ) -> Services:
@@ -153,6 +167,7 @@ def build_services(
         proofs=ProofSigner(derived_key(ring, "connection-test proof")),
         settings=settings,
     )
+    drafts = DraftSecrets(derived_key(ring, "form draft secrets"))
     return Services(
         settings=settings,
         engine=engine,
@@ -166,7 +181,8 @@ def build_services(
             throttled_answer_seconds=settings.signin_throttled_answer_seconds,
         ),
         integrations=integrations,
-        drafts=DraftSecrets(derived_key(ring, "form draft secrets")),
+        drafts=drafts,
+        forms=ConnectionForms(integrations=integrations, drafts=drafts, settings=settings),
         sync=SyncService(
             engine=engine, integrations=integrations, adapters=registry, settings=settings
         ),
@@ -175,6 +191,9 @@ def build_services(
         sync_runs=sync_executor(engine, settings),
         webhooks=WebhookService(engine=engine, vault=vault, settings=settings),
         incidents=IncidentService(engine=engine),
+        audit=AuditService(engine=engine),
+        api_tokens=ApiTokenService(engine=engine),
+        rate_limits=api_rate_limiter(settings),
     )
 
 

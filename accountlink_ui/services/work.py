@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import math
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -30,12 +29,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import Engine, delete
-from sqlmodel import col, select
+from sqlalchemy import Engine
 
+from accountlink_ui import call_windows_repository as windows
 from accountlink_ui.db import session_scope
-from accountlink_ui.models import Organization, OrganizationCall, as_utc, utcnow
+from accountlink_ui.models import utcnow
 from accountlink_ui.services.errors import ServiceError
+from accountlink_ui.services.rate_limits import seconds_until_free
 from accountlink_ui.settings import Settings
 
 T = TypeVar("T")
@@ -71,7 +71,7 @@ class RateLimited(ServiceError):
 class OrganizationRateLimiter:
     """A sliding window per organization and action: at most ``calls`` in ``per_seconds``.
 
-    The same scheme as the API's per-token limiter (``api/limits.py``): one row per
+    The same scheme as the API's per-token limiter (``services/rate_limits.py``): one row per
     allowed call, rows outside the window deleted by the next call, callers of one
     organization serialized on the organization's row (PostgreSQL) or SQLite's write lock.
     """
@@ -93,32 +93,16 @@ class OrganizationRateLimiter:
         """Count one call; the seconds to wait (and no count) when the budget is spent."""
         now = self._clock()
         window = timedelta(seconds=self.per_seconds)
-        key = (
-            col(OrganizationCall.organization_id) == organization_id,
-            col(OrganizationCall.action) == action,
-        )
         with session_scope(self._engine) as session:
-            session.execute(
-                select(Organization.id)
-                .where(col(Organization.id) == organization_id)
-                .with_for_update()
+            windows.lock_organization(session, organization_id)
+            windows.forget_organization_calls(session, organization_id, action, before=now - window)
+            recent = windows.organization_call_times(
+                session, organization_id, action, limit=self.calls
             )
-            session.execute(
-                delete(OrganizationCall).where(*key, col(OrganizationCall.at) <= now - window)
-            )
-            recent: list[datetime] = [
-                as_utc(at)
-                for at in session.execute(
-                    select(col(OrganizationCall.at))
-                    .where(*key)
-                    .order_by(col(OrganizationCall.at))
-                    .limit(self.calls)
-                ).scalars()
-            ]
-            if len(recent) >= self.calls:
-                wait = (recent[0] + window - now).total_seconds()
-                return max(1, math.ceil(wait))
-            session.add(OrganizationCall(organization_id=organization_id, action=action, at=now))
+            wait = seconds_until_free(recent, self.calls, window, now)
+            if wait is not None:
+                return wait
+            windows.add_organization_call(session, organization_id, action, now)
         return None
 
 

@@ -66,7 +66,7 @@ def _api_world(
     _seed_claims(services, seeded.bf_org, 3)
     routes = api_routes(lambda: services)
     mount = next(route for route in routes if isinstance(route, Mount))
-    limiter = mount.app.state.limiter  # type: ignore[attr-defined]
+    limiter = mount.app.state.limiter or services.rate_limits  # type: ignore[attr-defined]
     with running_app(Starlette(routes=routes)) as base:
         yield seeded.extend(
             ApiWorld,

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from accountlink_ui import repository
+from accountlink_ui import claim_queue_repository
 from accountlink_ui.api.metrics import metrics_endpoint
 from accountlink_ui.db import session_scope
 from accountlink_ui.sandbox.server import running_app
@@ -61,7 +61,7 @@ def test_metrics_count_a_sync_run_and_a_connection_test_after_they_happen(
         before, "accountlink_connection_test_seconds_sum", **ok
     )
     with session_scope(world.services.engine) as session:
-        waiting = repository.waiting_claims_total(session)
+        waiting = claim_queue_repository.waiting_claims_total(session)
     assert value(after, "accountlink_claims_waiting") == waiting
     assert ("accountlink_claims_waiting", frozenset()) in after
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from accountlink_ui.api.limits import RateLimit, RateLimiter
 from accountlink_ui.db import engine_for
 from accountlink_ui.models import Role, utcnow
 from accountlink_ui.services.api_token_service import ApiTokenService
+from accountlink_ui.services.rate_limits import RateLimit, RateLimiter
 from accountlink_ui.services.wiring import build_services
 from accountlink_ui.settings import Settings
 

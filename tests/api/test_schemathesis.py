@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from accountlink_ui.api.limits import RateLimit
+from accountlink_ui.services.rate_limits import RateLimit
 from tests.support import schemathesis_hooks
 from tests.support.api_world import ApiWorld
 

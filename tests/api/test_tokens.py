@@ -69,9 +69,9 @@ def test_a_token_dies_with_its_creators_admin_role(world: ApiWorld) -> None:
     with world.client(token) as client:
         assert client.get("/integrations").status_code == 200
         with Session(world.services.engine) as session:
-            from accountlink_ui import repository
+            from accountlink_ui import integrations_repository
 
-            membership = repository.membership(session, world.bf_org, person.user_id)
+            membership = integrations_repository.membership(session, world.bf_org, person.user_id)
             assert membership is not None
             membership.role = Role.MEMBER.value
             session.add(membership)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from accountlink_ui.api.limits import RateLimit, RateLimiter
 from accountlink_ui.db import engine_for
 from accountlink_ui.models import Role, utcnow
 from accountlink_ui.services.api_token_service import ApiTokenService
+from accountlink_ui.services.rate_limits import RateLimit, RateLimiter
 from accountlink_ui.services.wiring import build_services
 from accountlink_ui.settings import Settings
 from accountlink_ui.views import Actor
@@ -116,13 +116,13 @@ def test_workers_on_many_tokens_never_exceed_the_organization_budget(org: Org) -
 
 
 def test_the_organization_budget_is_an_operator_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    from accountlink_ui.api.app import create_api_app
+    from accountlink_ui.services.wiring import api_rate_limiter
     from accountlink_ui.settings import get_settings
 
     monkeypatch.setenv("ACCOUNTLINK_API_ORGANIZATION_BUDGET", "12")
     get_settings.cache_clear()
     try:
-        app = create_api_app(lambda: None)  # type: ignore[arg-type, return-value]
+        limiter = api_rate_limiter(get_settings())
     finally:
         get_settings.cache_clear()
-    assert app.state.limiter.limit.organization_calls == 12
+    assert limiter.limit.organization_calls == 12

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import select
 
-from accountlink_ui import repository
+from accountlink_ui import claim_queue_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import ExpenseClaim, as_utc, utcnow
 from accountlink_ui.services.api_token_service import ApiActor
@@ -91,7 +91,7 @@ def test_a_batch_of_500_is_a_handful_of_statements_and_a_repeat_stores_nothing(
         (1, "external_id", "duplicate")
     ]
     with session_scope(world.services.engine) as session:
-        assert repository.waiting_claims_count(session, world.bf_org) == 500
+        assert claim_queue_repository.waiting_claims_count(session, world.bf_org) == 500
 
 
 def test_every_status_change_moves_updated_at_and_withdrawn_claims_are_never_taken(
@@ -108,7 +108,7 @@ def test_every_status_change_moves_updated_at_and_withdrawn_claims_are_never_tak
 
     before = {n: stamp(f"chg-{n}") for n in range(4)}
     with session_scope(engine) as session:
-        taken = repository.reserve_waiting_claims(session, world.bf_org, 99, limit=10)
+        taken = claim_queue_repository.reserve_waiting_claims(session, world.bf_org, 99, limit=10)
     assert {row.claim_id for row in taken} == {_claim(engine, f"chg-{n}").id for n in range(3)}
     reserved = {n: stamp(f"chg-{n}") for n in range(3)}
     assert all(reserved[n] > before[n] for n in range(3))
@@ -116,9 +116,11 @@ def test_every_status_change_moves_updated_at_and_withdrawn_claims_are_never_tak
 
     ids = {n: _claim(engine, f"chg-{n}").id or 0 for n in range(3)}
     with session_scope(engine) as session:
-        repository.mark_claims_exported(session, {ids[0]: "V-1"}, 99, utcnow())
-        repository.mark_claims_refused(session, {ids[1]: "Account 0000 does not exist."})
-        repository.release_claims(session, [ids[2]])
+        claim_queue_repository.mark_claims_exported(session, {ids[0]: "V-1"}, 99, utcnow())
+        claim_queue_repository.mark_claims_refused(
+            session, {ids[1]: "Account 0000 does not exist."}
+        )
+        claim_queue_repository.release_claims(session, [ids[2]])
     after = {n: stamp(f"chg-{n}") for n in range(3)}
     assert all(after[n] > reserved[n] for n in range(3))
     statuses = {n: service.get_claim(actor, f"chg-{n}").status for n in range(4)}
@@ -185,8 +187,9 @@ def test_the_intake_reads_claims_through_its_partial_indexes(tmp_path: Path) -> 
     finally:
         event.remove(engine, "before_cursor_execute", explain)
         engine.dispose()
-    assert "ux_expense_claims_external_id" in plans[0], plans
-    assert "ux_expense_claims_external_id" in plans[1], plans
+    # Probes by both columns, not a range over the organization's API claims.
+    assert "ux_expense_claims_external_id (organization_id=? AND external_id=?)" in plans[0], plans
+    assert "ux_expense_claims_external_id (organization_id=? AND external_id=?)" in plans[1], plans
     # Pages read in id order from the cursor on (organization_id, rowid > ?): no sort.
     assert "rowid>?" in plans[2] and "TEMP B-TREE" not in plans[2], plans
 
@@ -198,7 +201,7 @@ def test_on_postgresql_the_id_lookup_probes_the_unique_index_even_with_stale_sta
     from accountlink_ui import claims_repository
     from accountlink_ui.db import engine_for
     from accountlink_ui.services.claim_intake import check_claims
-    from accountlink_ui.services.claim_intake_service import _row
+    from accountlink_ui.services.claim_intake_service import claim_rows
     from tests.support.databases import postgres_database
 
     url = postgres_database()
@@ -215,9 +218,7 @@ def test_on_postgresql_the_id_lookup_probes_the_unique_index_even_with_stale_sta
     claims, problems = check_claims(app_batch("stale", 3000)["claims"], now.date())
     assert not problems
     with session_scope(engine) as session:
-        claims_repository.insert_claims(
-            session, [_row(organization_id, claim, now) for claim in claims]
-        )
+        claims_repository.insert_claims(session, claim_rows(organization_id, claims, now))
     plans: list[str] = []
 
     def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from accountlink_ui import repository
+from accountlink_ui import claim_queue_repository, integrations_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.demo_claims import make_claims
 from accountlink_ui.sandbox.state import SandboxState
@@ -35,7 +35,7 @@ def controls(world: World, settings: Settings, sandbox: SandboxState) -> DemoCon
 
 def waiting(world: World) -> int:
     with session_scope(world.services.engine) as session:
-        return repository.waiting_claims_count(session, world.bf_org)
+        return claim_queue_repository.waiting_claims_count(session, world.bf_org)
 
 
 def test_every_control_is_refused_outside_demo_mode_and_to_members(world: World) -> None:
@@ -103,9 +103,9 @@ def test_added_claims_wait_and_reset_removes_integrations_returns_claims_and_emp
 
     assert (done.integrations_removed, done.claims_returned) == (1, CLAIMS_PER_ADD)
     with session_scope(world.services.engine) as session:
-        assert list(repository.integrations_of(session, world.bf_org)) == []
-        assert repository.waiting_claims_count(session, world.bf_org) == CLAIMS_PER_ADD
+        assert list(integrations_repository.integrations_of(session, world.bf_org)) == []
+        assert claim_queue_repository.waiting_claims_count(session, world.bf_org) == CLAIMS_PER_ADD
         # Another organization's claims are not this admin's to reset.
-        assert repository.waiting_claims_count(session, world.hlf_org) == 0
+        assert claim_queue_repository.waiting_claims_count(session, world.hlf_org) == 0
     assert sandbox.faults() == {}
     assert sandbox.stored("xledger") == []

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from accountlink_ui.api import API_PREFIX
-from accountlink_ui.api.limits import RateLimiter
 from accountlink_ui.services.api_token_service import ApiTokenService, token_hash
+from accountlink_ui.services.rate_limits import RateLimiter
 from accountlink_ui.views import Actor
 from tests.support.secrets import KNOWN_SECRETS
 from tests.support.world import Person, SeededWorld

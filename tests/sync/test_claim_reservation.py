@@ -9,16 +9,20 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from accountlink_ui import repository
+from accountlink_ui import claim_queue_repository
 from accountlink_ui.accounting.vouchers import ExportRecord
 from accountlink_ui.db import engine_for, migrate, session_scope
 from accountlink_ui.models import ExpenseClaim
 from tests.support.sync_world import SyncWorld
 
 
-def reserved(world: SyncWorld, integration_id: int, limit: int) -> list[repository.WaitingClaim]:
+def reserved(
+    world: SyncWorld, integration_id: int, limit: int
+) -> list[claim_queue_repository.WaitingClaim]:
     with session_scope(world.services.engine) as session:
-        return repository.reserve_waiting_claims(session, world.bf_org, integration_id, limit=limit)
+        return claim_queue_repository.reserve_waiting_claims(
+            session, world.bf_org, integration_id, limit=limit
+        )
 
 
 def reserve(world: SyncWorld, integration_id: int, limit: int) -> list[str]:
@@ -27,7 +31,7 @@ def reserve(world: SyncWorld, integration_id: int, limit: int) -> list[str]:
 
 def waiting(world: SyncWorld) -> int:
     with session_scope(world.services.engine) as session:
-        return repository.waiting_claims_count(session, world.bf_org)
+        return claim_queue_repository.waiting_claims_count(session, world.bf_org)
 
 
 def test_batches_are_the_oldest_waiting_claims_each_taken_once(world: SyncWorld) -> None:
@@ -72,7 +76,7 @@ def test_two_runs_reserving_at_once_never_take_the_same_claim(world: SyncWorld) 
     world.claims(10)
 
     with session_scope(world.services.engine) as first:  # still open: its rows stay locked
-        taken = repository.reserve_waiting_claims(first, world.bf_org, rest, limit=6)
+        taken = claim_queue_repository.reserve_waiting_claims(first, world.bf_org, rest, limit=6)
         other = reserve(world, xledger, 10)
 
     assert len(taken) == 6 and len(other) == 4
@@ -80,7 +84,7 @@ def test_two_runs_reserving_at_once_never_take_the_same_claim(world: SyncWorld) 
 
 
 def test_export_rows_unpack_into_export_records_in_field_order() -> None:
-    names = [column.name for column in repository._export_columns()]
+    names = [column.name for column in claim_queue_repository._export_columns()]
     fields = [
         {"posted_date": "claim_date", "claim_id": "id"}.get(name, name)
         for name in ExportRecord._fields
@@ -96,11 +100,11 @@ def test_a_run_finds_its_claims_through_the_partial_indexes(tmp_path: Path) -> N
     claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
     queries = {
         "ix_expense_claims_waiting": select(claim.id)
-        .where(claim.organization_id == 1, repository._waiting())
+        .where(claim.organization_id == 1, claim_queue_repository._waiting())
         .order_by(claim.claim_date, claim.id)
         .limit(500),
         "ix_expense_claims_unconfirmed": select(claim.id).where(
-            claim.organization_id == 1, repository._unconfirmed_by(1)
+            claim.organization_id == 1, claim_queue_repository._unconfirmed_by(1)
         ),
     }
     with engine_for(url).connect() as connection:
@@ -126,7 +130,7 @@ def test_reserved_claims_carry_the_values_the_orm_reads(world: SyncWorld) -> Non
     assert len(rows) == 40
     for row in rows:
         claim = before[row.claim_id]
-        columns = repository._export_columns()
+        columns = claim_queue_repository._export_columns()
         assert tuple(row) == tuple(getattr(claim, column.name) for column in columns)
         assert str(row.amount) == str(claim.amount), "two decimals, as the adapters send them"
         if row.vat_amount is not None:

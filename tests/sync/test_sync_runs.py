@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from accountlink_ui import repository
+from accountlink_ui import integrations_repository
 from accountlink_ui.accounting.vouchers import ExportRecord
 from accountlink_ui.db import engine_for, session_scope
 from accountlink_ui.integrations.contracts import ConnectionConfig, PushResult
@@ -32,7 +32,7 @@ TOO_LONG_ACCOUNT = "7140-REISE-IKKE-OPPGAVEPLIKTIG"  # Business Central allows 2
 
 def audit(world: SyncWorld, action: str) -> list[AuditEvent]:
     with session_scope(world.services.engine) as session:
-        events = repository.audit_events(session, world.bf_org)
+        events = integrations_repository.audit_events(session, world.bf_org)
     return [event for event in events if event.action == action]
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from accountlink_ui.api.deps import AppServices, Caller, audit_service
+from accountlink_ui.api.deps import AppServices, Caller
 from accountlink_ui.api.responses import errors
 from accountlink_ui.api.schemas import AuditEventListOut, AuditEventOut
 
@@ -24,7 +24,7 @@ def list_audit_events(
     limit: Annotated[int, Query(ge=1, le=500, description="How many events, newest first.")] = 100,
 ) -> AuditEventListOut:
     """The organization's audit events, newest first; details never hold a secret."""
-    events = audit_service(services).list_events(
+    events = services.audit.list_events(
         caller, caller.organization_id, integration_id=integration_id, limit=limit
     )
     return AuditEventListOut(events=[AuditEventOut.of(event) for event in events])

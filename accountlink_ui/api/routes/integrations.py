@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from accountlink_ui.api.deps import AppServices, Caller, rate_limited, scoped_integration
+from accountlink_ui.api.deps import AppServices, Caller, rate_limited
 from accountlink_ui.api.responses import errors
 from accountlink_ui.api.schemas import (
     ConnectionTestOut,
@@ -44,7 +44,7 @@ def get_integration(
     integration_id: IntegrationId, caller: Caller, services: AppServices
 ) -> IntegrationOut:
     """One integration: status, last test, sync figures and recent errors; never a secret."""
-    return IntegrationOut.of(scoped_integration(services, caller, integration_id))
+    return IntegrationOut.of(services.integrations.get_integration(caller, integration_id))
 
 
 @router.post(
@@ -59,8 +59,8 @@ def test_connection(
 
     A failed test is still 200: the answer says what the accounting system said.
     """
-    scoped_integration(services, caller, integration_id)
-    # The organization's share of the tests' pool (busy → 409); the token's budget is above.
+    # The service refuses an integration outside the token's organization (404) before
+    # anything is sent. The organization's share of the tests' pool (busy → 409); the token's budget is above.
     retest = partial(services.integrations.retest, caller, integration_id)
     result = services.test_runs.submit(caller.organization_id, retest, budget=False).result()
     return ConnectionTestOut.of(integration_id, result)
@@ -73,7 +73,6 @@ def test_connection(
 )
 def sync_now(integration_id: IntegrationId, caller: Caller, services: AppServices) -> SyncRunOut:
     """Send the organization's approved, unexported claims now; answers with the finished run."""
-    scoped_integration(services, caller, integration_id)
     sync = partial(services.sync.run, integration_id, trigger="api", actor=caller)
     run = services.sync_runs.submit(caller.organization_id, sync, budget=False).result()
     assert run is not None  # only the schedule's quiet no-op returns None
@@ -88,7 +87,6 @@ def sync_runs(
     limit: Annotated[int, Query(ge=1, le=100, description="How many runs, newest first.")] = 20,
 ) -> SyncRunListOut:
     """The integration's recent sync runs, newest first."""
-    scoped_integration(services, caller, integration_id)
     runs = services.sync.recent_runs(caller, integration_id, limit=limit)
     return SyncRunListOut(
         integration_id=integration_id, runs=[SyncRunOut.model_validate(run) for run in runs]

@@ -48,7 +48,7 @@ def _row(view: ApiTokenView) -> TokenRow:
 
 
 def _tokens() -> ApiTokenService:
-    return ApiTokenService(engine=get_services().engine)
+    return get_services().api_tokens
 
 
 NEW_TOKEN_FIELD = "new-token"

@@ -43,7 +43,7 @@ def _row(view: AuditEventView) -> AuditRow:
 
 
 def _audit() -> AuditService:
-    return AuditService(engine=get_services().engine)
+    return get_services().audit
 
 
 class AuditState(PageLoadState, SessionState):

@@ -5,7 +5,7 @@ the keys the integration type declares and only up to each field's maximum
 length: a value beyond it is refused with a message by the field and not kept,
 so whatever a browser sends, the state stays small. Secret inputs
 are uncontrolled: their values arrive only in the form's submit payload, are
-sealed at once (services/drafts.py) and never written to a public var, so no
+sealed at once by the service (services/connection_form.py) and never written to a public var, so no
 state delta can carry them back to the browser (DESIGN rule 1).
 """
 
@@ -27,14 +27,13 @@ from accountlink_ui.integrations.validation import (
     DISPLAY_NAME_TOO_LONG,
     applicable_fields,
     length_error,
-    validate_config,
     validate_field,
 )
+from accountlink_ui.services.connection_form import FormSubmission
 from accountlink_ui.services.errors import (
     InvalidConfig,
     RetestRequired,
     ServiceError,
-    retype_secret_message,
 )
 from accountlink_ui.services.integration_service import ConnectionDraft
 from accountlink_ui.services.wiring import get_services
@@ -111,13 +110,10 @@ class ConnectionFormState(rx.State, mixin=True):
     form_error: str = ""
     saving: bool = False
     _sealed_secrets: str = ""
+    """The service's sealed draft: the secrets typed so far and where they were typed for."""
     _proof: str = ""
     _pressed_at: float = 0.0
     """When the click that leads to the next test arrived (wall clock), if not this event."""
-    _sealed_environment: str = ""
-    _sealed_auth_flow: str = ""
-    _sealed_values: dict[str, str] = {}
-    """Where the sealed secrets were typed for: a typed secret does not follow a new address."""
     # The concrete states also inherit SessionState, which provides `_actor()` and
     # `organization_id`; this mixin relies on both.
     organization_id: ClassVar[Any]
@@ -205,7 +201,6 @@ class ConnectionFormState(rx.State, mixin=True):
         self.stored_environment = self.stored_auth_flow = ""
         self.stored_settings = {}
         self._sealed_secrets = ""
-        self._sealed_auth_flow = ""
         self._invalidate_test()
 
     def _invalidate_test(self) -> None:
@@ -318,10 +313,6 @@ class ConnectionFormState(rx.State, mixin=True):
     def _integration_id(self) -> int | None:
         return None
 
-    def _stored_secret_keys(self) -> set[str]:
-        """Stored secrets a blank field keeps: none once a destination field changed."""
-        return set() if self._destination_moved() else set(self.stored_masks)
-
     def _destination_moved(self) -> tuple[str, ...]:
         """The destination fields changed since the stored configuration (the service's rule)."""
         if not self.stored_masks or not self.stored_auth_flow or not self.type_key:
@@ -331,119 +322,51 @@ class ConnectionFormState(rx.State, mixin=True):
             (self.environment, self.auth_flow, self.values),
         )
 
-    def _retype_errors(self, secrets: dict[str, str]) -> dict[str, str]:
-        """The service's refusal, shown before it is asked: blank stored secrets to type again."""
-        moved = self._destination_moved()
-        if not moved:
-            return {}
-        integration_type = get_type(self.type_key)
-        changed = [integration_type.label_of(key) for key in moved]
-        return {
-            key: retype_secret_message(integration_type.label_of(key), changed)
-            for key in integration_type.secret_keys(self.auth_flow)
-            if key in self.stored_masks and not secrets.get(key, "").strip()
-        }
-
     def _accept_form(self, form: dict[str, str]) -> bool:
-        """Read the submit payload: non-secrets into state, secrets sealed. True when valid."""
+        """Hand the submit payload to the service; show its errors, keep its sealed draft.
+
+        What a blank secret means, and when a typed one must be typed again, is decided
+        by ``services/connection_form.py``; this state keeps only the sealed blob.
+        """
         actor = self._actor()
         if actor is None or not self.type_key:
             return False
-        services = get_services()
-        integration_type = get_type(self.type_key)
-        secret_keys = set(integration_type.secret_keys(self.auth_flow))
-        # Only declared non-secret fields are kept: Reflex also reports inputs by their
-        # element id, and such an entry may hold a secret's value.
-        plain_specs = {
-            spec.key: spec
-            for spec in integration_type.fields_for(self.auth_flow)
-            if not spec.secret
-        }
-        values = dict(self.values)
-        too_long: dict[str, str] = {}
-        for key, value in form.items():
-            if key in plain_specs and isinstance(value, str):
-                if error := length_error(plain_specs[key], value):
-                    too_long[key] = error  # refused, not kept
-                else:
-                    values[key] = value
-        self.values = values
-        secrets = services.drafts.open(
-            self._sealed_secrets, actor_id=actor.user_id, organization_id=self.organization_id
-        )
-        secret_specs = {s.key: s for s in integration_type.fields_for(self.auth_flow) if s.secret}
-        retype: dict[str, str] = {}
-        if secrets and self._sealed_auth_flow:
-            moved = integration_type.destination_changes(
-                (self._sealed_environment, self._sealed_auth_flow, self._sealed_values),
-                (self.environment, self.auth_flow, values),
-            )
-            if moved:  # typed for another address: never sent to this one unless typed again
-                changed = [integration_type.label_of(key) for key in moved]
-                retype = {
-                    key: retype_secret_message(integration_type.label_of(key), changed)
-                    for key in secrets
-                    if key in secret_keys
-                }
-                secrets = {}
-        for key in secret_keys:
-            typed = form.get(key, "")
-            if isinstance(typed, str) and typed.strip():
-                if error := length_error(secret_specs[key], typed):
-                    too_long[key] = error  # refused, not sealed
-                else:
-                    secrets[key] = typed
-        secrets = {k: v for k, v in secrets.items() if k in secret_keys}
-        self._sealed_secrets = services.drafts.seal(
-            secrets, actor_id=actor.user_id, organization_id=self.organization_id
-        )
-        self._sealed_environment, self._sealed_auth_flow = self.environment, self.auth_flow
-        self._sealed_values = dict(values)
-        self.entered_secrets = sorted(secrets)
-        name = form.get("display_name", self.display_name)
-        name = name if isinstance(name, str) else ""
-        if len(name.strip()) > DISPLAY_NAME_MAX:
-            too_long["display_name"] = DISPLAY_NAME_TOO_LONG
-        else:
-            self.display_name = name
-        errors = validate_config(
-            self.type_key,
-            self.environment,
-            self.auth_flow,
-            {**values, **secrets},
-            display_name=self.display_name,
-            allowed_hosts=services.settings.allowed_hosts,
-            stored_secret_keys=self._stored_secret_keys(),
-        )
-        errors = {**errors, **too_long}
-        errors.update(self._retype_errors(secrets))
-        kept = self._stored_secret_keys()
-        errors.update({k: v for k, v in retype.items() if k not in secrets and k not in kept})
-        self.field_errors = errors
-        self._invalidate_test()
-        if errors:
-            self.form_error = "Please correct the highlighted fields."
-            return False
-        self.form_error = ""
-        return True
-
-    def _draft(self) -> ConnectionDraft:
-        actor = self._actor()
-        secrets = (
-            get_services().drafts.open(
-                self._sealed_secrets, actor_id=actor.user_id, organization_id=self.organization_id
-            )
-            if actor
-            else {}
-        )
-        integration_type = get_type(self.type_key)
-        names = {s.key for s in integration_type.fields_for(self.auth_flow)}
-        values = {k: v for k, v in self.values.items() if k in names}
-        return ConnectionDraft(
+        submission = FormSubmission(
             type_key=self.type_key,
             environment=self.environment,
             auth_flow=self.auth_flow,
-            values={**values, **secrets},
+            values=dict(self.values),
+            display_name=self.display_name,
+            payload=form,
+            sealed=self._sealed_secrets,
+            integration_id=self._integration_id(),
+        )
+        self._invalidate_test()
+        try:
+            outcome = get_services().forms.submit(actor, self.organization_id, submission)
+        except ServiceError as refused:
+            self.form_error = str(refused)
+            return False
+        self.values = outcome.values
+        self.display_name = outcome.display_name
+        self._sealed_secrets = outcome.sealed
+        self.entered_secrets = outcome.entered
+        self.field_errors = outcome.errors
+        self.form_error = outcome.form_error
+        return outcome.ok
+
+    def _draft(self) -> ConnectionDraft:
+        actor = self._actor()
+        if actor is None:
+            return ConnectionDraft(self.type_key, self.environment, self.auth_flow, {})
+        return get_services().forms.draft(
+            actor,
+            self.organization_id,
+            sealed=self._sealed_secrets,
+            type_key=self.type_key,
+            environment=self.environment,
+            auth_flow=self.auth_flow,
+            values=self.values,
             display_name=self.display_name,
         )
 

@@ -1,7 +1,8 @@
-"""Organization Integration Repository: the queries, and nothing but the queries.
+"""Claim-queue repository: the expense claims a sync reads, reserves, marks and releases.
 
-Functions take an open session so the service decides the transaction
-boundaries (rule 4: a credential swap is one transaction).
+The queries, and nothing but the queries; the sync engine (services/sync_export.py)
+decides the transactions. Hot paths run compiled statements through the driver (see
+``reserve_waiting_claims``), because a run may move thousands of claims.
 """
 
 from __future__ import annotations
@@ -22,195 +23,12 @@ from accountlink_ui.db import rowcount
 from accountlink_ui.models import (
     UNCONFIRMED_CLAIM,
     WAITING_CLAIM,
-    AuditEvent,
     ClaimStatus,
-    CredentialVersion,
     ExpenseClaim,
     Integration,
-    IntegrationIncident,
-    Membership,
-    Organization,
-    PostingSettingsVersion,
-    SyncRun,
-    SyncRunOutcome,
-    User,
     table_of,
     utcnow,
 )
-from accountlink_ui.redaction import scrub_data
-
-
-def organization(session: Session, organization_id: int) -> Organization | None:
-    return session.get(Organization, organization_id)
-
-
-def organization_by_slug(session: Session, slug: str) -> Organization | None:
-    return session.exec(select(Organization).where(Organization.slug == slug)).first()
-
-
-def user_by_email(session: Session, email: str) -> User | None:
-    return session.exec(select(User).where(User.email == email.strip().lower())).first()
-
-
-def membership(session: Session, organization_id: int, user_id: int) -> Membership | None:
-    return session.exec(
-        select(Membership).where(
-            Membership.organization_id == organization_id, Membership.user_id == user_id
-        )
-    ).first()
-
-
-def memberships_of(session: Session, user_id: int) -> list[tuple[Membership, Organization]]:
-    rows = session.exec(
-        select(Membership, Organization)
-        .join(Organization, col(Organization.id) == Membership.organization_id)
-        .where(Membership.user_id == user_id)
-        .order_by(Organization.name)
-    ).all()
-    return [(m, o) for m, o in rows]
-
-
-def integrations_of(session: Session, organization_id: int) -> Sequence[Integration]:
-    return session.exec(
-        select(Integration).where(Integration.organization_id == organization_id)
-    ).all()
-
-
-def integration(session: Session, integration_id: int) -> Integration | None:
-    return session.get(Integration, integration_id)
-
-
-def integration_of_type(
-    session: Session, organization_id: int, type_key: str
-) -> Integration | None:
-    return session.exec(
-        select(Integration).where(
-            Integration.organization_id == organization_id, Integration.type_key == type_key
-        )
-    ).first()
-
-
-def credential_version(session: Session, version_id: int | None) -> CredentialVersion | None:
-    return session.get(CredentialVersion, version_id) if version_id is not None else None
-
-
-def active_credentials(
-    session: Session, integrations: Sequence[Integration]
-) -> dict[int, tuple[CredentialVersion, str]]:
-    """Integration id → (its active credential version, the name of who set it), in one query."""
-    ids = [i.active_credential_version_id for i in integrations if i.active_credential_version_id]
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(CredentialVersion, User.name)
-        .join(User, col(User.id) == CredentialVersion.created_by_id)
-        .where(col(CredentialVersion.id).in_(ids))
-    ).all()
-    return {version.integration_id: (version, name) for version, name in rows}
-
-
-def posting_settings(session: Session, version_id: int | None) -> PostingSettingsVersion | None:
-    return session.get(PostingSettingsVersion, version_id) if version_id is not None else None
-
-
-def next_posting_settings_version(session: Session, integration_id: int) -> int:
-    current = session.execute(
-        select(func.max(PostingSettingsVersion.version)).where(
-            col(PostingSettingsVersion.integration_id) == integration_id
-        )
-    ).scalar_one()
-    return int(current or 0) + 1
-
-
-def next_credential_version(session: Session, integration_id: int) -> int:
-    current = session.exec(
-        select(func.max(CredentialVersion.version)).where(
-            CredentialVersion.integration_id == integration_id
-        )
-    ).one()
-    return (current or 0) + 1
-
-
-def all_credential_versions(session: Session) -> Sequence[tuple[CredentialVersion, Integration]]:
-    return session.exec(
-        select(CredentialVersion, Integration).join(
-            Integration, col(Integration.id) == CredentialVersion.integration_id
-        )
-    ).all()
-
-
-def delete_integration(session: Session, integration: Integration) -> None:
-    """The integration with its credential and posting versions and run history; audit
-    events stay."""
-    for model in (CredentialVersion, PostingSettingsVersion, SyncRun, IntegrationIncident):
-        for row in session.exec(select(model).where(model.integration_id == integration.id)).all():
-            session.delete(row)
-    session.flush()
-    session.delete(integration)
-
-
-def add_audit_event(
-    session: Session,
-    *,
-    organization_id: int,
-    actor_id: int | None,
-    action: str,
-    integration_id: int | None = None,
-    details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    event = AuditEvent(
-        organization_id=organization_id,
-        actor_id=actor_id,
-        action=action,
-        integration_id=integration_id,
-        # Scrubbed as written: a detail quoting a target's answer may echo a credential.
-        details=scrub_data(details or {}),
-    )
-    session.add(event)
-    return event
-
-
-def audit_events(
-    session: Session, organization_id: int, *, integration_id: int | None = None, limit: int = 200
-) -> Sequence[AuditEvent]:
-    query = select(AuditEvent).where(AuditEvent.organization_id == organization_id)
-    if integration_id is not None:
-        query = query.where(AuditEvent.integration_id == integration_id)
-    return session.exec(query.order_by(col(AuditEvent.id).desc()).limit(limit)).all()
-
-
-def recent_sync_errors(
-    session: Session, integration_ids: Sequence[int], *, per_integration: int = 3
-) -> dict[int, list[SyncRun]]:
-    """The latest failed or partial runs of each integration, in one query for all of them."""
-    if not integration_ids:
-        return {}
-    ranked = (
-        select(
-            SyncRun.id,
-            func.row_number()
-            .over(partition_by=col(SyncRun.integration_id), order_by=col(SyncRun.id).desc())
-            .label("rank"),
-        )
-        .where(
-            col(SyncRun.integration_id).in_(integration_ids),
-            col(SyncRun.outcome).in_(("failed", "partial")),
-        )
-        .subquery()
-    )
-    rows = session.exec(
-        select(SyncRun)
-        .join(ranked, col(ranked.c.id) == SyncRun.id)
-        .where(ranked.c.rank <= per_integration)
-        .order_by(col(SyncRun.id).desc())
-    ).all()
-    errors: dict[int, list[SyncRun]] = {}
-    for run in rows:
-        errors.setdefault(run.integration_id, []).append(run)
-    return errors
-
-
-# --- expense claims and sync runs (the sync engine) -------------------------------------------
 
 
 def _unconfirmed_by(integration_id: int) -> Any:
@@ -502,31 +320,6 @@ def claims_of(
     return [(claim, name) for claim, name in rows]
 
 
-def sync_runs_of(
-    session: Session, integration_id: int, *, limit: int = 20
-) -> list[tuple[SyncRun, str | None]]:
-    """The integration's runs, newest first, each with the name of who started it."""
-    rows = session.exec(
-        select(SyncRun, User.name)
-        .join(User, col(User.id) == SyncRun.actor_id, isouter=True)
-        .where(SyncRun.integration_id == integration_id)
-        .order_by(col(SyncRun.id).desc())
-        .limit(limit)
-    ).all()
-    return [(run, name) for run, name in rows]
-
-
-def running_sync_runs(session: Session, integration_id: int) -> Sequence[SyncRun]:
-    return session.exec(
-        select(SyncRun)
-        .where(
-            SyncRun.integration_id == integration_id,
-            SyncRun.outcome == SyncRunOutcome.RUNNING.value,
-        )
-        .order_by(col(SyncRun.id))
-    ).all()
-
-
 def waiting_claims_total(session: Session) -> int:
     """Claims waiting for their first sync over every organization (the metrics' queue
     depth): a count over the partial index ``ix_expense_claims_waiting`` alone."""
@@ -558,3 +351,17 @@ def return_claims_to_approved(session: Session, organization_id: int) -> int:
         )
     )
     return rowcount(result)
+
+
+def claim_keys(session: Session, claim_ids: Sequence[int]) -> list[tuple[int, str, str | None]]:
+    """(id, idempotency key, the caller's external id) of each claim, 500 ids a query."""
+    found: list[tuple[int, str, str | None]] = []
+    for start in range(0, len(claim_ids), 500):
+        chunk = list(claim_ids[start : start + 500])
+        rows = session.exec(
+            select(ExpenseClaim.id, ExpenseClaim.idempotency_key, ExpenseClaim.external_id).where(
+                col(ExpenseClaim.id).in_(chunk)
+            )
+        ).all()
+        found.extend((claim_id or 0, key, external) for claim_id, key, external in rows)
+    return found
