@@ -32,6 +32,7 @@ from accountlink_ui.ui.states.credentials import CredentialsState
 from accountlink_ui.ui.states.demo_controls import DemoControlsState
 from accountlink_ui.ui.states.integrations import IntegrationsState
 from accountlink_ui.ui.states.links import OneTimeLinkState
+from accountlink_ui.ui.states.locale import t
 from accountlink_ui.ui.states.members import MembersState
 from accountlink_ui.ui.states.posting import PostingState
 from accountlink_ui.ui.states.session import SessionState
@@ -42,7 +43,7 @@ from accountlink_ui.ui.theme import GLOBAL_STYLE
 app = rx.App(
     style=GLOBAL_STYLE,
     stylesheets=["/accountlink.css"],
-    html_lang="en",
+    html_lang="en",  # the build's default; pick_locale sets document.documentElement.lang
     api_transformer=mount_backend_routes,
 )
 # Before any handler of ours runs: signed in, and a payload of the declared shape.
@@ -52,87 +53,90 @@ app.register_lifespan_task(run_sync_scheduler)
 app.register_lifespan_task(run_outbox_deliverer)
 
 app.add_page(
-    login, route="/login", title="Sign in · AccountLink", on_load=SessionState.redirect_if_signed_in
+    login,
+    route="/login",
+    title=t("title.sign_in"),
+    on_load=[SessionState.pick_locale, SessionState.redirect_if_signed_in],
 )
 app.add_page(
     integrations_page,
     route="/settings/integrations",
-    title="External Integrations · AccountLink",
-    on_load=IntegrationsState.load,
+    title=t("title.integrations"),
+    on_load=[SessionState.pick_locale, IntegrationsState.load],
 )
 app.add_page(
     wizard_page,
     route="/settings/integrations/new",
-    title="Add Integration · AccountLink",
-    on_load=WizardState.open,
+    title=t("title.wizard"),
+    on_load=[SessionState.pick_locale, WizardState.open],
 )
 app.add_page(
     credentials_page,
     route="/settings/integrations/[integration_id]/credentials",
-    title="Edit Credentials · AccountLink",
-    on_load=CredentialsState.open,
+    title=t("title.credentials"),
+    on_load=[SessionState.pick_locale, CredentialsState.open],
 )
 app.add_page(
     posting_page,
     route="/settings/integrations/[integration_id]/posting",
-    title="Posting · AccountLink",
-    on_load=PostingState.open,
+    title=t("title.posting"),
+    on_load=[SessionState.pick_locale, PostingState.open],
 )
 app.add_page(
     api_tokens_page,
     route="/settings/api-tokens",
-    title="API tokens · AccountLink",
-    on_load=ApiTokensState.load,
+    title=t("title.api_tokens"),
+    on_load=[SessionState.pick_locale, ApiTokensState.load],
 )
 app.add_page(
     members_page,
     route="/settings/members",
-    title="Members · AccountLink",
-    on_load=MembersState.load,
+    title=t("title.members"),
+    on_load=[SessionState.pick_locale, MembersState.load],
 )
 app.add_page(
     accept_invitation_page,
     route="/invite",
-    title="Join · AccountLink",
-    on_load=OneTimeLinkState.open_invitation,
+    title=t("title.invite"),
+    on_load=[SessionState.pick_locale, OneTimeLinkState.open_invitation],
 )
 app.add_page(
     reset_password_page,
     route="/reset",
-    title="Choose a new password · AccountLink",
-    on_load=OneTimeLinkState.open_reset,
+    title=t("title.reset"),
+    on_load=[SessionState.pick_locale, OneTimeLinkState.open_reset],
 )
 app.add_page(
     forgot_password_page,
     route="/forgot-password",
-    title="Forgot password · AccountLink",
-    on_load=OneTimeLinkState.open_forgot,
+    title=t("title.forgot"),
+    on_load=[SessionState.pick_locale, OneTimeLinkState.open_forgot],
 )
 app.add_page(
     webhooks_page,
     route="/settings/webhooks",
-    title="Webhooks · AccountLink",
-    on_load=WebhooksState.load,
+    title=t("title.webhooks"),
+    on_load=[SessionState.pick_locale, WebhooksState.load],
 )
 app.add_page(
     audit_page,
     route="/settings/audit",
-    title="Audit trail · AccountLink",
-    on_load=AuditState.load,
+    title=t("title.audit"),
+    on_load=[SessionState.pick_locale, AuditState.load],
 )
 app.add_page(
     claims_page,
     route="/settings/claims",
-    title="Expense claims · AccountLink",
-    on_load=ClaimsState.load,
+    title=t("title.claims"),
+    on_load=[SessionState.pick_locale, ClaimsState.load],
 )
 if demo_controls_enabled(get_settings()):
     # Absent outside the demo (and the service refuses its handlers there anyway).
     app.add_page(
         demo_controls_page,
         route=DEMO_ROUTE,
-        title="Demo controls · AccountLink",
-        on_load=DemoControlsState.load,
+        title=t("title.demo_controls"),
+        on_load=[SessionState.pick_locale, DemoControlsState.load],
     )
 app.add_page(
     lambda: rx.box(),

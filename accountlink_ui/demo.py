@@ -12,6 +12,7 @@ from accountlink_ui.demo_claims import seed_demo_claims
 from accountlink_ui.models import ApiToken, Role
 from accountlink_ui.sandbox import demo_credentials
 from accountlink_ui.services.api_token_service import SHOWN_PREFIX_LENGTH, token_hash
+from accountlink_ui.services.locale_preferences import LocalePreferences
 from accountlink_ui.services.outbox import EVENT_TYPES
 from accountlink_ui.services.wiring import Services
 from accountlink_ui.views import Actor
@@ -32,6 +33,8 @@ class DemoUser:
 
 
 DEMO_ORGANIZATIONS = (("blindeforbundet", "Blindeforbundet"), ("hlf", "HLF"))
+DEMO_LOCALE, DEMO_TIME_ZONE = "nb", "Europe/Oslo"
+"""Both demo organizations are Norwegian (migration 0012 sets the same on older databases)."""
 DEMO_USERS = (
     DemoUser("kari@blindeforbundet.example", "Kari Nordmann", "blindeforbundet", Role.ADMIN),
     DemoUser("ola@blindeforbundet.example", "Ola Hansen", "blindeforbundet", Role.MEMBER),
@@ -50,6 +53,9 @@ def seed_demo(services: Services) -> list[str]:
             ids[slug] = existing.id
             continue
         ids[slug] = services.auth.create_organization(name=name, slug=slug)
+        LocalePreferences(services.engine).set_organization_defaults(
+            ids[slug], locale=DEMO_LOCALE, time_zone=DEMO_TIME_ZONE
+        )
         created.append(f"organization {name}")
     for person in DEMO_USERS:
         with session_scope(services.engine) as session:

@@ -61,6 +61,10 @@ class Organization(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     slug: str = Field(max_length=80, unique=True, index=True)
+    locale: str = Field(default="en", max_length=10, sa_column_kwargs={"server_default": "en"})
+    """The language a member sees when neither their choice nor their browser decides."""
+    time_zone: str = Field(default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"})
+    """An IANA zone: dates and times on its pages; the scheduler itself stays in UTC."""
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
@@ -73,6 +77,8 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=320, unique=True, index=True)
     name: str = Field(max_length=200)
     password_hash: str = Field(max_length=400)
+    locale: str | None = Field(default=None, max_length=10)
+    """The language this person chose in the header; None until they choose."""
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

@@ -31,19 +31,31 @@ _UTC = ZoneInfo("UTC")
 
 
 @cache
+def domain_catalogue(locale: str, domain: str) -> Mapping[str, str]:
+    """One ``locales/<locale>/<domain>.po`` (``ui`` is what the page's state ships to the
+    browser: only the page's own strings, not every service code)."""
+    entries: dict[str, str] = {}
+    path = _LOCALE_DIR / locale / f"{domain}.po"
+    if not path.exists():
+        return entries
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    for message in catalog:
+        if message.id and message.string and not message.fuzzy:
+            entries[str(message.id)] = str(message.string)
+    return entries
+
+
+@cache
 def _catalogue(locale: str) -> Mapping[str, str]:
     """Every ``locales/<locale>/*.po`` merged: ``ui.po`` for page text, ``messages.po`` for
     service codes, one file per domain so the two grow without touching each other."""
     entries: dict[str, str] = {}
     for path in sorted((_LOCALE_DIR / locale).glob("*.po")):
-        with path.open("rb") as handle:
-            catalog = read_po(handle, locale=locale)
-        for message in catalog:
-            if message.id and message.string and not message.fuzzy:
-                key = str(message.id)
-                if key in entries:
-                    raise ValueError(f"{path}: key {key!r} is defined twice in {locale}")
-                entries[key] = str(message.string)
+        for key, text in domain_catalogue(locale, path.stem).items():
+            if key in entries:
+                raise ValueError(f"{path}: key {key!r} is defined twice in {locale}")
+            entries[key] = text
     return entries
 
 

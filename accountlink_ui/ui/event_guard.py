@@ -43,6 +43,10 @@ PUBLIC_HANDLERS = frozenset(
     {
         "redirect_if_signed_in",
         "sign_in_answered",
+        # The page's language, on every page (signed in or not); only a signed-in
+        # person's choice is saved (ui/states/session.py).
+        "pick_locale",
+        "choose_locale",
         # The pages one-time links open, and "Forgot password?" (ui/states/links.py).
         "open_invitation",
         "open_reset",

@@ -19,11 +19,12 @@ STATUS_COLORS: dict[str, str] = {
     "not_configured": "amber",
 }
 STATUS_LABELS: dict[str, str] = {
-    "active": "Active",
-    "error": "Error",
-    "disabled": "Disabled",
-    "not_configured": "Not configured",
+    "active": "status.active",
+    "error": "status.error",
+    "disabled": "status.disabled",
+    "not_configured": "status.not_configured",
 }
+"""Catalogue keys of the status words (the badge shows words as well as colour)."""
 STATUS_ICONS: dict[str, str] = {
     "active": "circle-check",
     "error": "circle-alert",

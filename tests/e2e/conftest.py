@@ -42,6 +42,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
+BROWSER_LOCALE = "en-US"
 # A 2-core CI machine builds and serves the app while the browser runs: give each
 # expectation room for a slow event round trip (assertions still fail fast on wrong text).
 expect.set_options(timeout=12_000)
@@ -236,7 +237,9 @@ def _screenshot_path(name: str) -> Path:
 @pytest.fixture
 def page(browser: Browser, app_server: str, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A fresh browser context per test, with relative URLs resolving to the app."""
-    context = browser.new_context(viewport=VIEWPORT, base_url=app_server)
+    # A browser preferring English: the demo organizations default to Norwegian, and the
+    # English tests select by English labels (tests/e2e/test_norwegian.py sets nb-NO).
+    context = browser.new_context(viewport=VIEWPORT, base_url=app_server, locale=BROWSER_LOCALE)
     tab = context.new_page()
     try:
         yield tab
@@ -274,6 +277,7 @@ def no_integrations(app_server: str, app_database_url: str) -> Iterator[None]:
             "DELETE FROM posting_settings_versions",
             "DELETE FROM integration_incidents",
             "DELETE FROM integrations",
+            "UPDATE users SET locale = NULL",  # no saved language: the browser decides
             "UPDATE expense_claims SET status = 'approved', external_reference = NULL, "
             "exported_at = NULL, exported_integration_id = NULL, last_error = NULL",
         ):

@@ -17,6 +17,7 @@ from reflex_base.event import Event
 from reflex_base.utils.form import FORM_DATA_ENTRIES_KEY
 
 import accountlink_ui.accountlink_ui  # noqa: F401  (registers every page state)
+from accountlink_ui.i18n import translate
 from accountlink_ui.integrations.registry import get_type
 from accountlink_ui.services.auth_service import session_key
 from accountlink_ui.ui import event_guard
@@ -166,7 +167,7 @@ def test_the_form_refuses_keys_its_integration_type_does_not_declare(wired: Seed
     wizard.check_value("another", "value")
     wizard.set_value("api_token", "a secret is never kept as a plain value")
     assert wizard.values == before
-    assert wizard.form_error == UNDECLARED_FIELD
+    assert wizard.form_error == translate("en", UNDECLARED_FIELD)
     assert "not_a_field" not in wizard.field_errors
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from accountlink_ui.ui.states.connection_form import Choice, ConnectionFormState, FieldView
+from accountlink_ui.ui.states.locale import t, tf
 
 _MASKED = {"-webkit-text-security": "disc"}
 
@@ -57,12 +58,14 @@ def _secret_input(state: type[ConnectionFormState], item: FieldView) -> rx.Compo
             rx.icon("eye-off", size=16, aria_hidden="true"),
             rx.icon("eye", size=16, aria_hidden="true"),
         ),
-        rx.cond(shown, "Hide", "Show"),
+        rx.cond(shown, t("form.hide"), t("form.show")),
         type="button",
         variant="soft",
         color_scheme="gray",
         size="2",
-        aria_label=rx.cond(shown, f"Hide {item.label}", f"Show {item.label}"),
+        aria_label=rx.cond(
+            shown, tf("form.hide_field", field=item.label), tf("form.show_field", field=item.label)
+        ),
         aria_pressed=rx.cond(shown, "true", "false"),
         on_click=state.toggle_secret(item.key),
     )
@@ -129,7 +132,8 @@ def field_row(state: type[ConnectionFormState], item: FieldView) -> rx.Component
         rx.el.label(
             item.label,
             rx.cond(
-                item.required, rx.text(" (required)", as_="span", color_scheme="gray", size="1")
+                item.required,
+                rx.text(" ", t("form.required"), as_="span", color_scheme="gray", size="1"),
             ),
             html_for=f"field-{item.key}",
             font_weight="500",
@@ -146,7 +150,7 @@ def field_row(state: type[ConnectionFormState], item: FieldView) -> rx.Component
         rx.cond(
             item.at_fault,
             rx.text(
-                "The connection test points at this field.",
+                t("form.test_points_here"),
                 size="2",
                 color_scheme="red",
                 weight="medium",
@@ -163,7 +167,7 @@ def field_row(state: type[ConnectionFormState], item: FieldView) -> rx.Component
 
 
 def _choice_group(
-    legend: str, name: str, choices: rx.Var, selected: rx.Var, on_pick: rx.EventHandler
+    legend_key: str, name: str, choices: rx.Var, selected: rx.Var, on_pick: rx.EventHandler
 ) -> rx.Component:
     def option(choice: Choice) -> rx.Component:
         return rx.el.label(
@@ -192,7 +196,7 @@ def _choice_group(
         )
 
     return rx.el.fieldset(
-        rx.el.legend(legend, font_weight="500", margin_bottom="6px"),
+        rx.el.legend(t(legend_key), font_weight="500", margin_bottom="6px"),
         rx.flex(rx.foreach(choices, option), gap="8px", wrap="wrap"),
         border="none",
         padding="0",
@@ -205,7 +209,7 @@ def connection_fields(state: type[ConnectionFormState]) -> rx.Component:
     """Environment, sign-in method and the generated fields."""
     return rx.vstack(
         _choice_group(
-            "Environment",
+            "dashboard.environment",
             "environment",
             state.environment_choices,
             state.environment,
@@ -214,7 +218,7 @@ def connection_fields(state: type[ConnectionFormState]) -> rx.Component:
         rx.cond(
             state.flow_choices.length() > 1,  # type: ignore[attr-defined]
             _choice_group(
-                "Sign-in method",
+                "dashboard.sign_in_method",
                 "auth_flow",
                 state.flow_choices,
                 state.auth_flow,
@@ -236,7 +240,7 @@ def test_result(state: type[ConnectionFormState]) -> rx.Component:
                 rx.hstack(
                     rx.spinner(size="2"),
                     rx.text(
-                        "Testing the connection: ", state.probe_description, " (at most 10 s)…"
+                        t("form.testing"), " ", state.probe_description, " ", t("form.at_most")
                     ),
                     align="center",
                 ),
@@ -251,10 +255,15 @@ def test_result(state: type[ConnectionFormState]) -> rx.Component:
                         rx.vstack(
                             rx.text(state.test_message, weight="medium"),
                             rx.cond(
-                                state.test_reached != "", rx.text("Reached: ", state.test_reached)
+                                state.test_reached != "",
+                                rx.text(t("form.reached"), " ", state.test_reached),
                             ),
                             rx.text(
-                                "Answered in ", state.test_seconds, size="1", color_scheme="gray"
+                                t("form.answered_in"),
+                                " ",
+                                state.test_seconds,
+                                size="1",
+                                color_scheme="gray",
                             ),
                             spacing="1",
                         ),
@@ -264,7 +273,7 @@ def test_result(state: type[ConnectionFormState]) -> rx.Component:
                     ),
                     rx.callout(
                         rx.vstack(
-                            rx.text("Connection failed", weight="bold"),
+                            rx.text(t("form.connection_failed"), weight="bold"),
                             rx.text(state.test_message),
                             spacing="1",
                         ),

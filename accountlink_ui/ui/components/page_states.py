@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from accountlink_ui.ui.states.locale import LocaleState, t, tf
+
 
 def refusal_callout(message: rx.Var[str]) -> rx.Component:
     return rx.callout(
@@ -38,8 +40,10 @@ def page_states(
     """``content`` once loaded and allowed; otherwise the matching state."""
     body = content
     if load_error is not None:
-        extra = (rx.button("Retry", size="1", on_click=retry),) if retry is not None else ()
-        body = rx.cond(load_error != "", error_callout(load_error, *extra), content)
+        extra = (rx.button(t("page.retry"), size="1", on_click=retry),) if retry is not None else ()
+        # load_error holds the catalogue key naming what failed to load (see page_load.py).
+        failed = tf("page.load_failed", what=LocaleState.texts[load_error])  # type: ignore[index]
+        body = rx.cond(load_error != "", error_callout(failed, *extra), content)
     return rx.cond(
         loading,
         placeholder or rx.skeleton(rx.box(height=skeleton_height), loading=True, width="100%"),

@@ -11,6 +11,7 @@ import reflex as rx
 
 from accountlink_ui.accounting.posting_settings import MAX_FIELD
 from accountlink_ui.ui.components.connection_form import field_error
+from accountlink_ui.ui.states.locale import t
 from accountlink_ui.ui.states.posting import (
     ACCOUNTS_LIST,
     DIMENSIONS_LIST,
@@ -76,11 +77,12 @@ def _datalist(list_id: str, options: rx.Var) -> rx.Component:
 
 
 def _section(
-    title: str, note: str | rx.Component, fields: rx.Var, state: type[PostingFormState]
+    title_key: str, note: str | rx.Component, fields: rx.Var, state: type[PostingFormState]
 ) -> rx.Component:
+    """``note`` is a catalogue key, or a component that shows its own text."""
     return rx.el.fieldset(
-        rx.el.legend(rx.heading(title, size="4", as_="h2")),
-        rx.text(note, size="2", color_scheme="gray") if isinstance(note, str) else note,
+        rx.el.legend(rx.heading(t(title_key), size="4", as_="h2")),
+        rx.text(t(note), size="2", color_scheme="gray") if isinstance(note, str) else note,
         rx.grid(
             rx.foreach(fields, lambda item: _field_row(state, item)),
             columns={"initial": "1", "sm": "2"},
@@ -109,15 +111,15 @@ def posting_fields(state: type[PostingFormState]) -> rx.Component:
             rx.text(
                 rx.cond(
                     state.posting_listed,
-                    "Accounts and codes are offered from the system as you type.",
-                    "No lists from the system: type the codes.",
+                    t("posting.lists_offered"),
+                    t("posting.no_lists"),
                 ),
                 size="2",
                 color_scheme="gray",
             ),
             rx.button(
                 rx.icon("rotate-cw", size=14, aria_hidden="true"),
-                "Read the lists again",
+                t("posting.read_lists_again"),
                 type="button",
                 size="1",
                 variant="ghost",
@@ -133,32 +135,31 @@ def posting_fields(state: type[PostingFormState]) -> rx.Component:
         _datalist(DIMENSIONS_LIST, state.posting_dimensions),
         _datalist(SOURCES_LIST, state.posting_sources),
         _section(
-            "Expense accounts",
-            "Where each kind of expense is debited. Leave a category blank to use the default.",
+            "posting.section.expense",
+            "posting.section.expense_note",
             state.posting_expense_fields,
             state,
         ),
         _section(
-            "Counter-account",
-            "Where what the organization owes the employee is credited.",
+            "posting.section.counter",
+            "posting.section.counter_note",
             state.posting_counter_fields,
             state,
         ),
         _section(
-            "VAT",
-            "Tax codes and the input VAT account apply only when the organization is "
-            "registered for VAT.",
+            "posting.section.vat",
+            "posting.section.vat_note",
             state.posting_vat_fields,
             state,
         ),
         _section(
-            "Dimensions",
-            "Optional: send the claim's cost centre and project to these dimensions.",
+            "posting.section.dimensions",
+            "posting.section.dimensions_note",
             state.posting_dimension_fields,
             state,
         ),
         _section(
-            "Voucher numbers",
+            "posting.section.vouchers",
             rx.text(
                 state.posting_voucher_example,
                 size="2",
@@ -202,7 +203,7 @@ def posting_fields(state: type[PostingFormState]) -> rx.Component:
 def save_posting_button(state: type[PostingFormState]) -> rx.Component:
     return rx.button(
         rx.icon("save", size=16, aria_hidden="true"),
-        "Save posting settings",
+        t("posting.save"),
         type="button",
         loading=state.posting_saving,
         on_click=state.save_posting,

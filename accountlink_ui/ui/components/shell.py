@@ -8,6 +8,7 @@ import reflex as rx
 
 from accountlink_ui.services.demo_controls import demo_controls_enabled
 from accountlink_ui.settings import get_settings
+from accountlink_ui.ui.states.locale import LANGUAGE_NAMES, t
 from accountlink_ui.ui.states.session import SIGN_OUT_SCRIPT, SessionState
 from accountlink_ui.ui.theme import PAGE_MAX_WIDTH
 
@@ -31,9 +32,30 @@ def _organization_switcher() -> rx.Component:
             ),
             value=SessionState.organization_id.to_string(),
             on_change=SessionState.switch_organization,
-            aria_label="Organization",
+            aria_label=t("header.organization"),
         ),
         rx.text(SessionState.organization_name, weight="medium", size="2"),
+    )
+
+
+def language_switch() -> rx.Component:
+    """Norsk / English, each named in its own language; the choice is saved for the person."""
+    return rx.hstack(
+        *[
+            rx.button(
+                name,
+                lang=code,
+                size="1",
+                variant=rx.cond(SessionState.locale == code, "solid", "soft"),
+                aria_pressed=rx.cond(SessionState.locale == code, "true", "false"),
+                on_click=SessionState.choose_locale(code),
+                data_testid=f"language-{code}",
+            )
+            for code, name in LANGUAGE_NAMES.items()
+        ],
+        spacing="1",
+        role="group",
+        aria_label=t("header.language"),
     )
 
 
@@ -45,9 +67,10 @@ def header() -> rx.Component:
             rx.hstack(
                 _organization_switcher(),
                 rx.text(SessionState.user_name, size="2", color_scheme="gray"),
+                language_switch(),
                 rx.button(
                     rx.icon("log-out", size=16, aria_hidden="true"),
-                    "Sign out",
+                    t("header.sign_out"),
                     variant="soft",
                     size="2",
                     # Only the backend can end the session and clear the HttpOnly cookie.
@@ -73,14 +96,15 @@ def header() -> rx.Component:
 
 
 SETTINGS_PAGES = (
-    ("External Integrations", "/settings/integrations"),
-    ("Expense claims", "/settings/claims"),
-    ("API tokens", "/settings/api-tokens"),
-    ("Members", "/settings/members"),
-    ("Webhooks", "/settings/webhooks"),
-    ("Audit trail", "/settings/audit"),
+    ("nav.integrations", "/settings/integrations"),
+    ("nav.claims", "/settings/claims"),
+    ("nav.api_tokens", "/settings/api-tokens"),
+    ("nav.members", "/settings/members"),
+    ("nav.webhooks", "/settings/webhooks"),
+    ("nav.audit", "/settings/audit"),
 )
-DEMO_CONTROLS_PAGE = ("Demo controls", "/settings/demo")
+"""(catalogue key of the label, path)"""
+DEMO_CONTROLS_PAGE = ("nav.demo_controls", "/settings/demo")
 
 
 def settings_pages() -> tuple[tuple[str, str], ...]:
@@ -95,10 +119,10 @@ def settings_nav() -> rx.Component:
     """Settings sections; the current one is marked for screen readers and by weight."""
     current = rx.State.router.url.path  # type: ignore[attr-defined]
 
-    def link(label: str, href: str) -> rx.Component:
+    def link(label_key: str, href: str) -> rx.Component:
         here = current.startswith(href)  # type: ignore[attr-defined]
         return rx.link(
-            label,
+            t(label_key),
             href=href,
             size="2",
             weight=rx.cond(here, "bold", "regular"),
@@ -108,14 +132,14 @@ def settings_nav() -> rx.Component:
 
     return rx.el.nav(
         rx.hstack(
-            rx.text("Settings", color_scheme="gray", size="2"),
+            rx.text(t("nav.settings"), color_scheme="gray", size="2"),
             rx.icon("chevron-right", size=14, aria_hidden="true"),
             *[link(label, href) for label, href in settings_pages()],
             align="center",
             spacing="3",
             wrap="wrap",
         ),
-        aria_label="Settings",
+        aria_label=t("nav.settings"),
     )
 
 

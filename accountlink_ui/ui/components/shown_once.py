@@ -11,12 +11,14 @@ from typing import Any
 
 import reflex as rx
 
+from accountlink_ui.ui.states.locale import t
+
 
 def shown_once(
     *intro: rx.Component,
     icon: str,
     field_id: str,
-    label: str,
+    label: rx.Var[str],
     test_id: str,
     shown: Any,
     on_copy: Any,
@@ -40,11 +42,11 @@ def shown_once(
                 ),
                 rx.button(
                     rx.icon("copy", size=16, aria_hidden="true"),
-                    "Copy",
+                    t("shown_once.copy"),
                     variant="soft",
                     on_click=on_copy,
                 ),
-                rx.button("Done", on_click=on_done),
+                rx.button(t("shown_once.done"), on_click=on_done),
                 width="100%",
                 spacing="2",
                 wrap="wrap",

@@ -8,42 +8,33 @@ from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.components.shown_once import shown_once
 from accountlink_ui.ui.states.api_tokens import NEW_TOKEN_FIELD, ApiTokensState, TokenRow
+from accountlink_ui.ui.states.locale import t, tf
 
 
 def _new_token() -> rx.Component:
     """The token, once: after Done (or leaving the page) only its prefix is ever shown."""
     return shown_once(
-        rx.text(
-            "Copy the token “",
-            ApiTokensState.new_token_name,
-            "” now. It is shown only this once; AccountLink keeps only a fingerprint.",
-            weight="medium",
-        ),
+        rx.text(tf("tokens.copy_now", name=ApiTokensState.new_token_name), weight="medium"),
         icon="key-round",
         field_id=NEW_TOKEN_FIELD,
-        label="New API token",
+        label=t("tokens.new_token"),
         test_id="new-token",
         shown=ApiTokensState.token_shown,
         on_copy=ApiTokensState.copy_token,
         on_done=ApiTokensState.dismiss_token,
-        after=(
-            rx.code(
-                "curl -H 'Authorization: Bearer <token>' <this site>/api/v1/integrations",
-                size="1",
-            ),
-        ),
+        after=(rx.code(t("tokens.curl_example"), size="1"),),
     )
 
 
 def _create_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.el.label("Token name", html_for="token-name", font_weight="500"),
+            rx.el.label(t("tokens.name"), html_for="token-name", font_weight="500"),
             rx.hstack(
                 rx.input(
                     id="token-name",
                     name="name",
-                    placeholder="e.g. Monitoring",
+                    placeholder=t("tokens.name_placeholder"),
                     max_length=120,
                     aria_describedby="token-name-help",
                     aria_invalid=rx.cond(ApiTokensState.name_error != "", "true", "false"),
@@ -52,7 +43,7 @@ def _create_form() -> rx.Component:
                 ),
                 rx.button(
                     rx.icon("plus", size=16, aria_hidden="true"),
-                    "Create token",
+                    t("tokens.create"),
                     type="submit",
                     size="3",
                 ),
@@ -63,7 +54,7 @@ def _create_form() -> rx.Component:
                 ApiTokensState.name_error != "",
                 rx.text(ApiTokensState.name_error, color_scheme="red", size="2", role="alert"),
                 rx.text(
-                    "Say where it is used, so you know what breaks when you revoke it.",
+                    t("tokens.name_help"),
                     id="token-name-help",
                     size="2",
                     color_scheme="gray",
@@ -81,18 +72,18 @@ def _create_form() -> rx.Component:
 def _revoke_button(row: TokenRow) -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(
-            rx.button("Revoke", variant="soft", color_scheme="red", size="1"),
+            rx.button(t("tokens.revoke"), variant="soft", color_scheme="red", size="1"),
         ),
         rx.alert_dialog.content(
-            rx.alert_dialog.title("Revoke “", row.name, "”?"),
-            rx.alert_dialog.description(
-                "Scripts using this token get 401 from the next request. This cannot be undone."
-            ),
+            rx.alert_dialog.title(tf("tokens.revoke_title", name=row.name)),
+            rx.alert_dialog.description(t("tokens.revoke_explain")),
             rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.cancel(
+                    rx.button(t("wizard.cancel"), variant="soft", color_scheme="gray")
+                ),
                 rx.alert_dialog.action(
                     rx.button(
-                        "Revoke token",
+                        t("tokens.revoke_token"),
                         color_scheme="red",
                         on_click=ApiTokensState.revoke(row.id),
                     )
@@ -115,7 +106,7 @@ def _token_row(row: TokenRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 row.active,
-                rx.badge("Active", color_scheme="green", high_contrast=True),
+                rx.badge(t("status.active"), color_scheme="green", high_contrast=True),
                 rx.badge(row.state, color_scheme="gray", high_contrast=True),
             )
         ),
@@ -133,13 +124,13 @@ def _table() -> rx.Component:
                     *[
                         rx.table.column_header_cell(label)
                         for label in (
-                            "Name",
-                            "Starts with",
-                            "Created by",
-                            "Created",
-                            "Last used",
-                            "State",
-                            rx.el.span("Actions", class_name="sr-only"),
+                            t("tokens.column.name"),
+                            t("tokens.column.prefix"),
+                            t("tokens.column.created_by"),
+                            t("tokens.column.created"),
+                            t("tokens.column.last_used"),
+                            t("tokens.column.state"),
+                            rx.el.span(t("table.actions"), class_name="sr-only"),
                         )
                     ]
                 )
@@ -148,7 +139,7 @@ def _table() -> rx.Component:
             variant="surface",
             width="100%",
         ),
-        rx.text("No API tokens yet.", color_scheme="gray"),
+        rx.text(t("tokens.none"), color_scheme="gray"),
     )
 
 
@@ -169,13 +160,8 @@ def _content() -> rx.Component:
 def api_tokens_body() -> rx.Component:
     return rx.vstack(
         rx.vstack(
-            rx.heading("API tokens", size="7", as_="h1"),
-            rx.text(
-                "Tokens let scripts and monitors read your integrations, test connections and "
-                "start syncs through the AccountLink API (/api/v1). Each acts as the admin who "
-                "created it, within this organization.",
-                color_scheme="gray",
-            ),
+            rx.heading(t("nav.api_tokens"), size="7", as_="h1"),
+            rx.text(t("tokens.intro"), color_scheme="gray"),
             spacing="1",
         ),
         page_states(

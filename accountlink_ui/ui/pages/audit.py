@@ -7,14 +7,15 @@ import reflex as rx
 from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.states.audit import ALL, AuditRow, AuditState
+from accountlink_ui.ui.states.locale import t
 
 
 def _toolbar() -> rx.Component:
     return rx.hstack(
         rx.vstack(
-            rx.el.label("Integration", html_for="audit-integration", font_weight="500"),
+            rx.el.label(t("audit.integration"), html_for="audit-integration", font_weight="500"),
             rx.el.select(
-                rx.el.option("All integrations and tokens", value=ALL),
+                rx.el.option(t("audit.all"), value=ALL),
                 rx.foreach(
                     AuditState.integration_options,
                     lambda option: rx.el.option(option["label"], value=option["id"]),
@@ -29,7 +30,7 @@ def _toolbar() -> rx.Component:
         rx.spacer(),
         rx.button(
             rx.icon("download", size=16, aria_hidden="true"),
-            "Export CSV",
+            t("audit.export_csv"),
             variant="soft",
             on_click=AuditState.export_csv,
         ),
@@ -61,8 +62,14 @@ def _table() -> rx.Component:
             rx.table.header(
                 rx.table.row(
                     *[
-                        rx.table.column_header_cell(label)
-                        for label in ("When", "Who", "What", "Integration", "Details")
+                        rx.table.column_header_cell(t(label_key))
+                        for label_key in (
+                            "audit.column.when",
+                            "audit.column.who",
+                            "audit.column.what",
+                            "audit.integration",
+                            "audit.column.details",
+                        )
                     ]
                 )
             ),
@@ -70,7 +77,7 @@ def _table() -> rx.Component:
             variant="surface",
             width="100%",
         ),
-        rx.text("Nothing has happened here yet.", color_scheme="gray"),
+        rx.text(t("audit.none"), color_scheme="gray"),
     )
 
 
@@ -91,12 +98,8 @@ def _trail() -> rx.Component:
 def audit_body() -> rx.Component:
     return rx.vstack(
         rx.vstack(
-            rx.heading("Audit trail", size="7", as_="h1"),
-            rx.text(
-                "Who set up, tested, edited, disabled or synced an integration, who rotated keys "
-                "and who created or revoked API tokens, and when. Secrets are never recorded.",
-                color_scheme="gray",
-            ),
+            rx.heading(t("nav.audit"), size="7", as_="h1"),
+            rx.text(t("audit.intro"), color_scheme="gray"),
             spacing="1",
         ),
         page_states(

@@ -7,6 +7,7 @@ import reflex as rx
 from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.states.claims import ClaimRow, ClaimsState
+from accountlink_ui.ui.states.locale import t, tf
 
 
 def _state_badge(row: ClaimRow) -> rx.Component:
@@ -41,18 +42,16 @@ def _claim_row(row: ClaimRow) -> rx.Component:
 
 def claims_body() -> rx.Component:
     return rx.vstack(
-        rx.heading("Expense claims", size="7", as_="h1"),
-        rx.text(
-            "Approved claims and whether they have reached your accounting system. Read-only.",
-            color_scheme="gray",
-        ),
+        rx.heading(t("nav.claims"), size="7", as_="h1"),
+        rx.text(t("claims.intro"), color_scheme="gray"),
         page_states(
             rx.vstack(
                 rx.text(
-                    ClaimsState.exported,
-                    " exported, ",
-                    ClaimsState.waiting,
-                    " waiting",
+                    tf(
+                        "claims.summary",
+                        exported=ClaimsState.exported.to_string(),  # type: ignore[attr-defined]
+                        waiting=ClaimsState.waiting.to_string(),  # type: ignore[attr-defined]
+                    ),
                     weight="medium",
                     data_testid="claims-summary",
                 ),
@@ -61,15 +60,15 @@ def claims_body() -> rx.Component:
                         rx.table.header(
                             rx.table.row(
                                 *[
-                                    rx.table.column_header_cell(label)
-                                    for label in (
-                                        "Date",
-                                        "Claimant",
-                                        "Description",
-                                        "Amount",
-                                        "Category",
-                                        "State",
-                                        "Details",
+                                    rx.table.column_header_cell(t(label_key))
+                                    for label_key in (
+                                        "claims.column.date",
+                                        "claims.column.claimant",
+                                        "claims.column.description",
+                                        "claims.column.amount",
+                                        "claims.column.category",
+                                        "claims.column.state",
+                                        "audit.column.details",
                                     )
                                 ]
                             )

@@ -8,19 +8,22 @@ from accountlink_ui.ui.components.connection_form import connection_fields, test
 from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.states.credentials import CredentialsState
+from accountlink_ui.ui.states.locale import t
 
 
 def _form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.text(
-                "Stored credentials: ",
+                t("credential_form.stored"),
+                " ",
                 CredentialsState.credentials_summary,
                 size="2",
                 color_scheme="gray",
             ),
             rx.text(
-                "Next scheduled sync: ",
+                t("credential_form.next_sync"),
+                " ",
                 rx.el.span(CredentialsState.next_sync, custom_attrs={"data-testid": "next-sync"}),
                 size="2",
                 color_scheme="gray",
@@ -50,20 +53,20 @@ def _form() -> rx.Component:
             ),
             rx.hstack(
                 rx.link(
-                    rx.button("Back to integrations", type="button", variant="ghost"),
+                    rx.button(t("credential_form.back"), type="button", variant="ghost"),
                     href="/settings/integrations",
                 ),
                 rx.spacer(),
                 rx.button(
                     rx.icon("plug-zap", size=16, aria_hidden="true"),
-                    "Test Connection",
+                    t("form.test_connection"),
                     type="submit",
                     variant="soft",
                     loading=CredentialsState.testing,
                 ),
                 rx.button(
                     rx.icon("save", size=16, aria_hidden="true"),
-                    "Save Credentials",
+                    t("credential_form.save"),
                     type="button",
                     disabled=~CredentialsState.can_save,
                     loading=CredentialsState.saving,
@@ -74,8 +77,7 @@ def _form() -> rx.Component:
                 spacing="3",
             ),
             rx.text(
-                "Leave a secret blank to keep the stored one. Saving requires a passing test of "
-                "exactly these values and does not change any sync schedule.",
+                t("credential_form.explain"),
                 size="1",
                 color_scheme="gray",
             ),
@@ -91,7 +93,9 @@ def _form() -> rx.Component:
 
 def credentials_body() -> rx.Component:
     return rx.vstack(
-        rx.heading("Edit Credentials: ", CredentialsState.type_label, size="7", as_="h1"),
+        rx.heading(
+            t("credential_form.heading"), " ", CredentialsState.type_label, size="7", as_="h1"
+        ),
         page_states(
             rx.card(_form(), size="3", width="100%"),
             loading=CredentialsState.opening,

@@ -9,6 +9,7 @@ from accountlink_ui.services.demo_controls import CLAIMS_PER_ADD
 from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.states.demo_controls import DemoControlsState, SystemRow
+from accountlink_ui.ui.states.locale import t, tf
 
 DEMO_ROUTE = "/settings/demo"
 
@@ -27,12 +28,12 @@ def _fault_form(row: SystemRow) -> rx.Component:
                 name="mode",
                 default_value=row.armed,
                 key=row.system + ":" + row.armed,
-                aria_label="Fault for " + row.label,
+                aria_label=tf("demo.fault_for", system=row.label),
                 class_name="native-select",
                 width="auto",
                 min_width="13rem",
             ),
-            rx.button("Switch", type="submit", size="2", variant="soft"),
+            rx.button(t("demo.switch"), type="submit", size="2", variant="soft"),
             spacing="2",
             align="center",
             wrap="wrap",
@@ -50,7 +51,7 @@ def _system_row(row: SystemRow) -> rx.Component:
                 rx.text(row.label, weight="medium"),
                 rx.cond(
                     row.armed == "off",
-                    rx.badge("Normal", color_scheme="green", high_contrast=True),
+                    rx.badge(t("demo.normal"), color_scheme="green", high_contrast=True),
                     rx.badge(row.armed_label, color_scheme="red", high_contrast=True),
                 ),
                 spacing="1",
@@ -73,16 +74,15 @@ def _system_row(row: SystemRow) -> rx.Component:
 def _faults() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Sandbox faults", size="4", as_="h2"),
+            rx.heading(t("demo.faults"), size="4", as_="h2"),
             rx.text(
-                "Make a sandboxed system fail the way the real one can. The fault stays on "
-                "until you switch it off; Test Connection and Sync now meet it at once.",
+                t("demo.faults_intro"),
                 color_scheme="gray",
                 size="2",
             ),
             rx.el.ul(
                 rx.foreach(DemoControlsState.systems, _system_row),
-                aria_label="Sandbox systems",
+                aria_label=t("demo.systems"),
                 margin="0",
                 padding="0",
                 width="100%",
@@ -98,15 +98,17 @@ def _faults() -> rx.Component:
 def _claims() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Expense claims", size="4", as_="h2"),
+            rx.heading(t("nav.claims"), size="4", as_="h2"),
             rx.text(
-                DemoControlsState.waiting_claims,
-                " approved claim(s) wait for their first sync.",
+                tf(
+                    "demo.waiting_claims",
+                    count=DemoControlsState.waiting_claims.to_string(),  # type: ignore[attr-defined]
+                ),
                 data_testid="demo-waiting-claims",
             ),
             rx.button(
                 rx.icon("plus", size=16, aria_hidden="true"),
-                f"Add {CLAIMS_PER_ADD} approved claims",
+                tf("demo.add_claims", count=str(CLAIMS_PER_ADD)),
                 on_click=DemoControlsState.add_claims,
             ),
             spacing="3",
@@ -120,31 +122,28 @@ def _claims() -> rx.Component:
 def _reset() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Start the demo over", size="4", as_="h2"),
+            rx.heading(t("demo.start_over"), size="4", as_="h2"),
             rx.text(
-                "Removes this organization's integrations, puts every claim back to approved, "
-                "switches all sandbox faults off and empties the sandbox ledgers (shared by "
-                "every demo organization).",
+                t("demo.start_over_explain"),
                 color_scheme="gray",
                 size="2",
             ),
             rx.alert_dialog.root(
                 rx.alert_dialog.trigger(
-                    rx.button("Reset the demo", color_scheme="red", variant="soft"),
+                    rx.button(t("demo.reset_button"), color_scheme="red", variant="soft"),
                 ),
                 rx.alert_dialog.content(
-                    rx.alert_dialog.title("Reset the demo?"),
-                    rx.alert_dialog.description(
-                        "Integrations are removed and claims go back to approved. "
-                        "The audit trail keeps what happened."
-                    ),
+                    rx.alert_dialog.title(t("demo.reset_title")),
+                    rx.alert_dialog.description(t("demo.reset_explain")),
                     rx.hstack(
                         rx.alert_dialog.cancel(
-                            rx.button("Cancel", variant="soft", color_scheme="gray")
+                            rx.button(t("wizard.cancel"), variant="soft", color_scheme="gray")
                         ),
                         rx.alert_dialog.action(
                             rx.button(
-                                "Reset", color_scheme="red", on_click=DemoControlsState.reset_demo
+                                t("demo.reset"),
+                                color_scheme="red",
+                                on_click=DemoControlsState.reset_demo,
                             )
                         ),
                         justify="end",
@@ -184,11 +183,8 @@ def _content() -> rx.Component:
 def demo_controls_body() -> rx.Component:
     return rx.vstack(
         rx.vstack(
-            rx.heading("Demo controls", size="7", as_="h1"),
-            rx.text(
-                "For showing AccountLink: only in the demo, never in production.",
-                color_scheme="gray",
-            ),
+            rx.heading(t("nav.demo_controls"), size="7", as_="h1"),
+            rx.text(t("demo.intro"), color_scheme="gray"),
             spacing="1",
         ),
         page_states(

@@ -9,11 +9,22 @@ from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.components.status import status_badge
 from accountlink_ui.ui.format import IntegrationCard
 from accountlink_ui.ui.states.integrations import IntegrationsState
+from accountlink_ui.ui.states.locale import t, tf
+
+INTERVALS = (
+    (5, "dashboard.interval.5"),
+    (15, "dashboard.interval.15"),
+    (30, "dashboard.interval.30"),
+    (60, "dashboard.interval.60"),
+    (240, "dashboard.interval.240"),
+    (1440, "dashboard.interval.1440"),
+)
+"""Sync intervals offered (minutes, catalogue key of the words after "Sync every")."""
 
 
-def _fact(label: str, value: rx.Var[str]) -> rx.Component:
+def _fact(label_key: str, value: rx.Var[str]) -> rx.Component:
     return rx.data_list.item(
-        rx.data_list.label(label, min_width="130px"),
+        rx.data_list.label(t(label_key), min_width="130px"),
         rx.data_list.value(value),
     )
 
@@ -22,7 +33,7 @@ def _recent_errors(item: IntegrationCard) -> rx.Component:
     return rx.cond(
         item.recent_errors.length() > 0,  # type: ignore[attr-defined]
         rx.box(
-            rx.text("Recent errors", weight="medium", size="2"),
+            rx.text(t("dashboard.recent_errors"), weight="medium", size="2"),
             rx.el.ul(
                 rx.foreach(
                     item.recent_errors,
@@ -35,26 +46,16 @@ def _recent_errors(item: IntegrationCard) -> rx.Component:
             ),
             width="100%",
         ),
-        rx.text("No recent errors.", size="2", color_scheme="gray"),
+        rx.text(t("dashboard.no_recent_errors"), size="2", color_scheme="gray"),
     )
 
 
 def _interval_picker(item: IntegrationCard) -> rx.Component:
     select_id = f"interval-{item.type_key}"
     return rx.hstack(
-        rx.el.label("Sync every", html_for=select_id, font_size="14px"),
+        rx.el.label(t("dashboard.sync_every"), html_for=select_id, font_size="14px"),
         rx.el.select(
-            *[
-                rx.el.option(label, value=str(minutes))
-                for minutes, label in (
-                    (5, "5 minutes"),
-                    (15, "15 minutes"),
-                    (30, "30 minutes"),
-                    (60, "hour"),
-                    (240, "4 hours"),
-                    (1440, "day"),
-                )
-            ],
+            *[rx.el.option(t(label_key), value=str(minutes)) for minutes, label_key in INTERVALS],
             id=select_id,
             value=item.sync_interval,
             on_change=lambda minutes: IntegrationsState.set_interval(item.integration_id, minutes),
@@ -69,13 +70,16 @@ def _interval_picker(item: IntegrationCard) -> rx.Component:
 def _configured_details(item: IntegrationCard) -> rx.Component:
     return rx.vstack(
         rx.data_list.root(
-            _fact("Environment", item.environment),
-            _fact("Sign-in method", item.auth_flow),
-            _fact("Credentials", item.credentials),
-            _fact("Last test", rx.cond(item.has_test, item.last_test, "Not tested yet")),
-            _fact("Last sync", item.last_sync),
-            _fact("Records synced", item.records_synced),
-            _fact("Next scheduled sync", item.next_sync),
+            _fact("dashboard.environment", item.environment),
+            _fact("dashboard.sign_in_method", item.auth_flow),
+            _fact("dashboard.credentials", item.credentials),
+            _fact(
+                "dashboard.last_test",
+                rx.cond(item.has_test, item.last_test, t("dashboard.not_tested")),
+            ),
+            _fact("dashboard.last_sync", item.last_sync),
+            _fact("dashboard.records_synced", item.records_synced),
+            _fact("dashboard.next_sync", item.next_sync),
             orientation={"initial": "vertical", "sm": "horizontal"},
             size="2",
         ),
@@ -83,7 +87,8 @@ def _configured_details(item: IntegrationCard) -> rx.Component:
             IntegrationsState.syncing_integration == item.integration_id,
             rx.callout(
                 rx.hstack(
-                    rx.spinner(size="2"), rx.text("Syncing: ", IntegrationsState.sync_progress)
+                    rx.spinner(size="2"),
+                    rx.text(t("dashboard.syncing"), " ", IntegrationsState.sync_progress),
                 ),
                 color_scheme="blue",
                 role="status",
@@ -97,7 +102,7 @@ def _configured_details(item: IntegrationCard) -> rx.Component:
             rx.link(
                 rx.button(
                     rx.icon("key-round", size=16, aria_hidden="true"),
-                    "Edit Credentials",
+                    t("dashboard.edit_credentials"),
                     variant="soft",
                 ),
                 href=f"/settings/integrations/{item.integration_id}/credentials",
@@ -105,21 +110,21 @@ def _configured_details(item: IntegrationCard) -> rx.Component:
             rx.link(
                 rx.button(
                     rx.icon("book-open-check", size=16, aria_hidden="true"),
-                    "Posting and preview",
+                    t("dashboard.posting_and_preview"),
                     variant="soft",
                 ),
                 href=f"/settings/integrations/{item.integration_id}/posting",
             ),
             rx.button(
                 rx.icon("plug-zap", size=16, aria_hidden="true"),
-                "Test again",
+                t("dashboard.test_again"),
                 variant="soft",
                 loading=IntegrationsState.busy_integration == item.integration_id,
                 on_click=IntegrationsState.test_again(item.integration_id),
             ),
             rx.button(
                 rx.icon("refresh-cw", size=16, aria_hidden="true"),
-                "Sync now",
+                t("dashboard.sync_now"),
                 variant="soft",
                 loading=IntegrationsState.syncing_integration == item.integration_id,
                 disabled=(~item.enabled) | (IntegrationsState.syncing_integration != 0),
@@ -129,14 +134,14 @@ def _configured_details(item: IntegrationCard) -> rx.Component:
                 item.enabled,
                 rx.button(
                     rx.icon("pause", size=16, aria_hidden="true"),
-                    "Disable",
+                    t("dashboard.disable"),
                     variant="outline",
                     color_scheme="gray",
                     on_click=IntegrationsState.set_enabled(item.integration_id, False),
                 ),
                 rx.button(
                     rx.icon("play", size=16, aria_hidden="true"),
-                    "Enable",
+                    t("dashboard.enable"),
                     variant="outline",
                     on_click=IntegrationsState.set_enabled(item.integration_id, True),
                 ),
@@ -154,9 +159,11 @@ def _unconfigured_details(item: IntegrationCard) -> rx.Component:
     return rx.vstack(
         rx.text(item.type_summary, size="2", color_scheme="gray"),
         rx.link(
-            rx.button(rx.icon("plus", size=16, aria_hidden="true"), "Set up", variant="soft"),
+            rx.button(
+                rx.icon("plus", size=16, aria_hidden="true"), t("dashboard.set_up"), variant="soft"
+            ),
             href=f"/settings/integrations/new?type={item.type_key}",
-            aria_label=f"Set up {item.type_label}",
+            aria_label=tf("dashboard.set_up_system", system=item.type_label),
         ),
         spacing="3",
         align="start",
@@ -198,7 +205,7 @@ def _loading() -> rx.Component:
         ],
         width="100%",
         aria_busy="true",
-        aria_label="Loading integrations",
+        aria_label=t("dashboard.loading"),
         role="status",
     )
 
@@ -230,12 +237,8 @@ def integrations_body() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.vstack(
-                rx.heading("External Integrations", size="7", as_="h1"),
-                rx.text(
-                    "Connect your accounting system so approved expense claims reach your "
-                    "accountants the same day.",
-                    color_scheme="gray",
-                ),
+                rx.heading(t("dashboard.heading"), size="7", as_="h1"),
+                rx.text(t("dashboard.intro"), color_scheme="gray"),
                 spacing="1",
             ),
             rx.spacer(),
@@ -243,7 +246,9 @@ def integrations_body() -> rx.Component:
                 IntegrationsState.is_admin & (IntegrationsState.refused == ""),
                 rx.link(
                     rx.button(
-                        rx.icon("plus", size=16, aria_hidden="true"), "Add Integration", size="3"
+                        rx.icon("plus", size=16, aria_hidden="true"),
+                        t("dashboard.add_integration"),
+                        size="3",
                     ),
                     href="/settings/integrations/new",
                 ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from accountlink_ui.services.members_service import PASSWORD_MIN_LENGTH
+from accountlink_ui.ui.components.shell import language_switch
 from accountlink_ui.ui.states.links import (
     ACCEPT_SCRIPT,
     FORGOT_FORM_ID,
@@ -14,6 +15,7 @@ from accountlink_ui.ui.states.links import (
     RESET_SCRIPT,
     OneTimeLinkState,
 )
+from accountlink_ui.ui.states.locale import t, tf
 
 
 def _card(*children: rx.Component) -> rx.Component:
@@ -23,6 +25,8 @@ def _card(*children: rx.Component) -> rx.Component:
                 rx.hstack(
                     rx.icon("link-2", size=26, aria_hidden="true"),
                     rx.heading("AccountLink", size="6", as_="p"),
+                    rx.spacer(),
+                    language_switch(),
                     align="center",
                 ),
                 *children,
@@ -41,13 +45,13 @@ def _card(*children: rx.Component) -> rx.Component:
 
 
 def _field(
-    label: str,
+    label: rx.Var[str],
     field_id: str,
     error: rx.Var[str],
     *,
     input_type: str = "text",
     auto_complete: str = "",
-    help_text: str = "",
+    help_text: rx.Var[str] | str = "",
 ) -> rx.Component:
     help_id = f"{field_id}-help"
     return rx.vstack(
@@ -83,7 +87,7 @@ def _problem() -> rx.Component:
             width="100%",
             data_testid="link-problem",
         ),
-        rx.link("Go to sign-in", href="/login"),
+        rx.link(t("links.go_to_sign_in"), href="/login"),
         spacing="3",
         width="100%",
     )
@@ -92,15 +96,15 @@ def _problem() -> rx.Component:
 def _password_fields() -> list[rx.Component]:
     return [
         _field(
-            "Password",
+            t("login.password"),
             "password",
             OneTimeLinkState.password_error,
             input_type="password",
             auto_complete="new-password",
-            help_text=f"At least {PASSWORD_MIN_LENGTH} characters. A passphrase works well.",
+            help_text=tf("links.password_help", minimum=str(PASSWORD_MIN_LENGTH)),
         ),
         _field(
-            "Password again",
+            t("links.password_again"),
             "confirm",
             OneTimeLinkState.confirm_error,
             input_type="password",
@@ -109,7 +113,7 @@ def _password_fields() -> list[rx.Component]:
     ]
 
 
-def _form(*fields: rx.Component, button: str, script: str) -> rx.Component:
+def _form(*fields: rx.Component, button: rx.Var[str], script: str) -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.cond(
@@ -154,8 +158,8 @@ def accept_invitation_page() -> rx.Component:
         rx.heading(
             rx.cond(
                 OneTimeLinkState.link_organization != "",
-                "Join " + OneTimeLinkState.link_organization,
-                "Join AccountLink",
+                tf("links.join_organization", organization=OneTimeLinkState.link_organization),
+                t("links.join_accountlink"),
             ),
             size="5",
             as_="h1",
@@ -163,21 +167,23 @@ def accept_invitation_page() -> rx.Component:
         _checking(
             rx.vstack(
                 rx.text(
-                    "You were invited as ",
+                    t("links.invited_as"),
+                    " ",
                     rx.text.strong(OneTimeLinkState.link_email),
-                    ". Choose your name and a password to sign in.",
+                    ". ",
+                    t("links.choose_name"),
                     color_scheme="gray",
                 ),
                 _form(
                     _field(
-                        "Your name",
+                        t("links.your_name"),
                         "name",
                         OneTimeLinkState.name_error,
                         auto_complete="name",
-                        help_text="As your colleagues know you.",
+                        help_text=t("links.your_name_help"),
                     ),
                     *_password_fields(),
-                    button="Join and sign in",
+                    button=t("links.join_and_sign_in"),
                     script=ACCEPT_SCRIPT,
                 ),
                 spacing="3",
@@ -189,16 +195,22 @@ def accept_invitation_page() -> rx.Component:
 
 def reset_password_page() -> rx.Component:
     return _card(
-        rx.heading("Choose a new password", size="5", as_="h1"),
+        rx.heading(t("links.choose_password"), size="5", as_="h1"),
         _checking(
             rx.vstack(
                 rx.text(
-                    "For ",
+                    t("links.for"),
+                    " ",
                     rx.text.strong(OneTimeLinkState.link_email),
-                    ". Signing in with the new password signs you out everywhere else.",
+                    ". ",
+                    t("links.signs_out_elsewhere"),
                     color_scheme="gray",
                 ),
-                _form(*_password_fields(), button="Set password and sign in", script=RESET_SCRIPT),
+                _form(
+                    *_password_fields(),
+                    button=t("links.set_password_and_sign_in"),
+                    script=RESET_SCRIPT,
+                ),
                 spacing="3",
                 width="100%",
             )
@@ -208,13 +220,11 @@ def reset_password_page() -> rx.Component:
 
 def forgot_password_page() -> rx.Component:
     return _card(
-        rx.heading("Forgot your password?", size="5", as_="h1"),
+        rx.heading(t("links.forgot_heading"), size="5", as_="h1"),
         rx.cond(
             OneTimeLinkState.reset_requested,
             rx.callout(
-                "If that email has an account and this site sends email, a reset link is on "
-                "its way; it works once, within the hour. No email? Ask an admin of your "
-                "organization for a reset link (Settings → Members).",
+                t("links.reset_requested"),
                 icon="mail",
                 role="status",
                 width="100%",
@@ -222,11 +232,7 @@ def forgot_password_page() -> rx.Component:
             ),
             rx.form(
                 rx.vstack(
-                    rx.text(
-                        "Enter your account's email and we send you a link to choose a new "
-                        "password.",
-                        color_scheme="gray",
-                    ),
+                    rx.text(t("links.forgot_intro"), color_scheme="gray"),
                     rx.cond(
                         OneTimeLinkState.form_error != "",
                         rx.callout(
@@ -237,7 +243,7 @@ def forgot_password_page() -> rx.Component:
                             width="100%",
                         ),
                     ),
-                    rx.el.label("Email", html_for="email", font_weight="500"),
+                    rx.el.label(t("login.email"), html_for="email", font_weight="500"),
                     rx.input(
                         id="email",
                         name="email",
@@ -247,7 +253,7 @@ def forgot_password_page() -> rx.Component:
                         width="100%",
                         size="3",
                     ),
-                    rx.button("Send reset link", type="submit", size="3", width="100%"),
+                    rx.button(t("links.send_reset_link"), type="submit", size="3", width="100%"),
                     spacing="3",
                     align="stretch",
                 ),
@@ -259,5 +265,5 @@ def forgot_password_page() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.link("Back to sign-in", href="/login"),
+        rx.link(t("links.back_to_sign_in"), href="/login"),
     )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from accountlink_ui.ui.components.shell import language_switch
+from accountlink_ui.ui.states.locale import t
 from accountlink_ui.ui.states.session import SIGN_IN_FORM_ID, SIGN_IN_SCRIPT, SessionState
 
 
@@ -19,11 +21,11 @@ def login() -> rx.Component:
                     rx.hstack(
                         rx.icon("link-2", size=26, aria_hidden="true"),
                         rx.heading("AccountLink", size="6", as_="h1"),
+                        rx.spacer(),
+                        language_switch(),
                         align="center",
                     ),
-                    rx.text(
-                        "Sign in to manage your organization's integrations.", color_scheme="gray"
-                    ),
+                    rx.text(t("login.intro"), color_scheme="gray"),
                     rx.cond(
                         SessionState.sign_in_error != "",
                         rx.callout(
@@ -34,18 +36,18 @@ def login() -> rx.Component:
                             width="100%",
                         ),
                     ),
-                    rx.el.label("Email", html_for="email", font_weight="500"),
+                    rx.el.label(t("login.email"), html_for="email", font_weight="500"),
                     rx.input(
                         id="email",
                         name="email",
                         type="email",
                         auto_complete="username",
-                        placeholder="you@organization.org",
+                        placeholder=t("login.email_placeholder"),
                         required=True,
                         width="100%",
                         size="3",
                     ),
-                    rx.el.label("Password", html_for="password", font_weight="500"),
+                    rx.el.label(t("login.password"), html_for="password", font_weight="500"),
                     rx.input(
                         id="password",
                         name="password",
@@ -55,8 +57,8 @@ def login() -> rx.Component:
                         width="100%",
                         size="3",
                     ),
-                    rx.button("Sign in", type="submit", size="3", width="100%"),
-                    rx.link("Forgot password?", href="/forgot-password", size="2"),
+                    rx.button(t("login.sign_in"), type="submit", size="3", width="100%"),
+                    rx.link(t("login.forgot"), href="/forgot-password", size="2"),
                     spacing="3",
                     align="stretch",
                 ),

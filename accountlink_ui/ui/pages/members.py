@@ -7,6 +7,7 @@ import reflex as rx
 from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.components.shown_once import shown_once
+from accountlink_ui.ui.states.locale import t, tf
 from accountlink_ui.ui.states.members import (
     NEW_LINK_FIELD,
     InvitationRow,
@@ -22,7 +23,7 @@ def _new_link() -> rx.Component:
         rx.text(MembersState.link_detail, size="2"),
         icon="mail",
         field_id=NEW_LINK_FIELD,
-        label="One-time link",
+        label=t("members.one_time_link"),
         test_id="new-link",
         shown=MembersState.link_shown,
         on_copy=MembersState.copy_link,
@@ -33,15 +34,15 @@ def _new_link() -> rx.Component:
 def _invite_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.heading("Invite someone", size="4", as_="h2"),
+            rx.heading(t("members.invite_heading"), size="4", as_="h2"),
             rx.flex(
                 rx.vstack(
-                    rx.el.label("Email", html_for="invite-email", font_weight="500"),
+                    rx.el.label(t("login.email"), html_for="invite-email", font_weight="500"),
                     rx.input(
                         id="invite-email",
                         name="email",
                         type="email",
-                        placeholder="name@organization.org",
+                        placeholder=t("members.email_placeholder"),
                         max_length=320,
                         aria_describedby="invite-email-help",
                         aria_invalid=rx.cond(MembersState.email_error != "", "true", "false"),
@@ -52,10 +53,10 @@ def _invite_form() -> rx.Component:
                     flex="1 1 260px",
                 ),
                 rx.vstack(
-                    rx.el.label("Role", html_for="invite-role", font_weight="500"),
+                    rx.el.label(t("members.role"), html_for="invite-role", font_weight="500"),
                     rx.el.select(
-                        rx.el.option("Member", value="member"),
-                        rx.el.option("Admin", value="admin"),
+                        rx.el.option(t("members.role.member"), value="member"),
+                        rx.el.option(t("members.role.admin"), value="admin"),
                         id="invite-role",
                         name="role",
                         default_value="member",
@@ -67,7 +68,7 @@ def _invite_form() -> rx.Component:
                 ),
                 rx.button(
                     rx.icon("user-plus", size=16, aria_hidden="true"),
-                    "Invite",
+                    t("members.invite"),
                     type="submit",
                     size="3",
                     align_self="end",
@@ -80,8 +81,7 @@ def _invite_form() -> rx.Component:
                 MembersState.email_error != "",
                 rx.text(MembersState.email_error, color_scheme="red", size="2", role="alert"),
                 rx.text(
-                    "They get a one-time link to choose their name and password. Admins manage "
-                    "integrations, tokens and people; members can sign in but not change settings.",
+                    t("members.invite_help"),
                     id="invite-email-help",
                     size="2",
                     color_scheme="gray",
@@ -97,7 +97,11 @@ def _invite_form() -> rx.Component:
 
 
 def _confirm(
-    trigger: str, title: rx.Component | str, text: str, action: str, event: rx.EventSpec
+    trigger: rx.Var[str],
+    title: rx.Var[str],
+    text: rx.Var[str],
+    action: rx.Var[str],
+    event: rx.EventSpec,
 ) -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(rx.button(trigger, variant="soft", color_scheme="red", size="1")),
@@ -105,7 +109,9 @@ def _confirm(
             rx.alert_dialog.title(title),
             rx.alert_dialog.description(text),
             rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.cancel(
+                    rx.button(t("wizard.cancel"), variant="soft", color_scheme="gray")
+                ),
                 rx.alert_dialog.action(rx.button(action, color_scheme="red", on_click=event)),
                 justify="end",
                 spacing="3",
@@ -119,7 +125,7 @@ def _member_row(row: MemberRow) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
             rx.vstack(
-                rx.text(row.name, rx.cond(row.is_you, " (you)", ""), weight="medium"),
+                rx.text(row.name, rx.cond(row.is_you, t("members.you"), ""), weight="medium"),
                 rx.text(row.email, size="1", color_scheme="gray"),
                 spacing="0",
             )
@@ -136,31 +142,30 @@ def _member_row(row: MemberRow) -> rx.Component:
                 rx.cond(
                     row.is_admin,
                     rx.button(
-                        "Make member",
+                        t("members.make_member"),
                         variant="soft",
                         size="1",
                         on_click=MembersState.change_role(row.user_id, "member"),
                     ),
                     rx.button(
-                        "Make admin",
+                        t("members.make_admin"),
                         variant="soft",
                         size="1",
                         on_click=MembersState.change_role(row.user_id, "admin"),
                     ),
                 ),
                 rx.button(
-                    "Reset link",
+                    t("members.reset_link"),
                     variant="soft",
                     color_scheme="gray",
                     size="1",
                     on_click=MembersState.reset_link(row.user_id),
                 ),
                 _confirm(
-                    "Remove",
-                    rx.text("Remove ", row.name, "?"),
-                    "They can no longer sign in to this organization. Their API tokens stop "
-                    "working. You can invite them again later.",
-                    "Remove",
+                    t("members.remove"),
+                    tf("members.remove_title", name=row.name),
+                    t("members.remove_explain"),
+                    t("members.remove"),
                     MembersState.remove(row.user_id),
                 ),
                 spacing="2",
@@ -179,7 +184,7 @@ def _invitation_row(row: InvitationRow) -> rx.Component:
         rx.table.cell(row.expires),
         rx.table.cell(
             rx.button(
-                "Cancel invitation",
+                t("members.cancel_invitation"),
                 variant="soft",
                 color_scheme="red",
                 size="1",
@@ -190,11 +195,11 @@ def _invitation_row(row: InvitationRow) -> rx.Component:
     )
 
 
-def _header(*labels: str) -> rx.Component:
+def _header(*label_keys: str) -> rx.Component:
     return rx.table.header(
         rx.table.row(
-            *[rx.table.column_header_cell(label) for label in labels],
-            rx.table.column_header_cell(rx.el.span("Actions", class_name="sr-only")),
+            *[rx.table.column_header_cell(t(key)) for key in label_keys],
+            rx.table.column_header_cell(rx.el.span(t("table.actions"), class_name="sr-only")),
         )
     )
 
@@ -214,10 +219,10 @@ def _content() -> rx.Component:
         ),
         _new_link(),
         rx.card(_invite_form(), width="100%", size="3"),
-        rx.heading("People", size="4", as_="h2"),
+        rx.heading(t("members.people"), size="4", as_="h2"),
         rx.box(
             rx.table.root(
-                _header("Person", "Role"),
+                _header("members.column.person", "members.role"),
                 rx.table.body(rx.foreach(MembersState.members, _member_row)),
                 variant="surface",
                 width="100%",
@@ -228,10 +233,15 @@ def _content() -> rx.Component:
         rx.cond(
             MembersState.invitations.length() > 0,  # type: ignore[attr-defined]
             rx.vstack(
-                rx.heading("Waiting invitations", size="4", as_="h2"),
+                rx.heading(t("members.waiting_invitations"), size="4", as_="h2"),
                 rx.box(
                     rx.table.root(
-                        _header("Email", "Role", "Invited by", "Link works until"),
+                        _header(
+                            "login.email",
+                            "members.role",
+                            "members.column.invited_by",
+                            "members.column.works_until",
+                        ),
                         rx.table.body(rx.foreach(MembersState.invitations, _invitation_row)),
                         variant="surface",
                         width="100%",
@@ -251,12 +261,8 @@ def _content() -> rx.Component:
 def members_body() -> rx.Component:
     return rx.vstack(
         rx.vstack(
-            rx.heading("Members", size="7", as_="h1"),
-            rx.text(
-                "Everyone who can sign in for this organization. An organization always keeps "
-                "at least one admin.",
-                color_scheme="gray",
-            ),
+            rx.heading(t("nav.members"), size="7", as_="h1"),
+            rx.text(t("members.intro"), color_scheme="gray"),
             spacing="1",
         ),
         page_states(

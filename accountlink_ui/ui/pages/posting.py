@@ -8,6 +8,7 @@ from accountlink_ui.ui.components.page_states import error_callout, page_states
 from accountlink_ui.ui.components.posting_form import posting_fields, save_posting_button
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.states.integrations import IntegrationsState
+from accountlink_ui.ui.states.locale import t
 from accountlink_ui.ui.states.posting import PostingState, PreviewLine
 
 
@@ -33,9 +34,9 @@ def _row(line: PreviewLine) -> rx.Component:
     )
 
 
-def _header(label: str, *, right: bool = False) -> rx.Component:
+def _header(label_key: str, *, right: bool = False) -> rx.Component:
     return rx.table.column_header_cell(
-        label, text_align="right" if right else "left", white_space="nowrap"
+        t(label_key), text_align="right" if right else "left", white_space="nowrap"
     )
 
 
@@ -44,14 +45,14 @@ def _preview_table() -> rx.Component:
         rx.table.root(
             rx.table.header(
                 rx.table.row(
-                    _header("Voucher"),
-                    _header("Account"),
-                    rx.cond(PostingState.preview_balancing, _header("Balancing account")),
-                    _header("Debit", right=True),
-                    _header("Credit", right=True),
-                    _header("VAT code"),
-                    _header("Dimensions"),
-                    _header("Text"),
+                    _header("posting.column.voucher"),
+                    _header("posting.column.account"),
+                    rx.cond(PostingState.preview_balancing, _header("posting.column.balancing")),
+                    _header("posting.column.debit", right=True),
+                    _header("posting.column.credit", right=True),
+                    _header("posting.column.vat_code"),
+                    _header("posting.section.dimensions"),
+                    _header("posting.column.text"),
                 )
             ),
             rx.table.body(rx.foreach(PostingState.preview_lines, _row)),
@@ -64,23 +65,23 @@ def _preview_table() -> rx.Component:
         scrollbars="horizontal",
         width="100%",
         tab_index=0,
-        aria_label="Preview of the voucher lines (scrolls sideways)",
+        aria_label=t("posting.preview.table_label"),
         role="region",
     )
 
 
 def _preview() -> rx.Component:
     return rx.vstack(
-        rx.heading("Preview postings", size="4", as_="h2", id="preview"),
+        rx.heading(t("wizard.posting.preview"), size="4", as_="h2", id="preview"),
         rx.text(
-            "The vouchers the next sync would send, built from the saved settings.",
+            t("posting.preview.intro"),
             size="2",
             color_scheme="gray",
         ),
         rx.hstack(
             rx.button(
                 rx.icon("eye", size=16, aria_hidden="true"),
-                "Preview postings",
+                t("wizard.posting.preview"),
                 type="button",
                 variant="soft",
                 loading=PostingState.previewing,
@@ -88,7 +89,7 @@ def _preview() -> rx.Component:
             ),
             rx.button(
                 rx.icon("refresh-cw", size=16, aria_hidden="true"),
-                "Sync now",
+                t("dashboard.sync_now"),
                 type="button",
                 variant="soft",
                 loading=IntegrationsState.syncing_integration == PostingState.posting_id,
@@ -115,7 +116,7 @@ def _preview() -> rx.Component:
                     PostingState.preview_lines.length() > 0,  # type: ignore[attr-defined]
                     rx.vstack(
                         rx.text(
-                            "Scroll the table sideways to see every column.",
+                            t("posting.preview.scroll"),
                             size="1",
                             color_scheme="gray",
                             display={"initial": "block", "md": "none"},
@@ -129,7 +130,7 @@ def _preview() -> rx.Component:
                     PostingState.preview_problems.length() > 0,  # type: ignore[attr-defined]
                     rx.callout(
                         rx.vstack(
-                            rx.text("These claims would be refused:", weight="bold"),
+                            rx.text(t("posting.preview.refused"), weight="bold"),
                             rx.el.ul(
                                 rx.foreach(
                                     PostingState.preview_problems,
@@ -156,7 +157,7 @@ def _preview() -> rx.Component:
                 rx.callout(
                     rx.hstack(
                         rx.spinner(size="2"),
-                        rx.text("Syncing: ", IntegrationsState.sync_progress),
+                        rx.text(t("dashboard.syncing"), " ", IntegrationsState.sync_progress),
                     ),
                     color_scheme="blue",
                     data_testid="sync-progress",
@@ -185,21 +186,18 @@ def _form() -> rx.Component:
         rx.text(
             rx.cond(
                 PostingState.posting_version > 0,
-                rx.text("Saved settings: version ", PostingState.posting_version, as_="span"),
-                rx.text(
-                    "Not saved yet: claims are not sent until these settings are saved.",
-                    as_="span",
-                ),
+                rx.text(t("posting.saved_version"), " ", PostingState.posting_version, as_="span"),
+                rx.text(t("posting.not_saved"), as_="span"),
             ),
             size="2",
             color_scheme="gray",
             data_testid="posting-version",
         ),
-        rx.link("Jump to the preview of the postings", href="#preview", size="2"),
+        rx.link(t("posting.jump_to_preview"), href="#preview", size="2"),
         posting_fields(PostingState),
         rx.hstack(
             rx.link(
-                rx.button("Back to integrations", type="button", variant="ghost"),
+                rx.button(t("credential_form.back"), type="button", variant="ghost"),
                 href="/settings/integrations",
             ),
             rx.spacer(),
@@ -215,7 +213,7 @@ def _form() -> rx.Component:
 
 def posting_body() -> rx.Component:
     return rx.vstack(
-        rx.heading("Posting: ", PostingState.posting_label, size="7", as_="h1"),
+        rx.heading(t("posting.heading"), " ", PostingState.posting_label, size="7", as_="h1"),
         page_states(
             rx.vstack(
                 rx.card(_form(), size="3", width="100%"),

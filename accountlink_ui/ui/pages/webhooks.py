@@ -8,6 +8,7 @@ from accountlink_ui.services.outbox import EVENT_TYPES
 from accountlink_ui.ui.components.page_states import page_states
 from accountlink_ui.ui.components.shell import signed_in_page
 from accountlink_ui.ui.components.shown_once import shown_once
+from accountlink_ui.ui.states.locale import t
 from accountlink_ui.ui.states.webhooks import (
     EVENT_FIELD_PREFIX,
     NEW_SECRET_FIELD,
@@ -17,25 +18,22 @@ from accountlink_ui.ui.states.webhooks import (
 )
 
 EVENT_HELP = {
-    "claim.exported": "a claim reached the ledger (with the ledger's reference)",
-    "claim.refused": "the ledger refused a claim (with the reason)",
-    "integration.error": "an integration stopped working (once per incident)",
-    "integration.recovered": "it works again",
-    "credentials.rejected": "the accounting system refused the stored credentials",
+    "claim.exported": "webhooks.event.claim_exported",
+    "claim.refused": "webhooks.event.claim_refused",
+    "integration.error": "webhooks.event.integration_error",
+    "integration.recovered": "webhooks.event.integration_recovered",
+    "credentials.rejected": "webhooks.event.credentials_rejected",
 }
+"""Catalogue keys explaining each event type a receiver can subscribe to."""
 
 
 def _new_secret() -> rx.Component:
     """The signing secret, once."""
     return shown_once(
-        rx.text(
-            "Copy the signing secret now. It is shown only this once; your receiver "
-            "verifies each delivery's webhook-signature with it (Standard Webhooks).",
-            weight="medium",
-        ),
+        rx.text(t("webhooks.copy_secret"), weight="medium"),
         icon="key-round",
         field_id=NEW_SECRET_FIELD,
-        label="New signing secret",
+        label=t("webhooks.new_secret"),
         test_id="new-webhook-secret",
         shown=WebhooksState.secret_shown,
         on_copy=WebhooksState.copy_secret,
@@ -56,7 +54,7 @@ def _event_choice(event: str) -> rx.Component:
             ),
             rx.vstack(
                 rx.code(event, size="2"),
-                rx.text(EVENT_HELP[event], size="1", color_scheme="gray"),
+                rx.text(t(EVENT_HELP[event]), size="1", color_scheme="gray"),
                 spacing="0",
             ),
             align="start",
@@ -70,11 +68,11 @@ def _event_choice(event: str) -> rx.Component:
 def _add_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.el.label("Endpoint URL", html_for="webhook-url", font_weight="500"),
+            rx.el.label(t("webhooks.url"), html_for="webhook-url", font_weight="500"),
             rx.input(
                 id="webhook-url",
                 name="url",
-                placeholder="https://expenses.example.org/hooks/accountlink",
+                placeholder=t("webhooks.url_placeholder"),
                 max_length=2000,
                 aria_invalid=rx.cond(WebhooksState.url_error != "", "true", "false"),
                 aria_describedby="webhook-url-help",
@@ -85,15 +83,16 @@ def _add_form() -> rx.Component:
                 WebhooksState.url_error != "",
                 rx.text(WebhooksState.url_error, color_scheme="red", size="2", role="alert"),
                 rx.text(
-                    "https, reachable from the internet; private and internal addresses are "
-                    "refused unless your operator allows them.",
+                    t("webhooks.url_help"),
                     id="webhook-url-help",
                     size="2",
                     color_scheme="gray",
                 ),
             ),
             rx.el.fieldset(
-                rx.el.legend("Events", style={"fontWeight": "500", "marginBottom": "6px"}),
+                rx.el.legend(
+                    t("webhooks.events"), style={"fontWeight": "500", "marginBottom": "6px"}
+                ),
                 rx.grid(
                     *[_event_choice(event) for event in EVENT_TYPES],
                     columns=rx.breakpoints(initial="1", sm="2"),
@@ -108,7 +107,7 @@ def _add_form() -> rx.Component:
             ),
             rx.button(
                 rx.icon("plus", size=16, aria_hidden="true"),
-                "Add endpoint",
+                t("webhooks.add"),
                 type="submit",
                 size="3",
             ),
@@ -129,7 +128,7 @@ def _endpoint_row(row: EndpointRow) -> rx.Component:
                 rx.text(row.url, weight="medium", style={"wordBreak": "break-all"}),
                 rx.cond(
                     row.enabled,
-                    rx.badge("Active", color_scheme="green", high_contrast=True),
+                    rx.badge(t("status.active"), color_scheme="green", high_contrast=True),
                     rx.badge(row.state, color_scheme="red", high_contrast=True),
                 ),
                 justify="between",
@@ -140,20 +139,20 @@ def _endpoint_row(row: EndpointRow) -> rx.Component:
             rx.text(row.events, size="1", color_scheme="gray"),
             rx.hstack(
                 rx.button(
-                    "Send test event",
+                    t("webhooks.send_test"),
                     size="2",
                     variant="soft",
                     disabled=~row.enabled,
                     on_click=WebhooksState.send_test(row.id),
                 ),
                 rx.button(
-                    "Delivery log",
+                    t("webhooks.delivery_log"),
                     size="2",
                     variant="soft",
                     on_click=WebhooksState.show_log(row.id),
                 ),
                 rx.button(
-                    "Remove",
+                    t("members.remove"),
                     size="2",
                     variant="soft",
                     color_scheme="red",
@@ -174,12 +173,12 @@ def _endpoints() -> rx.Component:
     return rx.cond(
         WebhooksState.endpoints.length() > 0,  # type: ignore[attr-defined]
         rx.vstack(
-            rx.heading("Endpoints", size="4", as_="h2"),
+            rx.heading(t("webhooks.endpoints"), size="4", as_="h2"),
             rx.foreach(WebhooksState.endpoints, _endpoint_row),
             spacing="2",
             width="100%",
         ),
-        rx.text("No webhook endpoints yet.", color_scheme="gray"),
+        rx.text(t("webhooks.none"), color_scheme="gray"),
     )
 
 
@@ -202,7 +201,7 @@ def _delivery_row(row: DeliveryRow) -> rx.Component:
         rx.table.cell(rx.text(row.error, size="1", style={"wordBreak": "break-word"})),
         rx.table.cell(
             rx.button(
-                "Redeliver",
+                t("webhooks.redeliver"),
                 size="1",
                 variant="soft",
                 on_click=WebhooksState.redeliver(row.id),
@@ -216,7 +215,7 @@ def _log() -> rx.Component:
     return rx.cond(
         WebhooksState.log_endpoint_id != 0,
         rx.vstack(
-            rx.heading("Delivery log", size="4", as_="h2"),
+            rx.heading(t("webhooks.delivery_log"), size="4", as_="h2"),
             rx.text(
                 WebhooksState.log_endpoint_url,
                 size="2",
@@ -232,13 +231,13 @@ def _log() -> rx.Component:
                                 *[
                                     rx.table.column_header_cell(label)
                                     for label in (
-                                        "Event",
-                                        "Status",
-                                        "HTTP",
-                                        "Tries",
-                                        "Last try",
-                                        "Error",
-                                        rx.el.span("Actions", class_name="sr-only"),
+                                        t("webhooks.column.event"),
+                                        t("webhooks.column.status"),
+                                        t("webhooks.column.http"),
+                                        t("webhooks.column.tries"),
+                                        t("webhooks.column.last_try"),
+                                        t("webhooks.column.error"),
+                                        rx.el.span(t("table.actions"), class_name="sr-only"),
                                     )
                                 ]
                             )
@@ -251,7 +250,7 @@ def _log() -> rx.Component:
                     width="100%",
                     overflow_x="auto",
                 ),
-                rx.text("Nothing sent to this endpoint yet.", color_scheme="gray"),
+                rx.text(t("webhooks.nothing_sent"), color_scheme="gray"),
             ),
             spacing="2",
             width="100%",
@@ -283,14 +282,8 @@ def _content() -> rx.Component:
 def webhooks_body() -> rx.Component:
     return rx.vstack(
         rx.vstack(
-            rx.heading("Webhooks", size="7", as_="h1"),
-            rx.text(
-                "AccountLink POSTs an event to your endpoints when a claim reaches the ledger or "
-                "is refused, and when an integration stops or starts working again. Each is "
-                "signed (Standard Webhooks) and retried for about a day until your endpoint "
-                "answers 2xx.",
-                color_scheme="gray",
-            ),
+            rx.heading(t("nav.webhooks"), size="7", as_="h1"),
+            rx.text(t("webhooks.intro"), color_scheme="gray"),
             spacing="1",
         ),
         page_states(

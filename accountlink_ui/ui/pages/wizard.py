@@ -8,11 +8,12 @@ from accountlink_ui.ui.components.connection_form import connection_fields, test
 from accountlink_ui.ui.components.page_states import error_callout, page_states
 from accountlink_ui.ui.components.posting_form import posting_fields, save_posting_button
 from accountlink_ui.ui.components.shell import signed_in_page
+from accountlink_ui.ui.states.locale import t, tf
 from accountlink_ui.ui.states.wizard import STEPS, TypeOption, WizardState
 
 
 def _stepper() -> rx.Component:
-    def step(number: int, label: str) -> rx.Component:
+    def step(number: int, label_key: str) -> rx.Component:
         current = WizardState.step == number
         done = WizardState.step > number
         return rx.el.li(
@@ -32,8 +33,8 @@ def _stepper() -> rx.Component:
                     background=rx.cond(current | done, "var(--accent-9)", "var(--gray-a4)"),
                     color=rx.cond(current | done, "white", "var(--gray-12)"),
                 ),
-                rx.text(label, size="2", weight=rx.cond(current, "bold", "regular")),
-                rx.cond(done, rx.text("(done)", as_="span", class_name="sr-only")),
+                rx.text(t(label_key), size="2", weight=rx.cond(current, "bold", "regular")),
+                rx.cond(done, rx.text(t("wizard.step_done"), as_="span", class_name="sr-only")),
                 align="center",
                 spacing="2",
             ),
@@ -48,7 +49,7 @@ def _stepper() -> rx.Component:
         gap="16px",
         padding="0",
         margin="0",
-        aria_label="Setup steps",
+        aria_label=t("wizard.steps"),
     )
 
 
@@ -67,7 +68,10 @@ def _type_option(option: TypeOption) -> rx.Component:
             rx.vstack(
                 rx.text(option.label, weight="bold"),
                 rx.text(option.summary, size="2", color_scheme="gray"),
-                rx.cond(option.configured, rx.badge("Already set up", color_scheme="gray")),
+                rx.cond(
+                    option.configured,
+                    rx.badge(t("wizard.already_set_up"), color_scheme="gray"),
+                ),
                 spacing="1",
             ),
             align="start",
@@ -99,7 +103,7 @@ def _form_error() -> rx.Component:
 def _actions(*buttons: rx.Component) -> rx.Component:
     return rx.hstack(
         rx.button(
-            "Cancel",
+            t("wizard.cancel"),
             type="button",
             variant="ghost",
             color_scheme="gray",
@@ -116,15 +120,19 @@ def _actions(*buttons: rx.Component) -> rx.Component:
 
 def _back_button() -> rx.Component:
     return rx.button(
-        "Back", type="button", variant="soft", color_scheme="gray", on_click=WizardState.back
+        t("wizard.back"),
+        type="button",
+        variant="soft",
+        color_scheme="gray",
+        on_click=WizardState.back,
     )
 
 
 def _step_type() -> rx.Component:
     return rx.vstack(
-        rx.heading("Which accounting system?", size="4", as_="h2"),
+        rx.heading(t("wizard.type.heading"), size="4", as_="h2"),
         rx.el.fieldset(
-            rx.el.legend("Integration type", class_name="sr-only"),
+            rx.el.legend(t("wizard.type.legend"), class_name="sr-only"),
             rx.flex(rx.foreach(WizardState.type_options, _type_option), gap="12px", wrap="wrap"),
             border="none",
             padding="0",
@@ -132,7 +140,9 @@ def _step_type() -> rx.Component:
             width="100%",
         ),
         _form_error(),
-        _actions(rx.button("Continue", type="button", on_click=WizardState.continue_from_type)),
+        _actions(
+            rx.button(t("wizard.continue"), type="button", on_click=WizardState.continue_from_type)
+        ),
         spacing="4",
         width="100%",
     )
@@ -141,9 +151,13 @@ def _step_type() -> rx.Component:
 def _step_credentials() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.heading("Connect ", WizardState.type_label, size="4", as_="h2"),
+            rx.heading(
+                t("wizard.credentials.heading"), " ", WizardState.type_label, size="4", as_="h2"
+            ),
             rx.vstack(
-                rx.el.label("Name (optional)", html_for="field-display_name", font_weight="500"),
+                rx.el.label(
+                    t("wizard.credentials.name"), html_for="field-display_name", font_weight="500"
+                ),
                 rx.input(
                     id="field-display_name",
                     name="display_name",
@@ -157,7 +171,7 @@ def _step_credentials() -> rx.Component:
             ),
             connection_fields(WizardState),
             _form_error(),
-            _actions(_back_button(), rx.button("Continue", type="submit")),
+            _actions(_back_button(), rx.button(t("wizard.continue"), type="submit")),
             spacing="4",
             width="100%",
         ),
@@ -170,22 +184,28 @@ def _step_credentials() -> rx.Component:
 
 def _step_test() -> rx.Component:
     return rx.vstack(
-        rx.heading("Test the connection", size="4", as_="h2"),
-        rx.text("AccountLink ", WizardState.probe_description, ". Nothing is saved yet."),
+        rx.heading(t("wizard.test.heading"), size="4", as_="h2"),
+        rx.text(
+            t("wizard.test.probe"),
+            " ",
+            WizardState.probe_description,
+            ". ",
+            t("wizard.test.unsaved"),
+        ),
         test_result(WizardState),
         _form_error(),
         _actions(
             _back_button(),
             rx.button(
                 rx.icon("plug-zap", size=16, aria_hidden="true"),
-                "Test Connection",
+                t("form.test_connection"),
                 type="button",
                 variant=rx.cond(WizardState.test_ok, "soft", "solid"),
                 loading=WizardState.testing,
                 on_click=WizardState.run_test,
             ),
             rx.button(
-                "Continue",
+                t("wizard.continue"),
                 type="button",
                 disabled=~WizardState.can_save,
                 on_click=WizardState.continue_to_confirm,
@@ -196,22 +216,22 @@ def _step_test() -> rx.Component:
     )
 
 
-def _summary_row(label: str, value: rx.Var | str) -> rx.Component:
-    return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(value))
+def _summary_row(label_key: str, value: rx.Var | str) -> rx.Component:
+    return rx.data_list.item(rx.data_list.label(t(label_key)), rx.data_list.value(value))
 
 
 def _step_confirm() -> rx.Component:
     return rx.vstack(
-        rx.heading("Confirm and save", size="4", as_="h2"),
+        rx.heading(t("wizard.confirm.heading"), size="4", as_="h2"),
         rx.data_list.root(
-            _summary_row("System", WizardState.type_label),
-            _summary_row("Environment", WizardState.environment),
-            _summary_row("Sign-in method", WizardState.auth_flow),
-            _summary_row("Connection test", WizardState.test_message),
+            _summary_row("wizard.confirm.system", WizardState.type_label),
+            _summary_row("dashboard.environment", WizardState.environment_label),
+            _summary_row("dashboard.sign_in_method", WizardState.auth_flow_label),
+            _summary_row("wizard.confirm.test", WizardState.test_message),
             orientation={"initial": "vertical", "sm": "horizontal"},
         ),
         rx.text(
-            "Saving stores the credentials encrypted and makes the integration Active.",
+            t("wizard.confirm.explain"),
             size="2",
             color_scheme="gray",
         ),
@@ -220,7 +240,7 @@ def _step_confirm() -> rx.Component:
             _back_button(),
             rx.button(
                 rx.icon("save", size=16, aria_hidden="true"),
-                "Save Integration",
+                t("wizard.save"),
                 type="button",
                 disabled=~WizardState.can_save,
                 loading=WizardState.saving,
@@ -235,19 +255,14 @@ def _step_confirm() -> rx.Component:
 def _step_posting() -> rx.Component:
     saved = WizardState.posting_version > 0
     return rx.vstack(
-        rx.heading("Posting", size="4", as_="h2"),
-        rx.text(
-            WizardState.type_label,
-            " is saved. Now choose where its claims are posted: nothing is sent until "
-            "these settings are saved.",
-            size="2",
-        ),
+        rx.heading(t("wizard.step.posting"), size="4", as_="h2"),
+        rx.text(tf("wizard.posting.intro", system=WizardState.type_label), size="2"),
         rx.cond(
             WizardState.posting_loading,
             rx.vstack(
                 rx.hstack(
                     rx.spinner(size="2"),
-                    rx.text("Reading the accounts from ", WizardState.type_label, "…", size="2"),
+                    rx.text(tf("wizard.posting.reading", system=WizardState.type_label), size="2"),
                     align="center",
                     role="status",
                 ),
@@ -266,7 +281,7 @@ def _step_posting() -> rx.Component:
                 rx.link(
                     rx.button(
                         rx.icon("eye", size=16, aria_hidden="true"),
-                        "Preview postings",
+                        t("wizard.posting.preview"),
                         type="button",
                         variant="soft",
                     ),
@@ -275,7 +290,7 @@ def _step_posting() -> rx.Component:
             ),
             rx.spacer(),
             rx.button(
-                rx.cond(saved, "Finish", "Skip for now"),
+                rx.cond(saved, t("wizard.posting.finish"), t("wizard.posting.skip")),
                 type="button",
                 variant=rx.cond(saved, "solid", "soft"),
                 color_scheme=rx.cond(saved, "indigo", "gray"),
@@ -297,7 +312,7 @@ def _step_posting() -> rx.Component:
 
 def wizard_body() -> rx.Component:
     return rx.vstack(
-        rx.heading("Add Integration", size="7", as_="h1"),
+        rx.heading(t("dashboard.add_integration"), size="7", as_="h1"),
         page_states(
             rx.card(
                 rx.vstack(

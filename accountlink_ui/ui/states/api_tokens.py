@@ -15,7 +15,8 @@ import reflex as rx
 from accountlink_ui.services.api_token_service import ApiTokenService, ApiTokenView
 from accountlink_ui.services.errors import InvalidConfig, ServiceError
 from accountlink_ui.services.wiring import get_services
-from accountlink_ui.ui.format import when
+from accountlink_ui.ui.format import Reader, when
+from accountlink_ui.ui.states.locale import relocalize_on
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
 
@@ -34,15 +35,17 @@ class TokenRow:
     active: bool
 
 
-def _row(view: ApiTokenView) -> TokenRow:
+def _row(view: ApiTokenView, reader: Reader) -> TokenRow:
     return TokenRow(
         id=view.id,
         name=view.name,
         prefix=f"{view.prefix}…",
         created_by=view.created_by,
-        created=when(view.created_at),
-        last_used=when(view.last_used_at) or "Never",
-        state="Active" if view.active else f"Revoked {when(view.revoked_at)}",
+        created=when(view.created_at, reader),
+        last_used=when(view.last_used_at, reader) or reader.t("dashboard.never"),
+        state=reader.t("status.active")
+        if view.active
+        else reader.t("tokens.revoked_at", at=when(view.revoked_at, reader)),
         active=view.active,
     )
 
@@ -70,10 +73,20 @@ class ApiTokensState(PageLoadState, SessionState):
         if actor is None:
             return rx.redirect("/login", replace=True)
         views = self._read(
-            lambda: _tokens().list_tokens(actor, self.organization_id), "The API tokens"
+            lambda: _tokens().list_tokens(actor, self.organization_id), "load.api_tokens"
         )
-        self.tokens = [_row(view) for view in views or []]
+        self.tokens = [_row(view, self._reader()) for view in views or []]
         self.loading = False
+        return None
+
+    @rx.event
+    def relocalize(self):  # type: ignore[no-untyped-def]
+        """The table in the page's language. Not a reload: the page stays mounted (no
+        loading state), so a token shown once stays in its field until copied."""
+        actor = self._actor()
+        if actor is None:
+            return rx.redirect("/login", replace=True)
+        self._refresh(actor)
         return None
 
     @rx.event
@@ -106,7 +119,7 @@ class ApiTokensState(PageLoadState, SessionState):
             rx.call_script(
                 f"navigator.clipboard.writeText(document.getElementById('{NEW_TOKEN_FIELD}').value)"
             ),
-            rx.toast.success("Token copied."),
+            rx.toast.success(self._t("tokens.copied")),
         ]
 
     @rx.event
@@ -116,7 +129,7 @@ class ApiTokensState(PageLoadState, SessionState):
             return rx.redirect("/login", replace=True)
         try:
             view = _tokens().revoke_token(actor, self.organization_id, token_id)
-            self.notice = f"Revoked “{view.name}”. Requests with it now get 401."
+            self.notice = self._t("tokens.revoked_notice", name=view.name)
         except ServiceError as refused:
             self.notice = str(refused)
         self._refresh(actor)
@@ -124,6 +137,11 @@ class ApiTokensState(PageLoadState, SessionState):
 
     def _refresh(self, actor) -> None:  # type: ignore[no-untyped-def]
         try:
-            self.tokens = [_row(v) for v in _tokens().list_tokens(actor, self.organization_id)]
+            self.tokens = [
+                _row(v, self._reader()) for v in _tokens().list_tokens(actor, self.organization_id)
+            ]
         except ServiceError as refused:
             self.refused = str(refused)
+
+
+relocalize_on(r"/settings/api-tokens/?", ApiTokensState.relocalize)

@@ -10,7 +10,8 @@ import reflex as rx
 from accountlink_ui.services.audit_service import PAGE_LIMIT, AuditEventView, AuditService
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.wiring import get_services
-from accountlink_ui.ui.format import when
+from accountlink_ui.ui.format import Reader, when
+from accountlink_ui.ui.states.locale import relocalize_on
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
 
@@ -30,10 +31,10 @@ class AuditRow:
     summary: str
 
 
-def _row(view: AuditEventView) -> AuditRow:
+def _row(view: AuditEventView, reader: Reader) -> AuditRow:
     return AuditRow(
         id=view.id,
-        at=when(view.at),
+        at=when(view.at, reader),
         actor=view.actor,
         actor_email=view.actor_email,
         action=view.action_label,
@@ -55,9 +56,10 @@ class AuditState(PageLoadState, SessionState):
     @rx.var
     def showing(self) -> str:
         count = len(self.events)
+        reader = Reader(self.locale, self.time_zone)  # named here: the var follows the language
         if count >= PAGE_LIMIT:
-            return f"Showing the latest {PAGE_LIMIT} events. Export CSV for the whole trail."
-        return f"{count} event{'s' if count != 1 else ''}."
+            return reader.t("audit.showing_latest", limit=PAGE_LIMIT)
+        return reader.t("audit.one_event" if count == 1 else "audit.events", count=count)
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -76,7 +78,8 @@ class AuditState(PageLoadState, SessionState):
                 actor, self.organization_id, integration_id=self._integration_id()
             )
 
-        self.events = [_row(view) for view in self._read(read, "The audit trail") or []]
+        reader = self._reader()
+        self.events = [_row(view, reader) for view in self._read(read, "load.audit") or []]
         self.loading = False
         return None
 
@@ -106,3 +109,6 @@ class AuditState(PageLoadState, SessionState):
 
     def _integration_id(self) -> int | None:
         return int(self.integration_filter) if self.integration_filter.isdigit() else None
+
+
+relocalize_on(r"/settings/audit/?", AuditState.load)

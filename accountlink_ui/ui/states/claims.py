@@ -5,13 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import reflex as rx
+from babel.dates import format_date
 
 from accountlink_ui.accounting.posting_settings import CATEGORIES
 from accountlink_ui.services.wiring import get_services
-from accountlink_ui.ui.format import when
+from accountlink_ui.ui.format import Reader, amount, number, when
+from accountlink_ui.ui.states.locale import relocalize_on
 from accountlink_ui.ui.states.page_load import PageLoadState
+from accountlink_ui.ui.states.posting import CATEGORY_LABELS
 from accountlink_ui.ui.states.session import SessionState
 from accountlink_ui.views import ClaimView
+
+EXPORT_STATES = {
+    "Exported": "claims.state.exported",
+    "Awaiting confirmation": "claims.state.awaiting",
+    "Withdrawn": "claims.state.withdrawn",
+    "Refused": "claims.state.refused",
+    "Waiting": "claims.state.waiting",
+}
+"""The sync service's export states (``ClaimView.export_state``) as catalogue keys."""
 
 
 @dataclass
@@ -27,20 +39,20 @@ class ClaimRow:
     detail: str
 
 
-def _row(claim: ClaimView) -> ClaimRow:
-    amount = f"{claim.amount:,.2f}".replace(",", " ")
+def _row(claim: ClaimView, reader: Reader) -> ClaimRow:
     detail = claim.last_error or ""
     if claim.exported_at:
         detail = (
-            f"{claim.exported_to or ''} {claim.external_reference or ''}, {when(claim.exported_at)}"
+            f"{claim.exported_to or ''} {claim.external_reference or ''}, "
+            f"{when(claim.exported_at, reader)}"
         )
     return ClaimRow(
-        date=claim.claim_date.isoformat(),
+        date=format_date(claim.claim_date, format="medium", locale=reader.locale),
         claimant=claim.claimant,
         description=claim.description,
-        amount=f"{amount} {claim.currency}",
-        category=_category(claim),
-        state=claim.export_state,
+        amount=amount(claim.amount, claim.currency, reader),
+        category=_category(claim, reader),
+        state=reader.t(EXPORT_STATES.get(claim.export_state, "claims.state.unknown")),
         exported=claim.status == "exported",
         refused=bool(claim.last_error),
         detail=detail.strip(" ,"),
@@ -50,14 +62,15 @@ def _row(claim: ClaimView) -> ClaimRow:
 _CATEGORY_LABELS = {category.key: category.label for category in CATEGORIES}
 
 
-def _category(claim: ClaimView) -> str:
+def _category(claim: ClaimView, reader: Reader) -> str:
     """Category, VAT and cost centre: what the posting settings map the claim by."""
-    parts = [_CATEGORY_LABELS.get(claim.category, claim.category)]
+    key = CATEGORY_LABELS.get(claim.category)
+    parts = [reader.t(key) if key else _CATEGORY_LABELS.get(claim.category, claim.category)]
     if claim.vat_amount:
-        parts.append(f"VAT {claim.vat_amount:,.2f}".replace(",", " "))
+        parts.append(reader.t("claims.vat", amount=number(claim.vat_amount, reader)))
     parts += [part for part in (claim.cost_centre, claim.project) if part]
     if claim.account_code:
-        parts.append(f"account {claim.account_code}")
+        parts.append(reader.t("claims.account", account=claim.account_code))
     return " · ".join(parts)
 
 
@@ -75,12 +88,15 @@ class ClaimsState(PageLoadState, SessionState):
         claims = (
             self._read(
                 lambda: get_services().sync.claims(actor, self.organization_id),
-                "The expense claims",
+                "load.claims",
             )
             or []
         )
-        self.rows = [_row(claim) for claim in claims]
+        self.rows = [_row(claim, self._reader()) for claim in claims]
         self.exported = sum(1 for claim in claims if claim.status == "exported")
         self.waiting = len(claims) - self.exported
         self.loading = False
         return None
+
+
+relocalize_on(r"/settings/claims/?", ClaimsState.load)

@@ -37,10 +37,13 @@ from accountlink_ui.services.errors import (
 )
 from accountlink_ui.services.integration_service import ConnectionDraft
 from accountlink_ui.services.wiring import get_services
+from accountlink_ui.ui.format import Reader
 from accountlink_ui.views import Actor
 
-UNDECLARED_FIELD = "That field is not part of this form; nothing was kept."
-UNKNOWN_CHOICE = "That choice is not offered for this system; nothing was changed."
+UNDECLARED_FIELD = "form.undeclared_field"
+UNKNOWN_CHOICE = "form.unknown_choice"
+CORRECT_FIELDS = "form.correct_fields"
+"""Catalogue keys of the form's own refusals (the field messages come from the validator)."""
 
 
 def deadline_from_click(arrived: float) -> Deadline:
@@ -118,6 +121,10 @@ class ConnectionFormState(rx.State, mixin=True):
     # `organization_id`; this mixin relies on both.
     organization_id: ClassVar[Any]
     _actor: ClassVar[Callable[..., Actor | None]]
+    locale: ClassVar[Any]
+    time_zone: ClassVar[Any]
+    _t: ClassVar[Callable[..., str]]
+    """From LocaleState (through SessionState): a catalogue string in the page's language."""
 
     # ---- what the form shows -------------------------------------------------------
 
@@ -130,11 +137,12 @@ class ConnectionFormState(rx.State, mixin=True):
             return []
         views = []
         moved = bool(self._destination_moved())
+        reader = Reader(self.locale, self.time_zone)  # named here: the var follows the language
         for spec in applicable_fields(integration_type, self.auth_flow, self.values):
             if spec.secret and spec.key in self.entered_secrets:
-                mask = "Entered; leave blank to keep it, or type a new one."
+                mask = reader.t("form.secret_entered")
             elif spec.secret and spec.key in self.stored_masks and not moved:
-                mask = f"Stored: {self.stored_masks[spec.key]}. Leave blank to keep it."
+                mask = reader.t("form.secret_stored", mask=self.stored_masks[spec.key])
             else:
                 mask = ""
             views.append(
@@ -171,6 +179,20 @@ class ConnectionFormState(rx.State, mixin=True):
     @rx.var
     def type_label(self) -> str:
         return get_type(self.type_key).label if self.type_key else ""
+
+    @rx.var
+    def environment_label(self) -> str:
+        """The chosen environment as the form names it (the summary shows this, not its key)."""
+        if not self.type_key:
+            return ""
+        environments = get_type(self.type_key).environments
+        return next((e.label for e in environments if e.key == self.environment), self.environment)
+
+    @rx.var
+    def auth_flow_label(self) -> str:
+        if not self.type_key or not get_type(self.type_key).has_flow(self.auth_flow):
+            return self.auth_flow
+        return get_type(self.type_key).flow(self.auth_flow).label
 
     @rx.var
     def probe_description(self) -> str:
@@ -219,7 +241,7 @@ class ConnectionFormState(rx.State, mixin=True):
                     (s for s in integration_type.fields_for(self.auth_flow) if s.key == key), None
                 )
         if spec is None or spec.secret != secret:
-            self.form_error = UNDECLARED_FIELD
+            self.form_error = self._t(UNDECLARED_FIELD)
             return None
         return spec
 
@@ -277,7 +299,7 @@ class ConnectionFormState(rx.State, mixin=True):
     @rx.event
     def set_environment(self, environment: str) -> None:
         if not self.type_key or not get_type(self.type_key).has_environment(environment):
-            self.form_error = UNKNOWN_CHOICE
+            self.form_error = self._t(UNKNOWN_CHOICE)
             return
         self.environment = environment
         self._invalidate_test()
@@ -285,7 +307,7 @@ class ConnectionFormState(rx.State, mixin=True):
     @rx.event
     def set_auth_flow(self, auth_flow: str) -> None:
         if not self.type_key or not get_type(self.type_key).has_flow(auth_flow):
-            self.form_error = UNKNOWN_CHOICE
+            self.form_error = self._t(UNKNOWN_CHOICE)
             return
         self.auth_flow = auth_flow
         self.field_errors = {}
@@ -352,7 +374,7 @@ class ConnectionFormState(rx.State, mixin=True):
         self._sealed_secrets = outcome.sealed
         self.entered_secrets = outcome.entered
         self.field_errors = outcome.errors
-        self.form_error = outcome.form_error
+        self.form_error = self._t(CORRECT_FIELDS) if outcome.form_error else ""
         return outcome.ok
 
     def _draft(self) -> ConnectionDraft:
@@ -375,7 +397,7 @@ class ConnectionFormState(rx.State, mixin=True):
         self.saving = False
         if isinstance(refusal, InvalidConfig):
             self.field_errors = refusal.errors
-            self.form_error = "Please correct the highlighted fields."
+            self.form_error = self._t(CORRECT_FIELDS)
             return "fields"
         if isinstance(refusal, RetestRequired):
             self._invalidate_test()
@@ -417,9 +439,9 @@ class ConnectionFormState(rx.State, mixin=True):
             result = outcome.result
             ok, message, reached = result.ok, result.message, result.reached or ""
             fields, proof = list(result.fields), outcome.proof or ""
-            seconds = f"{result.latency_ms / 1000:.1f} s"
+            seconds = self._t("form.seconds", seconds=round(result.latency_ms / 1000, 1))
         except InvalidConfig as invalid:
-            message = "Some values are not valid: " + "; ".join(invalid.errors.values())
+            message = self._t("form.invalid_values", errors="; ".join(invalid.errors.values()))
             fields = list(invalid.errors)
             refused_fields = invalid.errors
         except ServiceError as refused:

@@ -9,8 +9,9 @@ import reflex as rx
 
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.wiring import get_services
-from accountlink_ui.ui.format import next_sync_text, when
+from accountlink_ui.ui.format import credentials_text, next_sync_text
 from accountlink_ui.ui.states.connection_form import ConnectionFormState, clear_secret_inputs
+from accountlink_ui.ui.states.locale import relocalize_on
 from accountlink_ui.ui.states.session import SessionState
 from accountlink_ui.views import IntegrationView
 
@@ -22,6 +23,8 @@ class CredentialsState(ConnectionFormState, SessionState):
     credentials_summary: str = ""
     saved_message: str = ""
     next_sync: str = ""
+    _shown_view: IntegrationView | None = None
+    """The integration as last read: a language switch re-renders it without a new read."""
 
     def _integration_id(self) -> int | None:
         return self.editing_id or None
@@ -36,7 +39,7 @@ class CredentialsState(ConnectionFormState, SessionState):
         parts = [p for p in self.router.url.path.split("/") if p]
         raw_id = parts[2] if len(parts) >= 4 else ""
         if not raw_id.isdigit():
-            self.refused = "That integration does not exist."
+            self.refused = self._t("credential_form.no_such_integration")
             self.opening = False
             return None
         try:
@@ -55,17 +58,23 @@ class CredentialsState(ConnectionFormState, SessionState):
         self.stored_environment, self.stored_auth_flow = view.environment, view.auth_flow
         self.stored_settings = dict(view.settings)
         self.organization_id = view.organization_id
-        self.credentials_summary = (
-            f"Version {view.credential_version}, set {when(view.credentials_set_at)}"
-            + (f" by {view.credentials_set_by}" if view.credentials_set_by else "")
-        )
-        self.next_sync = self._next_sync(view)
+        self._show_view(view)
         self.opening = False
         return None
 
-    def _next_sync(self, view: IntegrationView) -> str:
+    def _show_view(self, view: IntegrationView) -> None:
+        """The stored version and the next sync, in the page's language and the org's zone."""
+        self._shown_view = view
+        reader = self._reader()
+        self.credentials_summary = credentials_text(view, reader)
         schedule = get_services().schedule_of([view.id or 0])
-        return next_sync_text(view, schedule.get(view.id or 0))
+        self.next_sync = next_sync_text(view, schedule.get(view.id or 0), reader)
+
+    @rx.event
+    def relocalize(self) -> None:
+        """After a language switch: the same facts in the new language; the form as typed."""
+        if self._shown_view is not None:
+            self._show_view(self._shown_view)
 
     @rx.event(background=True)
     async def test_form(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -103,13 +112,9 @@ class CredentialsState(ConnectionFormState, SessionState):
             self.stored_masks = dict(view.secret_masks)
             self.stored_environment, self.stored_auth_flow = view.environment, view.auth_flow
             self.stored_settings = dict(view.settings)
-            self.credentials_summary = (
-                f"Version {view.credential_version}, set {when(view.credentials_set_at)}"
-                + (f" by {view.credentials_set_by}" if view.credentials_set_by else "")
-            )
-            self.next_sync = self._next_sync(view)
-            self.saved_message = (
-                f"Saved as credential version {view.credential_version}. "
-                "Sync schedules were not touched."
-            )
+            self._show_view(view)
+            self.saved_message = self._t("credential_form.saved", version=view.credential_version)
         yield clear_secret_inputs()
+
+
+relocalize_on(r"/settings/integrations/\d+/credentials/?", CredentialsState.relocalize)

@@ -18,6 +18,8 @@ from accountlink_ui.services.demo_controls import (
 )
 from accountlink_ui.services.errors import InvalidConfig, ServiceError
 from accountlink_ui.services.wiring import demo_controls, get_services
+from accountlink_ui.ui.format import Reader
+from accountlink_ui.ui.states.locale import relocalize_on
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
 from accountlink_ui.views import Actor
@@ -25,31 +27,36 @@ from accountlink_ui.views import Actor
 T = TypeVar("T")
 
 SYSTEM_LABELS = {
-    "xledger": "Xledger",
-    "entra": "Entra ID (Dynamics 365 sign-in)",
-    "business_central": "Business Central",
-    "dataverse": "Dataverse",
-    "rest": "Generic REST API",
+    "xledger": "demo.system.xledger",
+    "entra": "demo.system.entra",
+    "business_central": "demo.system.business_central",
+    "dataverse": "demo.system.dataverse",
+    "rest": "demo.system.rest",
 }
 MODE_LABELS = {
-    FAULT_OFF: "Off: answers normally",
-    "hang": "Hang: never answers",
-    "slow": "Slow: answers after 2 s",
-    "http_500": "500 Internal Server Error",
-    "rate_limit": "Rate limit (429)",
-    "malformed_json": "Broken JSON",
-    "lost_answer": "Lost answer: stores, then no reply",
-    "burst_limit": "Burst limit",
-    "concurrency_limit": "Too many requests at once",
-    "insufficient_credits": "Out of API credits",
-    "query_timeout": "Query timeout",
-    "expired_secret": "Expired client secret",
-    "unknown_tenant": "Unknown tenant",
+    FAULT_OFF: "demo.mode.off",
+    "hang": "demo.mode.hang",
+    "slow": "demo.mode.slow",
+    "http_500": "demo.mode.http_500",
+    "rate_limit": "demo.mode.rate_limit",
+    "malformed_json": "demo.mode.malformed_json",
+    "lost_answer": "demo.mode.lost_answer",
+    "burst_limit": "demo.mode.burst_limit",
+    "concurrency_limit": "demo.mode.concurrency_limit",
+    "insufficient_credits": "demo.mode.insufficient_credits",
+    "query_timeout": "demo.mode.query_timeout",
+    "expired_secret": "demo.mode.expired_secret",
+    "unknown_tenant": "demo.mode.unknown_tenant",
 }
 INPUT_MESSAGES = {
-    UNKNOWN_SYSTEM: "Choose one of the systems listed.",
-    UNKNOWN_MODE: "Choose one of the faults listed for that system.",
+    UNKNOWN_SYSTEM: "demo.unknown_system",
+    UNKNOWN_MODE: "demo.unknown_mode",
 }
+"""Catalogue keys: the sandbox systems, their fault modes, and the form's refusals."""
+
+
+def _label(labels: dict[str, str], key: str, reader: Reader) -> str:
+    return reader.t(labels[key]) if key in labels else key
 
 
 @dataclass
@@ -63,14 +70,14 @@ class SystemRow:
     """[mode, label] pairs for the select, 'off' first."""
 
 
-def _rows(status: DemoStatus) -> list[SystemRow]:
+def _rows(status: DemoStatus, reader: Reader) -> list[SystemRow]:
     return [
         SystemRow(
             system=row.system,
-            label=SYSTEM_LABELS.get(row.system, row.system),
+            label=_label(SYSTEM_LABELS, row.system, reader),
             armed=row.armed or FAULT_OFF,
-            armed_label=MODE_LABELS.get(row.armed or FAULT_OFF, row.armed or FAULT_OFF),
-            options=[[mode, MODE_LABELS.get(mode, mode)] for mode in (FAULT_OFF, *row.modes)],
+            armed_label=_label(MODE_LABELS, row.armed or FAULT_OFF, reader),
+            options=[[mode, _label(MODE_LABELS, mode, reader)] for mode in (FAULT_OFF, *row.modes)],
         )
         for row in status.systems
     ]
@@ -93,7 +100,7 @@ class DemoControlsState(PageLoadState, SessionState):
         if actor is None:
             return rx.redirect("/login", replace=True)
         status = self._read(
-            lambda: _controls().status(actor, self.organization_id), "The demo controls"
+            lambda: _controls().status(actor, self.organization_id), "load.demo_controls"
         )
         if status is not None:
             self._show(status)
@@ -105,9 +112,10 @@ class DemoControlsState(PageLoadState, SessionState):
         system, mode = str(form.get("system", "")), str(form.get("mode", ""))
         return self._act(
             lambda actor: _controls().switch_fault(actor, self.organization_id, system, mode),
-            lambda _: (
-                f"{SYSTEM_LABELS.get(system, system)}: "
-                f"{MODE_LABELS.get(mode, mode)}. The next call to it meets this."
+            lambda _: self._t(
+                "demo.fault_switched",
+                system=_label(SYSTEM_LABELS, system, self._reader()),
+                mode=_label(MODE_LABELS, mode, self._reader()),
             ),
         )
 
@@ -115,17 +123,17 @@ class DemoControlsState(PageLoadState, SessionState):
     def add_claims(self):  # type: ignore[no-untyped-def]
         return self._act(
             lambda actor: _controls().add_claims(actor, self.organization_id),
-            lambda added: f"Added {added} approved expense claims.",
+            lambda added: self._t("demo.claims_added", count=added),
         )
 
     @rx.event
     def reset_demo(self):  # type: ignore[no-untyped-def]
         return self._act(
             lambda actor: _controls().reset(actor, self.organization_id),
-            lambda done: (
-                f"Demo reset: {done.integrations_removed} integration(s) removed, "
-                f"{done.claims_returned} claim(s) back to approved, sandbox faults off "
-                "and ledgers emptied."
+            lambda done: self._t(
+                "demo.reset_done",
+                integrations=done.integrations_removed,
+                claims=done.claims_returned,
             ),
         )
 
@@ -139,7 +147,7 @@ class DemoControlsState(PageLoadState, SessionState):
             outcome = call(actor)
         except InvalidConfig as refused:
             code = next(iter(refused.errors.values()), "")
-            self.notice = INPUT_MESSAGES.get(code, str(refused))
+            self.notice = self._t(INPUT_MESSAGES[code]) if code in INPUT_MESSAGES else str(refused)
             return None
         except ServiceError as refused:
             self.notice = str(refused)
@@ -152,5 +160,8 @@ class DemoControlsState(PageLoadState, SessionState):
         return None
 
     def _show(self, status: DemoStatus) -> None:
-        self.systems = _rows(status)
+        self.systems = _rows(status, self._reader())
         self.waiting_claims = status.waiting_claims
+
+
+relocalize_on(r"/settings/demo/?", DemoControlsState.load)

@@ -13,15 +13,17 @@ from accountlink_ui.services.auth_service import SignedIn
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.sync_service import SyncProgress
 from accountlink_ui.services.wiring import Services, get_services
-from accountlink_ui.ui.format import IntegrationCard, card, sync_summary, when
+from accountlink_ui.ui.format import IntegrationCard, Reader, card, sync_summary, when
 from accountlink_ui.ui.states.connection_form import deadline_from_click
+from accountlink_ui.ui.states.locale import relocalize_on
 from accountlink_ui.ui.states.page_load import PageLoadState, ReadOutcome, read_outcome
 from accountlink_ui.ui.states.session import SessionState, chosen_membership, session_key_of
 
-INCIDENT_WORDS = {
-    "integration.error": "has stopped working",
-    "credentials.rejected": "refused its stored credentials",
+INCIDENT_SENTENCES = {
+    "integration.error": "incident.stopped_working",
+    "credentials.rejected": "incident.credentials_rejected",
 }
+"""Catalogue key of the dashboard's sentence for each incident cause."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,9 @@ class DashboardRead:
     """The cards, and one sentence per open incident."""
 
 
-def _read_dashboard(services: Services, session_key: str, organization_id: int) -> DashboardRead:
+def _read_dashboard(
+    services: Services, session_key: str, organization_id: int, reader: Reader
+) -> DashboardRead:
     """The dashboard's database reads, in the calling thread (a worker thread: see below)."""
     signed_in = services.auth.resolve_key(session_key)
     if signed_in is None:
@@ -47,18 +51,21 @@ def _read_dashboard(services: Services, session_key: str, organization_id: int) 
         schedule = services.schedule_of([v.id for v in views if v.id is not None])
         # After the integrations, which decide who may see this page at all.
         incidents = services.incidents.open_incidents(signed_in.actor, acting_for)
-        return [card(view, schedule.get(view.id or 0)) for view in views], [
-            f"{i.integration_name} {INCIDENT_WORDS.get(i.cause, 'has a problem')} since "
-            f"{when(i.opened_at)}. {i.reason} Admins get one alert for this, and one more "
-            "when it works again."
+        return [card(view, schedule.get(view.id or 0), reader) for view in views], [
+            reader.t(
+                INCIDENT_SENTENCES.get(i.cause, "incident.problem"),
+                name=i.integration_name,
+                since=when(i.opened_at, reader),
+                reason=i.reason,
+            )
             for i in incidents
         ]
 
-    return DashboardRead(signed_in, acting_for, read_outcome(fetch, "The integrations"))
+    return DashboardRead(signed_in, acting_for, read_outcome(fetch, "load.integrations"))
 
 
 async def read_dashboard(
-    services: Services, session_key: str, organization_id: int
+    services: Services, session_key: str, organization_id: int, reader: Reader | None = None
 ) -> DashboardRead:
     """Every database read of a dashboard load, in a worker thread.
 
@@ -66,7 +73,9 @@ async def read_dashboard(
     them all, and under load one session's state lock stays held while the loop
     is busy elsewhere (``bench/sessions.py``).
     """
-    return await asyncio.to_thread(_read_dashboard, services, session_key, organization_id)
+    return await asyncio.to_thread(
+        _read_dashboard, services, session_key, organization_id, reader or Reader()
+    )
 
 
 class IntegrationsState(PageLoadState, SessionState):
@@ -86,11 +95,11 @@ class IntegrationsState(PageLoadState, SessionState):
         per-process cache, or in a worker thread); the values read here without the
         lock were current when the event arrived.
         """
-        organization_id = self.organization_id
-        read = await read_dashboard(get_services(), session_key_of(self), organization_id)
+        organization_id, reader = self.organization_id, self._reader()
+        read = await read_dashboard(get_services(), session_key_of(self), organization_id, reader)
         async with self:
-            if self.organization_id != organization_id:
-                return IntegrationsState.load  # switched organization meanwhile: read again
+            if self.organization_id != organization_id or self._reader() != reader:
+                return IntegrationsState.load  # switched organization or language: read again
             if self._apply_signed_in(read.signed_in) is None:
                 return rx.redirect("/login", replace=True)
             self._show_outcome(read.outcome)
@@ -123,7 +132,10 @@ class IntegrationsState(PageLoadState, SessionState):
                     deadline=deadline_from_click(arrived),
                 ),
             )
-            message = ("Connection OK: " if result.ok else "Connection failed: ") + result.message
+            message = self._t(
+                "dashboard.connection_ok" if result.ok else "dashboard.connection_failed",
+                message=result.message,
+            )
         except ServiceError as refused:
             message = str(refused)
         async with self:
@@ -138,7 +150,9 @@ class IntegrationsState(PageLoadState, SessionState):
             return rx.redirect("/login", replace=True)
         try:
             get_services().integrations.set_enabled(actor, integration_id, enabled)
-            self.notice = "Integration enabled." if enabled else "Integration disabled."
+            self.notice = self._t(
+                "dashboard.enabled_notice" if enabled else "dashboard.disabled_notice"
+            )
         except ServiceError as refused:
             self.notice = str(refused)
         return IntegrationsState.load
@@ -154,7 +168,7 @@ class IntegrationsState(PageLoadState, SessionState):
                 integration_id,
                 int(minutes) if minutes.isdigit() and len(minutes) < 7 else -1,
             )
-            self.notice = f"Sync schedule set to every {minutes} minutes."
+            self.notice = self._t("dashboard.interval_notice", minutes=minutes)
         except ServiceError as refused:
             self.notice = str(refused)
         return IntegrationsState.load
@@ -167,17 +181,15 @@ class IntegrationsState(PageLoadState, SessionState):
             if actor is None or self.syncing_integration:
                 return
             self.syncing_integration = integration_id
-            self.sync_progress = "Starting…"
+            self.sync_progress = self._t("dashboard.sync_starting")
             self.notice = ""
-            organization_id = self.organization_id
+            organization_id, reader = self.organization_id, self._reader()
         latest: dict[str, str] = {}
 
         def report(progress: SyncProgress) -> None:
-            latest["text"] = (
-                f"{progress.sent} of {progress.total} claims sent"
-                + (f", {progress.failed} failed" if progress.failed else "")
-                + (f": {progress.message}" if progress.message else "")
-            )
+            key = "dashboard.sync_progress_failed" if progress.failed else "dashboard.sync_progress"
+            text = reader.t(key, sent=progress.sent, total=progress.total, failed=progress.failed)
+            latest["text"] = f"{text}: {progress.message}" if progress.message else text
 
         services = get_services()
         try:
@@ -206,7 +218,7 @@ class IntegrationsState(PageLoadState, SessionState):
                     self.sync_progress = latest["text"]
         try:
             run = task.result()
-            message = sync_summary(run)
+            message = sync_summary(run, reader)
         except ServiceError as refused:
             message = str(refused)
         async with self:
@@ -214,3 +226,6 @@ class IntegrationsState(PageLoadState, SessionState):
             self.sync_progress = ""
             self.notice = message
         yield IntegrationsState.load
+
+
+relocalize_on(r"/settings/integrations/?", IntegrationsState.load)

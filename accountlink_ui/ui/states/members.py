@@ -21,12 +21,14 @@ from accountlink_ui.services.members_service import (
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.format import when
 from accountlink_ui.ui.member_messages import FIELD_OF, member_message
+from accountlink_ui.ui.states.locale import relocalize_on
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
 
 NEW_LINK_FIELD = "new-link"
 """The id of the read-only field a new link is written into, in the browser only."""
-ROLE_LABELS = {"admin": "Admin", "member": "Member"}
+ROLE_LABELS = {"admin": "members.role.admin", "member": "members.role.member"}
+"""Catalogue keys of the role names."""
 
 
 @dataclass
@@ -72,7 +74,7 @@ class MembersState(PageLoadState, SessionState):
         if actor is None:
             return rx.redirect("/login", replace=True)
         view = self._read(
-            lambda: _members().list_members(actor, self.organization_id), "The members"
+            lambda: _members().list_members(actor, self.organization_id), "load.members"
         )
         self._show(view)
         self.loading = False
@@ -91,13 +93,7 @@ class MembersState(PageLoadState, SessionState):
         except ServiceError as refused:
             self._refusal(refused)
             return None
-        self._link(
-            link,
-            f"Invitation for {link.email} ({ROLE_LABELS.get(role, role)})",
-            "It was emailed to them; here it is to copy."
-            if link.emailed
-            else "Send it to them yourself: this site sends no email (SMTP is not set up).",
-        )
+        self._link(link, self._t("members.invitation_for", email=link.email, role=self._role(role)))
         self._refresh(actor)
         return [rx.set_value(NEW_LINK_FIELD, link.url), rx.set_value("invite-email", "")]
 
@@ -109,7 +105,9 @@ class MembersState(PageLoadState, SessionState):
         self.notice = ""
         try:
             view = _members().change_role(actor, self.organization_id, int(user_id), role)
-            self._say(f"{view.name} is now {ROLE_LABELS.get(view.role, view.role).lower()}.")
+            self._say(
+                self._t("members.role_changed", name=view.name, role=self._role(view.role).lower())
+            )
         except ServiceError as refused:
             self._refusal(refused)
         self._refresh(actor)
@@ -123,7 +121,14 @@ class MembersState(PageLoadState, SessionState):
         self.notice = ""
         try:
             view = _members().remove_member(actor, self.organization_id, int(user_id))
-            self._say(f"Removed {view.name} ({view.email}) from {self.organization_name}.")
+            self._say(
+                self._t(
+                    "members.removed",
+                    name=view.name,
+                    email=view.email,
+                    organization=self.organization_name,
+                )
+            )
         except ServiceError as refused:
             self._refusal(refused)
         self._refresh(actor)
@@ -137,7 +142,7 @@ class MembersState(PageLoadState, SessionState):
         self.notice = ""
         try:
             _members().revoke_invitation(actor, self.organization_id, int(invitation_id))
-            self._say("Invitation cancelled: its link no longer works.")
+            self._say(self._t("members.invitation_cancelled"))
         except ServiceError as refused:
             self._refusal(refused)
         self._refresh(actor)
@@ -154,13 +159,7 @@ class MembersState(PageLoadState, SessionState):
         except ServiceError as refused:
             self._refusal(refused)
             return None
-        self._link(
-            link,
-            f"Password reset link for {link.email}",
-            "It was emailed to them; here it is to copy."
-            if link.emailed
-            else "Send it to them yourself: this site sends no email (SMTP is not set up).",
-        )
+        self._link(link, self._t("members.reset_link_for", email=link.email))
         return rx.set_value(NEW_LINK_FIELD, link.url)
 
     @rx.event
@@ -175,15 +174,18 @@ class MembersState(PageLoadState, SessionState):
             rx.call_script(
                 f"navigator.clipboard.writeText(document.getElementById('{NEW_LINK_FIELD}').value)"
             ),
-            rx.toast.success("Link copied."),
+            rx.toast.success(self._t("members.link_copied")),
         ]
 
-    def _link(self, link: IssuedLink, heading: str, how: str) -> None:
+    def _role(self, role: str) -> str:
+        return self._t(ROLE_LABELS[role]) if role in ROLE_LABELS else role
+
+    def _link(self, link: IssuedLink, heading: str) -> None:
         self.link_shown = True
         self.link_heading = heading
-        self.link_detail = (
-            f"{how} It works once, until {when(link.expires_at)}, and is shown only this "
-            "once: AccountLink keeps only a fingerprint."
+        self.link_detail = self._t(
+            "members.link_emailed" if link.emailed else "members.link_not_emailed",
+            until=when(link.expires_at, self._reader()),
         )
 
     def _say(self, text: str, *, error: bool = False) -> None:
@@ -195,6 +197,15 @@ class MembersState(PageLoadState, SessionState):
             self.email_error = message
         else:
             self._say(message, error=True)
+
+    @rx.event
+    def relocalize(self):  # type: ignore[no-untyped-def]
+        """After a language switch: the tables again, a shown link and the form kept."""
+        actor = self._actor()
+        if actor is None:
+            return rx.redirect("/login", replace=True)
+        self._refresh(actor)
+        return None
 
     def _refresh(self, actor) -> None:  # type: ignore[no-untyped-def]
         try:
@@ -212,7 +223,7 @@ class MembersState(PageLoadState, SessionState):
                 name=m.name,
                 email=m.email,
                 role=m.role,
-                role_label=ROLE_LABELS.get(m.role, m.role),
+                role_label=self._role(m.role),
                 is_you=m.is_you,
                 is_admin=m.role == "admin",
             )
@@ -222,9 +233,12 @@ class MembersState(PageLoadState, SessionState):
             InvitationRow(
                 id=i.id,
                 email=i.email,
-                role_label=ROLE_LABELS.get(i.role, i.role),
+                role_label=self._role(i.role),
                 invited_by=i.invited_by,
-                expires=when(i.expires_at),
+                expires=when(i.expires_at, self._reader()),
             )
             for i in view.invitations
         ]
+
+
+relocalize_on(r"/settings/members/?", MembersState.relocalize)

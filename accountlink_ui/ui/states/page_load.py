@@ -23,12 +23,14 @@ class PageLoadState(rx.State, mixin=True):
     refused: str = ""
     """Why the service refused the signed-in person (not an admin, not a member)."""
     load_error: str = ""
-    """The read failed (database down, a bug): the page says so instead of showing nothing."""
+    """The read failed (database down, a bug): the catalogue key of what could not be loaded
+    (``"load.audit"``); the page says so in the reader's language instead of showing nothing."""
 
     def _read(self, fetch: Callable[[], T], what: str) -> T | None:
         """Run the page's read: its result, or None with the refusal or failure recorded.
 
-        ``what`` names the data for the admin, as in "The audit trail could not be loaded".
+        ``what`` is the catalogue key naming the data, as in "The audit trail could not be
+        loaded".
         """
         outcome = read_outcome(fetch, what)
         self._show_outcome(outcome)
@@ -54,7 +56,7 @@ class ReadOutcome(Generic[T]):
 def read_outcome(fetch: Callable[[], T], what: str) -> ReadOutcome[T]:
     """Run a page's read anywhere (a worker thread too): it touches no state.
 
-    ``what`` names the data for the admin, as in "The audit trail could not be loaded".
+    ``what`` is the catalogue key naming the data (``"load.audit"``).
     """
     try:
         return ReadOutcome(result=fetch())
@@ -62,4 +64,4 @@ def read_outcome(fetch: Callable[[], T], what: str) -> ReadOutcome[T]:
         return ReadOutcome(refused=str(refused))
     except Exception:
         log.exception("%s could not be loaded", what)
-        return ReadOutcome(load_error=f"{what} could not be loaded. Try again in a moment.")
+        return ReadOutcome(load_error=what)

@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import reflex as rx
+from babel.numbers import format_decimal
 
 from accountlink_ui.accounting.chart import Chart, ChartEntry
 from accountlink_ui.accounting.posting_settings import (
@@ -28,6 +29,7 @@ from accountlink_ui.accounting.posting_settings import (
     EXPLICIT_LINES,
     FIELD_KEYS,
     MAX_FIELD,
+    Category,
     expense_key,
     format_voucher_number,
     tax_key,
@@ -40,6 +42,7 @@ from accountlink_ui.services.posting_service import (
     PostingPreview,
 )
 from accountlink_ui.services.wiring import get_services
+from accountlink_ui.ui.format import Reader
 from accountlink_ui.ui.states.integrations import IntegrationsState
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
@@ -52,11 +55,31 @@ TAX_CODES_LIST = "posting-tax-codes"
 DIMENSIONS_LIST = "posting-dimensions"
 SOURCES_LIST = "posting-sources"
 
-SAVED = "Saved as version {version}. The next sync posts with these settings."
-FIX_FIELDS = "Please correct the highlighted fields. Nothing was saved."
-LOAD_FAILED = "The posting settings could not be loaded. Try again in a moment."
-PREVIEW_FAILED = "The preview could not be made. Try again in a moment."
-SAVE_FAILED = "The posting settings could not be saved. Try again in a moment."
+SAVED = "posting.saved"
+FIX_FIELDS = "posting.fix_fields"
+LOAD_FAILED = "posting.load_failed"
+PREVIEW_FAILED = "posting.preview_failed"
+SAVE_FAILED = "posting.save_failed"
+"""Catalogue keys of the form's own outcomes (the field messages come from the service)."""
+ENGLISH = Reader()
+CATEGORY_LABELS = {
+    "travel": "posting.category.travel",
+    "accommodation": "posting.category.accommodation",
+    "per_diem": "posting.category.per_diem",
+    "meals": "posting.category.meals",
+    "mileage": "posting.category.mileage",
+    "courses": "posting.category.courses",
+    "office_supplies": "posting.category.office_supplies",
+    "other": "posting.category.other",
+}
+"""Catalogue keys of the expense categories (the accounting module names them in English)."""
+
+
+def _category(category: Category, reader: Reader) -> str:
+    key = CATEGORY_LABELS.get(category.key)
+    return reader.t(key) if key else category.label
+
+
 EXAMPLE_CLAIM = 123
 
 
@@ -121,19 +144,20 @@ def _named(code: str, name: str) -> str:
     return f"{code} {name}".strip() if code else ""
 
 
-def money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
+def money(amount: Decimal, reader: Reader = ENGLISH) -> str:
+    """'1,234.50' / '1 234,50': the preview's columns carry no currency sign."""
+    return format_decimal(amount, format="#,##0.00", locale=reader.locale)
 
 
-def preview_lines(preview: PostingPreview) -> list[PreviewLine]:
+def preview_lines(preview: PostingPreview, reader: Reader = ENGLISH) -> list[PreviewLine]:
     """The preview's rows as table cells: debit positive, credit shown without its sign."""
     return [
         PreviewLine(
             voucher=row.voucher,
             account=_named(row.account, row.account_name),
             balancing=_named(row.balancing_account, row.balancing_name),
-            debit=money(row.amount) if row.amount > 0 else "",
-            credit=money(-row.amount) if row.amount < 0 else "",
+            debit=money(row.amount, reader) if row.amount > 0 else "",
+            credit=money(-row.amount, reader) if row.amount < 0 else "",
             tax=_named(row.tax_code, row.tax_name),
             dimensions=row.dimensions,
             text=row.text,
@@ -142,13 +166,13 @@ def preview_lines(preview: PostingPreview) -> list[PreviewLine]:
     ]
 
 
-def voucher_example(template: str, today: date) -> str:
+def voucher_example(template: str, today: date, reader: Reader = ENGLISH) -> str:
     """The live example under the voucher-number template, or why it cannot be used."""
     problem = voucher_number_problem(template)
     if problem:
         return problem
     number = format_voucher_number(template, EXAMPLE_CLAIM, today)
-    return f"Example: claim {EXAMPLE_CLAIM} becomes voucher {number}."
+    return reader.t("posting.voucher_example", claim=str(EXAMPLE_CLAIM), number=number)
 
 
 def _field(
@@ -175,24 +199,20 @@ def _field(
     )
 
 
-def _accounts_help(listed: bool) -> str:
-    return (
-        "Type a number or a name to search the chart of accounts."
-        if listed
-        else "Type the account number."
-    )
+def _accounts_help(listed: bool, reader: Reader) -> str:
+    return reader.t("posting.help.search_accounts" if listed else "posting.help.type_account")
 
 
 def expense_fields(
-    values: Mapping[str, str], errors: Mapping[str, str], listed: bool
+    values: Mapping[str, str], errors: Mapping[str, str], listed: bool, reader: Reader = ENGLISH
 ) -> list[PostingField]:
     fields = [
         _field(
             "default_expense_account",
-            "Default expense account (required)",
+            reader.t("posting.default_expense_account"),
             values,
             errors,
-            help=_accounts_help(listed) + " Used for every category left blank below.",
+            help=_accounts_help(listed, reader) + " " + reader.t("posting.help.default_expense"),
             list_id=ACCOUNTS_LIST,
         )
     ]
@@ -200,18 +220,25 @@ def expense_fields(
         fields.append(
             _field(
                 expense_key(category.key),
-                category.label,
+                _category(category, reader),
                 values,
                 errors,
                 list_id=ACCOUNTS_LIST,
-                placeholder=f"Default ({values.get('default_expense_account', '')})",
+                placeholder=reader.t(
+                    "posting.default_placeholder",
+                    account=values.get("default_expense_account", ""),
+                ),
             )
         )
     return fields
 
 
 def counter_fields(
-    type_key: str, values: Mapping[str, str], errors: Mapping[str, str], listed: bool
+    type_key: str,
+    values: Mapping[str, str],
+    errors: Mapping[str, str],
+    listed: bool,
+    reader: Reader = ENGLISH,
 ) -> list[PostingField]:
     fields: list[PostingField] = []
     dynamics = type_key == "dynamics"
@@ -219,12 +246,12 @@ def counter_fields(
         fields.append(
             _field(
                 "counter_account_type",
-                "Balancing account type",
+                reader.t("posting.balancing_type"),
                 values,
                 errors,
                 options=[
-                    Option(COUNTER_GL, "G/L account (employee payables)"),
-                    Option(COUNTER_EMPLOYEE, "The employee's own account"),
+                    Option(COUNTER_GL, reader.t("posting.balancing_type.gl")),
+                    Option(COUNTER_EMPLOYEE, reader.t("posting.balancing_type.employee")),
                 ],
             )
         )
@@ -232,10 +259,10 @@ def counter_fields(
         fields.append(
             _field(
                 "counter_account",
-                "Employee payables account (required)",
+                reader.t("posting.counter_account"),
                 values,
                 errors,
-                help=_accounts_help(listed) + " What the organization owes the employee.",
+                help=_accounts_help(listed, reader) + " " + reader.t("posting.help.counter"),
                 list_id=ACCOUNTS_LIST,
             )
         )
@@ -243,14 +270,13 @@ def counter_fields(
         fields.append(
             _field(
                 "counter_line",
-                "How each claim is balanced",
+                reader.t("posting.counter_line"),
                 values,
                 errors,
-                help="A balancing account on each line, or separate expense, VAT and "
-                "counter lines sharing one document number.",
+                help=reader.t("posting.help.counter_line"),
                 options=[
-                    Option(BALANCING_LINE, "Balancing account on the line"),
-                    Option(EXPLICIT_LINES, "Explicit counter line"),
+                    Option(BALANCING_LINE, reader.t("posting.counter_line.balancing")),
+                    Option(EXPLICIT_LINES, reader.t("posting.counter_line.explicit")),
                 ],
             )
         )
@@ -258,17 +284,20 @@ def counter_fields(
 
 
 def vat_fields(
-    type_key: str, values: Mapping[str, str], errors: Mapping[str, str], listed: bool
+    type_key: str,
+    values: Mapping[str, str],
+    errors: Mapping[str, str],
+    listed: bool,
+    reader: Reader = ENGLISH,
 ) -> list[PostingField]:
     fields = [
         _field(
             "vat_registered",
-            "Registered for VAT",
+            reader.t("posting.vat_registered"),
             values,
             errors,
-            help="When the organization deducts input VAT, claims are posted net with a tax "
-            "code; otherwise gross.",
-            options=[Option("no", "No"), Option("yes", "Yes")],
+            help=reader.t("posting.help.vat_registered"),
+            options=[Option("no", reader.t("posting.no")), Option("yes", reader.t("posting.yes"))],
         )
     ]
     if values.get("vat_registered") != "yes":
@@ -277,11 +306,11 @@ def vat_fields(
         fields.append(
             _field(
                 tax_key(category.key),
-                f"Tax code: {category.label}",
+                reader.t("posting.tax_code_for", category=_category(category, reader)),
                 values,
                 errors,
                 list_id=TAX_CODES_LIST,
-                placeholder="No VAT",
+                placeholder=reader.t("posting.no_vat"),
             )
         )
     needs_account = type_key != "dynamics" or values.get("counter_line") == EXPLICIT_LINES
@@ -289,35 +318,37 @@ def vat_fields(
         fields.append(
             _field(
                 "vat_account",
-                "Input VAT account (required)",
+                reader.t("posting.vat_account"),
                 values,
                 errors,
-                help=_accounts_help(listed),
+                help=_accounts_help(listed, reader),
                 list_id=ACCOUNTS_LIST,
             )
         )
     return fields
 
 
-def dimension_fields(values: Mapping[str, str], errors: Mapping[str, str]) -> list[PostingField]:
+def dimension_fields(
+    values: Mapping[str, str], errors: Mapping[str, str], reader: Reader = ENGLISH
+) -> list[PostingField]:
     return [
         _field(
             "cost_centre_dimension",
-            "Cost centre goes to",
+            reader.t("posting.cost_centre_dimension"),
             values,
             errors,
-            help="Optional: the dimension that receives the claim's cost centre.",
+            help=reader.t("posting.help.cost_centre_dimension"),
             list_id=DIMENSIONS_LIST,
-            placeholder="Not posted",
+            placeholder=reader.t("posting.not_posted"),
         ),
         _field(
             "project_dimension",
-            "Project goes to",
+            reader.t("posting.project_dimension"),
             values,
             errors,
-            help="Optional: the dimension that receives the claim's project.",
+            help=reader.t("posting.help.project_dimension"),
             list_id=DIMENSIONS_LIST,
-            placeholder="Not posted",
+            placeholder=reader.t("posting.not_posted"),
         ),
     ]
 
@@ -327,25 +358,25 @@ def voucher_fields(
     values: Mapping[str, str],
     errors: Mapping[str, str],
     journals: list[Option],
+    reader: Reader = ENGLISH,
 ) -> list[PostingField]:
     fields = [
         _field(
             "voucher_number",
-            "Voucher number template (required)",
+            reader.t("posting.voucher_number"),
             values,
             errors,
-            help="{id} is the claim number (with a width, e.g. {id:6}); {year} and {month} "
-            "are the claim's date.",
+            help=reader.t("posting.help.voucher_number"),
         )
     ]
     if type_key == "xledger":
         fields.append(
             _field(
                 "transaction_source",
-                "Transaction source (required)",
+                reader.t("posting.transaction_source"),
                 values,
                 errors,
-                help="Xledger's transaction source for the vouchers; GL is usual.",
+                help=reader.t("posting.help.transaction_source"),
                 list_id=SOURCES_LIST,
             )
         )
@@ -354,21 +385,21 @@ def voucher_fields(
             fields.append(
                 _field(
                     "journal",
-                    "Journal (required)",
+                    reader.t("posting.journal"),
                     values,
                     errors,
-                    help="The general journal the claims are written to.",
-                    options=[Option("", "Choose a journal…"), *journals],
+                    help=reader.t("posting.help.journal"),
+                    options=[Option("", reader.t("posting.choose_journal")), *journals],
                 )
             )
         else:
             fields.append(
                 _field(
                     "journal",
-                    "Journal (required)",
+                    reader.t("posting.journal"),
                     values,
                     errors,
-                    help="The journal's id as Business Central lists it.",
+                    help=reader.t("posting.help.journal_id"),
                 )
             )
     return fields
@@ -399,38 +430,65 @@ class PostingFormState(rx.State, mixin=True):
     posting_journals: list[Option] = []
     posting_sources: list[Option] = []
     _actor: ClassVar[Callable[..., Actor | None]]
+    locale: ClassVar[Any]
+    time_zone: ClassVar[Any]
+    _t: ClassVar[Callable[..., str]]
+    """From LocaleState (through SessionState): the page's language."""
 
     # ---- what the form shows -------------------------------------------------------
 
     @rx.var
     def posting_expense_fields(self) -> list[PostingField]:
-        return expense_fields(self.posting_values, self.posting_errors, self.posting_listed)
+        return expense_fields(
+            self.posting_values,
+            self.posting_errors,
+            self.posting_listed,
+            Reader(self.locale, self.time_zone),
+        )
 
     @rx.var
     def posting_counter_fields(self) -> list[PostingField]:
         return counter_fields(
-            self.posting_type, self.posting_values, self.posting_errors, self.posting_listed
+            self.posting_type,
+            self.posting_values,
+            self.posting_errors,
+            self.posting_listed,
+            Reader(self.locale, self.time_zone),
         )
 
     @rx.var
     def posting_vat_fields(self) -> list[PostingField]:
         return vat_fields(
-            self.posting_type, self.posting_values, self.posting_errors, self.posting_listed
+            self.posting_type,
+            self.posting_values,
+            self.posting_errors,
+            self.posting_listed,
+            Reader(self.locale, self.time_zone),
         )
 
     @rx.var
     def posting_dimension_fields(self) -> list[PostingField]:
-        return dimension_fields(self.posting_values, self.posting_errors)
+        return dimension_fields(
+            self.posting_values, self.posting_errors, Reader(self.locale, self.time_zone)
+        )
 
     @rx.var
     def posting_voucher_fields(self) -> list[PostingField]:
         return voucher_fields(
-            self.posting_type, self.posting_values, self.posting_errors, self.posting_journals
+            self.posting_type,
+            self.posting_values,
+            self.posting_errors,
+            self.posting_journals,
+            Reader(self.locale, self.time_zone),
         )
 
     @rx.var
     def posting_voucher_example(self) -> str:
-        return voucher_example(self.posting_values.get("voucher_number", ""), date.today())
+        return voucher_example(
+            self.posting_values.get("voucher_number", ""),
+            date.today(),
+            Reader(self.locale, self.time_zone),
+        )
 
     # ---- loading -------------------------------------------------------------------
 
@@ -473,7 +531,7 @@ class PostingFormState(rx.State, mixin=True):
             failure = str(refused)
         except Exception:
             log.exception("lists of integration %s could not be read again", integration_id)
-            failure = LOAD_FAILED
+            failure = self._t(LOAD_FAILED)
         async with self:
             self.posting_reloading = False
             if form is None:
@@ -518,18 +576,18 @@ class PostingFormState(rx.State, mixin=True):
             failure = str(refused)
         except Exception:
             log.exception("posting settings of integration %s could not be saved", integration_id)
-            failure = SAVE_FAILED
+            failure = self._t(SAVE_FAILED)
         async with self:
             self.posting_saving = False
             if failure:
                 self.posting_form_error = failure
             elif version is None:
                 self.posting_errors = {k: v for k, v in errors.items() if k != "form"}
-                self.posting_form_error = errors.get("form", FIX_FIELDS)
+                self.posting_form_error = errors.get("form") or self._t(FIX_FIELDS)
             else:
                 self.posting_errors = {}
                 self.posting_version = version
-                self.posting_message = SAVED.format(version=version)
+                self.posting_message = self._t(SAVED, version=version)
 
 
 class PostingState(PostingFormState, PageLoadState, SessionState):
@@ -547,9 +605,10 @@ class PostingState(PostingFormState, PageLoadState, SessionState):
 
     @rx.var
     def preview_summary(self) -> str:
+        reader = Reader(self.locale, self.time_zone)
         if self.preview_claims == 0:
-            return "No claims are waiting to be sent, so there is nothing to preview."
-        return f"Showing the first {self.preview_claims} pending claims; nothing is posted."
+            return reader.t("posting.preview.none")
+        return reader.t("posting.preview.showing", count=self.preview_claims)
 
     @rx.event(background=True)
     async def open(self):  # type: ignore[no-untyped-def]
@@ -566,7 +625,7 @@ class PostingState(PostingFormState, PageLoadState, SessionState):
             return
         if not raw_id.isdigit():
             async with self:
-                self.refused = "That integration does not exist."
+                self.refused = self._t("credential_form.no_such_integration")
                 self.loading = False
             return
         refused = failure = ""
@@ -577,7 +636,7 @@ class PostingState(PostingFormState, PageLoadState, SessionState):
             refused = str(exc)
         except Exception:
             log.exception("posting settings of integration %s could not be loaded", raw_id)
-            failure = LOAD_FAILED
+            failure = "load.posting"
         async with self:
             self.refused, self.load_error = refused, failure
             if form is not None:
@@ -601,14 +660,17 @@ class PostingState(PostingFormState, PageLoadState, SessionState):
             failure = str(refused)
         except Exception:
             log.exception("posting preview of integration %s failed", integration_id)
-            failure = PREVIEW_FAILED
+            failure = self._t(PREVIEW_FAILED)
         async with self:
             self.previewing = False
             self.preview_done = result is not None
             self.preview_error = failure
             if result is not None:
-                self.preview_lines = preview_lines(result)
-                self.preview_problems = [f"Claim {cid}: {why}" for cid, why in result.problems]
+                self.preview_lines = preview_lines(result, self._reader())
+                self.preview_problems = [
+                    self._t("posting.preview.problem", claim=str(cid), why=why)
+                    for cid, why in result.problems
+                ]
                 self.preview_claims = result.claims
                 self.preview_balancing = any(row.balancing_account for row in result.rows)
                 if result.chart_error:

@@ -11,10 +11,26 @@ the role, which the service re-checks on every call.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import reflex as rx
 
+from accountlink_ui.i18n import LOCALES
 from accountlink_ui.services.auth_service import SignedIn
+from accountlink_ui.services.errors import ServiceError
+from accountlink_ui.services.locale_preferences import (
+    DEFAULT_TIME_ZONE,
+    LocalePreferences,
+    LocaleSettings,
+)
 from accountlink_ui.services.wiring import get_services
+from accountlink_ui.ui.states.locale import (
+    LocaleState,
+    preferred_locale,
+    relocalizers_for,
+    set_document_language,
+)
 from accountlink_ui.views import Actor, OrganizationMembershipView
 from accountlink_ui.web_session import (
     AFTER_SIGN_IN,
@@ -81,7 +97,26 @@ def session_key_of(state: rx.State) -> str:
     return session_key_from_cookie_header(state.router.headers.cookie)
 
 
-class SessionState(rx.State):
+def _stored_locale_settings(session_key: str, organization_id: int) -> LocaleSettings:
+    """The person's saved language and their organization's defaults (a worker thread)."""
+    services = get_services()
+    signed_in = services.auth.resolve_key(session_key)
+    if signed_in is None:
+        return LocaleSettings(None, None, DEFAULT_TIME_ZONE)
+    chosen = chosen_membership(signed_in, organization_id)
+    return LocalePreferences(services.engine).read(
+        signed_in.actor, chosen.organization_id if chosen is not None else organization_id
+    )
+
+
+def _save_locale(session_key: str, locale: str) -> None:
+    services = get_services()
+    signed_in = services.auth.resolve_key(session_key)
+    if signed_in is not None:
+        LocalePreferences(services.engine).save_user_locale(signed_in.actor, locale)
+
+
+class SessionState(LocaleState):
     user_name: str = ""
     organization_id: int = 0
     organization_name: str = ""
@@ -127,6 +162,32 @@ class SessionState(rx.State):
             self._set_if_changed("organization_name", chosen.organization_name)
             self._set_if_changed("role", chosen.role)
         return signed_in.actor
+
+    @rx.event
+    async def pick_locale(self):  # type: ignore[no-untyped-def]
+        """At every page load: the saved choice, else the browser's Accept-Language, else
+        the organization's default, else English. The read runs off the event loop."""
+        stored = await asyncio.to_thread(
+            _stored_locale_settings, session_key_of(self), self.organization_id
+        )
+        locale = preferred_locale(
+            stored.user_locale,
+            self.router.headers.accept_language,
+            stored.organization_locale,
+        )
+        self._apply_locale(locale, stored.time_zone)
+        return set_document_language(self.locale)
+
+    @rx.event
+    async def choose_locale(self, locale: str):  # type: ignore[no-untyped-def]
+        """The header's language switch: show it at once, remember it for next time, and
+        recompute the text this page's state formatted in the old language."""
+        if locale not in LOCALES:
+            return None
+        self._apply_locale(locale)
+        with contextlib.suppress(ServiceError):  # the account is gone: this tab still switches
+            await asyncio.to_thread(_save_locale, session_key_of(self), locale)
+        return [set_document_language(locale), *relocalizers_for(self.router.url.path)]
 
     @rx.event
     def redirect_if_signed_in(self):  # type: ignore[no-untyped-def]

@@ -19,7 +19,8 @@ from accountlink_ui.services.webhook_service import (
     WebhookService,
 )
 from accountlink_ui.services.wiring import get_services
-from accountlink_ui.ui.format import when
+from accountlink_ui.ui.format import Reader, when
+from accountlink_ui.ui.states.locale import relocalize_on
 from accountlink_ui.ui.states.page_load import PageLoadState
 from accountlink_ui.ui.states.session import SessionState
 
@@ -28,11 +29,16 @@ EVENT_FIELD_PREFIX = "event:"
 TEST_WAIT_SECONDS = 5.0
 """How long Send test event watches for the delivery's answer before showing the log."""
 
-STATUS_LABELS = {"pending": "Retrying", "delivered": "Delivered", "failed": "Failed"}
-ERROR_LABELS = {
-    "smtp_not_configured": "Email not configured",
-    "endpoint_removed_or_disabled": "Endpoint removed or disabled",
+STATUS_LABELS = {
+    "pending": "webhooks.status.pending",
+    "delivered": "webhooks.status.delivered",
+    "failed": "webhooks.status.failed",
 }
+ERROR_LABELS = {
+    "smtp_not_configured": "webhooks.error.smtp_not_configured",
+    "endpoint_removed_or_disabled": "webhooks.error.endpoint_removed",
+}
+"""Catalogue keys of the outbox's delivery states and its own error codes."""
 
 
 @dataclass
@@ -59,19 +65,19 @@ class DeliveryRow:
     created: str
 
 
-def _endpoint_row(view: WebhookEndpointView) -> EndpointRow:
-    state = "Active" if view.enabled else "Disabled: kept failing"
+def _endpoint_row(view: WebhookEndpointView, reader: Reader) -> EndpointRow:
+    state = reader.t("status.active" if view.enabled else "webhooks.disabled_failing")
     return EndpointRow(
         id=view.id,
         url=view.url,
         events=", ".join(view.events),
         state=state,
         enabled=view.enabled,
-        created=when(view.created_at),
+        created=when(view.created_at, reader),
     )
 
 
-def _delivery_row(view: DeliveryView) -> DeliveryRow:
+def _delivery_row(view: DeliveryView, reader: Reader) -> DeliveryRow:
     last = view.history[-1] if view.history else None
     code = str(view.last_status_code) if view.last_status_code else ("—" if last else "")
     return DeliveryRow(
@@ -79,12 +85,16 @@ def _delivery_row(view: DeliveryView) -> DeliveryRow:
         event_id=view.event_id,
         event_type=view.event_type,
         status=view.status,
-        status_label=STATUS_LABELS.get(view.status, view.status),
+        status_label=reader.t(STATUS_LABELS[view.status])
+        if view.status in STATUS_LABELS
+        else view.status,
         code=code,
         attempts=view.attempts,
-        last_try=when(last.at) if last else "Not tried yet",
-        error=ERROR_LABELS.get(view.last_error or "", view.last_error or ""),
-        created=when(view.created_at),
+        last_try=when(last.at, reader) if last else reader.t("webhooks.not_tried"),
+        error=reader.t(ERROR_LABELS[view.last_error])
+        if view.last_error in ERROR_LABELS
+        else view.last_error or "",
+        created=when(view.created_at, reader),
     )
 
 
@@ -109,8 +119,8 @@ class WebhooksState(PageLoadState, SessionState):
         actor = self._actor()
         if actor is None:
             return rx.redirect("/login", replace=True)
-        views = self._read(lambda: _service().list(actor, self.organization_id), "The webhooks")
-        self.endpoints = [_endpoint_row(view) for view in views or []]
+        views = self._read(lambda: _service().list(actor, self.organization_id), "load.webhooks")
+        self.endpoints = [_endpoint_row(view, self._reader()) for view in views or []]
         if self.log_endpoint_id not in {row.id for row in self.endpoints}:
             self.log_endpoint_id, self.log_endpoint_url, self.deliveries = 0, "", []
         self.loading = False
@@ -160,7 +170,7 @@ class WebhooksState(PageLoadState, SessionState):
             rx.call_script(
                 f"navigator.clipboard.writeText(document.getElementById('{NEW_SECRET_FIELD}').value)"
             ),
-            rx.toast.success("Secret copied."),
+            rx.toast.success(self._t("webhooks.secret_copied")),
         ]
 
     @rx.event
@@ -196,11 +206,11 @@ class WebhooksState(PageLoadState, SessionState):
             await asyncio.sleep(0.2)
         async with self:
             self.log_endpoint_id = endpoint_id
-            self.deliveries = [_delivery_row(view) for view in views]
+            self.deliveries = [_delivery_row(view, self._reader()) for view in views]
             self.log_endpoint_url = next(
                 (row.url for row in self.endpoints if row.id == endpoint_id), ""
             )
-            self.notice = f"Test event {event_id} sent."
+            self.notice = self._t("webhooks.test_sent", event=event_id)
 
     @rx.event
     def redeliver(self, delivery_id: int):  # type: ignore[no-untyped-def]
@@ -211,7 +221,7 @@ class WebhooksState(PageLoadState, SessionState):
             view = _service().redeliver(
                 actor, self.organization_id, self.log_endpoint_id, delivery_id
             )
-            self.notice = f"Delivery {view.event_id} queued again with the same webhook-id."
+            self.notice = self._t("webhooks.redelivered", event=view.event_id)
         except ServiceError as refused:
             self.notice = str(refused)
         self._show(actor, self.log_endpoint_id)
@@ -224,7 +234,7 @@ class WebhooksState(PageLoadState, SessionState):
             return rx.redirect("/login", replace=True)
         try:
             _service().remove(actor, self.organization_id, endpoint_id)
-            self.notice = "Endpoint removed. Nothing more is sent to it."
+            self.notice = self._t("webhooks.removed")
         except ServiceError as refused:
             self.notice = str(refused)
         if endpoint_id == self.log_endpoint_id:
@@ -242,11 +252,25 @@ class WebhooksState(PageLoadState, SessionState):
         self.log_endpoint_url = next(
             (row.url for row in self.endpoints if row.id == endpoint_id), ""
         )
-        self.deliveries = [_delivery_row(view) for view in views]
+        self.deliveries = [_delivery_row(view, self._reader()) for view in views]
+
+    @rx.event
+    def relocalize(self):  # type: ignore[no-untyped-def]
+        """After a language switch: endpoints and the open log again; a shown secret stays."""
+        actor = self._actor()
+        if actor is None:
+            return rx.redirect("/login", replace=True)
+        self._refresh(actor)
+        if self.log_endpoint_id:
+            self._show(actor, self.log_endpoint_id)
+        return None
 
     def _refresh(self, actor) -> None:  # type: ignore[no-untyped-def]
         try:
             views = _service().list(actor, self.organization_id)
-            self.endpoints = [_endpoint_row(view) for view in views]
+            self.endpoints = [_endpoint_row(view, self._reader()) for view in views]
         except ServiceError as refused:
             self.refused = str(refused)
+
+
+relocalize_on(r"/settings/webhooks/?", WebhooksState.relocalize)

@@ -18,7 +18,14 @@ from accountlink_ui.ui.states.session import SessionState
 
 log = logging.getLogger(__name__)
 
-STEPS = ("Choose type", "Credentials", "Test connection", "Confirm", "Posting")
+STEPS = (
+    "wizard.step.type",
+    "wizard.step.credentials",
+    "wizard.step.test",
+    "wizard.step.confirm",
+    "wizard.step.posting",
+)
+"""Catalogue keys of the step names, in order."""
 POSTING_STEP = 5
 
 
@@ -83,7 +90,7 @@ class WizardState(ConnectionFormState, PostingFormState, SessionState):
     @rx.event
     def continue_from_type(self) -> None:
         if not self.type_key:
-            self.form_error = "Choose the accounting system to connect."
+            self.form_error = self._t("wizard.choose_system_first")
             return
         self.form_error = ""
         self.step = 2
@@ -150,7 +157,7 @@ class WizardState(ConnectionFormState, PostingFormState, SessionState):
         async with self:
             self.posting_loading = False
             if form is None:
-                self.posting_load_error = LOAD_FAILED
+                self.posting_load_error = self._t(LOAD_FAILED)
             else:
                 self._show_posting_form(form)
 
