@@ -15,6 +15,9 @@ from accountlink_ui.db import engine_for
 from accountlink_ui.demo import DEMO_PASSWORD
 from accountlink_ui.sandbox import demo_credentials as demo
 
+VIEWPORT = {"width": 1280, "height": 800}
+"""The desktop size every browser test starts at."""
+
 BF_ADMIN = "kari@blindeforbundet.example"
 BF_MEMBER = "ola@blindeforbundet.example"
 HLF_ADMIN = "hanne@hlf.example"
