@@ -16,7 +16,7 @@ help:
 	@echo "make run      serve AccountLink on http://localhost:$(PORT) (PORT=... to change)"
 	@echo "make serve    production: PostgreSQL, Redis, several workers (README \"Production\")"
 	@echo "make test     lint, then the whole test suite (PYTEST_ARGS=... to narrow)"
-	@echo "make lint     ruff check, ruff format --check and the import-cycle check"
+	@echo "make lint     ruff check, ruff format --check, the import-cycle check and mypy"
 	@echo "make format   apply ruff fixes and formatting"
 	@echo "make bench    run every bench/*.py"
 	@echo "make clean    remove build output and caches (keeps .venv, .tools and app data)"
@@ -37,12 +37,14 @@ test: bootstrap
 	$(ENV) ruff check .
 	$(ENV) ruff format --check .
 	$(ENV) python scripts/check_import_cycles.py accountlink_ui
+	$(ENV) mypy
 	$(ENV) pytest $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(ENV) ruff check .
 	$(ENV) ruff format --check .
 	$(ENV) python scripts/check_import_cycles.py accountlink_ui
+	$(ENV) mypy
 
 format: bootstrap
 	$(ENV) ruff check --fix .

@@ -15,16 +15,18 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Dialect, and_, bindparam, func, or_, text, update
-from sqlalchemy.engine import Compiled
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session, col, select
 
 from accountlink_ui.accounting.vouchers import ExportRecord
+from accountlink_ui.db import rowcount
 from accountlink_ui.models import (
     UNCONFIRMED_CLAIM,
     WAITING_CLAIM,
     ClaimStatus,
     ExpenseClaim,
     Integration,
+    table_of,
     utcnow,
 )
 
@@ -52,7 +54,7 @@ def _export_columns() -> tuple[Any, ...]:
     """What a run reads of a claim: plain rows, not ORM objects, because a run may read
     thousands and building entities would cost more than the query itself. The fields of an
     ``ExportRecord`` in its order, the claim id first (the sync unpacks them by position)."""
-    claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
+    claim = table_of(ExpenseClaim).c
     return (
         claim.id,
         claim.idempotency_key,
@@ -77,7 +79,7 @@ _OLDEST_FIRST = itemgetter(2, 0)
 def unconfirmed_claims(session: Session, organization_id: int, integration_id: int) -> list[Any]:
     """Claims an earlier run of this integration sent without recording the answer, oldest
     first: the target may hold them, so a run asks it before sending them again."""
-    claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
+    claim = table_of(ExpenseClaim).c
     return list(
         session.execute(
             select(*_export_columns())
@@ -92,7 +94,7 @@ def pending_claims(
 ) -> list[ExportRecord]:
     """What this integration's next run would send first, oldest first, read without
     reserving anything: the posting preview's claims."""
-    claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
+    claim = table_of(ExpenseClaim).c
     rows = session.execute(
         select(*_export_columns())
         .where(
@@ -139,14 +141,14 @@ WaitingClaim = ExportRecord
 
 
 @lru_cache(maxsize=4)
-def _reserve_waiting_statement(dialect: Dialect) -> Compiled:
+def _reserve_waiting_statement(dialect: Dialect) -> SQLCompiler:
     """``reserve_waiting_claims``'s statement, compiled once per database kind.
 
     The outer condition repeats the inner one so a claim another integration took between
     the two (PostgreSQL, READ COMMITTED) is skipped rather than taken twice; ``SKIP LOCKED``
     keeps two runs from queueing on each other's rows (SQLite writes one at a time anyway).
     """
-    claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
+    claim = table_of(ExpenseClaim).c
     oldest = (
         select(claim.id)
         .where(claim.organization_id == bindparam("organization_id"), _waiting())
@@ -159,7 +161,7 @@ def _reserve_waiting_statement(dialect: Dialect) -> Compiled:
         .prefix_with("MATERIALIZED")
     )
     statement = (
-        update(ExpenseClaim.__table__)  # type: ignore[arg-type]
+        update(table_of(ExpenseClaim))
         .where(claim.id.in_(select(oldest.c.id)), _waiting())
         .values(
             status=ClaimStatus.SENDING.value,
@@ -168,7 +170,9 @@ def _reserve_waiting_statement(dialect: Dialect) -> Compiled:
         )
         .returning(*_export_columns())
     )
-    return statement.compile(dialect=dialect)
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)  # what every dialect compiles DML with
+    return compiled
 
 
 def reserve_waiting_claims(
@@ -234,7 +238,7 @@ def _decimal(value: Any) -> Decimal:
 def _driver_datetime(dialect: Dialect, at: datetime) -> Any:
     """``at`` as SQLAlchemy would store it in a timezone-aware DateTime column, for SQL run
     straight through the driver (SQLite keeps text, PostgreSQL the datetime itself)."""
-    column_type = ExpenseClaim.__table__.c.updated_at.type  # type: ignore[attr-defined]
+    column_type = table_of(ExpenseClaim).c.updated_at.type
     process = column_type.dialect_impl(dialect).bind_processor(dialect)
     return process(at) if process else at
 
@@ -269,9 +273,9 @@ def mark_claims_refused(session: Session, reasons: Mapping[int, str]) -> None:
     """Claim id → why the target refused it: back to approved, not sent again until fixed."""
     if not reasons:
         return
-    claim = ExpenseClaim.__table__.c  # type: ignore[attr-defined]
+    claim = table_of(ExpenseClaim).c
     session.execute(
-        update(ExpenseClaim.__table__)  # type: ignore[arg-type]
+        update(table_of(ExpenseClaim))
         .where(claim.id == bindparam("claim_id"))
         .values(
             status=ClaimStatus.APPROVED.value,
@@ -346,7 +350,7 @@ def return_claims_to_approved(session: Session, organization_id: int) -> int:
             last_error=None,
         )
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 def claim_keys(session: Session, claim_ids: Sequence[int]) -> list[tuple[int, str, str | None]]:

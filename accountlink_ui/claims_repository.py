@@ -31,6 +31,7 @@ from sqlalchemy import select as select_rows
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from accountlink_ui.db import rowcount
 from accountlink_ui.models import (
     API_CLAIM,
     ClaimStatus,
@@ -38,9 +39,10 @@ from accountlink_ui.models import (
     IdempotentRequest,
     Integration,
     IntegrationStatus,
+    table_of,
 )
 
-_claims = ExpenseClaim.__table__  # type: ignore[attr-defined]
+_claims = table_of(ExpenseClaim)
 _c = _claims.c
 
 STATUS_CONDITIONS: dict[str, ColumnElement[bool]] = {
@@ -159,7 +161,7 @@ def withdraw_claim(session: Session, claim_id: int, at: datetime) -> bool:
         .where(_c.id == claim_id, _c.status == ClaimStatus.APPROVED.value)
         .values(status=ClaimStatus.WITHDRAWN.value, updated_at=at)
     )
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(changed))
 
 
 def clear_refusal(session: Session, claim_id: int, at: datetime) -> bool:
@@ -173,7 +175,7 @@ def clear_refusal(session: Session, claim_id: int, at: datetime) -> bool:
         )
         .values(last_error=None, updated_at=at)
     )
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(changed))
 
 
 # --- idempotency keys -------------------------------------------------------------------------
@@ -215,13 +217,13 @@ def request_syncs(session: Session, organization_id: int, at: datetime) -> int:
         .values(sync_requested_at=at)
         .execution_options(synchronize_session=False)
     )
-    return int(changed.rowcount)  # type: ignore[attr-defined]
+    return rowcount(changed)
 
 
 def requested_syncs(session: Session) -> list[tuple[int, datetime]]:
     """Integrations with a sync asked for, and when it was asked."""
     rows = session.execute(
-        select_rows(Integration.id, Integration.sync_requested_at).where(
+        select_rows(col(Integration.id), col(Integration.sync_requested_at)).where(
             col(Integration.sync_requested_at).is_not(None)
         )
     ).all()

@@ -6,8 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from accountlink_ui.settings import get_settings
+
+if TYPE_CHECKING:
+    # Imported where used: the CLI starts fast and loads only what a command needs.
+    from accountlink_ui.services.errors import ServiceError
+    from accountlink_ui.services.members_service import IssuedLink, MembersService
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -107,17 +113,17 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _members():  # type: ignore[no-untyped-def]
+def _members() -> MembersService:
     from accountlink_ui.services.members_service import members_service
     from accountlink_ui.services.wiring import get_services
 
     return members_service(get_services())
 
 
-def _refused(exc: Exception) -> int:
+def _refused(exc: ServiceError) -> int:
     from accountlink_ui.ui.member_messages import member_message
 
-    print(member_message(exc), file=sys.stderr)  # type: ignore[arg-type]
+    print(member_message(exc), file=sys.stderr)
     return 1
 
 
@@ -135,7 +141,7 @@ def _org_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_link(link, what: str) -> None:  # type: ignore[no-untyped-def]
+def _print_link(link: IssuedLink, what: str) -> None:
     print(f"{what} for {link.email}; works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC:")
     print(link.url)
 

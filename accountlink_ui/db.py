@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, make_url, text
+from sqlalchemy import CursorResult, Engine, Result, event, make_url, text
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
@@ -38,7 +39,7 @@ def engine_for(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             # With WAL, NORMAL only risks the last commits on power loss, and a lost
@@ -164,3 +165,10 @@ def ping(engine: Engine) -> None:
     """One round trip to the database (``SELECT 1``); raises whatever the driver raises."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE changed. ``Session.execute`` is typed as returning any
+    ``Result``; for those statements it is a ``CursorResult``, the kind that counts rows."""
+    assert isinstance(result, CursorResult), f"no row count on {type(result).__name__}"
+    return result.rowcount

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine, insert
 from sqlmodel import col, select
@@ -210,7 +211,7 @@ def make_claims(
     target refuse the claims.
     """
     rng = random.Random(seed)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for index in range(n):
         kind = CLAIM_KINDS[index % len(CLAIM_KINDS)]
         claim_uuid = uuid.UUID(int=rng.getrandbits(128), version=4)

@@ -177,7 +177,7 @@ def recent_sync_errors(
         select(
             SyncRun.id,
             func.row_number()
-            .over(partition_by=SyncRun.integration_id, order_by=col(SyncRun.id).desc())
+            .over(partition_by=col(SyncRun.integration_id), order_by=col(SyncRun.id).desc())
             .label("rank"),
         )
         .where(

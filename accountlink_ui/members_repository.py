@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from accountlink_ui.db import rowcount
 from accountlink_ui.models import Membership, Role, SignInLink, User, UserSession
 
 
@@ -26,7 +27,7 @@ def use_link(session: Session, link_id: int, now: datetime) -> bool:
         )
         .values(used_at=now)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def revoke_open_links(
@@ -100,7 +101,7 @@ def end_sessions_of(session: Session, user_id: int, now: datetime) -> int:
         .where(col(UserSession.user_id) == user_id, col(UserSession.ended_at).is_(None))
         .values(ended_at=now)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 def organizations_of(session: Session, user_id: int) -> list[int]:

@@ -31,7 +31,11 @@ def subscribed_endpoints(session: Session, organization_id: int, event_type: str
             col(WebhookEndpoint.removed_at).is_(None),
         )
     ).all()
-    return [endpoint_id for endpoint_id, events in rows if event_type in (events or [])]
+    return [
+        endpoint_id
+        for endpoint_id, events in rows
+        if endpoint_id is not None and event_type in (events or [])
+    ]
 
 
 def admin_emails(session: Session, organization_id: int) -> list[str]:

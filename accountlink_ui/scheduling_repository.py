@@ -30,10 +30,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
-from accountlink_ui.db import session_scope
-from accountlink_ui.models import SchedulerLease, as_utc
+from accountlink_ui.db import rowcount, session_scope
+from accountlink_ui.models import SchedulerLease, as_utc, table_of
 
-LEASES = SchedulerLease.__table__
+LEASES = table_of(SchedulerLease)
 _UPSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 JOBS_TABLE = "apscheduler_jobs"
@@ -108,7 +108,7 @@ def take_expired_lease(
         .where(col(SchedulerLease.name) == name, col(SchedulerLease.expires_at) < now)
         .values(holder=holder, expires_at=expires_at)
     )
-    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+    return rowcount(taken) == 1
 
 
 def renew_lease(session: Session, name: str, holder: str, expires_at: datetime) -> bool:
@@ -118,7 +118,7 @@ def renew_lease(session: Session, name: str, holder: str, expires_at: datetime) 
         .where(col(SchedulerLease.name) == name, col(SchedulerLease.holder) == holder)
         .values(expires_at=expires_at)
     )
-    return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
+    return rowcount(renewed) == 1
 
 
 def release_lease(session: Session, name: str, holder: str) -> None:

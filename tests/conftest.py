@@ -28,6 +28,9 @@ os.environ["ACCOUNTLINK_DATA_DIR"] = _DATA_DIR
 
 E2E_DIR = Path(__file__).parent / "e2e"
 
+# The shared fixtures (one sandbox server per process); see tests/support/fixtures.py.
+pytest_plugins = ["tests.support.fixtures"]
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark everything under tests/e2e as e2e (so ``-m "not e2e"`` skips it) and run it first.

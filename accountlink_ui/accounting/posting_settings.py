@@ -265,9 +265,9 @@ def validate(
         errors["vat_registered"] = "Answer yes or no."
     if settings.vat_registered:
         taxes = codes(chart.tax_codes)
-        for category, code in settings.tax_codes.items():
+        for category_key, code in settings.tax_codes.items():
             if chart.tax_codes and code not in taxes:
-                errors[tax_key(category)] = f"Tax code {code} is not known to the ledger."
+                errors[tax_key(category_key)] = f"Tax code {code} is not known to the ledger."
         needs_vat_account = type_key != "dynamics" or settings.counter_line == EXPLICIT_LINES
         if needs_vat_account:
             account("vat_account", settings.vat_account, required=True, what="input VAT account")

@@ -14,7 +14,9 @@ from starlette.routing import Mount, Route
 
 from accountlink_ui.api.app import create_api_app
 from accountlink_ui.api.health import readiness_endpoint
+from accountlink_ui.api.limits import MAX_BODY_BYTES
 from accountlink_ui.api.metrics import metrics_endpoint
+from accountlink_ui.services.rate_limits import RateLimit
 from accountlink_ui.services.wiring import Services, get_services
 
 API_PREFIX = "/api/v1"
@@ -36,11 +38,17 @@ class ApiMount(Mount):
 
 
 def api_routes(
-    services: Callable[[], Services] = get_services, **options: object
+    services: Callable[[], Services] = get_services,
+    *,
+    rate_limit: RateLimit | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> list[Route | Mount]:
-    """``/readyz``, ``/metrics`` and the API at ``/api/v1``; ``options`` go to ``create_api_app``."""
+    """``/readyz``, ``/metrics`` and the API at ``/api/v1``; the limits go to ``create_api_app``."""
     return [
         Route("/readyz", readiness_endpoint(services)),
         Route("/metrics", metrics_endpoint(services)),
-        ApiMount(API_PREFIX, app=create_api_app(services, **options)),
+        ApiMount(
+            API_PREFIX,
+            app=create_api_app(services, rate_limit=rate_limit, max_body_bytes=max_body_bytes),
+        ),
     ]

@@ -42,7 +42,12 @@ def problem_out(problem: ClaimProblem, locale: str = "en") -> ClaimProblemOut:
     )
 
 
-def _where(index: int, external_id: str | None) -> Message:
+def _where(index: int | None, external_id: str | None) -> Message:
+    """Which claim a problem is about; no index means the request as a whole."""
+    if index is None:
+        if external_id:
+            return Message.of("claims.where_request_id", claim=external_id)
+        return Message.of("claims.where_request")
     if external_id:
         return Message.of("claims.where_id", index=str(index), claim=external_id)
     return Message.of("claims.where", index=str(index))
@@ -55,7 +60,7 @@ def _invalid(request: Request, exc: Exception) -> JSONResponse:
     parts = [
         render(
             Message.of(
-                "claims.problem_at", where=_where(e.index or 0, e.id), field=e.field, said=e.message
+                "claims.problem_at", where=_where(e.index, e.id), field=e.field, said=e.message
             ),
             locale,
         )

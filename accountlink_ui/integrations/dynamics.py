@@ -470,7 +470,8 @@ class DynamicsAdapter:
                 continue
             voucher = owner[str(answer["id"])]
             status = int(answer.get("status") or 0)
-            inner = answer.get("body") if isinstance(answer.get("body"), dict) else {}
+            body = answer.get("body")
+            inner: dict[str, Any] = body if isinstance(body, dict) else {}
             if 200 <= status < 300:
                 accepted.setdefault(voucher.key, str(inner.get("id") or voucher.number))
             elif status == 429 or status >= 500:

@@ -170,7 +170,11 @@ class ClientCertificate:
                 Message.of("entra.key_not_rsa"),
                 fields=("private_key_pem",),
             )
-        if cert.public_key().public_numbers() != key.public_key().public_numbers():
+        cert_key = cert.public_key()
+        if (
+            not isinstance(cert_key, rsa.RSAPublicKey)
+            or cert_key.public_numbers() != key.public_key().public_numbers()
+        ):
             raise CredentialFormatError(
                 Message.of("entra.key_mismatch"),
                 fields=("private_key_pem",),
@@ -223,7 +227,7 @@ def client_assertion(
     return token
 
 
-class CertificateAssertion(PrivateKeyJWT):  # type: ignore[misc]  # authlib ships no type hints
+class CertificateAssertion(PrivateKeyJWT):
     """authlib's ``private_key_jwt`` client authentication, signing Entra's assertion.
 
     authlib's own ``sign`` would reuse one ``claims`` dict (and so one ``jti``)

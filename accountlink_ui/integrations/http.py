@@ -565,11 +565,12 @@ def _deadline_error(deadline: Deadline, host: str) -> DeadlineExceeded:
 def _timeout_error(deadline: Deadline, host: str, exc: BaseException) -> RequestTimeoutError:
     if deadline.remaining() <= 0.05:
         return _deadline_error(deadline, host)
-    code = {
+    codes: dict[type[BaseException], str] = {
         httpx.ConnectTimeout: "http.slow_connect",
         httpx.WriteTimeout: "http.slow_request",
         httpx.PoolTimeout: "http.slow_pool",
-    }.get(type(exc), "http.slow_answer")
+    }
+    code = codes.get(type(exc), "http.slow_answer")
     return RequestTimeoutError(Message.of(code, host=host), host=host)
 
 

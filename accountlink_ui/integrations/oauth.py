@@ -90,7 +90,7 @@ class _GuardedSession:
         )
 
 
-class _TokenClient(OAuth2Client):  # type: ignore[misc]  # authlib ships no type hints
+class _TokenClient(OAuth2Client):
     """authlib's protocol client, answering with the token body or :class:`TokenRefused`."""
 
     def parse_response_token(self, resp: HttpReply) -> dict[str, Any]:

@@ -160,7 +160,12 @@ def key_matches_certificate(certificate_pem: str, private_key_pem: str) -> bool:
     try:
         certificate = x509.load_pem_x509_certificate(certificate_pem.strip().encode())
         key = serialization.load_pem_private_key(private_key_pem.strip().encode(), password=None)
-        return certificate.public_key().public_numbers() == key.public_key().public_numbers()  # type: ignore[union-attr]
+        cert_key, own_key = certificate.public_key(), key.public_key()
+        return (
+            isinstance(cert_key, rsa.RSAPublicKey)
+            and isinstance(own_key, rsa.RSAPublicKey)
+            and cert_key.public_numbers() == own_key.public_numbers()
+        )
     except Exception:
         return False
 

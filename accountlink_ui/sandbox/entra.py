@@ -186,7 +186,7 @@ async def _token(state: SandboxState, request: Request) -> Response:
                 refuse_ps256=state.entra_refuse_ps256,
             )
         except AssertionRejected as rejected:
-            return aadsts_error(request, rejected.code, **rejected.params)
+            return aadsts_error(request, rejected.code, status=None, **rejected.params)
     elif secret:
         status = app.secret_status(secret, time.time())
         if status != "valid":

@@ -175,7 +175,7 @@ def _view(row: ApiToken, creator: str) -> ApiTokenView:
         name=row.name,
         prefix=row.prefix,
         created_by=creator,
-        created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+        created_at=as_utc(row.created_at),
         last_used_at=as_utc(row.last_used_at),
         revoked_at=as_utc(row.revoked_at),
     )

@@ -237,7 +237,7 @@ def _view(
         name = f"{name} via {via}"
     return AuditEventView(
         id=event.id or 0,
-        at=as_utc(event.created_at),  # type: ignore[arg-type]
+        at=as_utc(event.created_at),
         action=event.action,
         action_label=action_label(event.action),
         actor=name,

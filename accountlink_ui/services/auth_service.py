@@ -41,7 +41,7 @@ from accountlink_ui.i18n import Message, translate
 from accountlink_ui.i18n.compat import english
 from accountlink_ui.models import Membership, Organization, Role, User, UserSession, as_utc, utcnow
 from accountlink_ui.services.errors import SignInFailed, SignInThrottled
-from accountlink_ui.services.sign_in_throttle import Keys, Refusal, SignInThrottle
+from accountlink_ui.services.sign_in_throttle import Admission, Keys, Refusal, SignInThrottle
 from accountlink_ui.views import Actor, OrganizationMembershipView
 
 log = logging.getLogger(__name__)
@@ -209,6 +209,7 @@ class AuthService:
         with session_scope(self._engine) as session:
             user = integrations_repository.user_by_email(session, email)
             known = user is not None
+            outcome: Refusal | Admission | None
             outcome = self._throttle.refusal(session, keys, mark_audited=known)
             if outcome is None:
                 outcome = self._throttle.admit(session, keys, mark_audited=known)
@@ -435,7 +436,7 @@ class AuthService:
             return organization.id or 0
 
     @staticmethod
-    def _memberships(session, actor: Actor) -> tuple[OrganizationMembershipView, ...]:  # type: ignore[no-untyped-def]
+    def _memberships(session: Session, actor: Actor) -> tuple[OrganizationMembershipView, ...]:
         return tuple(
             OrganizationMembershipView(
                 organization_id=organization.id or 0,

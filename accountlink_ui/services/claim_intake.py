@@ -8,9 +8,10 @@ canonical form: the same claim sent again, however its JSON was spelled, has the
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -70,7 +71,8 @@ class ClaimProblem:
     external_id: str | None
     field: str
     code: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """(``dataclasses.field`` in full: the attribute ``field`` above shadows the name.)"""
 
 
 @dataclass(frozen=True)

@@ -189,8 +189,8 @@ def claim_view(claim: ExpenseClaim) -> ClaimStatusView:
         project=claim.project,
         employee_number=claim.employee_number,
         account_code=claim.account_code,
-        received_at=as_utc(claim.created_at),  # type: ignore[arg-type]
-        changed_at=as_utc(claim.updated_at),  # type: ignore[arg-type]
+        received_at=as_utc(claim.created_at),
+        changed_at=as_utc(claim.updated_at),
         ledger_reference=claim.external_reference if status == "exported" else None,
         exported_at=as_utc(claim.exported_at) if status == "exported" else None,
         refusal=claim.last_error if status == "refused" else None,

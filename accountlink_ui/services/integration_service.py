@@ -255,10 +255,10 @@ class IntegrationService:
             )
         with session_scope(self._engine) as session:
             if integration_id is not None:
-                row = integrations_repository.integration(session, integration_id)
-                if row is not None:
-                    self._record_test(row, result)
-                    session.add(row)
+                tested_row = integrations_repository.integration(session, integration_id)
+                if tested_row is not None:
+                    self._record_test(tested_row, result)
+                    session.add(tested_row)
             integrations_repository.add_audit_event(
                 session,
                 organization_id=organization_id,
@@ -373,9 +373,10 @@ class IntegrationService:
             raise RetestRequired()
         now = self._clock()
         with self._vault.sealing(), session_scope(self._engine) as session:  # see create
-            row = integrations_repository.integration(session, integration_id)
-            if row is None:
+            current = integrations_repository.integration(session, integration_id)
+            if current is None:
                 raise NotFound(Message.of("integration.deleted_meanwhile"))
+            row = current
             changed_settings = {
                 key: {"from": row.settings.get(key, ""), "to": value}
                 for key, value in prepared.settings.items()
@@ -756,7 +757,7 @@ def _view(
     version, set_by = credentials if credentials else (None, None)
     errors = [
         RecentError.of(
-            as_utc(run.finished_at or run.started_at),  # type: ignore[arg-type]
+            as_utc(run.finished_at or run.started_at),
             Message.of("integration.recent_sync", detail=run.error_summary),
         )
         for run in failed_runs or []
@@ -765,7 +766,7 @@ def _view(
     if row.last_test_ok is False and row.last_test_at and row.last_test_message:
         errors.append(
             RecentError.of(
-                as_utc(row.last_test_at),  # type: ignore[arg-type]
+                as_utc(row.last_test_at),
                 Message.of("integration.recent_test", detail=row.last_test_message),
             )
         )

@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -47,6 +48,9 @@ from accountlink_ui.services.auth_service import AuthService, SignedIn, hash_pas
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.settings import Settings
 from accountlink_ui.views import Actor
+
+if TYPE_CHECKING:
+    from accountlink_ui.services.wiring import Services
 
 log = logging.getLogger(__name__)
 
@@ -174,9 +178,7 @@ class MembersService:
         self._auth = auth
         self._settings = settings
         self._now = clock
-        self._send = send_mail or (
-            lambda **message: mailer.send_now(settings, **message)  # type: ignore[arg-type]
-        )
+        self._send = send_mail or (lambda **message: mailer.send_now(settings, **message))
         self._mail_configured = (
             send_mail is not None or mailer.Mailer.from_settings(settings).configured
         )
@@ -254,7 +256,7 @@ class MembersService:
                     email=link.email,
                     role=link.role or Role.MEMBER.value,
                     invited_by=invited_by or OPERATOR,
-                    expires_at=as_utc(link.expires_at),  # type: ignore[arg-type]
+                    expires_at=as_utc(link.expires_at),
                 )
                 for link, invited_by in people.pending_invitations(session, organization_id, now)
             ]
@@ -656,10 +658,6 @@ class MembersService:
         return self._settings.public_url.rstrip("/") + path + token
 
 
-def members_service(services: object) -> MembersService:
-    """Built from the wired services (``services.wiring.Services``)."""
-    return MembersService(
-        engine=services.engine,  # type: ignore[attr-defined]
-        auth=services.auth,  # type: ignore[attr-defined]
-        settings=services.settings,  # type: ignore[attr-defined]
-    )
+def members_service(services: Services) -> MembersService:
+    """Built from the wired services."""
+    return MembersService(engine=services.engine, auth=services.auth, settings=services.settings)

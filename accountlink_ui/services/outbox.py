@@ -410,7 +410,10 @@ class OutboxDeliverer:
                     session.expunge(endpoint)
         if not messages:
             return 0
-        jobs = [(m, endpoints.get(m.endpoint_id)) for m in messages]
+        jobs = [
+            (m, endpoints.get(m.endpoint_id) if m.endpoint_id is not None else None)
+            for m in messages
+        ]
         if self._pool is not None and len(jobs) > 1:
             results = list(self._pool.map(lambda job: self._send(*job), jobs))
         else:

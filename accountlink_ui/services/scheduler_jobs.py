@@ -216,7 +216,8 @@ class LeaderJobStore(SQLAlchemyJobStore):
             self.fenced = True
             log.warning("scheduler: lease not confirmed in time; not firing due jobs")
             return []
-        return super().get_due_jobs(now)
+        due: list[Job] = super().get_due_jobs(now)
+        return due
 
     def get_next_run_time(self) -> datetime | None:
         # None makes the scheduler sleep until woken, instead of spinning on a

@@ -37,7 +37,7 @@ class RetryPolicy:
         if retry_after is not None:
             wait = max(0.0, retry_after)
             return wait + wait * self.retry_after_jitter * random()
-        ceiling = min(self.max_backoff_seconds, self.base_seconds * 2 ** (failed_attempt - 1))
+        ceiling = min(self.max_backoff_seconds, self.base_seconds * 2.0 ** (failed_attempt - 1))
         return ceiling / 2 + ceiling / 2 * random()
 
     def exhausted(self, attempt: int) -> bool:

@@ -486,7 +486,7 @@ def _run_view(run: SyncRun, actor_name: str | None) -> SyncRunView:
         organization_id=run.organization_id,
         trigger=run.trigger,
         outcome=run.outcome,
-        started_at=as_utc(run.started_at),  # type: ignore[arg-type]
+        started_at=as_utc(run.started_at),
         finished_at=as_utc(run.finished_at),
         records_sent=run.records_sent,
         records_failed=run.records_failed,

@@ -11,6 +11,7 @@ is sealed by the vault and returned once, by ``add``.
 from __future__ import annotations
 
 import base64
+import builtins
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -227,7 +228,7 @@ class WebhookService:
 
     def deliveries(
         self, actor: Actor, organization_id: int, endpoint_id: int, *, limit: int = 50
-    ) -> list[DeliveryView]:
+    ) -> builtins.list[DeliveryView]:
         with session_scope(self._engine) as session:
             self._endpoint(session, actor, organization_id, endpoint_id, removed_ok=True)
             return [

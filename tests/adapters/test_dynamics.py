@@ -29,14 +29,9 @@ from accountlink_ui.integrations.entra import ClientCertificate, client_assertio
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.sandbox.ledger import ledger
 from accountlink_ui.settings import Settings
-from tests.adapters.support import (
-    POSTING,
-    WRONG_SECRETS,
-    Sandbox,
-    assert_no_secret,
-    config,
-    vouchers,
-)
+from tests.support.sandbox import Sandbox
+from tests.support.secrets import WRONG_SECRETS, assert_no_secret
+from tests.support.vouchers import POSTING, config, vouchers
 
 WRONG_SECRET = WRONG_SECRETS[1]
 

@@ -9,7 +9,9 @@ from accountlink_ui.integrations.contracts import ConnectionResult, PermanentErr
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.generic_rest import GenericRestAdapter, batch_idempotency_key
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.adapters.support import WRONG_SECRETS, Sandbox, assert_no_secret, config, vouchers
+from tests.support.sandbox import Sandbox
+from tests.support.secrets import WRONG_SECRETS, assert_no_secret
+from tests.support.vouchers import config, vouchers
 
 FLOWS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "api_key_header": ({"header_name": demo.REST_API_KEY_HEADER}, {"api_key": demo.REST_API_KEY}),

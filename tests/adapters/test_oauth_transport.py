@@ -45,7 +45,7 @@ from accountlink_ui.sandbox.entra_assertion import (
     verify_client_assertion,
 )
 from accountlink_ui.settings import Settings
-from tests.adapters.support import vouchers
+from tests.support.vouchers import vouchers
 
 TOKEN_HOST = "auth.example.com"
 SECRET = "s3cret-value-for-the-token-url"

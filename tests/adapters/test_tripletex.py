@@ -19,7 +19,9 @@ from accountlink_ui.integrations.tripletex import TripletexAdapter
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.sandbox.ledger import ledger
 from accountlink_ui.sandbox.tripletex import expire_sessions, refuse_sessions
-from tests.adapters.support import Sandbox, assert_no_secret, config, vouchers
+from tests.support.sandbox import Sandbox
+from tests.support.secrets import assert_no_secret
+from tests.support.vouchers import config, vouchers
 
 POSTING = PostingSettings(default_expense_account="6800", counter_account="2910")
 WITH_VAT = PostingSettings(

@@ -21,15 +21,9 @@ from accountlink_ui.integrations.http import HttpReply, OutboundClient
 from accountlink_ui.integrations.xledger import XledgerAdapter
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.sandbox.ledger import ledger
-from tests.adapters.support import (
-    POSTING,
-    WRONG_SECRETS,
-    Sandbox,
-    assert_no_secret,
-    claim,
-    config,
-    vouchers,
-)
+from tests.support.sandbox import Sandbox
+from tests.support.secrets import WRONG_SECRETS, assert_no_secret
+from tests.support.vouchers import POSTING, claim, config, vouchers
 
 WRONG_TOKEN = WRONG_SECRETS[0]
 

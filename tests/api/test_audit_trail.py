@@ -18,11 +18,10 @@ from accountlink_ui.services.audit_service import CSV_COLUMNS, AuditService, des
 from accountlink_ui.services.errors import NotFound, PermissionDenied
 from accountlink_ui.services.integration_service import ConnectionDraft
 from accountlink_ui.services.wiring import Services
-from accountlink_ui.settings import Settings
 from accountlink_ui.views import Actor
-from tests.api.conftest import services_with_sync
 from tests.support.databases import sqlite_database
 from tests.support.fake_adapter import ScriptedAdapter
+from tests.support.world import build_world, world_settings
 
 GOOD = "xl-audit-token-Good123456"
 WRONG = "xl-wrong-token-Zz9Yy8Xx"
@@ -43,24 +42,11 @@ class Trail:
 
 @pytest.fixture
 def trail(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trail]:
-    settings = Settings(
-        database_url=sqlite_database(tmp_path, tmp_path_factory.getbasetemp()),
-        data_dir=tmp_path,
-        master_key_file=tmp_path / "keys.json",
-    )
+    settings = world_settings(sqlite_database(tmp_path, tmp_path_factory.getbasetemp()), tmp_path)
     adapter = ScriptedAdapter("xledger", "api_token", GOOD)
-    services = services_with_sync(settings, AdapterRegistry([adapter]))
-    auth = services.auth
-    org = auth.create_organization(name="Blindeforbundet", slug="bf")
-    other_org = auth.create_organization(name="HLF", slug="hlf")
-    admin = auth.create_user(email="kari@bf.test", name="Kari Nordmann", password="x" * 12)
-    member = auth.create_user(email="ola@bf.test", name="Ola Hansen", password="x" * 12)
-    other = auth.create_user(email="hanne@hlf.test", name="Hanne Berg", password="x" * 12)
-    auth.add_membership(organization_id=org, user_id=admin.user_id, role=Role.ADMIN)
-    auth.add_membership(organization_id=org, user_id=member.user_id, role=Role.MEMBER)
-    auth.add_membership(organization_id=other_org, user_id=other.user_id, role=Role.ADMIN)
-    yield Trail(services, admin, member, other, org)
-    services.engine.dispose()
+    world = build_world(settings, adapters=AdapterRegistry([adapter]))
+    yield Trail(world.services, world.bf_admin, world.bf_member, world.hlf_admin, world.bf_org)
+    world.services.engine.dispose()
 
 
 def _draft(token: str) -> ConnectionDraft:

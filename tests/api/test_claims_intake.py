@@ -15,8 +15,9 @@ from sqlmodel import col, select
 
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import ExpenseClaim
-from tests.api.conftest import ApiWorld
+from tests.support.api_world import ApiWorld
 from tests.support.claims import app_batch, app_claim
+from tests.support.sandbox import Sandbox
 
 
 def _prefix() -> str:
@@ -39,7 +40,7 @@ def _claim_rows(world: ApiWorld) -> int:
 
 
 def test_a_thousand_claims_reach_the_ledger_once_and_replays_change_nothing(
-    world: ApiWorld, _sandbox: str
+    world: ApiWorld, sandbox_server: Sandbox
 ) -> None:
     prefix = _prefix()
     batches = [app_batch(prefix, 500, 0), app_batch(prefix, 500, 500)]
@@ -57,7 +58,7 @@ def test_a_thousand_claims_reach_the_ledger_once_and_replays_change_nothing(
         ids = [c["external_id"] for batch in batches for c in batch["claims"]]
         keys = _keys(world, ids)
         assert len(keys) == 1000
-        ledger = httpx.get(f"{_sandbox}/_control/ledger/xledger", timeout=30).json()
+        ledger = httpx.get(f"{sandbox_server.base}/_control/ledger/xledger", timeout=30).json()
         vouchers_of: dict[str, set[str | None]] = defaultdict(set)
         for entry in ledger["entries"]:
             vouchers_of[entry["reference"]].add(entry["voucher"])
@@ -73,7 +74,9 @@ def test_a_thousand_claims_reach_the_ledger_once_and_replays_change_nothing(
         assert _claim_rows(world) == rows_before
         second = world.services.sync.run(world.bf_xledger, trigger="api")
         assert second is not None and second.records_sent == 0
-        ledger_after = httpx.get(f"{_sandbox}/_control/ledger/xledger", timeout=30).json()
+        ledger_after = httpx.get(
+            f"{sandbox_server.base}/_control/ledger/xledger", timeout=30
+        ).json()
         assert len(ledger_after["entries"]) == len(ledger["entries"])
 
         changed = app_batch(prefix, 500, 0)
@@ -212,7 +215,9 @@ def test_pages_visit_every_claim_once_while_statuses_change(world: ApiWorld) -> 
         assert client.get("/claims", params={"cursor": "not-a-cursor"}).status_code == 422
 
 
-def test_retry_and_withdraw_follow_the_claims_status(world: ApiWorld, _sandbox: str) -> None:
+def test_retry_and_withdraw_follow_the_claims_status(
+    world: ApiWorld, sandbox_server: Sandbox
+) -> None:
     prefix = _prefix()
     with world.client(world.token()) as client:
         # Account 0000 is not in the sandbox chart: Xledger refuses the voucher.
@@ -230,7 +235,9 @@ def test_retry_and_withdraw_follow_the_claims_status(world: ApiWorld, _sandbox: 
         assert client.get(f"/claims/{prefix}-waiting").json()["status"] == "withdrawn"
         assert _keys(world, [f"{prefix}-waiting"])[f"{prefix}-waiting"] not in {
             e["reference"]
-            for e in httpx.get(f"{_sandbox}/_control/ledger/xledger", timeout=30).json()["entries"]
+            for e in httpx.get(f"{sandbox_server.base}/_control/ledger/xledger", timeout=30).json()[
+                "entries"
+            ]
         }
 
         retried = client.post(f"/claims/{prefix}-refused/retry")

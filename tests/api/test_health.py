@@ -19,7 +19,7 @@ from accountlink_ui.models import utcnow
 from accountlink_ui.sandbox.server import running_app
 from accountlink_ui.services.scheduler import LEASE_NAME
 from accountlink_ui.services.scheduler_lease import Lease
-from tests.api.conftest import ApiWorld
+from tests.support.api_world import ApiWorld
 from tests.support.databases import sqlite_database
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import ApiWorld
+from tests.support.api_world import ApiWorld
 
 ROUTES = (
     ("GET", "/integrations"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import ApiWorld
+from tests.support.api_world import ApiWorld
 
 NB = {"Accept-Language": "nb-NO,nb;q=0.9,en;q=0.5"}
 

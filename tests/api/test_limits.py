@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.api.conftest import ApiWorld
+from tests.support.api_world import ApiWorld
 
 
 def test_a_body_over_64_kib_is_413_with_a_clear_message(world: ApiWorld) -> None:

@@ -15,7 +15,7 @@ from accountlink_ui.api.metrics import metrics_endpoint
 from accountlink_ui.db import session_scope
 from accountlink_ui.sandbox.server import running_app
 from accountlink_ui.settings import Settings
-from tests.api.conftest import ApiWorld
+from tests.support.api_world import ApiWorld
 
 SCRAPE_TOKEN = "scrape-token-5Jx9"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import ApiWorld
+from tests.support.api_world import ApiWorld
 
 
 def test_the_31st_connection_test_of_an_organization_is_429_whatever_the_token(

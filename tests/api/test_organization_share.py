@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.api.conftest import ApiWorld
+from tests.support.api_world import ApiWorld
 
 
 def test_a_third_test_of_one_organization_is_refused_at_once_and_others_are_not_held_up(

@@ -13,7 +13,7 @@ from accountlink_ui.api import api_routes
 from accountlink_ui.logs import RequestIdFilter
 from accountlink_ui.request_ids import RequestIdMiddleware
 from accountlink_ui.sandbox.server import running_app
-from tests.api.conftest import ApiWorld
+from tests.support.api_world import ApiWorld
 
 TRACE = "trace-7f3a-0001"
 

@@ -20,8 +20,8 @@ import pytest
 import requests
 
 from accountlink_ui.services.rate_limits import RateLimit
-from tests.api import schemathesis_hooks
-from tests.api.conftest import ApiWorld
+from tests.support import schemathesis_hooks
+from tests.support.api_world import ApiWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_EXAMPLES = "50"
@@ -60,7 +60,7 @@ def test_generated_requests_find_no_server_error_schema_break_or_secret(
     ]
     environment = {
         **os.environ,
-        "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
+        "SCHEMATHESIS_HOOKS": "tests.support.schemathesis_hooks",
         "ACCOUNTLINK_TEST_SECRETS_FILE": str(secrets_file),
         "PYTHONPATH": str(ROOT),
     }

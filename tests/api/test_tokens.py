@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from accountlink_ui.models import ApiToken, AuditEvent, Role
 from accountlink_ui.services.errors import InvalidConfig, NotFound, PermissionDenied
-from tests.api.conftest import ApiWorld
+from tests.support.api_world import ApiWorld
 
 
 def test_only_the_hash_is_stored_and_the_prefix_tells_tokens_apart(world: ApiWorld) -> None:

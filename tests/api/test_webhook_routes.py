@@ -4,7 +4,7 @@ a test event in its delivery log; another organization's token sees 404 everywhe
 from __future__ import annotations
 
 from accountlink_ui.services.outbox import OutboxDeliverer
-from tests.api.conftest import ApiWorld
+from tests.support.api_world import ApiWorld
 
 
 def test_add_test_and_read_the_delivery_log_and_another_token_sees_404(world: ApiWorld) -> None:

@@ -29,6 +29,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.support.browser import VIEWPORT
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = ROOT / "test-results" / "screenshots"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -41,7 +43,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-VIEWPORT = {"width": 1280, "height": 800}
 BROWSER_LOCALE = "en-US"
 # A 2-core CI machine builds and serves the app while the browser runs: give each
 # expectation room for a slow event round trip (assertions still fail fast on wrong text).

@@ -17,30 +17,26 @@ from sqlalchemy import text
 
 from accountlink_ui.db import engine_for
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.e2e.helpers import BF_ADMIN, HLF_ADMIN, sign_in_to_dashboard, sign_out
-from tests.e2e.wizard_steps import (
+from tests.support.browser import (
+    BF_ADMIN,
+    HLF_ADMIN,
+    RECENTLY,
     TEST_BUDGET_MS,
+    card_fact,
+    card_status,
     choose_type,
     fill_field,
     finish_posting_step,
     open_wizard,
     pick,
     run_connection_test,
-    save_integration,
+    set_up_xledger,
+    sign_in_to_dashboard,
+    sign_out,
     submit_credentials,
 )
 
 pytestmark = pytest.mark.usefixtures("no_integrations")
-
-
-def set_up_xledger(page: Page, token: str = demo.XLEDGER_DEMO_TOKEN) -> None:
-    open_wizard(page)
-    choose_type(page, "Xledger")
-    fill_field(page, "api_token", token)
-    submit_credentials(page)
-    ok, _ = run_connection_test(page)
-    assert ok, page.get_by_test_id("test-failure").inner_text()
-    save_integration(page, posting=True)
 
 
 def test_given_org_admin_in_settings_when_selecting_external_integrations_then_dashboard_lists_types_and_status(
@@ -130,8 +126,14 @@ def test_given_active_integration_when_viewing_dashboard_then_last_sync_records_
     sign_in_to_dashboard(page, BF_ADMIN)
     set_up_xledger(page)
     card = page.get_by_test_id("integration-xledger")
-    expect(card).to_contain_text("Last sync")
-    expect(card).to_contain_text("Records synced")
+    # The values, not just the labels: a card that showed "Records synced" with nothing (or
+    # the wrong thing) beside it would pass a label check.
+    expect(card_status(card)).to_have_text("Active")
+    expect(card_fact(card, "Environment")).to_have_text("Demo (sandbox)")
+    expect(card_fact(card, "Sign-in method")).to_have_text("API token")
+    expect(card_fact(card, "Last test")).to_have_text(re.compile(rf"^Passed {RECENTLY}$"))
+    expect(card_fact(card, "Last sync")).to_have_text("Never")
+    expect(card_fact(card, "Records synced")).to_have_text("0")
     expect(card).to_contain_text("No recent errors.")
     httpx.post(
         f"{app_server}/sandbox/_control/faults",
@@ -140,7 +142,9 @@ def test_given_active_integration_when_viewing_dashboard_then_last_sync_records_
     ).raise_for_status()
     card.get_by_role("button", name="Test again").click()
     expect(card.get_by_text("Recent errors")).to_be_visible(timeout=15_000)
-    expect(card).to_contain_text("Failed")
+    expect(card_fact(card, "Last test")).to_have_text(re.compile(rf"^Failed {RECENTLY}$"))
+    expect(card_fact(card, "Last sync")).to_have_text("Never")
+    expect(card_fact(card, "Records synced")).to_have_text("0")
     screenshot("dashboard-recent-error-1280")
 
 

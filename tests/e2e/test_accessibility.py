@@ -2,67 +2,43 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from playwright.sync_api import Page, expect
 
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.e2e.helpers import BF_ADMIN, sign_in_to_dashboard
-from tests.e2e.wizard_steps import (
+from tests.support.browser import (
+    BF_ADMIN,
+    axe_serious_violations,
     choose_type,
     fill_field,
     open_wizard,
     run_connection_test,
+    sign_in_to_dashboard,
     submit_credentials,
 )
-
-AXE = (
-    Path(__file__).resolve().parents[2]
-    / ".tools"
-    / "axe"
-    / "node_modules"
-    / "axe-core"
-    / "axe.min.js"
-)
-
-pytestmark = pytest.mark.usefixtures("no_integrations")
-
-
-def serious_violations(page: Page) -> list[str]:
-    if not AXE.exists():
-        pytest.fail("axe-core is missing: run `bash scripts/ensure_axe.sh` (make test does).")
-    page.add_script_tag(path=str(AXE))
-    results = page.evaluate("async () => (await axe.run(document)).violations")
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in results
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_dashboard_wizard_steps_and_credential_form_have_no_serious_violations(page: Page) -> None:
     sign_in_to_dashboard(page, BF_ADMIN)
-    found = {"dashboard (empty)": serious_violations(page)}
+    found = {"dashboard (empty)": axe_serious_violations(page)}
     open_wizard(page)
-    found["wizard step 1"] = serious_violations(page)
+    found["wizard step 1"] = axe_serious_violations(page)
     choose_type(page, "Xledger")
-    found["wizard step 2"] = serious_violations(page)
+    found["wizard step 2"] = axe_serious_violations(page)
     fill_field(page, "api_token", demo.XLEDGER_DEMO_TOKEN)
     submit_credentials(page)
     assert run_connection_test(page)[0]
-    found["wizard step 3"] = serious_violations(page)
+    found["wizard step 3"] = axe_serious_violations(page)
     page.get_by_role("button", name="Continue").click()
-    found["wizard step 4"] = serious_violations(page)
+    found["wizard step 4"] = axe_serious_violations(page)
     page.get_by_role("button", name="Save Integration").click()
     expect(page.locator("#posting-default_expense_account")).to_be_visible(timeout=45_000)
-    found["wizard step 5 (posting)"] = serious_violations(page)
+    found["wizard step 5 (posting)"] = axe_serious_violations(page)
     page.get_by_role("button", name="Skip for now").click()
     expect(page.get_by_test_id("integration-xledger")).to_contain_text("Active", timeout=15_000)
-    found["dashboard (configured)"] = serious_violations(page)
+    found["dashboard (configured)"] = axe_serious_violations(page)
     page.get_by_test_id("integration-xledger").get_by_role("link", name="Edit Credentials").click()
     expect(page.get_by_test_id("mask-api_token")).to_be_visible(timeout=15_000)
-    found["credential form"] = serious_violations(page)
+    found["credential form"] = axe_serious_violations(page)
     assert {where: v for where, v in found.items() if v} == {}
 
 

@@ -14,14 +14,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.e2e.helpers import BF_ADMIN, BF_MEMBER, sign_in_to_dashboard
-from tests.e2e.test_accessibility import serious_violations
-from tests.e2e.wizard_steps import (
+from tests.support.browser import (
+    BF_ADMIN,
+    BF_MEMBER,
+    axe_serious_violations,
     choose_type,
     fill_field,
     open_wizard,
     run_connection_test,
     save_integration,
+    sign_in_to_dashboard,
     submit_credentials,
 )
 
@@ -67,7 +69,7 @@ def test_token_made_on_the_page_works_until_revoked_and_the_audit_trail_shows_it
     token = shown.input_value()
     expect(page.get_by_text("shown only this once")).to_be_visible()
     screenshot("api-tokens-created-once")
-    violations = {"tokens (new token shown)": serious_violations(page)}
+    violations = {"tokens (new token shown)": axe_serious_violations(page)}
 
     with _api(app_server, token) as api:
         listed = api.get("/integrations")
@@ -98,7 +100,7 @@ def test_token_made_on_the_page_works_until_revoked_and_the_audit_trail_shows_it
     expect(row).not_to_contain_text("Never")  # last used: the calls above
     assert token not in page.content(), "after Done the token is never shown again"
     screenshot("api-tokens-list")
-    violations["tokens (list)"] = serious_violations(page)
+    violations["tokens (list)"] = axe_serious_violations(page)
 
     row.get_by_role("button", name="Revoke").click()
     page.get_by_role("button", name="Revoke token").click()
@@ -121,7 +123,7 @@ def test_token_made_on_the_page_works_until_revoked_and_the_audit_trail_shows_it
     expect(rows.first).to_contain_text("Revoked API token")
     screenshot("audit-trail")
     page.mouse.move(0, 0)  # the nav link just clicked would otherwise be measured mid-hover
-    violations["audit trail"] = serious_violations(page)
+    violations["audit trail"] = axe_serious_violations(page)
     for where, found in violations.items():
         print(where, *found, sep="\n  ")
     assert not any(violations.values()), violations

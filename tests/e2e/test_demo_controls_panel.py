@@ -11,17 +11,15 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.e2e.helpers import (
+from tests.support.browser import (
     BF_ADMIN,
     BF_MEMBER,
     axe_serious_violations,
-    sign_in_to_dashboard,
-)
-from tests.e2e.wizard_steps import (
     choose_type,
     fill_field,
     open_wizard,
     run_connection_test,
+    sign_in_to_dashboard,
     submit_credentials,
 )
 

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from accountlink_ui.cli import main
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.settings import get_settings
-from tests.e2e.helpers import axe_serious_violations
+from tests.support.browser import axe_serious_violations
 
 PASSWORD = "a long enough passphrase"
 _LINK = re.compile(r"https?://\S+/invite/([A-Za-z0-9_-]+)")

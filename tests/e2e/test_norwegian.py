@@ -17,9 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from accountlink_ui.demo import DEMO_PASSWORD
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.e2e.conftest import VIEWPORT
-from tests.e2e.helpers import BF_ADMIN, axe_serious_violations
-from tests.e2e.wizard_steps import TEST_BUDGET_MS
+from tests.support.browser import BF_ADMIN, TEST_BUDGET_MS, VIEWPORT, axe_serious_violations
 
 pytestmark = pytest.mark.usefixtures("no_integrations")
 

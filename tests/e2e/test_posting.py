@@ -15,16 +15,19 @@ from sqlalchemy import text
 
 from accountlink_ui.db import engine_for
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.e2e.helpers import BF_ADMIN, BF_MEMBER, HLF_ADMIN, sign_in_to_dashboard
-from tests.e2e.test_accessibility import serious_violations
-from tests.e2e.test_sync_from_dashboard import unexport_all_claims
-from tests.e2e.wizard_steps import (
+from tests.support.browser import (
+    BF_ADMIN,
+    BF_MEMBER,
+    HLF_ADMIN,
+    axe_serious_violations,
     choose_type,
     fill_field,
     open_wizard,
     run_connection_test,
     save_integration,
+    sign_in_to_dashboard,
     submit_credentials,
+    unexport_all_claims,
 )
 
 pytestmark = pytest.mark.usefixtures("no_integrations")
@@ -93,7 +96,7 @@ def test_posting_step_then_preview_shows_balanced_vouchers_on_the_mapped_account
     _set_up_xledger_to_the_posting_step(page)
     expect(page.locator("[aria-current=step]")).to_contain_text("Posting")
     expect(page.get_by_test_id("posting-chart-notice")).to_have_count(0)
-    violations = {"wizard posting step": serious_violations(page)}
+    violations = {"wizard posting step": axe_serious_violations(page)}
 
     # VAT is off by default: its tax codes appear only once the organization is registered.
     expect(page.locator("#posting-vat_registered")).to_have_value("no")
@@ -158,7 +161,7 @@ def test_posting_step_then_preview_shows_balanced_vouchers_on_the_mapped_account
     assert TRAVEL in debited
     assert debited <= {TRAVEL, DEFAULT, *_stored_category_accounts(page)}
     expect(page.get_by_test_id("preview-problems")).to_have_count(0)
-    violations["posting page with preview"] = serious_violations(page)
+    violations["posting page with preview"] = axe_serious_violations(page)
     _scroll_to_top_of(page, "preview")
     screenshot("posting-preview-1280", full_page=False)
     page.set_viewport_size(PHONE)

@@ -36,8 +36,8 @@ from accountlink_ui.sandbox import endpoint as sandbox_endpoint
 from accountlink_ui.sandbox.server import running_sandbox
 from accountlink_ui.settings import Settings
 from accountlink_ui.vault import KeyRing
-from tests.e2e import production_server as prod
-from tests.e2e.wizard_steps import (
+from tests.support import production_server as prod
+from tests.support.browser import (
     TEST_BUDGET_MS,
     choose_type,
     fill_field,

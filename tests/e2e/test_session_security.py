@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from accountlink_ui.demo import DEMO_PASSWORD
 from accountlink_ui.ui.states.wizard import WizardState
-from tests.e2e.helpers import BF_ADMIN, sign_in_to_dashboard
+from tests.support.browser import BF_ADMIN, sign_in_to_dashboard
 
 SESSION_COOKIE = "accountlink_session"
 WIZARD = WizardState.get_full_name()

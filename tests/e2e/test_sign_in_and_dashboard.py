@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import BF_ADMIN, BF_MEMBER, sign_in, sign_in_to_dashboard
+from tests.support.browser import BF_ADMIN, BF_MEMBER, sign_in, sign_in_to_dashboard
 
 pytestmark = pytest.mark.usefixtures("no_integrations")
 

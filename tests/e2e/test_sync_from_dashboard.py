@@ -14,26 +14,14 @@ from sqlalchemy import text
 
 from accountlink_ui.db import engine_for
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.e2e.helpers import BF_ADMIN, sign_in_to_dashboard
-from tests.e2e.test_acceptance_criteria import set_up_xledger
+from tests.support.browser import (
+    BF_ADMIN,
+    set_up_xledger,
+    sign_in_to_dashboard,
+    unexport_all_claims,
+)
 
 pytestmark = pytest.mark.usefixtures("no_integrations")
-
-
-def unexport_all_claims(app_database_url: str) -> int:
-    with engine_for(app_database_url).begin() as connection:
-        connection.execute(
-            text(
-                "UPDATE expense_claims SET status = 'approved', external_reference = NULL, "
-                "exported_at = NULL, exported_integration_id = NULL, last_error = NULL"
-            )
-        )
-        return connection.execute(
-            text(
-                "SELECT count(*) FROM expense_claims WHERE organization_id = "
-                "(SELECT id FROM organizations WHERE slug = 'blindeforbundet')"
-            )
-        ).scalar_one()
 
 
 def test_sync_now_shows_progress_then_figures_and_a_fault_run_shows_its_error(

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import BF_ADMIN, sign_in_to_dashboard
+from tests.support.browser import BF_ADMIN, sign_in_to_dashboard
 from tests.support.webhooks import arrival_verifies
 
 

@@ -9,14 +9,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.e2e.helpers import BF_ADMIN, sign_in_to_dashboard
-from tests.e2e.wizard_steps import (
+from tests.support.browser import (
+    BF_ADMIN,
     TEST_BUDGET_MS,
     choose_type,
     fill_field,
     open_wizard,
     run_connection_test,
     save_integration,
+    sign_in_to_dashboard,
     submit_credentials,
 )
 

@@ -15,6 +15,7 @@ from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.sandbox.faults import SYSTEMS, Fault
 from accountlink_ui.sandbox.server import running_sandbox
 from accountlink_ui.sandbox.state import SandboxState
+from tests.support.clock import wait_for
 
 XLEDGER_PROBE = {"query": "{ companies(first: 1) { edges { node { dbId } } } }"}
 ENTRA_TOKEN_PATH = f"/entra/{demo.ENTRA_TENANT_ID}/oauth2/v2.0/token"
@@ -105,11 +106,12 @@ def test_hang_outlasts_the_client_timeout_and_the_server_stays_responsive(sandbo
     assert time.monotonic() - started < 2
     # Other systems still answer while the hang is in progress.
     assert probe(sandbox, "rest").status_code == 200
-    # The server notices the client left and ends the hang instead of sleeping on.
-    deadline = time.monotonic() + 2
-    while sandbox.state.request_log("xledger")[0]["status"] is None:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    # The server notices the client left and ends the hang instead of sleeping on (5 s).
+    wait_for(
+        lambda: sandbox.state.request_log("xledger")[0]["status"] is not None,
+        timeout=2,
+        what="the sandbox to end the hang once the client left",
+    )
     assert sandbox.state.request_log("xledger")[0]["fault"] == "hang"
 
 
@@ -199,12 +201,35 @@ def test_impossible_faults_are_refused(
         sandbox.state.set_fault(system, mode, **kwargs)
 
 
+def clear_faults_once_hanging(state: SandboxState, system: str) -> threading.Thread:
+    """In another thread: once a request to ``system`` hangs, clear the faults until it ends.
+
+    Clearing repeats because the request log shows the fault taken a moment before the
+    hang starts waiting (and reads which clearing it must watch for); a clearing in that
+    moment would pass it by. Without the clearing the hang lasts its full 30 s.
+    """
+
+    def hanging() -> list[dict[str, Any]]:
+        return [e for e in state.request_log(system) if e["fault"] == "hang"]
+
+    def watch() -> None:
+        wait_for(hanging, what=f"a request to {system} to hang")
+        deadline = time.monotonic() + 5
+        while hanging()[-1]["status"] is None and time.monotonic() < deadline:
+            state.clear_faults()
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
+
+
 def test_clearing_faults_ends_a_hang_in_progress(sandbox: Any) -> None:
     sandbox.state.set_fault("rest", "hang", seconds=30)
-    timer = threading.Timer(0.3, sandbox.state.clear_faults)
-    timer.start()
+    watcher = clear_faults_once_hanging(sandbox.state, "rest")
     started = time.monotonic()
     response = probe(sandbox, "rest")
+    watcher.join(5)
     assert response.status_code == 504
     assert time.monotonic() - started < 3
 
@@ -227,7 +252,7 @@ def test_server_stops_promptly_while_a_hang_is_in_progress() -> None:
         state.set_fault("rest", "hang", seconds=30)
         client = threading.Thread(target=hanging_request, args=(url,))
         client.start()
-        time.sleep(0.3)
+        wait_for(lambda: state.request_log("rest"), what="the request to reach the hang")
         stopping = time.monotonic()
     assert time.monotonic() - stopping < 1.0
     client.join(5)
@@ -251,8 +276,12 @@ def test_lost_answer_stores_the_request_then_answers_too_late(sandbox: Any) -> N
     assert time.monotonic() - started < 2
     assert [r["idempotency_key"] for r in sandbox.state.stored("rest")] == ["exp-1"]
     assert sandbox.state.count("rest") == 1
-    # The client hung up, so the sandbox stops holding the answer at once.
-    time.sleep(0.3)
+    # The client hung up, so the sandbox stops holding the answer (for 5 s) at once.
+    wait_for(
+        lambda: sandbox.state.request_log("rest")[-1]["status"] is not None,
+        timeout=2,
+        what="the sandbox to stop holding the answer once the client hung up",
+    )
     assert sandbox.state.request_log("rest")[-1]["fault"] == "lost_answer"
 
     repeat = post_rest_expense(sandbox, "exp-1", timeout=5)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from accountlink_ui.sandbox import demo_credentials as demo
-from tests.sandbox.test_sandbox_xledger import ADD, gql
+from tests.support.xledger import ADD, gql
 
 LIST = (
     "query ($after: String) {{ {name}(first: 50, after: $after) "

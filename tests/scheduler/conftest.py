@@ -1,12 +1,12 @@
 """Scheduler tests run on SQLite and, when configured, PostgreSQL (the `database_url` param).
 
-The service tests' `world` (organizations, admins, scripted adapters) is reused,
-so integrations are created, edited and disabled through the real service.
+The world is the seeded one with scripted adapters (tests/support/scripted_world.py), so
+integrations are created, edited and disabled through the real service.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
@@ -14,10 +14,19 @@ from sqlalchemy import Engine, text
 from accountlink_ui.db import engine_for
 from accountlink_ui.services.scheduler import SyncScheduler
 from accountlink_ui.services.scheduler_jobs import JOBS_TABLE
-from tests.scheduler.targets import FIRE_SECONDS_ENV, FIRES_URL_ENV, RECORD_FIRE, reset_fires
-from tests.service.conftest import world  # noqa: F401  (shared fixture)
+from tests.support.scheduler import MakeScheduler
+from tests.support.scheduler_targets import (
+    FIRE_SECONDS_ENV,
+    FIRES_URL_ENV,
+    RECORD_FIRE,
+    reset_fires,
+)
+from tests.support.scripted_world import World
 
-MakeScheduler = Callable[..., SyncScheduler]
+
+@pytest.fixture
+def world(scripted_world: World) -> World:
+    return scripted_world
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from accountlink_ui.db import engine_for
 from accountlink_ui.services.scheduler import SyncScheduler
-from tests.scheduler.targets import RECORD_FIRE
+from tests.support.scheduler_targets import RECORD_FIRE
 
 LEASE_SECONDS = 1.5
 INTERVAL_UNIT = timedelta(seconds=1 / 15)

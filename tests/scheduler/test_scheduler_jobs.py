@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -20,9 +19,9 @@ from accountlink_ui.services.scheduler import (
     run_scheduled_sync,
     scheduled_jobs,
 )
-from tests.scheduler.conftest import MakeScheduler
-from tests.scheduler.support import edit, job_row, job_state, save, wait_for
-from tests.service.conftest import World, dynamics_draft, xledger_draft
+from tests.support.clock import wait_for
+from tests.support.scheduler import MakeScheduler, job_row, job_state, wait_for_reconcile_round
+from tests.support.scripted_world import World, dynamics_draft, xledger_draft
 
 
 def leading(make: MakeScheduler) -> object:
@@ -37,10 +36,10 @@ def leading(make: MakeScheduler) -> object:
 def test_each_active_integration_gets_one_job_keyed_by_its_id(
     world: World, engine: Engine, schedulers: MakeScheduler
 ) -> None:
-    xledger = save(world, xledger_draft())
-    dynamics = save(world, dynamics_draft())
+    xledger = world.save_integration(xledger_draft())
+    dynamics = world.save_integration(dynamics_draft())
     world.services.integrations.set_sync_interval(world.bf_admin, dynamics, 60)
-    other_org = save(world, xledger_draft(), organization=world.hlf_org)
+    other_org = world.save_integration(xledger_draft(), world.hlf_org)
     before = datetime.now(UTC)
     scheduler = leading(schedulers)
 
@@ -65,18 +64,18 @@ def test_each_active_integration_gets_one_job_keyed_by_its_id(
 def test_editing_credentials_and_endpoint_leaves_the_job_untouched(
     world: World, engine: Engine, schedulers: MakeScheduler
 ) -> None:
-    xledger = save(world, xledger_draft())
-    dynamics = save(world, dynamics_draft())
+    xledger = world.save_integration(xledger_draft())
+    dynamics = world.save_integration(dynamics_draft())
     scheduler = leading(schedulers)
     rows_before = {xledger: job_row(engine, xledger), dynamics: job_row(engine, dynamics)}
     jobs_before = scheduled_jobs(engine)
 
     world.xledger.good_secret = "xl-rotated-token-ZZZ999999"
-    edit(world, xledger, xledger_draft("xl-rotated-token-ZZZ999999", environment="production"))
+    world.edit(xledger, xledger_draft("xl-rotated-token-ZZZ999999", environment="production"))
     world.dynamics.good_secret = "dyn~rotated~secret~0000"
-    edit(world, dynamics, dynamics_draft("dyn~rotated~secret~0000", bc_environment="production"))
+    world.edit(dynamics, dynamics_draft("dyn~rotated~secret~0000", bc_environment="production"))
     scheduler.reconcile()
-    time.sleep(0.4)  # and a background reconcile round (every 0.3 s here)
+    wait_for_reconcile_round(scheduler)  # and one the background thread started itself
 
     assert {i: job_row(engine, i) for i in rows_before} == rows_before, "byte for byte"
     assert scheduled_jobs(engine) == jobs_before
@@ -87,7 +86,7 @@ def test_editing_credentials_and_endpoint_leaves_the_job_untouched(
 def test_editing_posting_settings_leaves_the_job_untouched(
     world: World, engine: Engine, schedulers: MakeScheduler
 ) -> None:
-    xledger = save(world, xledger_draft())
+    xledger = world.save_integration(xledger_draft())
     postings = world.services.postings
     save_demo_posting(postings, world.bf_admin, xledger)
     scheduler = leading(schedulers)
@@ -97,7 +96,7 @@ def test_editing_posting_settings_leaves_the_job_untouched(
         postings, world.bf_admin, xledger, default_expense_account="6800", vat_registered="yes"
     )
     scheduler.reconcile()
-    time.sleep(0.4)  # and a background reconcile round (every 0.3 s here)
+    wait_for_reconcile_round(scheduler)  # and one the background thread started itself
 
     assert version == 2
     assert job_row(engine, xledger) == row_before, "id, trigger and next run time, byte for byte"
@@ -109,8 +108,8 @@ def test_editing_posting_settings_leaves_the_job_untouched(
 def test_changing_the_interval_reschedules_only_that_job(
     world: World, engine: Engine, schedulers: MakeScheduler
 ) -> None:
-    xledger = save(world, xledger_draft())
-    dynamics = save(world, dynamics_draft())
+    xledger = world.save_integration(xledger_draft())
+    dynamics = world.save_integration(dynamics_draft())
     scheduler = leading(schedulers)
     untouched = job_row(engine, dynamics)
 
@@ -129,7 +128,7 @@ def test_changing_the_interval_reschedules_only_that_job(
 def test_disabling_removes_the_job_and_enabling_adds_it_back(
     world: World, engine: Engine, schedulers: MakeScheduler
 ) -> None:
-    xledger = save(world, xledger_draft())
+    xledger = world.save_integration(xledger_draft())
     scheduler = leading(schedulers)
     service = world.services.integrations
 
@@ -145,7 +144,7 @@ def test_disabling_removes_the_job_and_enabling_adds_it_back(
 def test_an_integration_in_error_keeps_its_job_and_a_deleted_one_loses_it(
     world: World, engine: Engine, schedulers: MakeScheduler
 ) -> None:
-    xledger = save(world, xledger_draft())
+    xledger = world.save_integration(xledger_draft())
     scheduler = leading(schedulers)
     before = job_row(engine, xledger)
     with engine.begin() as connection:  # what failing syncs do
@@ -164,14 +163,14 @@ def test_a_new_integration_gets_its_job_without_anyone_calling_the_scheduler(
     world: World, engine: Engine, schedulers: MakeScheduler
 ) -> None:
     leading(schedulers)
-    xledger = save(world, xledger_draft())
+    xledger = world.save_integration(xledger_draft())
     wait_for(lambda: xledger in scheduled_jobs(engine), timeout=3, what="the periodic reconcile")
 
 
 def test_only_the_leader_reconciles(
     world: World, engine: Engine, schedulers: MakeScheduler
 ) -> None:
-    save(world, xledger_draft())
+    world.save_integration(xledger_draft())
     follower = schedulers()
     follower.reconcile()  # never started: holds no lease
     assert not follower.is_leader

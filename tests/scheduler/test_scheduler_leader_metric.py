@@ -5,8 +5,8 @@ from __future__ import annotations
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine
 
-from tests.scheduler.conftest import MakeScheduler
-from tests.scheduler.support import wait_for
+from tests.support.clock import wait_for
+from tests.support.scheduler import MakeScheduler
 
 
 def leader_gauge() -> float:

@@ -21,9 +21,9 @@ import pytest
 from sqlalchemy import Engine
 
 from accountlink_ui.services.scheduler import SyncScheduler, current_leader
-from tests.scheduler.conftest import MakeScheduler
-from tests.scheduler.support import insert_integration, wait_for
-from tests.scheduler.targets import Fire, read_fires
+from tests.support.clock import wait_for
+from tests.support.scheduler import MakeScheduler, insert_integration
+from tests.support.scheduler_targets import Fire, read_fires
 
 ROOT = Path(__file__).resolve().parents[2]
 EVERY_SECOND = timedelta(seconds=1 / 15)

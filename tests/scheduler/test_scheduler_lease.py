@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from accountlink_ui.services.scheduler import LEASE_NAME, current_leader
 from accountlink_ui.services.scheduler_lease import Lease, current_holder, new_holder_id
-from tests.scheduler.support import FakeClock
+from tests.support.clock import FakeClock
 
 
 def lease(engine: Engine, holder: str, clock: FakeClock, seconds: float = 30) -> Lease:

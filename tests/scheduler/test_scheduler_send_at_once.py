@@ -11,16 +11,16 @@ from sqlalchemy import Engine, update
 from accountlink_ui import claims_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import Integration, utcnow
-from tests.scheduler.conftest import MakeScheduler
-from tests.scheduler.support import save, wait_for
-from tests.scheduler.targets import read_fires
-from tests.service.conftest import World, xledger_draft
+from tests.support.clock import wait_for
+from tests.support.scheduler import MakeScheduler
+from tests.support.scheduler_targets import read_fires
+from tests.support.scripted_world import World, xledger_draft
 
 
 def test_a_sync_asked_for_by_the_intake_fires_once_and_is_cleared(
     world: World, engine: Engine, fires: Engine, schedulers: MakeScheduler
 ) -> None:
-    eager = save(world, xledger_draft())
+    eager = world.save_integration(xledger_draft())
     scheduler = schedulers()
     scheduler.start()
     wait_for(lambda: scheduler.is_leader, what="leadership")

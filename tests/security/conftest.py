@@ -1,52 +1,52 @@
-"""A database with one organization and two people, and services over it, for session tests."""
+"""Security tests: the seeded world (tests/support/world.py) for session and sign-in tests,
+and for the secret-destination tests the same world with the real adapters against the
+sandbox plus a recording server on another port."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from accountlink_ui.models import Role
-from accountlink_ui.services.wiring import Services, build_services
-from accountlink_ui.settings import Settings
-
-PASSWORD = "correct horse battery"
-ADMIN_EMAIL = "kari@bf.test"
-OTHER_EMAIL = "ola@bf.test"
-
-
-class Clock:
-    """A clock the test moves by hand: idle and absolute expiry without waiting."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@dataclass
-class SessionWorld:
-    services: Services
-    settings: Settings
+from accountlink_ui.integrations.registry import default_registry
+from tests.support.recorder import DestinationWorld, Recorder, running_recorder
+from tests.support.sandbox import Sandbox
+from tests.support.world import SeededWorld, build_world, world_settings
 
 
 @pytest.fixture
-def session_world(database_url: str, tmp_path: Path) -> Iterator[SessionWorld]:
-    settings = Settings(
-        database_url=database_url, data_dir=tmp_path, master_key_file=tmp_path / "keys.json"
+def session_world(database_url: str, tmp_path: Path) -> Iterator[SeededWorld]:
+    world = build_world(world_settings(database_url, tmp_path))
+    yield world
+    world.services.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def recorder_server() -> Iterator[Recorder]:
+    with running_recorder() as recorder:
+        yield recorder
+
+
+@pytest.fixture
+def destination_world(
+    database_url: str, tmp_path: Path, sandbox: Sandbox, recorder_server: Recorder
+) -> Iterator[DestinationWorld]:
+    recorder_server.clear()
+    settings = sandbox.settings(
+        database_url=database_url,
+        data_dir=tmp_path,
+        master_key_file=tmp_path / "keys.json",
+        # Both are hosts an admin may type (loopback is refused otherwise), each on its port.
+        allowed_hosts=[urlsplit(sandbox.base).netloc, urlsplit(recorder_server.base).netloc],
     )
-    services = build_services(settings)
-    auth = services.auth
-    org = auth.create_organization(name="Blindeforbundet", slug="blindeforbundet")
-    for email, role in ((ADMIN_EMAIL, Role.ADMIN), (OTHER_EMAIL, Role.MEMBER)):
-        actor = auth.create_user(email=email, name=email.split("@")[0], password=PASSWORD)
-        auth.add_membership(organization_id=org, user_id=actor.user_id, role=role)
-    yield SessionWorld(services, settings)
-    services.engine.dispose()
+    world = build_world(
+        settings,
+        adapters=default_registry(settings),
+        world=DestinationWorld,
+        sandbox=sandbox,
+        recorder=recorder_server,
+    )
+    yield world
+    world.services.engine.dispose()

@@ -22,8 +22,8 @@ from accountlink_ui.ui import event_guard
 from accountlink_ui.ui.event_guard import EventGuard
 from accountlink_ui.ui.states import session as session_module
 from accountlink_ui.ui.states.integrations import IntegrationsState, read_dashboard
-from tests.security.conftest import ADMIN_EMAIL, PASSWORD, SessionWorld
 from tests.support.run_async import run_async
+from tests.support.world import ADMIN_EMAIL, PASSWORD, SeededWorld
 
 
 class ThreadLog:
@@ -67,7 +67,7 @@ def test_the_dashboard_load_is_a_background_event() -> None:
 
 
 def test_a_dashboard_load_reads_in_a_worker_thread(
-    session_world: SessionWorld, monkeypatch: pytest.MonkeyPatch
+    session_world: SeededWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services = session_world.services
     signed_in = services.auth.sign_in(ADMIN_EMAIL, PASSWORD)
@@ -88,7 +88,7 @@ def test_a_dashboard_load_reads_in_a_worker_thread(
 
 
 def test_the_event_guard_resolves_an_unseen_session_in_a_worker_thread(
-    session_world: SessionWorld, monkeypatch: pytest.MonkeyPatch
+    session_world: SeededWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The guard runs under the state lock for every event: on a key this process has not
     resolved lately, the read leaves the loop; a recent one costs no read at all."""

@@ -28,8 +28,8 @@ from accountlink_ui.ui.states.integrations import IntegrationsState
 from accountlink_ui.ui.states.session import SessionState
 from accountlink_ui.ui.states.wizard import WizardState
 from accountlink_ui.web_session import SESSION_KEY_COOKIE
-from tests.security.conftest import ADMIN_EMAIL, PASSWORD, SessionWorld
 from tests.support.run_async import run_async
+from tests.support.world import ADMIN_EMAIL, PASSWORD, SeededWorld
 
 WIZARD = WizardState.get_full_name()
 SESSION = SessionState.get_full_name()
@@ -37,7 +37,7 @@ DASHBOARD = IntegrationsState.get_full_name()
 
 
 @pytest.fixture
-def wired(session_world: SessionWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[SessionWorld]:
+def wired(session_world: SeededWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[SeededWorld]:
     """The guard and the states resolve people against the test database."""
     monkeypatch.setattr(event_guard, "get_services", lambda: session_world.services)
     monkeypatch.setattr(session_module, "get_services", lambda: session_world.services)
@@ -50,7 +50,7 @@ def _root(cookie: str = "") -> State:
     return root
 
 
-def _signed_in_root(world: SessionWorld) -> State:
+def _signed_in_root(world: SeededWorld) -> State:
     token = world.services.auth.sign_in(ADMIN_EMAIL, PASSWORD).token
     return _root(f"{SESSION_KEY_COOKIE}={session_key(token)}")
 
@@ -71,7 +71,7 @@ def _names(events: list[Event] | None) -> list[str]:
 
 
 def test_a_client_never_signed_in_is_sent_to_sign_in_and_the_handler_does_not_run(
-    wired: SessionWorld,
+    wired: SeededWorld,
 ) -> None:
     events = _guard(_root(), "set_value", {"key": "api_token", "value": "x"})
     assert _names(events) == ["_redirect"]
@@ -81,7 +81,7 @@ def test_a_client_never_signed_in_is_sent_to_sign_in_and_the_handler_does_not_ru
     assert _names(_guard(forged, "open", {})) == ["_redirect"]
 
 
-def test_the_sign_in_page_handlers_stay_open(wired: SessionWorld) -> None:
+def test_the_sign_in_page_handlers_stay_open(wired: SeededWorld) -> None:
     assert _guard(_root(), "redirect_if_signed_in", {}, state=SESSION) is None
     assert _guard(_root(), "sign_in_answered", {"refusal": "wrong"}, state=SESSION) is None
     # ...but only with what they declare.
@@ -113,7 +113,7 @@ def test_the_sign_in_page_handlers_stay_open(wired: SessionWorld) -> None:
     ],
 )
 def test_a_signed_in_client_gets_a_refusal_for_what_a_page_never_sends(
-    wired: SessionWorld, state: str, handler: str, payload: object
+    wired: SeededWorld, state: str, handler: str, payload: object
 ) -> None:
     root = _signed_in_root(wired)
     events = _guard(root, handler, payload, state=state)
@@ -126,7 +126,7 @@ def _submitted(fields: dict[str, str]) -> dict[str, list[list[str]]]:
     return {FORM_DATA_ENTRIES_KEY: [[name, value] for name, value in fields.items()]}
 
 
-def test_a_signed_in_client_with_a_declared_payload_passes(wired: SessionWorld) -> None:
+def test_a_signed_in_client_with_a_declared_payload_passes(wired: SeededWorld) -> None:
     root = _signed_in_root(wired)
     assert _guard(root, "set_value", {"key": "base_url", "value": "https://x.example"}) is None
     assert _guard(root, "submit_credentials", {"form": {"api_token": "t" * 100}}) is None
@@ -143,7 +143,7 @@ def test_a_signed_in_client_with_a_declared_payload_passes(wired: SessionWorld) 
     assert _guard(root, "submit_credentials", {"form": _submitted(biggest)}) is None
 
 
-def test_a_submitted_form_beyond_its_bounds_is_refused(wired: SessionWorld) -> None:
+def test_a_submitted_form_beyond_its_bounds_is_refused(wired: SeededWorld) -> None:
     root = _signed_in_root(wired)
     too_many = _submitted({f"f{n}": "v" for n in range(500)})
     too_long = _submitted({"base_url": "u" * 50_000})
@@ -152,7 +152,7 @@ def test_a_submitted_form_beyond_its_bounds_is_refused(wired: SessionWorld) -> N
         assert _names(_guard(root, "submit_credentials", {"form": form})) == [TOAST]
 
 
-def _wizard(world: SessionWorld, type_key: str = "generic_rest") -> WizardState:
+def _wizard(world: SeededWorld, type_key: str = "generic_rest") -> WizardState:
     root = _signed_in_root(world)
     wizard = root.get_substate(WIZARD.split(".")[1:])
     assert isinstance(wizard, WizardState)
@@ -160,7 +160,7 @@ def _wizard(world: SessionWorld, type_key: str = "generic_rest") -> WizardState:
     return wizard
 
 
-def test_the_form_refuses_keys_its_integration_type_does_not_declare(wired: SessionWorld) -> None:
+def test_the_form_refuses_keys_its_integration_type_does_not_declare(wired: SeededWorld) -> None:
     wizard = _wizard(wired, "xledger")
     before = dict(wizard.values)
     wizard.set_value("not_a_field", "value")
@@ -171,7 +171,7 @@ def test_the_form_refuses_keys_its_integration_type_does_not_declare(wired: Sess
     assert "not_a_field" not in wizard.field_errors
 
 
-def test_a_value_beyond_its_fields_maximum_is_refused_by_the_field(wired: SessionWorld) -> None:
+def test_a_value_beyond_its_fields_maximum_is_refused_by_the_field(wired: SeededWorld) -> None:
     wizard = _wizard(wired, "generic_rest")
     spec = next(s for s in get_type("generic_rest").fields_for(wizard.auth_flow) if not s.secret)
     wizard.set_value(spec.key, "x" * (spec.max_length + 1))
@@ -182,7 +182,7 @@ def test_a_value_beyond_its_fields_maximum_is_refused_by_the_field(wired: Sessio
     assert spec.key not in wizard.field_errors
 
 
-def test_the_state_stays_small_whatever_a_client_sends(wired: SessionWorld) -> None:
+def test_the_state_stays_small_whatever_a_client_sends(wired: SeededWorld) -> None:
     """The old form kept every key it was sent: one run grew a state file to 4.5 MB."""
     wizard = _wizard(wired, "generic_rest")
     for n in range(2_000):

@@ -29,7 +29,6 @@ from accountlink_ui.api.health import readiness_endpoint
 from accountlink_ui.integrations.contracts import ConnectionConfig, ConnectionResult, PushResult
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.registry import AdapterRegistry
-from accountlink_ui.models import Role
 from accountlink_ui.sandbox.server import running_app
 from accountlink_ui.services import key_rotation
 from accountlink_ui.services.integration_service import ConnectionDraft
@@ -46,6 +45,7 @@ from accountlink_ui.vault import (
     save_key_ring,
 )
 from accountlink_ui.views import Actor
+from tests.support.world import build_world, world_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DYNAMICS_SETTINGS = {
@@ -134,20 +134,11 @@ def _env(settings: Settings) -> dict[str, str]:
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[App]:
-    settings = Settings(
-        database_url=database_url,
-        data_dir=tmp_path,
-        master_key_file=tmp_path / "keys.json",
-    )
+    settings = world_settings(database_url, tmp_path)
     adapters = AdapterRegistry([AcceptingAdapter("xledger"), AcceptingAdapter("dynamics")])
-    services = build_services(settings, adapters=adapters)
-    auth = services.auth
-    org = auth.create_organization(name="Blindeforbundet", slug="bf")
-    other_org = auth.create_organization(name="HLF", slug="hlf")
-    admin = auth.create_user(email="kari@bf.test", name="Kari", password="correct horse battery")
-    other = auth.create_user(email="hanne@hlf.test", name="Hanne", password="correct horse battery")
-    auth.add_membership(organization_id=org, user_id=admin.user_id, role=Role.ADMIN)
-    auth.add_membership(organization_id=other_org, user_id=other.user_id, role=Role.ADMIN)
+    world = build_world(settings, adapters=adapters)
+    services = world.services
+    admin, other, org, other_org = world.bf_admin, world.hlf_admin, world.bf_org, world.hlf_org
     yield App(settings, services, admin, other, org, other_org)
     services.engine.dispose()
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 from sqlalchemy import event
 
 from accountlink_ui.services.auth_service import RECHECK_INTERVAL, AuthService, session_key
-from tests.security.conftest import ADMIN_EMAIL, PASSWORD, Clock, SessionWorld
+from tests.support.clock import FakeClock
+from tests.support.world import ADMIN_EMAIL, PASSWORD, SeededWorld
 
 
-def _auth(world: SessionWorld, clock: Clock, *, idle: int = 30, hours: int = 12) -> AuthService:
+def _auth(world: SeededWorld, clock: FakeClock, *, idle: int = 30, hours: int = 12) -> AuthService:
     return AuthService(
         engine=world.services.engine, session_hours=hours, idle_minutes=idle, clock=clock
     )
 
 
 def test_signed_out_session_is_refused_when_its_old_cookie_comes_back(
-    session_world: SessionWorld,
+    session_world: SeededWorld,
 ) -> None:
     auth = session_world.services.auth
     token = auth.sign_in(ADMIN_EMAIL, PASSWORD).token
@@ -27,8 +28,8 @@ def test_signed_out_session_is_refused_when_its_old_cookie_comes_back(
     assert auth.resolve_key(session_key(token)) is None
 
 
-def test_idle_session_is_refused_and_stays_ended(session_world: SessionWorld) -> None:
-    clock = Clock()
+def test_idle_session_is_refused_and_stays_ended(session_world: SeededWorld) -> None:
+    clock = FakeClock()
     auth = _auth(session_world, clock, idle=30)
     key = session_key(auth.sign_in(ADMIN_EMAIL, PASSWORD).token)
 
@@ -41,9 +42,9 @@ def test_idle_session_is_refused_and_stays_ended(session_world: SessionWorld) ->
 
 
 def test_activity_keeps_a_session_alive_until_its_absolute_lifetime(
-    session_world: SessionWorld,
+    session_world: SeededWorld,
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     auth = _auth(session_world, clock, idle=30, hours=12)
     key = session_key(auth.sign_in(ADMIN_EMAIL, PASSWORD).token)
 
@@ -54,7 +55,7 @@ def test_activity_keeps_a_session_alive_until_its_absolute_lifetime(
     assert auth.resolve_key(key) is None
 
 
-def test_every_sign_in_gets_a_new_token(session_world: SessionWorld) -> None:
+def test_every_sign_in_gets_a_new_token(session_world: SeededWorld) -> None:
     auth = session_world.services.auth
     first = auth.sign_in(ADMIN_EMAIL, PASSWORD).token
     second = auth.sign_in(ADMIN_EMAIL, PASSWORD).token
@@ -62,7 +63,7 @@ def test_every_sign_in_gets_a_new_token(session_world: SessionWorld) -> None:
     assert len(second) >= 40
 
 
-def test_a_session_key_is_not_a_token(session_world: SessionWorld) -> None:
+def test_a_session_key_is_not_a_token(session_world: SeededWorld) -> None:
     """What Reflex's state may hold (the key) does not sign anyone in when sent as a token."""
     auth = session_world.services.auth
     token = auth.sign_in(ADMIN_EMAIL, PASSWORD).token
@@ -71,11 +72,11 @@ def test_a_session_key_is_not_a_token(session_world: SessionWorld) -> None:
 
 
 def test_a_session_is_read_once_per_recheck_interval_and_sign_out_elsewhere_is_seen_after_it(
-    session_world: SessionWorld,
+    session_world: SeededWorld,
 ) -> None:
     """Each websocket event resolves its session twice (gate, then handler): one read serves
     both. Sign-out in another worker takes effect within the recheck interval."""
-    clock = Clock()
+    clock = FakeClock()
     engine = session_world.services.engine
     worker_a, worker_b = _auth(session_world, clock), _auth(session_world, clock)
     key = session_key(worker_a.sign_in(ADMIN_EMAIL, PASSWORD).token)
@@ -98,8 +99,8 @@ def test_a_session_is_read_once_per_recheck_interval_and_sign_out_elsewhere_is_s
         event.remove(engine, "before_cursor_execute", count)
 
 
-def test_sign_out_in_the_same_worker_is_refused_at_once(session_world: SessionWorld) -> None:
-    clock = Clock()
+def test_sign_out_in_the_same_worker_is_refused_at_once(session_world: SeededWorld) -> None:
+    clock = FakeClock()
     auth = _auth(session_world, clock)
     key = session_key(auth.sign_in(ADMIN_EMAIL, PASSWORD).token)
     assert auth.resolve_key(key) is not None

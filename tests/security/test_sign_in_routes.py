@@ -20,7 +20,7 @@ from accountlink_ui.web_session import (
     session_key_from_cookie_header,
     session_routes,
 )
-from tests.security.conftest import ADMIN_EMAIL, PASSWORD, SessionWorld
+from tests.support.world import ADMIN_EMAIL, PASSWORD, SeededWorld
 
 SITE = "http://testserver"
 
@@ -30,7 +30,7 @@ async def _echo_cookie_header(request: Request) -> JSONResponse:
     return JSONResponse({"cookie": request.headers.get("cookie", "")})
 
 
-def _app(world: SessionWorld) -> Starlette:
+def _app(world: SeededWorld) -> Starlette:
     reflex_stand_in = Starlette(routes=[Route("/echo", _echo_cookie_header)])
     return Starlette(
         routes=[
@@ -41,7 +41,7 @@ def _app(world: SessionWorld) -> Starlette:
 
 
 @pytest.fixture
-def client(session_world: SessionWorld) -> Iterator[TestClient]:
+def client(session_world: SeededWorld) -> Iterator[TestClient]:
     with TestClient(_app(session_world), base_url=SITE) as test_client:
         yield test_client
 
@@ -73,7 +73,7 @@ def test_sign_in_sets_an_httponly_strict_cookie(client: TestClient) -> None:
     assert token not in response.text, "the token is in the cookie only, never in the body"
 
 
-def test_sign_in_over_https_marks_the_cookie_secure(session_world: SessionWorld) -> None:
+def test_sign_in_over_https_marks_the_cookie_secure(session_world: SeededWorld) -> None:
     with TestClient(_app(session_world), base_url="https://testserver") as client:
         response = client.post(
             "/auth/sign-in",
@@ -103,7 +103,7 @@ def test_sign_in_posted_by_another_site_is_refused(client: TestClient) -> None:
 
 
 def test_sign_in_replaces_the_session_the_browser_had(
-    client: TestClient, session_world: SessionWorld
+    client: TestClient, session_world: SeededWorld
 ) -> None:
     _sign_in(client)
     first = client.cookies[SESSION_COOKIE]
@@ -133,7 +133,7 @@ def test_a_forged_session_key_cookie_is_dropped(client: TestClient) -> None:
 
 
 def test_sign_out_ends_the_session_and_clears_the_cookie(
-    client: TestClient, session_world: SessionWorld
+    client: TestClient, session_world: SeededWorld
 ) -> None:
     _sign_in(client)
     token = client.cookies[SESSION_COOKIE]

@@ -21,24 +21,14 @@ from accountlink_ui.demo_drafts import rest_draft, xledger_draft
 from accountlink_ui.integrations.contracts import ConnectionResult
 from accountlink_ui.integrations.deadline import Deadline
 from accountlink_ui.integrations.registry import default_registry
-from accountlink_ui.models import Role
-from accountlink_ui.sandbox.server import running_sandbox
-from accountlink_ui.sandbox.state import SandboxState
-from accountlink_ui.services.integration_service import ConnectionDraft
-from accountlink_ui.services.wiring import Services, build_services
+from accountlink_ui.services.wiring import Services
 from accountlink_ui.services.work import Busy, RateLimited
 from accountlink_ui.views import Actor
-from tests.adapters.support import Sandbox
+from tests.support.sandbox import Sandbox
+from tests.support.world import build_world
 
 TEST_SECONDS = 3.0
 """The connection-test deadline in these tests (10 s in production), to keep them short."""
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    state = SandboxState()
-    with running_sandbox(state) as base:
-        yield Sandbox(base, state)
 
 
 @dataclass
@@ -53,16 +43,8 @@ class Orgs:
     b_rest: int
 
 
-def _connect(services: Services, actor: Actor, org: int, draft: ConnectionDraft) -> int:
-    outcome = services.integrations.test_connection(actor, org, draft)
-    assert outcome.result.ok, outcome.result.message
-    view = services.integrations.create_integration(actor, org, draft, outcome.proof)
-    assert view.id is not None
-    return view.id
-
-
 def _orgs(database_url: str, tmp_path: Path, sandbox: Sandbox, **settings: object) -> Orgs:
-    sandbox.state.reset()
+    """The seeded world: organization A is Blindeforbundet with Xledger, B is HLF with REST."""
     config = sandbox.settings(
         database_url=database_url,
         data_dir=tmp_path,
@@ -70,19 +52,20 @@ def _orgs(database_url: str, tmp_path: Path, sandbox: Sandbox, **settings: objec
         connection_test_seconds=TEST_SECONDS,
         **settings,
     )
-    services = build_services(config, adapters=default_registry(config))
-    auth = services.auth
-    people = []
-    for slug, email in (("org-a", "a@a.test"), ("org-b", "b@b.test")):
-        org = auth.create_organization(name=slug, slug=slug)
-        actor = auth.create_user(email=email, name=slug, password="correct horse battery")
-        auth.add_membership(organization_id=org, user_id=actor.user_id, role=Role.ADMIN)
-        people.append((actor, org))
-    (a_admin, a_org), (b_admin, b_org) = people
-    a_xledger = _connect(services, a_admin, a_org, xledger_draft())
-    b_rest = _connect(services, b_admin, b_org, rest_draft(sandbox.base))
+    world = build_world(config, adapters=default_registry(config))
+    a_xledger = world.save_integration(xledger_draft(), world.bf_org)
+    b_rest = world.save_integration(rest_draft(sandbox.base), world.hlf_org)
     sandbox.state.reset()  # the set-up's requests are not what the tests count
-    return Orgs(services, sandbox, a_admin, b_admin, a_org, b_org, a_xledger, b_rest)
+    return Orgs(
+        world.services,
+        sandbox,
+        world.bf_admin,
+        world.hlf_admin,
+        world.bf_org,
+        world.hlf_org,
+        a_xledger,
+        b_rest,
+    )
 
 
 @pytest.fixture

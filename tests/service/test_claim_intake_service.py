@@ -26,8 +26,8 @@ from accountlink_ui.services.claim_intake_service import (
     ClaimStateConflict,
 )
 from accountlink_ui.services.errors import NotFound
-from tests.service.conftest import World
 from tests.support.claims import app_batch, app_claim
+from tests.support.scripted_world import World
 
 
 def _actor(world: World, organization_id: int | None = None) -> ApiActor:

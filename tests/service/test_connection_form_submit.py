@@ -19,7 +19,7 @@ from accountlink_ui.services.connection_form import (
 )
 from accountlink_ui.services.errors import NotFound
 from accountlink_ui.views import Actor
-from tests.service.conftest import XLEDGER_TOKEN, World, xledger_draft
+from tests.support.scripted_world import XLEDGER_TOKEN, World, xledger_draft
 
 OTHER_TOKEN = "xl-test-token-Other9876543"
 

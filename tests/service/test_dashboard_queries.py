@@ -9,8 +9,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from accountlink_ui.models import SyncRun, utcnow
-from tests.service.conftest import World
-from tests.service.test_integration_service import dynamics_draft, save_xledger
+from tests.support.scripted_world import World, dynamics_draft
 
 
 @contextmanager
@@ -47,7 +46,7 @@ def test_dashboard_query_count_does_not_grow_with_integrations_or_runs(world: Wo
     service = world.services.integrations
     with counted(world.services.engine) as empty:
         service.list_integrations(world.bf_admin, world.bf_org)
-    xledger_id = save_xledger(world)
+    xledger_id = world.save_xledger()
     with counted(world.services.engine) as one:
         service.list_integrations(world.bf_admin, world.bf_org)
     outcome = service.test_connection(world.bf_admin, world.bf_org, dynamics_draft())

@@ -19,7 +19,7 @@ from accountlink_ui.services.demo_controls import (
 )
 from accountlink_ui.services.errors import InvalidConfig, PermissionDenied
 from accountlink_ui.settings import Settings
-from tests.service.conftest import World, xledger_draft
+from tests.support.scripted_world import World, xledger_draft
 
 DEMO = Settings(demo=True, mount_sandbox=True)
 

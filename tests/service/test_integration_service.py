@@ -17,21 +17,13 @@ from accountlink_ui.services.errors import (
     PermissionDenied,
     RetestRequired,
 )
-from tests.service.conftest import (
+from tests.support.scripted_world import (
     DYNAMICS_SECRET,
     XLEDGER_TOKEN,
     World,
     dynamics_draft,
     xledger_draft,
 )
-
-
-def save_xledger(world: World) -> int:
-    service = world.services.integrations
-    outcome = service.test_connection(world.bf_admin, world.bf_org, xledger_draft())
-    view = service.create_integration(world.bf_admin, world.bf_org, xledger_draft(), outcome.proof)
-    assert view.id is not None
-    return view.id
 
 
 def test_every_type_starts_not_configured(world: World) -> None:
@@ -43,11 +35,11 @@ def test_every_type_starts_not_configured(world: World) -> None:
 
 
 def test_successful_test_then_save_makes_integration_active(world: World) -> None:
-    integration_id = save_xledger(world)
+    integration_id = world.save_xledger()
     view = world.services.integrations.get_integration(world.bf_admin, integration_id)
     assert view.status == "active"
     assert view.credential_version == 1
-    assert view.credentials_set_by == "bf_admin"
+    assert view.credentials_set_by == "Kari Nordmann"
     assert view.secret_masks == {"api_token": "••••••••789"}
     assert "api_token" not in view.settings
 
@@ -91,7 +83,7 @@ def test_a_proof_is_bound_to_the_organization_and_person(world: World) -> None:
 
 
 def test_the_database_holds_only_ciphertext(world: World) -> None:
-    integration_id = save_xledger(world)
+    integration_id = world.save_xledger()
     with Session(world.services.engine) as session:
         version = session.exec(
             select(CredentialVersion).where(CredentialVersion.integration_id == integration_id)
@@ -116,7 +108,7 @@ def test_invalid_input_gets_field_errors_and_changes_nothing(world: World) -> No
 
 
 def test_only_one_integration_per_type(world: World) -> None:
-    save_xledger(world)
+    world.save_xledger()
     service = world.services.integrations
     outcome = service.test_connection(world.bf_admin, world.bf_org, xledger_draft())
     with pytest.raises(AlreadyConfigured):
@@ -124,7 +116,7 @@ def test_only_one_integration_per_type(world: World) -> None:
 
 
 def test_edit_with_blank_secret_keeps_the_stored_one(world: World) -> None:
-    integration_id = save_xledger(world)
+    integration_id = world.save_xledger()
     service = world.services.integrations
     draft = replace(xledger_draft(token=""), display_name="Xledger, renamed")
     outcome = service.test_connection(
@@ -139,7 +131,7 @@ def test_edit_with_blank_secret_keeps_the_stored_one(world: World) -> None:
 
 
 def test_edit_swaps_to_a_new_version_and_keeps_the_old_one(world: World) -> None:
-    integration_id = save_xledger(world)
+    integration_id = world.save_xledger()
     service = world.services.integrations
     world.xledger.good_secret = "xl-rotated-token-ZZZ999999"
     draft = xledger_draft("xl-rotated-token-ZZZ999999")
@@ -161,7 +153,7 @@ def test_edit_swaps_to_a_new_version_and_keeps_the_old_one(world: World) -> None
 
 
 def test_edit_proof_from_create_cannot_be_reused(world: World) -> None:
-    integration_id = save_xledger(world)
+    integration_id = world.save_xledger()
     service = world.services.integrations
     create_outcome = service.test_connection(world.bf_admin, world.bf_org, xledger_draft())
     with pytest.raises(RetestRequired):
@@ -171,7 +163,7 @@ def test_edit_proof_from_create_cannot_be_reused(world: World) -> None:
 
 
 def test_member_is_refused_everything(world: World) -> None:
-    integration_id = save_xledger(world)
+    integration_id = world.save_xledger()
     service = world.services.integrations
     with pytest.raises(PermissionDenied):
         service.list_integrations(world.bf_member, world.bf_org)
@@ -184,7 +176,7 @@ def test_member_is_refused_everything(world: World) -> None:
 
 
 def test_hlf_admin_cannot_read_or_change_blindeforbundet(world: World) -> None:
-    integration_id = save_xledger(world)
+    integration_id = world.save_xledger()
     service = world.services.integrations
     hlf = world.hlf_admin
     with pytest.raises(NotFound):
@@ -209,7 +201,7 @@ def test_hlf_admin_cannot_read_or_change_blindeforbundet(world: World) -> None:
 
 
 def test_disable_and_enable_are_audited(world: World) -> None:
-    integration_id = save_xledger(world)
+    integration_id = world.save_xledger()
     service = world.services.integrations
     assert service.set_enabled(world.bf_admin, integration_id, False).status == "disabled"
     assert service.set_enabled(world.bf_admin, integration_id, True).status == "active"
@@ -224,7 +216,7 @@ def test_disable_and_enable_are_audited(world: World) -> None:
 
 
 def test_retest_records_the_outcome(world: World) -> None:
-    integration_id = save_xledger(world)
+    integration_id = world.save_xledger()
     world.xledger.good_secret = "something-else-entirely"
     result = world.services.integrations.retest(world.bf_admin, integration_id)
     assert not result.ok
@@ -234,7 +226,7 @@ def test_retest_records_the_outcome(world: World) -> None:
 
 
 def test_delete_removes_credentials(world: World) -> None:
-    integration_id = save_xledger(world)
+    integration_id = world.save_xledger()
     world.services.integrations.delete_integration(world.bf_admin, integration_id)
     with Session(world.services.engine) as session:
         assert session.exec(select(CredentialVersion)).all() == []
@@ -242,7 +234,7 @@ def test_delete_removes_credentials(world: World) -> None:
 
 
 def test_audit_details_never_hold_secrets(world: World) -> None:
-    integration_id = save_xledger(world)
+    integration_id = world.save_xledger()
     service = world.services.integrations
     outcome = service.test_connection(world.bf_admin, world.bf_org, dynamics_draft())
     service.create_integration(world.bf_admin, world.bf_org, dynamics_draft(), outcome.proof)
@@ -256,7 +248,7 @@ def test_audit_details_never_hold_secrets(world: World) -> None:
 def test_editing_credentials_of_an_integration_in_error_gives_it_a_fresh_start(
     world: World,
 ) -> None:
-    integration_id = save_xledger(world)
+    integration_id = world.save_xledger()
     with Session(world.services.engine) as session:
         row = session.get(Integration, integration_id)
         assert row is not None

@@ -10,7 +10,7 @@ from accountlink_ui.services.locale_preferences import (
     UnsupportedLocale,
     valid_time_zone,
 )
-from tests.service.conftest import World
+from tests.support.scripted_world import World
 
 
 def test_a_member_reads_their_choice_and_the_organizations_defaults(world: World) -> None:

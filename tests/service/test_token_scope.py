@@ -12,7 +12,7 @@ from accountlink_ui.models import Role
 from accountlink_ui.services.api_token_service import ApiActor
 from accountlink_ui.services.errors import NotFound
 from accountlink_ui.views import Actor
-from tests.service.conftest import World, xledger_draft
+from tests.support.scripted_world import World, xledger_draft
 
 
 def _admin_of_both(world: World) -> tuple[Actor, ApiActor, int]:

@@ -9,14 +9,13 @@ import pytest
 from accountlink_ui.services.key_rotation import rotate_master_key
 from accountlink_ui.services.wiring import build_services
 from accountlink_ui.vault import load_key_ring
-from tests.service.conftest import XLEDGER_TOKEN, World
-from tests.service.test_integration_service import save_xledger
+from tests.support.scripted_world import XLEDGER_TOKEN, World
 
 
 def test_secret_bytes_appear_nowhere_in_the_sqlite_file_or_wal(world: World) -> None:
     if not world.services.settings.resolved_database_url.startswith("sqlite"):
         pytest.skip("a file-level check for the embedded SQLite database")
-    save_xledger(world)
+    world.save_xledger()
     path = Path(world.services.settings.resolved_database_url.removeprefix("sqlite:///"))
     files = [p for p in (path, Path(f"{path}-wal")) if p.exists()]
     assert files
@@ -29,7 +28,7 @@ def test_secret_bytes_appear_nowhere_in_the_sqlite_file_or_wal(world: World) -> 
 def test_rotation_rewraps_every_credential_and_retiring_old_keys_keeps_them_readable(
     world: World,
 ) -> None:
-    integration_id = save_xledger(world)
+    integration_id = world.save_xledger()
     old_key_id = world.services.key_ring.current.key_id
     report = rotate_master_key(world.services, retire_old=True)
     assert "re-wrapped 1 credential versions" in report

@@ -13,7 +13,7 @@ from pathlib import Path
 from accountlink_ui.integrations.registry import default_registry
 from accountlink_ui.sandbox.state import SandboxState
 from accountlink_ui.services.wiring import build_services
-from tests.adapters.support import Sandbox
+from tests.support.sandbox import Sandbox
 
 
 def main(

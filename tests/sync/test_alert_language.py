@@ -6,9 +6,19 @@ from email.header import decode_header, make_header
 
 from accountlink_ui.db import session_scope
 from accountlink_ui.integrations_repository import organization, user_by_email
+from accountlink_ui.services.outbox import OutboxDeliverer
+from tests.support.sync_world import SyncWorld
 from tests.support.webhooks import smtp_sink
-from tests.sync.conftest import SyncWorld
-from tests.sync.test_webhook_outbox import deliverer
+
+
+def deliverer(world: SyncWorld, smtp_url: str) -> OutboxDeliverer:
+    return OutboxDeliverer(
+        engine=world.services.engine,
+        vault=world.services.vault,
+        settings=world.settings.model_copy(update={"smtp_url": smtp_url}),
+        clock=world.clock,
+        workers=1,
+    )
 
 
 def test_an_admin_who_chose_norwegian_gets_the_alert_in_norwegian(world: SyncWorld) -> None:

@@ -13,7 +13,7 @@ from accountlink_ui import claim_queue_repository
 from accountlink_ui.accounting.vouchers import ExportRecord
 from accountlink_ui.db import engine_for, migrate, session_scope
 from accountlink_ui.models import ExpenseClaim
-from tests.sync.conftest import SyncWorld
+from tests.support.sync_world import SyncWorld
 
 
 def reserved(

@@ -14,8 +14,8 @@ from accountlink_ui.models import AuditEvent, ClaimStatus
 from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.services.errors import ServiceError
 from accountlink_ui.services.sync_service import SyncUnavailable
-from tests.sync.conftest import SyncWorld
-from tests.sync.test_sync_targets import VAT_POSTING
+from tests.support.drafts import VAT_POSTING
+from tests.support.sync_world import SyncWorld
 
 
 def preview_rows(world: SyncWorld, integration_id: int, actor=None) -> list[tuple[object, ...]]:

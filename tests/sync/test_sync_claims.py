@@ -11,7 +11,7 @@ import pytest
 from accountlink_ui.accounting.posting_settings import CATEGORY_KEYS
 from accountlink_ui.demo_claims import CLAIM_KINDS, CLAIMANTS, seed_demo_claims
 from accountlink_ui.services.sync_retry import RetryPolicy
-from tests.sync.conftest import SyncWorld
+from tests.support.sync_world import SyncWorld
 
 CATEGORIES = {kind.category for kind in CLAIM_KINDS}
 

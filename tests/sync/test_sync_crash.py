@@ -13,15 +13,17 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from accountlink_ui.models import ClaimStatus
+from accountlink_ui.models import ClaimStatus, utcnow
+from accountlink_ui.services.sync_lease import RunLease
 from accountlink_ui.services.sync_service import SyncAlreadyRunning
 from accountlink_ui.views import SyncRunView
-from tests.sync.conftest import SyncWorld
+from tests.support.clock import wait_for
+from tests.support.sync_world import SyncWorld
 
 LEASE_SECONDS = 2.0
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,13 +31,6 @@ BUSY = (
     r"A sync of Xledger is running \(started \d\d:\d\d UTC by the schedule\)\. "
     r"If it was interrupted, you can start a new one after \d\d:\d\d UTC\."
 )
-
-
-def _wait_for(condition: Callable[[], bool], *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_a_run_killed_mid_batch_frees_its_integration_within_the_lease_and_nothing_repeats(
@@ -64,16 +59,26 @@ def test_a_run_killed_mid_batch_frees_its_integration_within_the_lease_and_nothi
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
-        _wait_for(
+        wait_for(
             lambda: len(world.state.received("xledger")) >= 1_500,
-            seconds=60,
+            timeout=60,
             what="batch 2 to reach Xledger",
         )
         sync = world.new_sync_service(lease_seconds=LEASE_SECONDS)
         with pytest.raises(SyncAlreadyRunning, match=BUSY):
             sync.run(integration_id, trigger="manual", actor=world.bf_admin)
         # Longer than two leases on one batch: the heartbeat, not the batches, keeps it.
-        time.sleep(LEASE_SECONDS * 2.5)
+        lease = RunLease(world.services.engine, utcnow, seconds=LEASE_SECONDS)
+        first_expiry = lease.expires_at(integration_id)
+        assert first_expiry is not None, "the run holds no lease"
+        wait_for(
+            lambda: (
+                (lease.expires_at(integration_id) or first_expiry)
+                > first_expiry + timedelta(seconds=LEASE_SECONDS * 2)
+            ),
+            timeout=LEASE_SECONDS * 5,
+            what="the heartbeat to keep the lease for two more lease lengths",
+        )
         assert process.poll() is None, "the run was still waiting for batch 2's answer"
         with pytest.raises(SyncAlreadyRunning, match=BUSY):
             sync.run(integration_id, trigger="manual", actor=world.bf_admin)

@@ -23,7 +23,7 @@ from accountlink_ui.integrations.contracts import ConnectionConfig, PushResult
 from accountlink_ui.integrations.dynamics import document_number
 from accountlink_ui.integrations.registry import AdapterRegistry
 from accountlink_ui.models import ClaimStatus
-from tests.sync.conftest import LOST_ANSWER_DELAY, SyncWorld
+from tests.support.sync_world import LOST_ANSWER_DELAY, SyncWorld
 
 SYSTEM = {"xledger": "xledger", "dynamics": "business_central", "generic_rest": "rest"}
 

@@ -22,9 +22,9 @@ from accountlink_ui.sandbox import demo_credentials as demo
 from accountlink_ui.services.errors import NotFound, PermissionDenied
 from accountlink_ui.services.sync_lease import lease_name
 from accountlink_ui.services.sync_service import SyncAlreadyRunning, SyncUnavailable
-from tests.adapters.support import assert_no_secret
-from tests.sync.conftest import SyncWorld
-from tests.sync.support import xledger_draft
+from tests.support.drafts import xledger_draft
+from tests.support.secrets import assert_no_secret
+from tests.support.sync_world import SyncWorld
 
 ROTATED_TOKEN = "xl-demo-rotated-Pq81Zt5Wm"
 TOO_LONG_ACCOUNT = "7140-REISE-IKKE-OPPGAVEPLIKTIG"  # Business Central allows 20 characters
@@ -98,7 +98,7 @@ def test_a_run_is_recorded_with_who_what_and_when_and_audited(world: SyncWorld) 
 
     run = world.run(integration_id, trigger="manual", actor=world.bf_admin)
 
-    assert (run.trigger, run.actor_name, run.outcome) == ("manual", "bf_admin", "succeeded")
+    assert (run.trigger, run.actor_name, run.outcome) == ("manual", "Kari Nordmann", "succeeded")
     assert run.finished_at is not None and run.finished_at >= run.started_at
     assert world.sync.recent_runs(world.bf_admin, integration_id) == [run]
     [event] = audit(world, "integration.synced")

@@ -13,7 +13,8 @@ from accountlink_ui.db import session_scope
 from accountlink_ui.integrations.dynamics import document_number
 from accountlink_ui.models import ClaimStatus, ExpenseClaim
 from accountlink_ui.sandbox.ledger import ledger
-from tests.sync.conftest import SyncWorld
+from tests.support.drafts import VAT_POSTING
+from tests.support.sync_world import SyncWorld
 
 CLAIMS = 1_200
 
@@ -32,18 +33,6 @@ def assert_all_exported(world: SyncWorld, integration_id: int, keys: list[str]) 
     assert all(row.status == ClaimStatus.EXPORTED for row in rows)
     assert all(row.exported_integration_id == integration_id for row in rows)
     assert all(row.external_reference and row.exported_at for row in rows)
-
-
-VAT_POSTING = {
-    "vat_registered": "yes",
-    "tax_code.travel": "13",
-    "tax_code.accommodation": "13",
-    "tax_code.meals": "1",
-    "tax_code.office_supplies": "1",
-    "cost_centre_dimension": "glObject1",
-}
-"""A VAT-registered organization: 12 % on transport and hotels, 25 % on meals and supplies,
-cost centres on Xledger's first GL object."""
 
 
 def vouchers_by_number(entries: list[dict[str, object]]) -> dict[str, list[dict[str, object]]]:

@@ -7,7 +7,7 @@ from collections import Counter
 from accountlink_ui.models import ClaimStatus
 from accountlink_ui.sandbox.ledger import ledger
 from accountlink_ui.sandbox.tripletex import expire_sessions
-from tests.sync.conftest import LOST_ANSWER_DELAY, SyncWorld
+from tests.support.sync_world import LOST_ANSWER_DELAY, SyncWorld
 
 
 def external_numbers(world: SyncWorld) -> list[str]:

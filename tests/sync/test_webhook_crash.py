@@ -12,9 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlmodel import select
@@ -23,18 +21,12 @@ from accountlink_ui.db import session_scope
 from accountlink_ui.models import ClaimStatus, OutboxMessage
 from accountlink_ui.services.outbox import OutboxDeliverer
 from accountlink_ui.services.webhook_service import WebhookService
+from tests.support.clock import wait_for
+from tests.support.sync_world import SyncWorld
 from tests.support.webhooks import arrival_verifies
-from tests.sync.conftest import SyncWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAIMS = 5
-
-
-def _wait_for(condition: Callable[[], bool], *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_a_webhook_committed_with_its_export_is_delivered_after_the_process_is_killed(
@@ -69,9 +61,9 @@ def test_a_webhook_committed_with_its_export_is_delivered_after_the_process_is_k
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
-        _wait_for(
+        wait_for(
             lambda: len(world.state.webhooks.arrived()) >= 1,
-            seconds=60,
+            timeout=60,
             what="the first webhook to reach the receiver",
         )
     finally:

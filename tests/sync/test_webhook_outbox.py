@@ -25,8 +25,8 @@ from accountlink_ui.services.key_rotation import rotate_master_key
 from accountlink_ui.services.outbox import EVENT_TYPES, OutboxDeliverer
 from accountlink_ui.services.webhook_service import WebhookService
 from accountlink_ui.settings import Settings
+from tests.support.sync_world import SyncWorld
 from tests.support.webhooks import arrival_verifies, smtp_sink
-from tests.sync.conftest import SyncWorld
 
 
 def receiver_url(world: SyncWorld) -> str:

@@ -202,10 +202,12 @@ def _moment(text: str) -> datetime:
         return edge.replace(tzinfo=UTC)
 
 
-_NOT_FOUND = {
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No claim with this id in your organization."}
 }
-_STATE = {409: {"model": ErrorOut, "description": "The claim's status does not allow this."}}
+_STATE: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorOut, "description": "The claim's status does not allow this."}
+}
 
 
 @router.get("/{claim_id}", responses={**errors(), **_NOT_FOUND})

@@ -79,7 +79,7 @@ def test_connection(
 )
 def sync_now(integration_id: IntegrationId, caller: Caller, services: AppServices) -> SyncRunOut:
     """Send the organization's approved, unexported claims now; answers with the finished run."""
-    sync = partial(services.sync.run, integration_id, trigger="api", actor=caller)  # type: ignore[attr-defined]
+    sync = partial(services.sync.run, integration_id, trigger="api", actor=caller)
     run = services.sync_runs.submit(caller.organization_id, sync, budget=False).result()
     assert run is not None  # only the schedule's quiet no-op returns None
     return SyncRunOut.model_validate(run)
@@ -93,7 +93,7 @@ def sync_runs(
     limit: Annotated[int, Query(ge=1, le=100, description="How many runs, newest first.")] = 20,
 ) -> SyncRunListOut:
     """The integration's recent sync runs, newest first."""
-    runs = services.sync.recent_runs(caller, integration_id, limit=limit)  # type: ignore[attr-defined]
+    runs = services.sync.recent_runs(caller, integration_id, limit=limit)
     return SyncRunListOut(
         integration_id=integration_id, runs=[SyncRunOut.model_validate(run) for run in runs]
     )

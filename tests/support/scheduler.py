@@ -1,61 +1,23 @@
-"""Helpers for the scheduler tests: waiting, a settable clock, integrations, raw job rows."""
+"""Helpers for the scheduler tests: integrations straight into the tables, and raw job rows."""
 
 from __future__ import annotations
 
 import pickle
 import secrets
-import time
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, text
 
 from accountlink_ui.db import session_scope
 from accountlink_ui.models import Integration, Organization, User
-from accountlink_ui.services.integration_service import ConnectionDraft
+from accountlink_ui.services.scheduler import SyncScheduler
 from accountlink_ui.services.scheduler_jobs import JOBS_TABLE, job_id_for
-from tests.service.conftest import World
 
-
-def wait_for(condition: Callable[[], object], *, timeout: float = 5.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
-        time.sleep(0.02)
-
-
-@dataclass
-class FakeClock:
-    now: datetime = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-def save(world: World, draft: ConnectionDraft, organization: int | None = None) -> int:
-    """Test and save an integration as its admin would; returns its id (status active)."""
-    service = world.services.integrations
-    org = organization or world.bf_org
-    admin = world.bf_admin if org == world.bf_org else world.hlf_admin
-    outcome = service.test_connection(admin, org, draft)
-    assert outcome.proof, outcome.result.message
-    view = service.create_integration(admin, org, draft, outcome.proof)
-    assert view.id is not None
-    return view.id
-
-
-def edit(world: World, integration_id: int, draft: ConnectionDraft) -> None:
-    service = world.services.integrations
-    outcome = service.test_connection(
-        world.bf_admin, world.bf_org, draft, integration_id=integration_id
-    )
-    assert outcome.proof, outcome.result.message
-    service.update_integration(world.bf_admin, integration_id, draft, outcome.proof)
+MakeScheduler = Callable[..., SyncScheduler]
+"""The ``schedulers`` fixture: makes schedulers with test-sized timings, stops them after."""
 
 
 def insert_integration(engine: Engine, *, minutes: int = 15) -> int:
@@ -93,10 +55,11 @@ def job_row(engine: Engine, integration_id: int) -> tuple[str, float, bytes] | N
     return None if row is None else (row[0], row[1], bytes(row[2]))
 
 
-def job_state(engine: Engine, integration_id: int) -> dict:
+def job_state(engine: Engine, integration_id: int) -> dict[str, Any]:
     row = job_row(engine, integration_id)
     assert row is not None, f"no job for integration {integration_id}"
-    return pickle.loads(row[2])
+    state: dict[str, Any] = pickle.loads(row[2])
+    return state
 
 
 def set_next_run_time(engine: Engine, integration_id: int, moment: datetime) -> None:
@@ -108,3 +71,24 @@ def set_next_run_time(engine: Engine, integration_id: int, moment: datetime) -> 
             text(f"UPDATE {JOBS_TABLE} SET next_run_time = :at, job_state = :state WHERE id = :id"),
             {"at": moment.timestamp(), "state": pickle.dumps(state), "id": state["id"]},
         )
+
+
+def wait_for_reconcile_round(scheduler: SyncScheduler, timeout: float = 5.0) -> None:
+    """Return once the scheduler's own background thread has finished a reconcile round
+    started after this call; fail at ``timeout``.
+
+    The lease thread calls ``self.reconcile()``, so wrapping the instance's attribute
+    observes exactly its rounds.
+    """
+    done = threading.Event()
+    original = scheduler.reconcile
+
+    def observed() -> None:
+        original()
+        done.set()
+
+    scheduler.reconcile = observed  # type: ignore[method-assign]
+    try:
+        assert done.wait(timeout), f"no background reconcile round within {timeout} s"
+    finally:
+        del scheduler.reconcile  # back to the class's method

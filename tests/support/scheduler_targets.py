@@ -16,7 +16,7 @@ from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, 
 
 from accountlink_ui.db import engine_for
 
-RECORD_FIRE = "tests.scheduler.targets:record_fire"
+RECORD_FIRE = "tests.support.scheduler_targets:record_fire"
 FIRES_URL_ENV = "ACCOUNTLINK_TEST_FIRES_URL"
 FIRE_SECONDS_ENV = "ACCOUNTLINK_TEST_FIRE_SECONDS"
 
