@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from accountlink_ui.sandbox import demo_credentials as demo
@@ -15,6 +16,9 @@ from tests.support.browser import (
     sign_in_to_dashboard,
     submit_credentials,
 )
+
+# Both tests add Xledger to the Blindeforbundet organization: each starts from none.
+pytestmark = pytest.mark.usefixtures("no_integrations")
 
 
 def test_dashboard_wizard_steps_and_credential_form_have_no_serious_violations(page: Page) -> None:

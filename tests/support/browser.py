@@ -158,7 +158,7 @@ def unexport_all_claims(app_database_url: str) -> int:
         ).scalar_one()
 
 
-RECENTLY = r"\d\d \w{3} \d{4} \d\d:\d\d UTC \((just now|\d+ min ago)\)"
+RECENTLY = r"\d{1,2} \w{3} \d{4} \d\d:\d\d CES?T \(\d+ (seconds?|minutes?) ago\)"
 """How the dashboard writes a moment of the last few minutes (``ui/format.when``)."""
 
 

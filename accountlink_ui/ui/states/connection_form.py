@@ -150,13 +150,21 @@ class ConnectionFormState(rx.State, mixin=True):
             views.append(
                 FieldView(
                     key=spec.key,
-                    label=spec.label,
+                    label=reader.system(self.type_key, f"field.{spec.key}.label", spec.label),
                     kind=spec.kind.value,
                     required=spec.required and not mask,
-                    help=spec.help,
+                    help=reader.system(self.type_key, f"field.{spec.key}.help", spec.help),
                     placeholder=spec.placeholder,
                     value="" if spec.secret else self.values.get(spec.key, spec.default),
-                    options=[{"key": k, "label": label} for k, label in spec.options],
+                    options=[
+                        {
+                            "key": k,
+                            "label": reader.system(
+                                self.type_key, f"field.{spec.key}.option.{k}", label
+                            ),
+                        }
+                        for k, label in spec.options
+                    ],
                     secret=spec.secret,
                     multiline=spec.kind in (FieldKind.PEM, FieldKind.SECRET_PEM),
                     error=self.field_errors.get(spec.key, ""),
@@ -170,13 +178,29 @@ class ConnectionFormState(rx.State, mixin=True):
     def environment_choices(self) -> list[Choice]:
         if not self.type_key:
             return []
-        return [Choice(e.key, e.label, e.description) for e in get_type(self.type_key).environments]
+        say = Reader(self.locale, self.time_zone).system
+        return [
+            Choice(
+                e.key,
+                say(self.type_key, f"env.{e.key}.label", e.label),
+                say(self.type_key, f"env.{e.key}.description", e.description),
+            )
+            for e in get_type(self.type_key).environments
+        ]
 
     @rx.var
     def flow_choices(self) -> list[Choice]:
         if not self.type_key:
             return []
-        return [Choice(f.key, f.label, f.description) for f in get_type(self.type_key).auth_flows]
+        say = Reader(self.locale, self.time_zone).system
+        return [
+            Choice(
+                f.key,
+                say(self.type_key, f"flow.{f.key}.label", f.label),
+                say(self.type_key, f"flow.{f.key}.description", f.description),
+            )
+            for f in get_type(self.type_key).auth_flows
+        ]
 
     @rx.var
     def type_label(self) -> str:
@@ -188,17 +212,31 @@ class ConnectionFormState(rx.State, mixin=True):
         if not self.type_key:
             return ""
         environments = get_type(self.type_key).environments
-        return next((e.label for e in environments if e.key == self.environment), self.environment)
+        say = Reader(self.locale, self.time_zone).system
+        return next(
+            (
+                say(self.type_key, f"env.{e.key}.label", e.label)
+                for e in environments
+                if e.key == self.environment
+            ),
+            self.environment,
+        )
 
     @rx.var
     def auth_flow_label(self) -> str:
         if not self.type_key or not get_type(self.type_key).has_flow(self.auth_flow):
             return self.auth_flow
-        return get_type(self.type_key).flow(self.auth_flow).label
+        label = get_type(self.type_key).flow(self.auth_flow).label
+        return Reader(self.locale, self.time_zone).system(
+            self.type_key, f"flow.{self.auth_flow}.label", label
+        )
 
     @rx.var
     def probe_description(self) -> str:
-        return get_type(self.type_key).probe if self.type_key else ""
+        if not self.type_key:
+            return ""
+        probe = get_type(self.type_key).probe
+        return Reader(self.locale, self.time_zone).system(self.type_key, "probe", probe)
 
     @rx.var
     def can_save(self) -> bool:

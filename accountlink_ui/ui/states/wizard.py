@@ -12,6 +12,7 @@ from accountlink_ui.integrations.registry import integration_types
 from accountlink_ui.services.errors import RetestRequired, ServiceError
 from accountlink_ui.services.posting_service import PostingForm
 from accountlink_ui.services.wiring import get_services
+from accountlink_ui.ui.format import Reader
 from accountlink_ui.ui.states.connection_form import ConnectionFormState
 from accountlink_ui.ui.states.posting import LOAD_FAILED, PostingFormState
 from accountlink_ui.ui.states.session import SessionState
@@ -69,7 +70,13 @@ class WizardState(ConnectionFormState, PostingFormState, SessionState):
             return None
         configured = {view.type_key for view in views if view.configured}
         self.type_options = [
-            TypeOption(t.key, t.label, t.summary, t.key in configured) for t in integration_types()
+            TypeOption(
+                t.key,
+                t.label,
+                Reader(self.locale, self.time_zone).system(t.key, "summary", t.summary),
+                t.key in configured,
+            )
+            for t in integration_types()
         ]
         wanted = self.router.url.query_parameters.get("type", "")
         if (
