@@ -323,9 +323,19 @@ class ConnectionFormState(rx.State, mixin=True):
         self._invalidate_test()
 
     def _set_field_error(self, key: str, value: str) -> None:
+        """Check one field as the admin leaves it; an empty field only loses its error.
+
+        "Required" waits for Continue: said on blur, it inserts a line above the buttons
+        while the pointer that caused the blur is on its way to Continue, and the moved
+        button misses the click (seen in CI: the admin's Continue did nothing).
+        """
         integration_type = get_type(self.type_key)
         spec = next((s for s in integration_type.fields_for(self.auth_flow) if s.key == key), None)
         if spec is None:
+            return
+        if not value.strip():
+            if key in self.field_errors:
+                self.field_errors = {k: v for k, v in self.field_errors.items() if k != key}
             return
         keep = spec.secret and (key in self.stored_masks or key in self.entered_secrets)
         error = validate_field(
