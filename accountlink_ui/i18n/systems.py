@@ -11,33 +11,76 @@ lacks a translation or whose English copy in ``systems.po`` drifted from the dec
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from accountlink_ui.i18n.catalogue import DEFAULT_LOCALE, LOCALES, _catalogue
-from accountlink_ui.integrations.types import IntegrationType
+from accountlink_ui.i18n.catalogue import DEFAULT_LOCALE, LOCALES, domain_catalogue
+from accountlink_ui.integrations.types import AuthFlow, Environment, FieldSpec, IntegrationType
+
+DOMAIN = "systems"
+"""``locales/<locale>/systems.po``."""
 
 
-def system_text(locale: str, type_key: str, path: str, english: str) -> str:
-    """The declaration's ``english`` text at ``path`` of ``type_key``, in ``locale``."""
-    if not english or locale == DEFAULT_LOCALE or locale not in LOCALES:
-        return english
-    return _catalogue(locale).get(f"system.{type_key}.{path}", english)
+@dataclass(frozen=True)
+class SystemTexts:
+    """One declaration's texts in one language (the key scheme lives in this module only)."""
+
+    locale: str
+    integration_type: IntegrationType
+
+    def _say(self, path: str, english: str) -> str:
+        if not english or self.locale == DEFAULT_LOCALE or self.locale not in LOCALES:
+            return english
+        key = f"system.{self.integration_type.key}.{path}"
+        return domain_catalogue(self.locale, DOMAIN).get(key, english)
+
+    @property
+    def summary(self) -> str:
+        return self._say("summary", self.integration_type.summary)
+
+    @property
+    def probe(self) -> str:
+        return self._say("probe", self.integration_type.probe)
+
+    def environment(self, environment: Environment) -> tuple[str, str]:
+        """Label and description."""
+        return (
+            self._say(f"env.{environment.key}.label", environment.label),
+            self._say(f"env.{environment.key}.description", environment.description),
+        )
+
+    def flow(self, flow: AuthFlow) -> tuple[str, str]:
+        """Label and description."""
+        return (
+            self._say(f"flow.{flow.key}.label", flow.label),
+            self._say(f"flow.{flow.key}.description", flow.description),
+        )
+
+    def field_label(self, spec: FieldSpec) -> str:
+        return self._say(f"field.{spec.key}.label", spec.label)
+
+    def field_help(self, spec: FieldSpec) -> str:
+        return self._say(f"field.{spec.key}.help", spec.help)
+
+    def option(self, spec: FieldSpec, value: str, label: str) -> str:
+        return self._say(f"field.{spec.key}.option.{value}", label)
 
 
 def declared_texts(integration_type: IntegrationType) -> Iterator[tuple[str, str]]:
-    """Every (path, English text) a person may read from this declaration."""
-    yield "summary", integration_type.summary
-    yield "probe", integration_type.probe
+    """Every (catalogue key, English text) a person may read from this declaration."""
+    prefix = f"system.{integration_type.key}"
+    yield f"{prefix}.summary", integration_type.summary
+    yield f"{prefix}.probe", integration_type.probe
     for environment in integration_type.environments:
-        yield f"env.{environment.key}.label", environment.label
-        yield f"env.{environment.key}.description", environment.description
+        yield f"{prefix}.env.{environment.key}.label", environment.label
+        yield f"{prefix}.env.{environment.key}.description", environment.description
     specs = list(integration_type.common_fields)
     for flow in integration_type.auth_flows:
-        yield f"flow.{flow.key}.label", flow.label
-        yield f"flow.{flow.key}.description", flow.description
+        yield f"{prefix}.flow.{flow.key}.label", flow.label
+        yield f"{prefix}.flow.{flow.key}.description", flow.description
         specs.extend(flow.fields)
     for spec in specs:
-        yield f"field.{spec.key}.label", spec.label
+        yield f"{prefix}.field.{spec.key}.label", spec.label
         if spec.help:
-            yield f"field.{spec.key}.help", spec.help
+            yield f"{prefix}.field.{spec.key}.help", spec.help
         for value, label in spec.options:
-            yield f"field.{spec.key}.option.{value}", label
+            yield f"{prefix}.field.{spec.key}.option.{value}", label

@@ -15,7 +15,7 @@ from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_currency, format_decimal
 
 from accountlink_ui.i18n import Message, render, translate
-from accountlink_ui.i18n.systems import system_text
+from accountlink_ui.i18n.systems import SystemTexts
 from accountlink_ui.integrations.registry import get_type
 from accountlink_ui.ui.theme import STATUS_LABELS
 from accountlink_ui.views import IntegrationView, SyncRunView
@@ -45,9 +45,9 @@ class Reader:
         """What a service said (a message code), in this reader's language and time zone."""
         return render(message, self.locale, tz=self.time_zone)
 
-    def system(self, type_key: str, path: str, english: str) -> str:
-        """A declaration's text (``integrations/<system>.py``) in this reader's language."""
-        return system_text(self.locale, type_key, path, english)
+    def system(self, type_key: str) -> SystemTexts:
+        """What a declaration (``integrations/<system>.py``) says, in this reader's language."""
+        return SystemTexts(self.locale, get_type(type_key))
 
 
 def exact(moment: datetime, reader: Reader) -> str:
@@ -132,23 +132,16 @@ def credentials_text(view: IntegrationView, reader: Reader) -> str:
 
 def card(view: IntegrationView, next_run: datetime | None, reader: Reader) -> IntegrationCard:
     integration_type = get_type(view.type_key)
+    texts = reader.system(view.type_key)
     environment = next(
         (
-            reader.system(view.type_key, f"env.{env.key}.label", env.label)
-            for env in integration_type.environments
-            if env.key == view.environment
+            texts.environment(e)[0]
+            for e in integration_type.environments
+            if e.key == view.environment
         ),
         "",
     )
-    flow = (
-        reader.system(
-            view.type_key,
-            f"flow.{view.auth_flow}.label",
-            integration_type.flow(view.auth_flow).label,
-        )
-        if view.auth_flow
-        else ""
-    )
+    flow = texts.flow(integration_type.flow(view.auth_flow))[0] if view.auth_flow else ""
     last_test = ""
     if view.last_test_at:
         key = "dashboard.test_passed_at" if view.last_test_ok else "dashboard.test_failed_at"
@@ -156,7 +149,7 @@ def card(view: IntegrationView, next_run: datetime | None, reader: Reader) -> In
     return IntegrationCard(
         type_key=view.type_key,
         type_label=view.type_label,
-        type_summary=reader.system(view.type_key, "summary", view.type_summary),
+        type_summary=texts.summary,
         status=view.status,
         status_label=reader.t(STATUS_LABELS.get(view.status, "status.unknown")),
         integration_id=view.id or 0,

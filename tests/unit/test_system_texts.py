@@ -6,17 +6,15 @@ A half-translated system fails here by name: the missing key, or the English cop
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from accountlink_ui.i18n import catalogue_keys, translate
-from accountlink_ui.i18n.systems import declared_texts, system_text
-from accountlink_ui.integrations.registry import integration_types
+from accountlink_ui.i18n.systems import SystemTexts, declared_texts
+from accountlink_ui.integrations.registry import get_type, integration_types
 
-DECLARED = {
-    f"system.{kind.key}.{path}": text
-    for kind in integration_types()
-    for path, text in declared_texts(kind)
-}
+DECLARED = {key: text for kind in integration_types() for key, text in declared_texts(kind)}
 
 
 @pytest.mark.parametrize("key", sorted(DECLARED))
@@ -32,7 +30,10 @@ def test_no_catalogue_entry_outlives_its_declaration() -> None:
 
 
 def test_the_page_reads_the_readers_language_and_english_from_the_declaration() -> None:
-    assert system_text("nb", "xledger", "env.production.label", "Production") == "Produksjon"
-    assert system_text("en", "xledger", "env.production.label", "Production") == "Production"
+    xledger = get_type("xledger")
+    production = next(e for e in xledger.environments if e.key == "production")
+    assert SystemTexts("nb", xledger).environment(production)[0] == "Produksjon"
+    assert SystemTexts("en", xledger).environment(production)[0] == "Production"
     # Not in the catalogue (a system added without translations): the declaration's English.
-    assert system_text("nb", "nosuch", "summary", "Plain English") == "Plain English"
+    unlisted = replace(xledger, key="nosuch", summary="Plain English")
+    assert SystemTexts("nb", unlisted).summary == "Plain English"

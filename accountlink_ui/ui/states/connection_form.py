@@ -140,6 +140,7 @@ class ConnectionFormState(rx.State, mixin=True):
         views = []
         moved = bool(self._destination_moved())
         reader = Reader(self.locale, self.time_zone)  # named here: the var follows the language
+        texts = reader.system(self.type_key)
         for spec in applicable_fields(integration_type, self.auth_flow, self.values):
             if spec.secret and spec.key in self.entered_secrets:
                 mask = reader.t("form.secret_entered")
@@ -150,19 +151,14 @@ class ConnectionFormState(rx.State, mixin=True):
             views.append(
                 FieldView(
                     key=spec.key,
-                    label=reader.system(self.type_key, f"field.{spec.key}.label", spec.label),
+                    label=texts.field_label(spec),
                     kind=spec.kind.value,
                     required=spec.required and not mask,
-                    help=reader.system(self.type_key, f"field.{spec.key}.help", spec.help),
+                    help=texts.field_help(spec),
                     placeholder=spec.placeholder,
                     value="" if spec.secret else self.values.get(spec.key, spec.default),
                     options=[
-                        {
-                            "key": k,
-                            "label": reader.system(
-                                self.type_key, f"field.{spec.key}.option.{k}", label
-                            ),
-                        }
+                        {"key": k, "label": texts.option(spec, k, label)}
                         for k, label in spec.options
                     ],
                     secret=spec.secret,
@@ -178,29 +174,15 @@ class ConnectionFormState(rx.State, mixin=True):
     def environment_choices(self) -> list[Choice]:
         if not self.type_key:
             return []
-        say = Reader(self.locale, self.time_zone).system
-        return [
-            Choice(
-                e.key,
-                say(self.type_key, f"env.{e.key}.label", e.label),
-                say(self.type_key, f"env.{e.key}.description", e.description),
-            )
-            for e in get_type(self.type_key).environments
-        ]
+        texts = Reader(self.locale, self.time_zone).system(self.type_key)
+        return [Choice(e.key, *texts.environment(e)) for e in get_type(self.type_key).environments]
 
     @rx.var
     def flow_choices(self) -> list[Choice]:
         if not self.type_key:
             return []
-        say = Reader(self.locale, self.time_zone).system
-        return [
-            Choice(
-                f.key,
-                say(self.type_key, f"flow.{f.key}.label", f.label),
-                say(self.type_key, f"flow.{f.key}.description", f.description),
-            )
-            for f in get_type(self.type_key).auth_flows
-        ]
+        texts = Reader(self.locale, self.time_zone).system(self.type_key)
+        return [Choice(f.key, *texts.flow(f)) for f in get_type(self.type_key).auth_flows]
 
     @rx.var
     def type_label(self) -> str:
@@ -211,32 +193,26 @@ class ConnectionFormState(rx.State, mixin=True):
         """The chosen environment as the form names it (the summary shows this, not its key)."""
         if not self.type_key:
             return ""
+        texts = Reader(self.locale, self.time_zone).system(self.type_key)
         environments = get_type(self.type_key).environments
-        say = Reader(self.locale, self.time_zone).system
-        return next(
-            (
-                say(self.type_key, f"env.{e.key}.label", e.label)
-                for e in environments
-                if e.key == self.environment
-            ),
-            self.environment,
-        )
+        chosen = next((e for e in environments if e.key == self.environment), None)
+        return texts.environment(chosen)[0] if chosen else self.environment
 
     @rx.var
     def auth_flow_label(self) -> str:
         if not self.type_key or not get_type(self.type_key).has_flow(self.auth_flow):
             return self.auth_flow
-        label = get_type(self.type_key).flow(self.auth_flow).label
-        return Reader(self.locale, self.time_zone).system(
-            self.type_key, f"flow.{self.auth_flow}.label", label
+        return (
+            Reader(self.locale, self.time_zone)
+            .system(self.type_key)
+            .flow(get_type(self.type_key).flow(self.auth_flow))[0]
         )
 
     @rx.var
     def probe_description(self) -> str:
-        if not self.type_key:
-            return ""
-        probe = get_type(self.type_key).probe
-        return Reader(self.locale, self.time_zone).system(self.type_key, "probe", probe)
+        return (
+            Reader(self.locale, self.time_zone).system(self.type_key).probe if self.type_key else ""
+        )
 
     @rx.var
     def can_save(self) -> bool:

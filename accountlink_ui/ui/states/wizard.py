@@ -73,7 +73,7 @@ class WizardState(ConnectionFormState, PostingFormState, SessionState):
             TypeOption(
                 t.key,
                 t.label,
-                Reader(self.locale, self.time_zone).system(t.key, "summary", t.summary),
+                Reader(self.locale, self.time_zone).system(t.key).summary,
                 t.key in configured,
             )
             for t in integration_types()
