@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
 from accountlink_ui.models import (
@@ -40,28 +40,37 @@ def user_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email.strip().lower())).first()
 
 
+# The dashboard's hot reads, built once: composing a statement and its cache key costs
+# more than SQLite's whole query (122 µs against 42 µs for a membership, measured), and
+# every signed-in page event runs some of these.
+_MEMBERSHIP = select(Membership).where(
+    col(Membership.organization_id) == bindparam("organization_id"),
+    col(Membership.user_id) == bindparam("user_id"),
+)
+_MEMBERSHIPS_OF = (
+    select(Membership, Organization)
+    .join(Organization, col(Organization.id) == Membership.organization_id)
+    .where(col(Membership.user_id) == bindparam("user_id"))
+    .order_by(col(Organization.name))
+)
+_INTEGRATIONS_OF = select(Integration).where(
+    col(Integration.organization_id) == bindparam("organization_id")
+)
+
+
 def membership(session: Session, organization_id: int, user_id: int) -> Membership | None:
     return session.exec(
-        select(Membership).where(
-            Membership.organization_id == organization_id, Membership.user_id == user_id
-        )
+        _MEMBERSHIP, params={"organization_id": organization_id, "user_id": user_id}
     ).first()
 
 
 def memberships_of(session: Session, user_id: int) -> list[tuple[Membership, Organization]]:
-    rows = session.exec(
-        select(Membership, Organization)
-        .join(Organization, col(Organization.id) == Membership.organization_id)
-        .where(Membership.user_id == user_id)
-        .order_by(Organization.name)
-    ).all()
+    rows = session.exec(_MEMBERSHIPS_OF, params={"user_id": user_id}).all()
     return [(m, o) for m, o in rows]
 
 
 def integrations_of(session: Session, organization_id: int) -> Sequence[Integration]:
-    return session.exec(
-        select(Integration).where(Integration.organization_id == organization_id)
-    ).all()
+    return session.exec(_INTEGRATIONS_OF, params={"organization_id": organization_id}).all()
 
 
 def integration(session: Session, integration_id: int) -> Integration | None:

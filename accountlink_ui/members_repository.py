@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, func, select
 
 from accountlink_ui.db import rowcount
@@ -110,6 +110,10 @@ def organizations_of(session: Session, user_id: int) -> list[int]:
     )
 
 
+_SESSION_BY_HASH = select(UserSession).where(col(UserSession.token_hash) == bindparam("token_hash"))
+"""Built once: every signed-in page event may resolve its session (see integrations_repository)."""
+
+
 def session_by_hash(session: Session, token_hash: str) -> UserSession | None:
     """A signed-in session by its token's hash (ended ones too: the caller decides)."""
-    return session.exec(select(UserSession).where(UserSession.token_hash == token_hash)).first()
+    return session.exec(_SESSION_BY_HASH, params={"token_hash": token_hash}).first()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlmodel import Session, col, select
 
 from accountlink_ui.models import (
@@ -126,17 +126,19 @@ def open_incident(session: Session, integration_id: int) -> IntegrationIncident 
     ).first()
 
 
-def open_incidents_of(session: Session, organization_id: int) -> list[IntegrationIncident]:
-    return list(
-        session.exec(
-            select(IntegrationIncident)
-            .where(
-                IntegrationIncident.organization_id == organization_id,
-                col(IntegrationIncident.closed_at).is_(None),
-            )
-            .order_by(col(IntegrationIncident.opened_at))
-        ).all()
+_OPEN_INCIDENTS_OF = (
+    select(IntegrationIncident)
+    .where(
+        col(IntegrationIncident.organization_id) == bindparam("organization_id"),
+        col(IntegrationIncident.closed_at).is_(None),
     )
+    .order_by(col(IntegrationIncident.opened_at))
+)
+"""Built once: every dashboard load reads it (see integrations_repository)."""
+
+
+def open_incidents_of(session: Session, organization_id: int) -> list[IntegrationIncident]:
+    return list(session.exec(_OPEN_INCIDENTS_OF, params={"organization_id": organization_id}).all())
 
 
 def all_endpoints(session: Session) -> list[WebhookEndpoint]:

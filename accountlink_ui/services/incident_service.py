@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from accountlink_ui import integrations_repository
 from accountlink_ui import outbox_repository as repo
@@ -34,16 +35,26 @@ class IncidentService:
         """Every member of the organization sees them (the dashboard is theirs too)."""
         with session_scope(self._engine) as session:
             require_member(session, actor, organization_id)
-            views = []
-            for incident in repo.open_incidents_of(session, organization_id):
-                integration = integrations_repository.integration(session, incident.integration_id)
-                views.append(
-                    IncidentView(
-                        integration_id=incident.integration_id,
-                        integration_name=integration.display_name if integration else "",
-                        cause=incident.cause,
-                        reason=incident.reason,
-                        opened_at=as_utc(incident.opened_at) or incident.opened_at,
-                    )
-                )
-            return views
+            return incident_views(session, organization_id)
+
+
+def incident_views(session: Session, organization_id: int) -> list[IncidentView]:
+    """The organization's open incidents, oldest first, in the caller's transaction (it has
+    checked who may see them); the integrations are named in one query for all of them."""
+    incidents = repo.open_incidents_of(session, organization_id)
+    if not incidents:
+        return []
+    names = {
+        row.id: row.display_name
+        for row in integrations_repository.integrations_of(session, organization_id)
+    }
+    return [
+        IncidentView(
+            integration_id=incident.integration_id,
+            integration_name=names.get(incident.integration_id, ""),
+            cause=incident.cause,
+            reason=incident.reason,
+            opened_at=as_utc(incident.opened_at) or incident.opened_at,
+        )
+        for incident in incidents
+    ]

@@ -184,29 +184,7 @@ class IntegrationService:
         """One view per known type: configured ones with their figures, others not configured."""
         with session_scope(self._engine) as session:
             require_admin(session, actor, organization_id, to=_MANAGE)
-            rows = {
-                row.type_key: row
-                for row in integrations_repository.integrations_of(session, organization_id)
-            }
-            credentials = integrations_repository.active_credentials(session, list(rows.values()))
-            sync_errors = integrations_repository.recent_sync_errors(
-                session, [row.id for row in rows.values() if row.id is not None]
-            )
-            views = []
-            for integration_type in integration_types():
-                row = rows.get(integration_type.key)
-                if row is None:
-                    views.append(_unconfigured_view(organization_id, integration_type))
-                else:
-                    views.append(
-                        _view(
-                            row,
-                            integration_type,
-                            credentials.get(row.id or 0),
-                            sync_errors.get(row.id or 0, []),
-                        )
-                    )
-            return views
+            return integration_views(session, organization_id)
 
     def get_integration(self, actor: Actor, integration_id: int) -> IntegrationView:
         with session_scope(self._engine) as session:
@@ -807,3 +785,30 @@ def _test_details(draft: ConnectionDraft, result: ConnectionResult) -> dict[str,
         "fields": list(result.fields),
         "latency_ms": result.latency_ms,
     }
+
+
+def integration_views(session: Session, organization_id: int) -> list[IntegrationView]:
+    """One view per known type, in the caller's transaction (it has checked who may see them)."""
+    rows = {
+        row.type_key: row
+        for row in integrations_repository.integrations_of(session, organization_id)
+    }
+    credentials = integrations_repository.active_credentials(session, list(rows.values()))
+    sync_errors = integrations_repository.recent_sync_errors(
+        session, [row.id for row in rows.values() if row.id is not None]
+    )
+    views = []
+    for integration_type in integration_types():
+        row = rows.get(integration_type.key)
+        if row is None:
+            views.append(_unconfigured_view(organization_id, integration_type))
+        else:
+            views.append(
+                _view(
+                    row,
+                    integration_type,
+                    credentials.get(row.id or 0),
+                    sync_errors.get(row.id or 0, []),
+                )
+            )
+    return views

@@ -19,6 +19,7 @@ from accountlink_ui.services.api_token_service import ApiTokenService
 from accountlink_ui.services.audit_service import AuditService
 from accountlink_ui.services.auth_service import AuthService
 from accountlink_ui.services.connection_form import ConnectionForms
+from accountlink_ui.services.dashboard_service import DashboardService
 from accountlink_ui.services.demo_controls import DemoControls
 from accountlink_ui.services.drafts import DraftSecrets
 from accountlink_ui.services.incident_service import IncidentService
@@ -64,6 +65,8 @@ class Services:
     """Where Sync now pressed in the app runs (bounded, per organization)."""
     webhooks: WebhookService
     incidents: IncidentService
+    dashboard: DashboardService
+    """The integrations page's whole read, in one transaction."""
     audit: AuditService
     api_tokens: ApiTokenService
     rate_limits: RateLimiter
@@ -191,6 +194,7 @@ def build_services(
         sync_runs=sync_executor(engine, settings),
         webhooks=WebhookService(engine=engine, vault=vault, settings=settings),
         incidents=IncidentService(engine=engine),
+        dashboard=DashboardService(engine=engine),
         audit=AuditService(engine=engine),
         api_tokens=ApiTokenService(engine=engine),
         rate_limits=api_rate_limiter(settings),

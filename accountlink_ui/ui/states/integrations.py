@@ -47,18 +47,18 @@ def _read_dashboard(
     acting_for = chosen.organization_id if chosen is not None else organization_id
 
     def fetch() -> tuple[list[IntegrationCard], list[str]]:
-        views = services.integrations.list_integrations(signed_in.actor, acting_for)
-        schedule = services.schedule_of([v.id for v in views if v.id is not None])
-        # After the integrations, which decide who may see this page at all.
-        incidents = services.incidents.open_incidents(signed_in.actor, acting_for)
-        return [card(view, schedule.get(view.id or 0), reader) for view in views], [
+        dashboard = services.dashboard.read(signed_in.actor, acting_for)
+        return [
+            card(view, dashboard.next_syncs.get(view.id or 0), reader)
+            for view in dashboard.integrations
+        ], [
             reader.t(
                 INCIDENT_SENTENCES.get(i.cause, "incident.problem"),
                 name=i.integration_name,
                 since=when(i.opened_at, reader),
                 reason=i.reason,
             )
-            for i in incidents
+            for i in dashboard.incidents
         ]
 
     return DashboardRead(signed_in, acting_for, read_outcome(fetch, "load.integrations"))
