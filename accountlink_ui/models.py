@@ -311,7 +311,8 @@ class ExpenseClaim(SQLModel, table=True):
     external_id: str | None = Field(default=None, max_length=120)
     """The claim's id in the organization's own app (POST /api/v1/claims); None for others."""
     body_digest: str | None = Field(default=None, max_length=64)
-    """SHA-256 of the claim as posted (canonical JSON): a repeat with another body is a 409."""
+    """No longer written: a repeat is compared with the stored claim field by field
+    (``claim_intake_service._differences``). Claims stored before carry their digest."""
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

@@ -2,20 +2,17 @@
 
 Plain functions over the parsed JSON, so every problem names the claim (its position and
 its id in the app) and the field, with a code and parameters the API renders in words
-(DESIGN rule 11). A claim that passes comes out normalized, with the digest of its
-canonical form: the same claim sent again, however its JSON was spelled, has the same digest.
+(DESIGN rule 11). A claim that passes comes out normalized: the same claim sent again,
+however its JSON was spelled, has the same canonical form (``IntakeClaim.canonical``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
-from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from accountlink_ui.accounting.posting_settings import CATEGORY_KEYS
@@ -94,11 +91,10 @@ class IntakeClaim:
     account_code: str
 
     def canonical(self) -> dict[str, str | None]:
-        """The claim as compared and digested: every field as text, absent ones as None."""
+        """The claim as compared with a stored one: every field as text, absent ones as None."""
         return dict(zip(FIELDS, self._values(), strict=True))
 
     def _values(self) -> list[str | None]:
-        # Spelled out (not getattr over FIELDS): a batch digests 500 of these per request.
         vat = self.vat_amount
         return [
             self.external_id,
@@ -114,22 +110,6 @@ class IntakeClaim:
             self.employee_number,
             self.account_code,
         ]
-
-    @cached_property
-    def digest(self) -> str:
-        """SHA-256 of the canonical values as a JSON array, in ``FIELDS`` order.
-
-        The bytes are exactly ``json.dumps(values)``'s (the stored digests were made that
-        way), written with the encoder's own C string escaper: a list of strings and nulls
-        needs nothing else, and this runs 500 times per request (half the cost of dumps).
-        """
-        encoded = ", ".join(  # a list, not a generator: join makes one of it anyway
-            [
-                "null" if value is None else encode_basestring_ascii(value)
-                for value in self._values()
-            ]
-        )
-        return hashlib.sha256(f"[{encoded}]".encode()).hexdigest()
 
 
 def _text(value: object) -> str | None:
