@@ -20,9 +20,25 @@ DOMAIN = "systems"
 """``locales/<locale>/systems.po``."""
 
 
+def _env(environment: Environment, part: str) -> str:
+    return f"env.{environment.key}.{part}"
+
+
+def _flow(flow: AuthFlow, part: str) -> str:
+    return f"flow.{flow.key}.{part}"
+
+
+def _field(spec: FieldSpec, part: str) -> str:
+    return f"field.{spec.key}.{part}"
+
+
+def _key(integration_type: IntegrationType, path: str) -> str:
+    return f"system.{integration_type.key}.{path}"
+
+
 @dataclass(frozen=True)
 class SystemTexts:
-    """One declaration's texts in one language (the key scheme lives in this module only)."""
+    """One declaration's texts in one language (the key scheme is the helpers above)."""
 
     locale: str
     integration_type: IntegrationType
@@ -30,7 +46,7 @@ class SystemTexts:
     def _say(self, path: str, english: str) -> str:
         if not english or self.locale == DEFAULT_LOCALE or self.locale not in LOCALES:
             return english
-        key = f"system.{self.integration_type.key}.{path}"
+        key = _key(self.integration_type, path)
         return domain_catalogue(self.locale, DOMAIN).get(key, english)
 
     @property
@@ -44,43 +60,47 @@ class SystemTexts:
     def environment(self, environment: Environment) -> tuple[str, str]:
         """Label and description."""
         return (
-            self._say(f"env.{environment.key}.label", environment.label),
-            self._say(f"env.{environment.key}.description", environment.description),
+            self._say(_env(environment, "label"), environment.label),
+            self._say(_env(environment, "description"), environment.description),
         )
 
     def flow(self, flow: AuthFlow) -> tuple[str, str]:
         """Label and description."""
         return (
-            self._say(f"flow.{flow.key}.label", flow.label),
-            self._say(f"flow.{flow.key}.description", flow.description),
+            self._say(_flow(flow, "label"), flow.label),
+            self._say(_flow(flow, "description"), flow.description),
         )
 
     def field_label(self, spec: FieldSpec) -> str:
-        return self._say(f"field.{spec.key}.label", spec.label)
+        return self._say(_field(spec, "label"), spec.label)
 
     def field_help(self, spec: FieldSpec) -> str:
-        return self._say(f"field.{spec.key}.help", spec.help)
+        return self._say(_field(spec, "help"), spec.help)
 
     def option(self, spec: FieldSpec, value: str, label: str) -> str:
-        return self._say(f"field.{spec.key}.option.{value}", label)
+        return self._say(_field(spec, f"option.{value}"), label)
 
 
 def declared_texts(integration_type: IntegrationType) -> Iterator[tuple[str, str]]:
     """Every (catalogue key, English text) a person may read from this declaration."""
-    prefix = f"system.{integration_type.key}"
-    yield f"{prefix}.summary", integration_type.summary
-    yield f"{prefix}.probe", integration_type.probe
+    for path, english in _declared_paths(integration_type):
+        yield _key(integration_type, path), english
+
+
+def _declared_paths(integration_type: IntegrationType) -> Iterator[tuple[str, str]]:
+    yield "summary", integration_type.summary
+    yield "probe", integration_type.probe
     for environment in integration_type.environments:
-        yield f"{prefix}.env.{environment.key}.label", environment.label
-        yield f"{prefix}.env.{environment.key}.description", environment.description
+        yield _env(environment, "label"), environment.label
+        yield _env(environment, "description"), environment.description
     specs = list(integration_type.common_fields)
     for flow in integration_type.auth_flows:
-        yield f"{prefix}.flow.{flow.key}.label", flow.label
-        yield f"{prefix}.flow.{flow.key}.description", flow.description
+        yield _flow(flow, "label"), flow.label
+        yield _flow(flow, "description"), flow.description
         specs.extend(flow.fields)
     for spec in specs:
-        yield f"{prefix}.field.{spec.key}.label", spec.label
+        yield _field(spec, "label"), spec.label
         if spec.help:
-            yield f"{prefix}.field.{spec.key}.help", spec.help
+            yield _field(spec, "help"), spec.help
         for value, label in spec.options:
-            yield f"{prefix}.field.{spec.key}.option.{value}", label
+            yield _field(spec, f"option.{value}"), label

@@ -19,7 +19,7 @@ from accountlink_ui.db import session_scope
 from accountlink_ui.services.access import MANAGE_INTEGRATIONS, require_admin
 from accountlink_ui.services.incident_service import IncidentView, incident_views
 from accountlink_ui.services.integration_service import integration_views
-from accountlink_ui.services.scheduler_jobs import scheduled_jobs
+from accountlink_ui.services.scheduler_jobs import next_runs
 from accountlink_ui.views import Actor, IntegrationView
 
 
@@ -42,11 +42,10 @@ class DashboardService:
         with session_scope(self._engine) as session:
             require_admin(session, actor, organization_id, to=MANAGE_INTEGRATIONS)
             views = integration_views(session, organization_id)
-            incidents = incident_views(session, organization_id)
-        configured = [view.id for view in views if view.id is not None]
-        jobs = scheduled_jobs(self._engine, configured)
+            names = {view.id: view.display_name for view in views if view.id is not None}
+            incidents = incident_views(session, organization_id, names)
         return Dashboard(
             integrations=views,
-            next_syncs={i: jobs[i].next_run_time if i in jobs else None for i in configured},
+            next_syncs=next_runs(self._engine, list(names)),
             incidents=incidents,
         )

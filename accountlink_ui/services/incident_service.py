@@ -3,6 +3,7 @@ and why, until a run reaches the target again (``services/events`` opens and clo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,16 +39,21 @@ class IncidentService:
             return incident_views(session, organization_id)
 
 
-def incident_views(session: Session, organization_id: int) -> list[IncidentView]:
+def incident_views(
+    session: Session, organization_id: int, names: Mapping[int, str] | None = None
+) -> list[IncidentView]:
     """The organization's open incidents, oldest first, in the caller's transaction (it has
-    checked who may see them); the integrations are named in one query for all of them."""
+    checked who may see them). ``names``: integration id → display name, when the caller
+    has read the integrations already; otherwise one query names them all."""
     incidents = repo.open_incidents_of(session, organization_id)
     if not incidents:
         return []
-    names = {
-        row.id: row.display_name
-        for row in integrations_repository.integrations_of(session, organization_id)
-    }
+    if names is None:
+        names = {
+            row.id: row.display_name
+            for row in integrations_repository.integrations_of(session, organization_id)
+            if row.id is not None
+        }
     return [
         IncidentView(
             integration_id=incident.integration_id,

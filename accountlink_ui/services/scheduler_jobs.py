@@ -198,6 +198,12 @@ def scheduled_jobs(
     return jobs
 
 
+def next_runs(engine: Engine, integration_ids: list[int]) -> dict[int, datetime | None]:
+    """Next scheduled sync of each integration (None: not scheduled), from the job table."""
+    jobs = scheduled_jobs(engine, integration_ids)
+    return {i: jobs[i].next_run_time if i in jobs else None for i in integration_ids}
+
+
 class LeaderJobStore(SQLAlchemyJobStore):
     """The SQLAlchemy job store, fenced by the lease and sharing the app's engine.
 

@@ -28,7 +28,7 @@ from accountlink_ui.services.outbox import OutboxDeliverer
 from accountlink_ui.services.posting_service import PostingService
 from accountlink_ui.services.proofs import ProofSigner
 from accountlink_ui.services.rate_limits import RateLimit, RateLimiter
-from accountlink_ui.services.scheduler_jobs import scheduled_jobs
+from accountlink_ui.services.scheduler_jobs import next_runs
 from accountlink_ui.services.sign_in_throttle import SignInThrottle, policies_from
 from accountlink_ui.services.sync_service import SyncService
 from accountlink_ui.services.webhook_service import WebhookService
@@ -79,8 +79,7 @@ class Services:
 
     def schedule_of(self, integration_ids: list[int]) -> dict[int, datetime | None]:
         """Next scheduled sync of each integration, read from the job store (any process)."""
-        jobs = scheduled_jobs(self.engine, integration_ids)
-        return {i: jobs[i].next_run_time if i in jobs else None for i in integration_ids}
+        return next_runs(self.engine, integration_ids)
 
 
 def load_settings_key_ring(settings: Settings, engine: Engine | None = None) -> KeyRing:

@@ -69,13 +69,9 @@ class WizardState(ConnectionFormState, PostingFormState, SessionState):
             self.opening = False
             return None
         configured = {view.type_key for view in views if view.configured}
+        reader = Reader(self.locale, self.time_zone)
         self.type_options = [
-            TypeOption(
-                t.key,
-                t.label,
-                Reader(self.locale, self.time_zone).system(t.key).summary,
-                t.key in configured,
-            )
+            TypeOption(t.key, t.label, reader.system(t.key).summary, t.key in configured)
             for t in integration_types()
         ]
         wanted = self.router.url.query_parameters.get("type", "")
