@@ -203,20 +203,24 @@ def save_idempotent_request(session: Session, row: IdempotentRequest, now: datet
 # --- "send at once" ---------------------------------------------------------------------------
 
 
+_REQUEST_SYNCS = (
+    update(Integration)
+    .where(
+        col(Integration.organization_id) == bindparam("of_organization"),
+        col(Integration.send_at_once).is_(True),
+        col(Integration.status).in_(
+            (IntegrationStatus.ACTIVE.value, IntegrationStatus.ERROR.value)
+        ),
+    )
+    .values(sync_requested_at=bindparam("at"))
+    .execution_options(synchronize_session=False)
+)
+"""Built once: every intake request runs it."""
+
+
 def request_syncs(session: Session, organization_id: int, at: datetime) -> int:
     """Ask the scheduler to sync the organization's send-at-once integrations now."""
-    changed = session.execute(
-        update(Integration)
-        .where(
-            col(Integration.organization_id) == organization_id,
-            col(Integration.send_at_once).is_(True),
-            col(Integration.status).in_(
-                (IntegrationStatus.ACTIVE.value, IntegrationStatus.ERROR.value)
-            ),
-        )
-        .values(sync_requested_at=at)
-        .execution_options(synchronize_session=False)
-    )
+    changed = session.execute(_REQUEST_SYNCS, {"of_organization": organization_id, "at": at})
     return rowcount(changed)
 
 

@@ -197,18 +197,28 @@ class IntakeOut(BaseModel):
 
     @staticmethod
     def body(result: IntakeResult) -> dict[str, Any]:
-        """This model's JSON, built directly: validating 500 items cost more than storing them."""
+        """This model's JSON, built directly: validating 500 items cost more than storing them.
+
+        New claims share one time, so each distinct time is written out once."""
+        times: dict[datetime, str] = {}
+
+        def written(at: datetime) -> str:
+            text = times.get(at)
+            if text is None:
+                text = times[at] = at.isoformat().replace("+00:00", "Z")
+            return text
+
         return {
             "created": result.created,
             "existing": len(result.items) - result.created,
             "sync_requested": result.sync_requested,
             "results": [
                 {
-                    "index": item.index,
+                    "index": item.position,
                     "id": item.external_id,
                     "outcome": "created" if item.created else "existing",
                     "status": item.status,
-                    "changed_at": item.changed_at.isoformat().replace("+00:00", "Z"),
+                    "changed_at": written(item.changed_at),
                 }
                 for item in result.items
             ],

@@ -23,8 +23,8 @@ from sqlalchemy import Engine
 from accountlink_ui import integrations_repository, tokens_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.i18n import Message
-from accountlink_ui.models import ApiToken, User, as_utc, utcnow
-from accountlink_ui.services.access import administers, require_admin
+from accountlink_ui.models import ApiToken, Role, User, as_utc, utcnow
+from accountlink_ui.services.access import require_admin
 from accountlink_ui.services.errors import InvalidConfig, NotFound
 from accountlink_ui.views import Actor
 
@@ -147,26 +147,20 @@ class ApiTokenService:
             return None
         now = self._clock()
         with session_scope(self._engine) as session:
-            row = tokens_repository.token_by_hash(session, token_hash(token))
-            if row is None or row.revoked_at is not None:
+            holder = tokens_repository.token_holder(session, token_hash(token))
+            # The creator must still administer the token's organization (module docstring).
+            if holder is None or holder.revoked_at is not None or holder.role != Role.ADMIN:
                 return None
-            creator = session.get(User, row.created_by_id)
-            if creator is None:
-                return None
-            actor = ApiActor(
-                user_id=creator.id or 0,
-                email=creator.email,
-                name=creator.name,
-                organization_id=row.organization_id,
-                token_id=row.id or 0,
-            )
-            if not administers(session, actor, row.organization_id):
-                return None
-            last_used = as_utc(row.last_used_at)
+            last_used = as_utc(holder.last_used_at)
             if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
-                row.last_used_at = now
-                session.add(row)
-            return actor
+                tokens_repository.touch_token(session, holder.token_id, now)
+            return ApiActor(
+                user_id=holder.user_id,
+                email=holder.email,
+                name=holder.name,
+                organization_id=holder.organization_id,
+                token_id=holder.token_id,
+            )
 
 
 def _view(row: ApiToken, creator: str) -> ApiTokenView:

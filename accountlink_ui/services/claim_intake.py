@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from accountlink_ui.accounting.posting_settings import CATEGORY_KEYS
 from accountlink_ui.i18n import Message
@@ -72,11 +72,15 @@ class ClaimProblem:
     """(``dataclasses.field`` in full: the attribute ``field`` above shadows the name.)"""
 
 
-@dataclass(frozen=True)
-class IntakeClaim:
-    """A posted claim that passed every check, normalized."""
+class IntakeClaim(NamedTuple):
+    """A posted claim that passed every check, normalized.
 
-    index: int
+    A named tuple rather than a frozen dataclass: as immutable, and built in half the time
+    (a frozen dataclass sets each field through ``object.__setattr__``), which a batch of
+    500 notices (bench/intake.py)."""
+
+    position: int
+    """Its index in the request, as answers and problems name it."""
     external_id: str
     claimant: str
     claim_date: date
@@ -239,7 +243,7 @@ def check_claim(
     assert external_id and amount is not None and currency and claim_date and category
     return (
         IntakeClaim(
-            index=index,
+            position=index,
             external_id=external_id,
             claimant=texts["claimant"] or "",
             claim_date=claim_date,
@@ -315,7 +319,7 @@ def _plainly_valid(index: int, item: object, earliest: date, latest: date) -> In
     if type(category) is not str or category not in CATEGORY_KEYS:
         return None
     return IntakeClaim(
-        index=index,
+        position=index,
         external_id=external_id,
         claimant=texts["claimant"] or "",
         claim_date=claim_date,

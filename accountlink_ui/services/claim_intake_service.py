@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -122,11 +122,12 @@ class ClaimStatusView:
     """Why the accounting system refused it, in its words: what to fix before retrying."""
 
 
-@dataclass(frozen=True)
-class IntakeItem:
-    """One posted claim's result: where it stands (the whole claim is a GET away)."""
+class IntakeItem(NamedTuple):
+    """One posted claim's result: where it stands (the whole claim is a GET away).
 
-    index: int
+    A named tuple for the reason ``IntakeClaim`` is one: a request makes 500 of them."""
+
+    position: int
     external_id: str
     created: bool
     status: str
@@ -253,7 +254,7 @@ class ClaimIntakeService:
                 else {}
             )
             conflicts = [
-                ClaimConflict(claim.index, claim.external_id, differences)
+                ClaimConflict(claim.position, claim.external_id, differences)
                 for claim in claims
                 if (existing := stored.get(claim.external_id)) is not None
                 and (differences := _differences(claim, existing))
@@ -276,11 +277,15 @@ class ClaimIntakeService:
             for claim in claims:
                 existing = stored.get(claim.external_id)
                 if existing is None:
-                    items.append(IntakeItem(claim.index, claim.external_id, True, "waiting", now))
+                    items.append(
+                        IntakeItem(claim.position, claim.external_id, True, "waiting", now)
+                    )
                 else:
                     changed = as_utc(existing.updated_at) or now
                     status = status_of(existing)
-                    items.append(IntakeItem(claim.index, claim.external_id, False, status, changed))
+                    items.append(
+                        IntakeItem(claim.position, claim.external_id, False, status, changed)
+                    )
         return IntakeResult(items=items, sync_requested=sync_requested)
 
     # ---- Idempotency-Key ---------------------------------------------------------------
