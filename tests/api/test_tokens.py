@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from accountlink_ui.models import ApiToken, AuditEvent, Role
 from accountlink_ui.services.errors import InvalidConfig, NotFound, PermissionDenied
+from accountlink_ui.services.members_service import members_service
 from tests.support.api_world import ApiWorld
 
 
@@ -77,6 +78,26 @@ def test_a_token_dies_with_its_creators_admin_role(world: ApiWorld) -> None:
             session.add(membership)
             session.commit()
         assert client.get("/integrations").status_code == 401
+
+
+def test_a_token_dies_when_its_creator_leaves_its_organization_though_admin_elsewhere(
+    world: ApiWorld,
+) -> None:
+    """The role that counts is the one in the token's own organization: being an admin of
+    another organization (HLF here) keeps nothing alive in Blindeforbundet."""
+    auth = world.services.auth
+    person = auth.create_user(email="leaver@both.test", name="Leaver", password="x" * 12)
+    for organization_id in (world.bf_org, world.hlf_org):
+        auth.add_membership(
+            organization_id=organization_id, user_id=person.user_id, role=Role.ADMIN
+        )
+    token = world.token(person, world.bf_org)
+    with world.client(token) as client:
+        assert client.get("/integrations").status_code == 200
+        members_service(world.services).remove_member(world.bf_admin, world.bf_org, person.user_id)
+        refused = client.get("/integrations")
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "api.token_invalid"
 
 
 def test_members_cannot_list_create_or_revoke_tokens(world: ApiWorld) -> None:
