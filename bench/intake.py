@@ -13,8 +13,8 @@ loopback port, over a fresh SQLite database (or the PostgreSQL database named by
 The API does everything a real request does: authenticate the token, parse and check
 every claim, insert them (looking up the ids already used only when the unique index
 reports one: new claims, as here, never do), ask for a sync, write the audit entry,
-answer with each claim's status. Rounds alternate; the table shows the median of ``ROUNDS`` (five:
-with three, one slow round on a busy machine moved the ratio by a tenth).
+answer with each claim's status. Rounds alternate; the table shows the median of
+``ROUNDS`` (five: with three, one slow round on a busy machine moved the ratio by a tenth).
 Target: the API reaches at least 0.5x the repository's claims per second.
 
 Run with ``make bench`` (or ``python bench/intake.py``).

@@ -23,8 +23,8 @@ from sqlalchemy import Engine
 from accountlink_ui import integrations_repository, tokens_repository
 from accountlink_ui.db import session_scope
 from accountlink_ui.i18n import Message
-from accountlink_ui.models import ApiToken, Role, User, as_utc, utcnow
-from accountlink_ui.services.access import require_admin
+from accountlink_ui.models import ApiToken, User, as_utc, utcnow
+from accountlink_ui.services.access import is_admin_role, require_admin
 from accountlink_ui.services.errors import InvalidConfig, NotFound
 from accountlink_ui.views import Actor
 
@@ -149,7 +149,7 @@ class ApiTokenService:
         with session_scope(self._engine) as session:
             holder = tokens_repository.token_holder(session, token_hash(token))
             # The creator must still administer the token's organization (module docstring).
-            if holder is None or holder.revoked_at is not None or holder.role != Role.ADMIN:
+            if holder is None or holder.revoked_at is not None or not is_admin_role(holder.role):
                 return None
             last_used = as_utc(holder.last_used_at)
             if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
