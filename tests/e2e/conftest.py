@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.support.browser import VIEWPORT
 
@@ -52,10 +53,62 @@ LOG_TAIL_LINES = 80
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    """Keep each phase's report on the item so ``page`` can see that a test failed."""
+    """Keep each phase's report on the item so ``page`` can see that a test failed, and
+    give a failed browser test what the app server was doing (CI prints only the report)."""
     report = yield
     setattr(item, f"_report_{report.when}", report)
+    if report.failed and _APP_SERVER:
+        report.sections.append(("app server at the failure", _server_condition(*_APP_SERVER[0])))
+    journal = getattr(item, "_browser_journal", None)
+    if report.failed and journal is not None:
+        report.sections.append(("the browser's last requests and console lines", journal.text()))
     return report
+
+
+class BrowserJournal:
+    """What a tab asked of the server and logged, kept for a failure report.
+
+    A request with no answer in the report is one the server never answered, which a
+    screenshot cannot show (a page stuck mid-navigation still shows the old document).
+    """
+
+    KEPT = 60
+
+    def __init__(self, tab: Page) -> None:
+        self._started = time.monotonic()
+        self._lines: list[str] = []
+        tab.on("request", lambda r: self._add(f"→ {r.method} {r.url}"))
+        tab.on("response", lambda r: self._add(f"← {r.status} {r.url}"))
+        tab.on("requestfailed", lambda r: self._add(f"✗ {r.url} {r.failure}"))
+        tab.on("console", lambda m: self._add(f"console {m.type}: {m.text[:300]}"))
+        tab.on(
+            "framenavigated",
+            lambda f: self._add(f"navigated {f.url}") if not f.parent_frame else None,
+        )
+
+    def _add(self, line: str) -> None:
+        if "/_next/" in line or "/assets/" in line:
+            return  # the build's scripts and styles: many, and never the story
+        self._lines.append(f"{time.monotonic() - self._started:7.2f} s  {line}")
+        del self._lines[: -self.KEPT]
+
+    def text(self) -> str:
+        return "\n".join(self._lines) or "(nothing recorded)"
+
+
+_APP_SERVER: list[tuple[str, Path]] = []
+"""The base URL and log of the session's app server while it runs."""
+
+
+def _server_condition(base_url: str, log_path: Path) -> str:
+    """Whether the server answers now, how fast, and the end of its log."""
+    started = time.monotonic()
+    try:
+        answer = httpx.get(f"{base_url}/ping", timeout=10, trust_env=False)
+        ping = f"/ping answered {answer.status_code} in {time.monotonic() - started:.2f} s"
+    except httpx.HTTPError as exc:
+        ping = f"/ping failed after {time.monotonic() - started:.2f} s: {exc!r}"
+    return f"{ping}\nlog {log_path}, last lines:\n{_log_tail(log_path, 40)}"
 
 
 def _port_is_free(port: int) -> bool:
@@ -70,12 +123,12 @@ def _port_is_free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def _log_tail(log_path: Path) -> str:
+def _log_tail(log_path: Path, lines_wanted: int = LOG_TAIL_LINES) -> str:
     try:
         lines = log_path.read_text(errors="replace").splitlines()
     except OSError:
         return "(no log written)"
-    return "\n".join(lines[-LOG_TAIL_LINES:])
+    return "\n".join(lines[-lines_wanted:])
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -205,8 +258,10 @@ def app_server(
                         pytrace=False,
                     )
                 time.sleep(0.5)
+        _APP_SERVER[:] = [(base_url, log_path)]
         yield base_url
     finally:
+        _APP_SERVER.clear()
         _stop(process)
 
 
@@ -242,11 +297,19 @@ def page(browser: Browser, app_server: str, request: pytest.FixtureRequest) -> I
     # English tests select by English labels (tests/e2e/test_norwegian.py sets nb-NO).
     context = browser.new_context(viewport=VIEWPORT, base_url=app_server, locale=BROWSER_LOCALE)
     tab = context.new_page()
+    request.node._browser_journal = BrowserJournal(tab)
     try:
         yield tab
         report = getattr(request.node, "_report_call", None)
         if report is not None and report.failed:
-            tab.screenshot(path=_screenshot_path(f"{request.node.name}-failed"), full_page=True)
+            # Best effort: a page stuck mid-navigation never paints, and a screenshot that
+            # times out must not add an error to the failure it was meant to show.
+            with contextlib.suppress(PlaywrightError):
+                tab.screenshot(
+                    path=_screenshot_path(f"{request.node.name}-failed"),
+                    full_page=True,
+                    timeout=5_000,
+                )
     finally:
         context.close()
 
