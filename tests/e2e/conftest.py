@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.support.browser import VIEWPORT
@@ -81,10 +81,18 @@ class BrowserJournal:
         tab.on("response", lambda r: self._add(f"← {r.status} {r.url}"))
         tab.on("requestfailed", lambda r: self._add(f"✗ {r.url} {r.failure}"))
         tab.on("console", lambda m: self._add(f"console {m.type}: {m.text[:300]}"))
+        tab.on("websocket", self._watch_socket)
         tab.on(
             "framenavigated",
             lambda f: self._add(f"navigated {f.url}") if not f.parent_frame else None,
         )
+
+    def _watch_socket(self, socket: WebSocket) -> None:
+        """The page's websocket: when it opened and closed, the event names it sent."""
+        self._add(f"websocket opened {socket.url[:80]}")
+        socket.on("framesent", lambda frame: self._add(f"ws sent {_event_name(frame)}"))
+        socket.on("framereceived", lambda frame: self._add(f"ws got {len(frame)} chars"))
+        socket.on("close", lambda _: self._add("websocket closed"))
 
     def _add(self, line: str) -> None:
         if "/_next/" in line or "/assets/" in line:
@@ -94,6 +102,13 @@ class BrowserJournal:
 
     def text(self) -> str:
         return "\n".join(self._lines) or "(nothing recorded)"
+
+
+def _event_name(frame: str | bytes) -> str:
+    """The handler a Socket.IO frame names (``...accountlink_ui___ui___states___x.handler``)."""
+    text = frame if isinstance(frame, str) else frame.decode(errors="replace")
+    found = re.search(r'"name":\s*"([^"]+)"', text)
+    return found.group(1).rpartition(".")[2] if found else text[:40]
 
 
 _APP_SERVER: list[tuple[str, Path]] = []

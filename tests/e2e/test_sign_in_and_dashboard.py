@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from accountlink_ui.ui.states.session import REFLEX_TOKEN_KEY
 from tests.support.browser import BF_ADMIN, BF_MEMBER, sign_in, sign_in_to_dashboard
 
 pytestmark = pytest.mark.usefixtures("no_integrations")
@@ -64,3 +65,24 @@ def test_sign_out_ends_the_session(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/login/?$"))
     page.goto("/settings/integrations")
     expect(page).to_have_url(re.compile(r"/login/?$"), timeout=15_000)
+
+
+def _client_token(page: Page) -> str:
+    """The tab's Reflex client token, once the page's websocket has one."""
+    page.wait_for_function(f"window.sessionStorage.getItem({REFLEX_TOKEN_KEY!r}) !== null")
+    return str(page.evaluate(f"window.sessionStorage.getItem({REFLEX_TOKEN_KEY!r})"))
+
+
+def test_signing_in_and_out_each_start_a_page_with_a_new_client_token(page: Page) -> None:
+    """The page after a sign-in or sign-out never continues the old page's server state,
+    and the old page's websocket, closed as it unloads, shares no token with the new one."""
+    page.goto("/login")
+    expect(page.get_by_label("Email")).to_be_visible()
+    signed_out = _client_token(page)
+    sign_in_to_dashboard(page, BF_ADMIN)
+    signed_in = _client_token(page)
+    assert signed_in != signed_out
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login/?$"), timeout=15_000)
+    expect(page.get_by_label("Email")).to_be_visible()
+    assert _client_token(page) not in (signed_in, signed_out)

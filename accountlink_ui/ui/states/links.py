@@ -18,7 +18,7 @@ from accountlink_ui.services.members_service import (
 )
 from accountlink_ui.services.wiring import get_services
 from accountlink_ui.ui.member_messages import FIELD_OF, GENERIC, MEMBER_MESSAGES, member_message
-from accountlink_ui.ui.states.session import SessionState
+from accountlink_ui.ui.states.session import SessionState, fresh_page_script
 from accountlink_ui.web_links import (
     ACCEPT_INVITE_PATH,
     FORGOT_PASSWORD_PATH,
@@ -42,9 +42,10 @@ _PARAMS = {
 
 
 def post_form_script(form_id: str, path: str, next_page: str) -> str:
-    """Post a form to a backend route; on success go to ``next_page`` (a full load, so the
-    websocket reconnects with the new cookie), else hand back the route's refusal code."""
-    go = f"window.location.replace({next_page!r});" if next_page else ""
+    """Post a form to a backend route; on success go to ``next_page`` (a new page with a new
+    client token, so the websocket reconnects with the new cookie), else hand back the
+    route's refusal code."""
+    go = fresh_page_script(next_page) if next_page else ""
     return f"""
 (async () => {{
   const form = document.getElementById({form_id!r});

@@ -43,6 +43,29 @@ from accountlink_ui.web_session import (
 
 SIGN_IN_FORM_ID = "sign-in-form"
 
+REFLEX_TOKEN_KEY = "token"
+"""Where Reflex keeps a tab's client token: ``sessionStorage`` under ``TOKEN_KEY`` in its
+``state.js`` (Reflex 0.10). Its state on the server is stored under that token."""
+
+
+def fresh_page_script(path: str) -> str:
+    """JavaScript that opens ``path`` as a new page with a new Reflex client token.
+
+    Used once the session has changed (signed in, signed out, a one-time link used). A
+    new page, because the websocket's cookie header is fixed when it connects. A new
+    token, because the tab would otherwise carry the old token to the new page: the
+    server may handle the old page's disconnect after the new page has connected, and it
+    cleans up by token (Reflex's ``LocalTokenManager.disconnect_token``), so the new
+    page's answers could go nowhere (seen in CI: a click on "Sign out" right after
+    sign-in did nothing, with "Attempting to send delta to disconnected client" in the
+    log). A new token also means the new page never continues the old page's state.
+    """
+    return (
+        f"window.sessionStorage.removeItem({REFLEX_TOKEN_KEY!r}); "
+        f"window.location.replace({path!r});"
+    )
+
+
 SIGN_IN_SCRIPT = f"""
 (async () => {{
   const form = document.getElementById({SIGN_IN_FORM_ID!r});
@@ -58,7 +81,7 @@ SIGN_IN_SCRIPT = f"""
     return "failed";
   }}
   if (answer.ok) {{
-    window.location.replace({AFTER_SIGN_IN!r});
+    {fresh_page_script(AFTER_SIGN_IN)}
     return "";
   }}
   try {{
@@ -70,14 +93,15 @@ SIGN_IN_SCRIPT = f"""
 """
 """Posts the sign-in form to the backend route, which sets the HttpOnly cookie.
 
-A full page load follows a successful sign-in: the websocket's cookie header is
-fixed when it connects, so the signed-in pages need a new connection.
+A new page (with a new client token, ``fresh_page_script``) follows a successful
+sign-in: the websocket's cookie header is fixed when it connects, so the signed-in
+pages need a new connection.
 """
 
 SIGN_OUT_SCRIPT = f"""
 fetch({SIGN_OUT_PATH!r}, {{ method: "POST", credentials: "same-origin", redirect: "manual" }})
   .catch(() => null)
-  .then(() => window.location.replace({AFTER_SIGN_OUT!r}))
+  .then(() => {{ {fresh_page_script(AFTER_SIGN_OUT)} }})
 """
 """Ends the session server-side and clears the cookie (a backend route), then a fresh page."""
 
