@@ -61,4 +61,5 @@ def token_holder(session: Session, token_hash: str) -> Row[Any] | None:
 
 
 def touch_token(session: Session, token_id: int, at: datetime) -> None:
+    """Record when the token was last used (the service does it at most once a minute)."""
     session.execute(_TOUCH, {"token_id": token_id, "at": at})

@@ -95,7 +95,7 @@ class BrowserJournal:
         socket.on("close", lambda _: self._add("websocket closed"))
 
     def _add(self, line: str) -> None:
-        if "/_next/" in line or "/assets/" in line:
+        if "/assets/" in line:
             return  # the build's scripts and styles: many, and never the story
         self._lines.append(f"{time.monotonic() - self._started:7.2f} s  {line}")
         del self._lines[: -self.KEPT]

@@ -53,12 +53,10 @@ def fresh_page_script(path: str) -> str:
 
     Used once the session has changed (signed in, signed out, a one-time link used). A
     new page, because the websocket's cookie header is fixed when it connects. A new
-    token, because the tab would otherwise carry the old token to the new page: the
-    server may handle the old page's disconnect after the new page has connected, and it
-    cleans up by token (Reflex's ``LocalTokenManager.disconnect_token``), so the new
-    page's answers could go nowhere (seen in CI: a click on "Sign out" right after
-    sign-in did nothing, with "Attempting to send delta to disconnected client" in the
-    log). A new token also means the new page never continues the old page's state.
+    token, so the new page never continues the old page's server state (kept under the
+    token), and never takes Reflex's duplicated-tab path: a socket presenting a token the
+    server still maps to another socket (the old page's, whose disconnect may be handled
+    later) is answered under a renamed token (``new_token``).
     """
     return (
         f"window.sessionStorage.removeItem({REFLEX_TOKEN_KEY!r}); "
