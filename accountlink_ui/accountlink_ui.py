@@ -43,6 +43,9 @@ from accountlink_ui.ui.theme import GLOBAL_STYLE
 app = rx.App(
     style=GLOBAL_STYLE,
     stylesheets=["/accountlink.css"],
+    # The header's link mark in the browser tab (without it every page load asks for a
+    # /favicon.ico that does not exist, a 404 in the console).
+    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
     html_lang="en",  # the build's default; pick_locale sets document.documentElement.lang
     api_transformer=mount_backend_routes,
 )

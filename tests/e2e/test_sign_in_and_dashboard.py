@@ -86,3 +86,17 @@ def test_signing_in_and_out_each_start_a_page_with_a_new_client_token(page: Page
     expect(page).to_have_url(re.compile(r"/login/?$"), timeout=15_000)
     expect(page.get_by_label("Email")).to_be_visible()
     assert _client_token(page) not in (signed_in, signed_out)
+
+
+def test_the_sign_in_page_loads_every_resource_it_asks_for(page: Page) -> None:
+    """No 404 in the console (it was the browser's own /favicon.ico), and the tab has an icon."""
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.goto("/login")
+    expect(page.get_by_label("Email")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert errors == []
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert icon and page.request.get(icon).ok
